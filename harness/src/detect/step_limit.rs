@@ -1,0 +1,38 @@
+//! Step limit: an execution that never ends on its own (livelock, spin loop).
+
+use std::collections::BTreeMap;
+
+use super::{Failure, FailureKind, TaskRef};
+use crate::explore::execution::ExecutionState;
+
+/// How many of the last decisions are looked at to tell which tasks kept running.
+const RECENT_STEPS: usize = 1_000;
+
+/// Describes an execution that reached `max_steps` scheduling decisions.
+pub(crate) fn detect(state: &ExecutionState, max_steps: usize) -> Failure {
+    let mut failure = Failure::new(
+        FailureKind::StepLimit,
+        format!("step limit: the execution took more than {max_steps} scheduling steps (livelock or spin loop?)"),
+    );
+    let recent = &state.schedule[state.schedule.len().saturating_sub(RECENT_STEPS)..];
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for key in recent {
+        if let Some(task) = state.tasks.by_engine_key(*key) {
+            *counts.entry(task.0).or_default() += 1;
+        }
+    }
+    for (id, count) in counts {
+        let task = state.tasks.get(crate::task::registry::TaskId(id));
+        let at = task
+            .waiting
+            .as_ref()
+            .map(|wait| format!(", last waited in {} at {}", wait.operation, crate::report::paths::location(wait.at)))
+            .unwrap_or_default();
+        failure = failure.detail(format!(
+            "{} ran {count} of the last {} steps{at}",
+            TaskRef::of(task),
+            recent.len()
+        ));
+    }
+    failure
+}

@@ -1,0 +1,309 @@
+//! The shuttle engine: explores executions of a scenario with shuttle's `Runner`.
+//!
+//! Shuttle reports failures by panicking and printing; racewright wants them as data.
+//! So shuttle never sees one: panics are caught by the facade's task wrappers,
+//! deadlocks are noticed by the idle task below, the step limit by the
+//! [`Supervisor`], and each of them ends the execution by making the scheduler
+//! return `None`, which shuttle treats as a clean stop.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::future::LocalBoxFuture;
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
+
+use super::TaskFuture;
+use crate::detect::{self, Failure, FailureKind};
+use crate::explore::config::Settings;
+use crate::explore::execution::{self, Execution, ExecutionState};
+use crate::task::catch::CatchPanic;
+use crate::task::registry::{TaskId, TaskState};
+
+/// What the body of a scenario returns: `Err` carries the error's `Debug` form.
+pub(crate) type Outcome = Result<(), String>;
+
+/// Makes one fresh body future per execution.
+pub(crate) type Body = Arc<dyn Fn() -> LocalBoxFuture<'static, Outcome> + Send + Sync>;
+
+/// How to explore.
+pub(crate) struct Plan {
+    pub(crate) settings: Rc<Settings>,
+    pub(crate) scheduler: Box<dyn Scheduler>,
+    /// Executions to run at most.
+    pub(crate) iterations: usize,
+    /// No execution starts after this instant.
+    pub(crate) deadline: Option<Instant>,
+}
+
+/// What an exploration found.
+pub(crate) struct Exploration {
+    /// Executions run, the failing one included.
+    pub(crate) executions: usize,
+    /// The first failing execution: its number (from 1) and its state.
+    pub(crate) failed: Option<(usize, ExecutionState)>,
+    /// The wall-clock budget ended the exploration early.
+    pub(crate) out_of_time: bool,
+    /// A failure of racewright itself (never the user's).
+    pub(crate) harness_error: Option<String>,
+}
+
+/// A scheduling point: shuttle may run another task here.
+#[inline]
+pub(crate) fn scheduling_point() {
+    shuttle_engine::runtime::thread::switch();
+}
+
+/// Spawns a task on the execution's executor.
+pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
+    shuttle::future::spawn(future)
+}
+
+/// Shuttle's id of the running task.
+pub(crate) fn current_task_key() -> Option<usize> {
+    shuttle::current::get_current_task().map(usize::from)
+}
+
+/// Runs one trivial exploration, so that shuttle installs its panic hook now
+/// (see `detect::panics::install_hook`).
+pub(crate) fn initialise() {
+    shuttle::Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), shuttle_config()).run(|| {});
+}
+
+fn shuttle_config() -> shuttle::Config {
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    // The supervisor counts steps itself, and turns the limit into a finding.
+    config.max_steps = shuttle::MaxSteps::None;
+    config.silence_warnings = true;
+    config
+}
+
+thread_local! {
+    static SETTINGS: std::cell::RefCell<Option<Rc<Settings>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Explores `body` as `plan` says, stopping at the first failing execution.
+pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
+    detect::panics::install_hook();
+    SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
+    let progress = Rc::new(std::cell::RefCell::new(Progress::default()));
+    let supervisor = Supervisor {
+        inner: plan.scheduler,
+        progress: progress.clone(),
+        max_steps: plan.settings.max_steps,
+        iterations: plan.iterations,
+        deadline: plan.deadline,
+    };
+    let runner = shuttle::Runner::new(supervisor, shuttle_config());
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runner.run(move || run_execution(&body));
+    }));
+    // A run that ended in a harness failure leaves its execution behind.
+    let leftover = execution::finish();
+    SETTINGS.with(|settings| settings.borrow_mut().take());
+    let mut progress = progress.take();
+    let harness_error = match result {
+        Ok(()) => None,
+        Err(payload) => {
+            let caught = detect::panics::take_caught();
+            let message = caught.map(|c| c.message).unwrap_or_else(|| detect::panics::message_of(payload.as_ref()));
+            // An execution that failed and then broke the engine still has its findings.
+            if progress.failed.is_none() {
+                if let Some(state) = leftover.and_then(Execution::into_state).filter(|s| !s.findings.is_empty()) {
+                    progress.failed = Some((progress.executions, state));
+                    None
+                } else {
+                    Some(message)
+                }
+            } else {
+                None
+            }
+        }
+    };
+    Exploration {
+        executions: progress.executions,
+        failed: progress.failed,
+        out_of_time: progress.out_of_time,
+        harness_error,
+    }
+}
+
+/// One execution, run on shuttle's main task.
+fn run_execution(body: &Body) {
+    let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
+    let execution = Execution::begin(settings);
+    // The idle task is spawned first, so shuttle numbers it 1, after the main task's 0.
+    drop(shuttle::future::spawn(IdleTask));
+    execution.with_state(|state| {
+        state.idle_task = Some(1);
+        state.tasks.bind_engine_key(0, TaskId::BODY);
+    });
+    // A stopped execution's stack may be leaked, not unwound: hold nothing on it.
+    drop(execution);
+    shuttle::future::block_on(supervise_body(body()));
+}
+
+/// The body's life: run it, judge it, wind the other tasks down, judge what is left.
+async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
+    let outcome = CatchPanic::new(crate::task::Instrumented::new(TaskId::BODY, body)).await;
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(Failure::new(FailureKind::Error, format!("the test returned Err: {error}"))),
+        Err(panic) => Some(Failure::new(FailureKind::Panic, panic.message).at(panic.location)),
+    };
+    execution::with(|state| {
+        let body = state.tasks.get_mut(TaskId::BODY);
+        body.state = if failure.is_some() { TaskState::Panicked } else { TaskState::Finished };
+        let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
+        if let Some(failure) = failure {
+            state.fail(failure.in_task(task));
+        }
+    });
+    if stopping() {
+        return scheduling_point();
+    }
+    // Let the other tasks run until each has finished or blocked.
+    WindDown.await;
+}
+
+fn stopping() -> bool {
+    execution::with(|state| state.stopping).unwrap_or(false)
+}
+
+/// Resolves once every other task has finished or is blocked (the idle task wakes it).
+struct WindDown;
+
+impl Future for WindDown {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let settled = execution::with(|state| {
+            if state.settled {
+                true
+            } else {
+                state.winding_down = Some(cx.waker().clone());
+                false
+            }
+        });
+        if settled.unwrap_or(true) { Poll::Ready(()) } else { Poll::Pending }
+    }
+}
+
+/// The task the scheduler runs only when every other task is blocked.
+///
+/// It is always runnable, so shuttle never declares a deadlock itself; when it runs,
+/// nothing else can, and it decides what that means: the body is winding down and
+/// may finish, or the execution is deadlocked.
+struct IdleTask;
+
+impl Future for IdleTask {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        execution::with(|state| {
+            if !std::mem::take(&mut state.idle_picked) || state.stopping {
+                return;
+            }
+            if let Some(body) = state.winding_down.take() {
+                state.settled = true;
+                body.wake();
+            } else {
+                let finding = detect::deadlock::detect(state);
+                state.fail(finding);
+            }
+        });
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Progress of an exploration, across executions.
+#[derive(Default)]
+struct Progress {
+    executions: usize,
+    failed: Option<(usize, ExecutionState)>,
+    out_of_time: bool,
+}
+
+/// Wraps the strategy's scheduler: hides the idle task from it, counts steps,
+/// records the schedule, and ends executions that racewright has judged.
+struct Supervisor {
+    inner: Box<dyn Scheduler>,
+    progress: Rc<std::cell::RefCell<Progress>>,
+    max_steps: usize,
+    iterations: usize,
+    deadline: Option<Instant>,
+}
+
+impl Scheduler for Supervisor {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let mut progress = self.progress.borrow_mut();
+        if let Some(state) = execution::finish().and_then(Execution::into_state) {
+            if !state.findings.is_empty() {
+                let index = progress.executions;
+                progress.failed = Some((index, state));
+                return None;
+            }
+        }
+        if progress.executions >= self.iterations {
+            return None;
+        }
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            progress.out_of_time = true;
+            return None;
+        }
+        let schedule = self.inner.new_execution()?;
+        progress.executions += 1;
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<ShuttleTaskId>,
+        is_yielding: bool,
+    ) -> Option<ShuttleTaskId> {
+        let execution = execution::current();
+        let idle_task = match &execution {
+            Some(execution) => {
+                let verdict = execution.with_state(|state| {
+                    if state.stopping {
+                        return Err(());
+                    }
+                    state.steps += 1;
+                    if state.steps > self.max_steps {
+                        let finding = detect::step_limit::detect(state, self.max_steps);
+                        state.fail(finding);
+                        return Err(());
+                    }
+                    Ok(state.idle_task.map(ShuttleTaskId::from))
+                });
+                verdict.ok()?
+            }
+            None => None,
+        };
+        // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
+        // primitives re-check their condition anyway, so only truly runnable tasks are choices.
+        let ready: Vec<&Task> =
+            runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
+        if ready.is_empty() {
+            let idle = idle_task.filter(|idle| runnable.iter().any(|task| task.id() == *idle))?;
+            execution?.with_state(|state| state.idle_picked = true);
+            return Some(idle);
+        }
+        let current = current.filter(|task| Some(*task) != idle_task);
+        let choice = self.inner.next_task(&ready, current, is_yielding && current.is_some())?;
+        if let Some(execution) = execution {
+            execution.with_state(|state| state.schedule.push(usize::from(choice)));
+        }
+        Some(choice)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}

@@ -1,0 +1,84 @@
+//! What a scenario asks of the exploration, and the settings each execution sees.
+
+use std::time::Duration;
+
+use super::strategy::Strategy;
+
+/// Whether a kind of finding fails the test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Policy {
+    /// It is a failure (the default).
+    #[default]
+    Deny,
+    /// It is tolerated.
+    Allow,
+}
+
+/// What every execution of one exploration needs to know.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) max_steps: usize,
+    pub(crate) leaks: Policy,
+    pub(crate) unhandled_panics: Policy,
+    pub(crate) error_events: Policy,
+}
+
+/// The defaults of the `#[racewright::test]` attribute.
+pub(crate) mod defaults {
+    /// Executions per engine.
+    pub(crate) const ITERATIONS: usize = 1000;
+    /// Scheduling steps before an execution counts as a livelock.
+    pub(crate) const MAX_STEPS: usize = 100_000;
+}
+
+/// The knobs of [`Scenario`](crate::Scenario), before environment overrides.
+#[derive(Clone, Debug)]
+pub(crate) struct Knobs {
+    pub(crate) iterations: usize,
+    pub(crate) seed: Option<u64>,
+    pub(crate) strategy: Strategy,
+    pub(crate) depth: usize,
+    pub(crate) max_steps: usize,
+    pub(crate) leaks: Policy,
+    pub(crate) unhandled_panics: Policy,
+    pub(crate) error_events: Policy,
+    pub(crate) budget: Option<Duration>,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            iterations: defaults::ITERATIONS,
+            seed: None,
+            strategy: Strategy::Portfolio,
+            depth: Strategy::DEFAULT_DEPTH,
+            max_steps: defaults::MAX_STEPS,
+            leaks: Policy::Deny,
+            unhandled_panics: Policy::Deny,
+            error_events: Policy::Deny,
+            budget: None,
+        }
+    }
+}
+
+impl Knobs {
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            max_steps: self.max_steps,
+            leaks: self.leaks,
+            unhandled_panics: self.unhandled_panics,
+            error_events: self.error_events,
+        }
+    }
+}
+
+/// The seed of a test that names none: the same for the same test path, on every machine.
+pub(crate) fn seed_for(name: &str) -> u64 {
+    // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}

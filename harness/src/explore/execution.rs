@@ -1,0 +1,144 @@
+//! The state of the one execution running on this thread.
+//!
+//! Shuttle runs every task of an execution on the thread that explores it, so a
+//! thread-local is the execution's home: the facade, the scheduler wrapper and the
+//! detectors all reach it from here. Outside an exploration there is none, and the
+//! facade falls back to tokio (see `engine`).
+
+use std::cell::{Cell, RefCell};
+use std::panic::Location;
+use std::rc::Rc;
+use std::task::Waker;
+
+use crate::detect::Failure;
+use crate::explore::config::Settings;
+use crate::task::registry::TaskId;
+use crate::task::registry::TaskRegistry;
+use crate::trace::Trace;
+
+thread_local! {
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
+}
+
+/// One execution: its tasks, what they did and what went wrong.
+pub(crate) struct Execution {
+    pub(crate) settings: Rc<Settings>,
+    state: RefCell<ExecutionState>,
+}
+
+/// The mutable part of an [`Execution`]; borrowed only for short, user-code-free sections.
+#[derive(Default)]
+pub(crate) struct ExecutionState {
+    pub(crate) tasks: TaskRegistry,
+    pub(crate) trace: Trace,
+    pub(crate) findings: Vec<Failure>,
+    /// Once set, the scheduler ends the execution at its next decision.
+    pub(crate) stopping: bool,
+    /// Scheduling decisions taken so far.
+    pub(crate) steps: usize,
+    /// The engine's id of the idle task (see `engine::shuttle::IdleTask`).
+    pub(crate) idle_task: Option<usize>,
+    /// Set by the scheduler when it ran the idle task because every other task was blocked.
+    pub(crate) idle_picked: bool,
+    /// The body has returned and waits for the other tasks to finish or block.
+    pub(crate) winding_down: Option<Waker>,
+    /// Set by the idle task once the wound-down body may finish.
+    pub(crate) settled: bool,
+    /// The choices of this execution, as the engine's task ids.
+    pub(crate) schedule: Vec<usize>,
+}
+
+impl Execution {
+    /// Starts an execution on this thread, replacing any finished one.
+    pub(crate) fn begin(settings: Rc<Settings>) -> Rc<Execution> {
+        let execution = Rc::new(Execution {
+            settings,
+            state: RefCell::new(ExecutionState::default()),
+        });
+        CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
+        ACTIVE.with(|active| active.set(true));
+        execution
+    }
+
+    /// Runs `f` on the state. Never call user code or the facade from `f`.
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut ExecutionState) -> R) -> R {
+        f(&mut self.state.borrow_mut())
+    }
+
+    /// The state, once the execution is over. Tasks torn down by the engine may still
+    /// hold the execution; they find an empty state.
+    pub(crate) fn into_state(self: Rc<Self>) -> Option<ExecutionState> {
+        Some(self.state.take())
+    }
+}
+
+/// Whether an execution is running on this thread.
+#[inline]
+pub(crate) fn is_active() -> bool {
+    ACTIVE.with(Cell::get)
+}
+
+/// The execution running on this thread.
+pub(crate) fn current() -> Option<Rc<Execution>> {
+    if !is_active() {
+        return None;
+    }
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+/// Runs `f` on the state of the current execution, if there is one.
+pub(crate) fn with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R> {
+    if !is_active() {
+        return None;
+    }
+    CURRENT.with(|current| {
+        let current = current.borrow();
+        current.as_ref().map(|execution| execution.with_state(f))
+    })
+}
+
+/// Ends the thread's execution and hands it over, for the verdict.
+pub(crate) fn finish() -> Option<Rc<Execution>> {
+    ACTIVE.with(|active| active.set(false));
+    CURRENT.with(|current| current.borrow_mut().take())
+}
+
+impl ExecutionState {
+    /// The running task, in racewright's numbering.
+    pub(crate) fn current_task(&self) -> TaskId {
+        crate::engine::current_task_key()
+            .and_then(|key| self.tasks.by_engine_key(key))
+            .unwrap_or(TaskId::BODY)
+    }
+
+    /// Records a finding; the first one found leads the report.
+    pub(crate) fn report(&mut self, finding: Failure) {
+        self.findings.push(finding);
+    }
+
+    /// Records a finding and ends the execution at the next scheduling decision.
+    pub(crate) fn fail(&mut self, finding: Failure) {
+        self.report(finding);
+        self.stopping = true;
+    }
+
+    /// Records a facade operation of the running task in the trace.
+    pub(crate) fn record(&mut self, operation: &'static str, at: &'static Location<'static>, detail: Option<String>) {
+        let task = self.current_task();
+        let step = self.steps;
+        self.trace.push(step, task, operation, at, detail);
+    }
+}
+
+/// Records a facade operation of the running task, when inside an execution.
+#[inline]
+pub(crate) fn record(operation: &'static str, at: &'static Location<'static>) {
+    with(|state| state.record(operation, at, None));
+}
+
+/// Like [`record`], with the values that matter.
+#[inline]
+pub(crate) fn record_with(operation: &'static str, at: &'static Location<'static>, detail: impl FnOnce() -> String) {
+    with(|state| state.record(operation, at, Some(detail())));
+}

@@ -1,0 +1,256 @@
+//! Exploration: the scenario's configuration (with environment overrides), the
+//! strategies, and the loop that runs executions until one fails.
+
+pub(crate) mod config;
+pub mod env;
+pub(crate) mod execution;
+mod portfolio;
+mod random;
+pub(crate) mod strategy;
+
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+
+use crate::detect::FailureKind;
+use crate::engine::shuttle::{self as engine, Body, Plan};
+use crate::report::Report;
+pub use config::Policy;
+use config::Knobs;
+pub use env::EnvError;
+pub use strategy::Strategy;
+
+/// A concurrency test, configured: what `#[racewright::test]` expands to.
+///
+/// ```
+/// use racewright::{FailureKind, Scenario, Strategy};
+///
+/// let report = Scenario::new("doc::counter")
+///     .iterations(200)
+///     .strategy(Strategy::Pct { depth: 2 })
+///     .run(|| async {
+///         let a = racewright::spawn(async { 1 });
+///         assert_eq!(a.await.unwrap(), 1);
+///     });
+/// assert!(report.failure().is_none());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    name: String,
+    knobs: Knobs,
+}
+
+impl Scenario {
+    /// A scenario with the attribute's defaults; `name` is the test's path.
+    pub fn new(name: impl Into<String>) -> Scenario {
+        Scenario { name: name.into(), knobs: Knobs::default() }
+    }
+
+    /// Executions to explore (default 1000).
+    pub fn iterations(mut self, iterations: usize) -> Self {
+        self.knobs.iterations = iterations.max(1);
+        self
+    }
+
+    /// The seed of the random strategies (default: derived from the name).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.knobs.seed = Some(seed);
+        self
+    }
+
+    /// The exploration strategy (default: portfolio).
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        if let Strategy::Pct { depth } = strategy {
+            self.knobs.depth = depth;
+        }
+        self.knobs.strategy = strategy;
+        self
+    }
+
+    /// The PCT depth, kept when `RACEWRIGHT_STRATEGY=pct` overrides the strategy (default 3).
+    pub fn depth(mut self, depth: usize) -> Self {
+        self.knobs.depth = depth.max(1);
+        if let Strategy::Pct { .. } = self.knobs.strategy {
+            self.knobs.strategy = Strategy::Pct { depth: self.knobs.depth };
+        }
+        self
+    }
+
+    /// Scheduling steps before an execution counts as a livelock (default 100 000).
+    pub fn max_steps(mut self, max_steps: usize) -> Self {
+        self.knobs.max_steps = max_steps.max(1);
+        self
+    }
+
+    /// Whether a task alive at the end is a failure (default: deny).
+    pub fn leaks(mut self, policy: Policy) -> Self {
+        self.knobs.leaks = policy;
+        self
+    }
+
+    /// Whether a task panic nobody observed is a failure (default: deny).
+    pub fn unhandled_panics(mut self, policy: Policy) -> Self {
+        self.knobs.unhandled_panics = policy;
+        self
+    }
+
+    /// Whether an ERROR-level `tracing` event is a failure (default: deny).
+    pub fn error_events(mut self, policy: Policy) -> Self {
+        self.knobs.error_events = policy;
+        self
+    }
+
+    /// Wall-clock time after which no new execution starts (default: none).
+    pub fn budget(mut self, budget: Duration) -> Self {
+        self.knobs.budget = Some(budget);
+        self
+    }
+
+    /// The scenario's name, the test's path.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Applies the `RACEWRIGHT_*` overrides of the environment.
+    pub fn with_env_overrides(mut self) -> Result<Self, EnvError> {
+        let overrides = env::overrides()?;
+        if let Some(iterations) = overrides.iterations {
+            self.knobs.iterations = iterations;
+        }
+        match overrides.seed {
+            Some(env::SeedChoice::Fixed(seed)) => self.knobs.seed = Some(seed),
+            Some(env::SeedChoice::Random) => self.knobs.seed = Some(fresh_seed()),
+            None => {}
+        }
+        if let Some(strategy) = overrides.strategy {
+            self.knobs.strategy = strategy.resolve(self.knobs.depth);
+        }
+        if let Some(budget) = overrides.budget {
+            self.knobs.budget = Some(budget);
+        }
+        Ok(self)
+    }
+
+    /// Explores the body's interleavings and reports the first failure found.
+    ///
+    /// `body` makes the scenario's future, once per execution. Environment overrides
+    /// apply.
+    ///
+    /// # Panics
+    /// If a `RACEWRIGHT_*` variable is malformed: the message names it and what it accepts.
+    pub fn run<F, Fut>(&self, body: F) -> Report
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: TestResult,
+    {
+        let scenario = match self.clone().with_env_overrides() {
+            Ok(scenario) => scenario,
+            Err(error) => panic!("{error}"),
+        };
+        scenario.explore(body)
+    }
+
+    fn explore<F, Fut>(self, body: F) -> Report
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: TestResult,
+    {
+        let knobs = &self.knobs;
+        let seed = knobs.seed.unwrap_or_else(|| config::seed_for(&self.name));
+        let body: Body = Arc::new(move || body().map(TestResult::into_outcome).boxed_local());
+        let plan = Plan {
+            settings: Rc::new(knobs.settings()),
+            scheduler: knobs.strategy.scheduler(seed, knobs.iterations),
+            iterations: knobs.iterations,
+            deadline: knobs.budget.map(|budget| Instant::now() + budget),
+        };
+        let exploration = engine::explore(plan, body);
+        Report::new(&self.name, "shuttle", knobs.strategy, seed, knobs.iterations, exploration)
+    }
+}
+
+/// What a test body may return: `()`, or `Result<(), E: Debug>` whose `Err` is a
+/// failure of kind [`FailureKind::Error`].
+pub trait TestResult {
+    /// `Err` with the error's `Debug` form on failure.
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl TestResult for () {
+    fn into_outcome(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Debug> TestResult for Result<(), E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map_err(|error| format!("{error:?}"))
+    }
+}
+
+/// Runs `body` with the default configuration and panics with the report if any
+/// execution fails.
+///
+/// ```
+/// racewright::check(|| async {
+///     let (tx, rx) = racewright::sync::oneshot::channel();
+///     racewright::spawn(async move { tx.send(7).unwrap() });
+///     assert_eq!(rx.await.unwrap(), 7);
+/// });
+/// ```
+#[track_caller]
+pub fn check<F, Fut>(body: F)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future + 'static,
+    Fut::Output: TestResult,
+{
+    let location = std::panic::Location::caller();
+    let name = format!("{}:{}", crate::report::paths::relative(location.file()), location.line());
+    let report = Scenario::new(name).run(body);
+    if report.failure().is_some() || report.harness_error().is_some() {
+        panic!("{report}");
+    }
+}
+
+/// Runs a `#[racewright::test]`: the attribute expands to a call of this.
+#[doc(hidden)]
+pub fn run_test<F, Fut>(scenario: Scenario, expect: Option<FailureKind>, body: F)
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future + 'static,
+    Fut::Output: TestResult,
+{
+    let report = scenario.run(body);
+    if let Some(error) = report.harness_error() {
+        panic!("racewright internal error (a bug of racewright, not of the test): {error}\n\n{report}");
+    }
+    let verdict = match expect {
+        None if report.failure().is_some() => Err(format!("{report}")),
+        None => Ok(()),
+        Some(kind) if report.failures().iter().any(|failure| failure.kind() == kind) => Ok(()),
+        Some(kind) => Err(format!(
+            "racewright: expected a failure of kind `{kind}`, but {}\n\n{report}",
+            match report.failure() {
+                None => format!("none of {} executions failed", report.executions()),
+                Some(failure) => format!("found `{}` instead", failure.kind()),
+            }
+        )),
+    };
+    if report.failure().is_some() {
+        report.persist();
+    }
+    if let Err(message) = verdict {
+        panic!("{message}");
+    }
+}
+
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}

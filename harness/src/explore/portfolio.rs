@@ -1,0 +1,42 @@
+//! The portfolio strategy: several schedulers take turns, one execution each.
+//!
+//! Random walks find shallow bugs fast; PCT finds the ones that need a task to be
+//! preempted at one precise point. Taking turns gives each half the budget, on one core
+//! and deterministically for a given seed.
+
+use shuttle::scheduler::{PctScheduler, Schedule, Scheduler, Task, TaskId};
+
+use super::random::RandomWalk;
+
+pub(crate) struct Portfolio {
+    /// Never empty; each member is built for the whole budget, so none runs out first.
+    members: Vec<Box<dyn Scheduler>>,
+    /// The member that runs the current execution.
+    turn: usize,
+}
+
+impl Portfolio {
+    pub(crate) fn new(seed: u64, iterations: usize) -> Self {
+        let members: Vec<Box<dyn Scheduler>> = vec![
+            Box::new(RandomWalk::new(seed, iterations)),
+            Box::new(PctScheduler::new_from_seed(seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15, 3, iterations)),
+            Box::new(PctScheduler::new_from_seed(seed.rotate_left(31) ^ 0x6a09_e667_f3bc_c909, 2, iterations)),
+        ];
+        Portfolio { members, turn: usize::MAX }
+    }
+}
+
+impl Scheduler for Portfolio {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        self.turn = self.turn.wrapping_add(1) % self.members.len();
+        self.members[self.turn].new_execution()
+    }
+
+    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, is_yielding: bool) -> Option<TaskId> {
+        self.members[self.turn].next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.members[self.turn].next_u64()
+    }
+}

@@ -1,0 +1,74 @@
+//! Exploration strategies: which schedules to try, behind shuttle's `Scheduler` trait.
+
+use std::fmt;
+use std::str::FromStr;
+
+use shuttle::scheduler::{DfsScheduler, PctScheduler, Scheduler};
+
+use super::portfolio::Portfolio;
+use super::random::RandomWalk;
+
+/// How executions are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Alternates random walks and PCT runs of depth 3: a good default for unknown bugs.
+    Portfolio,
+    /// A uniformly random runnable task at every step.
+    Random,
+    /// Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010): finds a bug of
+    /// depth `depth` with a probability bounded from below at every execution.
+    Pct {
+        /// The number of ordering constraints the bug needs (priority change points + 1).
+        depth: usize,
+    },
+    /// Depth-first enumeration of schedules: exhaustive for small scenarios.
+    Dfs,
+}
+
+impl Strategy {
+    /// The PCT depth used when none is given.
+    pub const DEFAULT_DEPTH: usize = 3;
+
+    /// The scheduler that realises this strategy.
+    pub(crate) fn scheduler(self, seed: u64, iterations: usize) -> Box<dyn Scheduler> {
+        match self {
+            Strategy::Portfolio => Box::new(Portfolio::new(seed, iterations)),
+            Strategy::Random => Box::new(RandomWalk::new(seed, iterations)),
+            Strategy::Pct { depth } => Box::new(PctScheduler::new_from_seed(seed, depth.max(1), iterations)),
+            Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), false)),
+        }
+    }
+
+    /// Parses a strategy name as the attribute and `RACEWRIGHT_STRATEGY` accept it.
+    pub fn parse(name: &str, depth: usize) -> Result<Strategy, String> {
+        match name {
+            "portfolio" => Ok(Strategy::Portfolio),
+            "random" => Ok(Strategy::Random),
+            "pct" => Ok(Strategy::Pct { depth }),
+            "dfs" => Ok(Strategy::Dfs),
+            other => Err(format!(
+                "unknown strategy \"{other}\"; expected one of \"portfolio\", \"random\", \"pct\", \"dfs\""
+            )),
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Strategy::parse(name, Strategy::DEFAULT_DEPTH)
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Portfolio => f.write_str("portfolio"),
+            Strategy::Random => f.write_str("random"),
+            Strategy::Pct { depth } => write!(f, "pct(depth {depth})"),
+            Strategy::Dfs => f.write_str("dfs"),
+        }
+    }
+}

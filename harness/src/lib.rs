@@ -1,0 +1,51 @@
+//! racewright finds the concurrency bugs of async Rust code.
+//!
+//! Put `#[racewright::test]` on an async test written against racewright's
+//! primitives (tokio's names and signatures); racewright runs it under a deterministic
+//! scheduler that explores many interleavings of its tasks, and turns whatever goes
+//! wrong (a failed assertion, a deadlock, a step-limit livelock, an `Err`) into one
+//! readable report.
+//!
+//! ```
+//! use racewright::sync::Mutex;
+//! use std::sync::Arc;
+//!
+//! // What `#[racewright::test(expect = "panic")]` checks, spelled out.
+//! let report = racewright::Scenario::new("doc::lost_update").run(|| async {
+//!     let n = Arc::new(Mutex::new(0));
+//!     let tasks: Vec<_> = (0..2)
+//!         .map(|_| {
+//!             let n = n.clone();
+//!             racewright::spawn(async move {
+//!                 let v = *n.lock().await;
+//!                 racewright::task::yield_now().await;
+//!                 *n.lock().await = v + 1;
+//!             })
+//!         })
+//!         .collect();
+//!     for t in tasks {
+//!         t.await.unwrap();
+//!     }
+//!     assert_eq!(*n.lock().await, 2);
+//! });
+//! assert_eq!(report.failure().unwrap().kind(), racewright::FailureKind::Panic);
+//! ```
+
+mod detect;
+mod engine;
+mod explore;
+mod report;
+pub mod sync;
+pub mod task;
+mod trace;
+
+pub use detect::{Failure, FailureKind, TaskRef};
+pub use explore::{EnvError, Policy, Scenario, Strategy, TestResult, check, env};
+pub use racewright_macros::test;
+pub use report::{Report, TaskSummary, TimelineEvent};
+pub use task::spawn;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::explore::run_test;
+}

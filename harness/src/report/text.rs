@@ -1,0 +1,109 @@
+//! The text form of a report: what a failing test prints and what snapshots pin.
+
+use std::fmt::{self, Write as _};
+
+use super::Report;
+
+/// The timeline shows at most this many of the last events.
+const TIMELINE_ROWS: usize = 60;
+/// A timeline cell is cut to this width.
+const CELL_WIDTH: usize = 34;
+
+pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    verdict(report, f)?;
+    if let Some(error) = &report.harness_error {
+        writeln!(f)?;
+        writeln!(f, "racewright internal error (a bug of racewright, not of the test):")?;
+        writeln!(f, "  {error}")?;
+    }
+    for (index, failure) in report.findings.iter().enumerate() {
+        writeln!(f)?;
+        let lead = if index == 0 { "" } else { "also " };
+        writeln!(f, "{lead}{}: {}", failure.kind(), indent_continuation(failure.message(), "  "))?;
+        match (failure.location(), failure.task()) {
+            (Some(location), Some(task)) => writeln!(f, "  at {location} in task {task}")?,
+            (Some(location), None) => writeln!(f, "  at {location}")?,
+            (None, Some(task)) => writeln!(f, "  in task {task}")?,
+            (None, None) => {}
+        }
+        for detail in failure.details() {
+            writeln!(f, "  - {detail}")?;
+        }
+    }
+    if !report.tasks.is_empty() {
+        writeln!(f)?;
+        writeln!(f, "tasks:")?;
+        for task in &report.tasks {
+            let spawned = task.spawned_at.as_deref().map(|at| format!("spawned at {at}")).unwrap_or("the test body".into());
+            let state = format!("{:?}", task.state).to_lowercase();
+            write!(f, "  {:<4} {:<14} {:<10} {spawned}", format!("#{}", task.task.id), task.task.name, state)?;
+            if let Some(blocked) = &task.blocked_in {
+                write!(f, "; blocked in {blocked}")?;
+            }
+            writeln!(f)?;
+        }
+    }
+    if !report.timeline.is_empty() {
+        writeln!(f)?;
+        timeline(report, f)?;
+    }
+    Ok(())
+}
+
+fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let outcome = match report.failure() {
+        Some(failure) => format!("FAILED ({})", failure.kind()),
+        None if report.harness_error.is_some() => "ERROR".to_string(),
+        None => "passed".to_string(),
+    };
+    writeln!(f, "racewright: {outcome}: {}", report.test)?;
+    let executions = match report.failing_execution {
+        Some(index) => format!("execution {index} of {}", report.iterations),
+        None => format!("{} of {} executions", report.executions, report.iterations),
+    };
+    write!(f, "  engine {} | strategy {} | seed {} | {executions}", report.engine, report.strategy, report.seed)?;
+    if report.out_of_time {
+        write!(f, " (stopped by the time budget)")?;
+    }
+    writeln!(f)
+}
+
+fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let columns = report.tasks.len().max(1);
+    let skipped = report.timeline.len().saturating_sub(TIMELINE_ROWS);
+    writeln!(f, "timeline (one column per task{}):", if skipped > 0 { format!(", last {TIMELINE_ROWS} events") } else { String::new() })?;
+    let mut header = format!("  {:>5} ", "step");
+    for task in &report.tasks {
+        let _ = write!(header, "| {:<CELL_WIDTH$} ", cut(&format!("#{} {}", task.task.id, task.task.name)));
+    }
+    writeln!(f, "{}", header.trim_end())?;
+    if skipped > 0 {
+        writeln!(f, "  {:>5} | ... {skipped} earlier events", "")?;
+    }
+    for event in &report.timeline[skipped..] {
+        let mut row = format!("  {:>5} ", event.step);
+        let cell = match &event.detail {
+            Some(detail) => format!("{} {detail}", event.operation),
+            None => event.operation.clone(),
+        };
+        for column in 0..columns {
+            let text = if column == event.task { cut(&cell) } else { String::new() };
+            let _ = write!(row, "| {text:<CELL_WIDTH$} ");
+        }
+        writeln!(f, "{}  ({})", row.trim_end(), event.at)?;
+    }
+    Ok(())
+}
+
+fn cut(text: &str) -> String {
+    if text.chars().count() <= CELL_WIDTH {
+        text.to_string()
+    } else {
+        let kept: String = text.chars().take(CELL_WIDTH - 1).collect();
+        format!("{kept}…")
+    }
+}
+
+fn indent_continuation(text: &str, indent: &str) -> String {
+    text.replace('\n', &format!("\n{indent}"))
+}

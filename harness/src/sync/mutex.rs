@@ -1,0 +1,248 @@
+//! `Mutex`: an async, fair mutex with tokio's API, whose every `lock` is explored.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::Arc;
+
+use super::permits::{Permits, TryAcquireError};
+use crate::engine;
+use crate::explore::execution;
+
+/// An asynchronous mutex, as `tokio::sync::Mutex`: waiters are served in FIFO order,
+/// and a guard may be held across an `.await`.
+///
+/// ```
+/// # racewright::check(|| async {
+/// use racewright::sync::Mutex;
+/// use std::sync::Arc;
+///
+/// let count = Arc::new(Mutex::new(0));
+/// let task = racewright::spawn({
+///     let count = count.clone();
+///     async move { *count.lock().await += 1 }
+/// });
+/// *count.lock().await += 1;
+/// task.await.unwrap();
+/// assert_eq!(*count.lock().await, 2);
+/// # });
+/// ```
+pub struct Mutex<T: ?Sized> {
+    permits: Permits,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the permit makes access to `data` exclusive, as for `std::sync::Mutex`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+/// `try_lock` found the mutex locked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TryLockError(());
+
+impl fmt::Display for TryLockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation would block")
+    }
+}
+
+impl std::error::Error for TryLockError {}
+
+impl<T> Mutex<T> {
+    /// A new, unlocked mutex.
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        Mutex { permits: Permits::new(1, "Mutex", Location::caller()), data: UnsafeCell::new(value) }
+    }
+
+    /// The protected value, consuming the mutex.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Locks the mutex, waiting for it as long as another task holds it.
+    ///
+    /// Cancel safe: dropping the future gives up the place in the queue.
+    #[track_caller]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
+        let at = Location::caller();
+        async move {
+            self.permits.acquire(1, "Mutex::lock", at).await.expect("a mutex is never closed");
+            execution::record("Mutex::lock", at);
+            MutexGuard { mutex: self, at }
+        }
+    }
+
+    /// Locks the mutex if it is free, without waiting.
+    #[track_caller]
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let at = Location::caller();
+        engine::scheduling_point();
+        match self.permits.try_acquire(1) {
+            Ok(()) => {
+                execution::record_with("Mutex::try_lock", at, || "acquired".into());
+                Ok(MutexGuard { mutex: self, at })
+            }
+            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
+                execution::record_with("Mutex::try_lock", at, || "would block".into());
+                Err(TryLockError(()))
+            }
+        }
+    }
+
+    /// A mutable reference to the value: `&mut self` proves nobody else holds the lock.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    /// Locks an `Arc`'d mutex, returning a guard that owns the `Arc`.
+    #[track_caller]
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
+        let at = Location::caller();
+        async move {
+            self.permits.acquire(1, "Mutex::lock_owned", at).await.expect("a mutex is never closed");
+            execution::record("Mutex::lock_owned", at);
+            OwnedMutexGuard { mutex: self, at }
+        }
+    }
+
+    /// Locks an `Arc`'d mutex if it is free, returning a guard that owns the `Arc`.
+    #[track_caller]
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        let at = Location::caller();
+        engine::scheduling_point();
+        match self.permits.try_acquire(1) {
+            Ok(()) => {
+                execution::record_with("Mutex::try_lock_owned", at, || "acquired".into());
+                Ok(OwnedMutexGuard { mutex: self, at })
+            }
+            Err(_) => Err(TryLockError(())),
+        }
+    }
+
+    fn unlock(&self, at: &'static Location<'static>) {
+        execution::record("Mutex::unlock", at);
+        self.permits.release(1);
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Mutex");
+        match self.permits.try_acquire(1) {
+            Ok(()) => {
+                // SAFETY: the permit just taken makes this access exclusive.
+                debug.field("data", &unsafe { &*self.data.get() });
+                self.permits.release(1);
+            }
+            Err(_) => {
+                debug.field("data", &format_args!("<locked>"));
+            }
+        }
+        debug.finish()
+    }
+}
+
+/// Holds the lock of a [`Mutex`] until dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    /// Where the lock was taken.
+    at: &'static Location<'static>,
+}
+
+// SAFETY: a guard gives `&T` to whoever holds it, like `std::sync::MutexGuard`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.mutex.unlock(self.at);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// A [`MutexGuard`] that owns an `Arc` of its mutex, so it can move into a task.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+    at: &'static Location<'static>,
+}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        self.mutex.unlock(self.at);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,238 @@
+//! The fair, cancellation-safe permit queue that `Mutex`, `RwLock` and `Semaphore` are
+//! built on, as tokio builds them on its batch semaphore.
+//!
+//! Waiters are served in FIFO order: released permits go to the waiter at the head of
+//! the queue (partially, if it needs more than there are) and nobody overtakes it.
+//! A waiter dropped while queued gives back what it was assigned, so cancelling an
+//! `acquire` never loses permits.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::engine;
+use crate::task::registry::Resource;
+
+/// The permits of one primitive.
+#[derive(Debug)]
+pub(crate) struct Permits {
+    state: StdMutex<State>,
+    /// What the primitive is, for reports: `Mutex`, `Semaphore`...
+    pub(crate) resource: Resource,
+}
+
+#[derive(Debug)]
+struct State {
+    available: usize,
+    closed: bool,
+    /// Invariant: only the waiters before the first incomplete one are complete.
+    queue: VecDeque<Waiter>,
+    next_id: u64,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    needed: usize,
+    assigned: usize,
+    waker: Option<Waker>,
+}
+
+/// Why an acquisition failed: the permits were closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
+
+/// Why a `try_acquire` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TryAcquireError {
+    Closed,
+    NoPermits,
+}
+
+impl Permits {
+    pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
+        Permits {
+            state: StdMutex::new(State { available: permits, closed: false, queue: VecDeque::new(), next_id: 0 }),
+            resource: Resource { kind, created_at },
+        }
+    }
+
+    fn lock(&self) -> StdMutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Permits not held by anyone.
+    pub(crate) fn available(&self) -> usize {
+        self.lock().available
+    }
+
+    /// Takes `n` permits if they are free and nobody is queued before us.
+    pub(crate) fn try_acquire(&self, n: usize) -> Result<(), TryAcquireError> {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(TryAcquireError::Closed);
+        }
+        if state.queue.is_empty() && state.available >= n {
+            state.available -= n;
+            Ok(())
+        } else {
+            Err(TryAcquireError::NoPermits)
+        }
+    }
+
+    /// Waits for `n` permits. `operation` and `at` name the wait in reports.
+    pub(crate) fn acquire(&self, n: usize, operation: &'static str, at: &'static Location<'static>) -> Acquire<'_> {
+        Acquire { permits: self, needed: n, id: None, started: false, operation, at }
+    }
+
+    /// Gives back `n` permits, handing them to queued waiters first.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let wakers = {
+            let mut state = self.lock();
+            state.available += n;
+            state.assign()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Adds permits that nobody held before (`Semaphore::add_permits`).
+    pub(crate) fn add(&self, n: usize) {
+        self.release(n);
+    }
+
+    /// Removes up to `n` free permits for good, returning how many were removed.
+    pub(crate) fn forget(&self, n: usize) -> usize {
+        let mut state = self.lock();
+        let removed = n.min(state.available);
+        state.available -= removed;
+        removed
+    }
+
+    /// Closes: pending and future acquisitions fail.
+    pub(crate) fn close(&self) {
+        let wakers: Vec<Waker> = {
+            let mut state = self.lock();
+            state.closed = true;
+            state.queue.iter_mut().filter(|w| w.assigned < w.needed).filter_map(|w| w.waker.take()).collect()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+}
+
+impl State {
+    /// Hands free permits to the queue, in order; returns the wakers of the waiters completed.
+    fn assign(&mut self) -> Vec<Waker> {
+        let mut wakers = Vec::new();
+        for waiter in self.queue.iter_mut() {
+            if waiter.assigned == waiter.needed {
+                continue;
+            }
+            let given = self.available.min(waiter.needed - waiter.assigned);
+            waiter.assigned += given;
+            self.available -= given;
+            if waiter.assigned < waiter.needed {
+                break;
+            }
+            if let Some(waker) = waiter.waker.take() {
+                wakers.push(waker);
+            }
+        }
+        wakers
+    }
+}
+
+/// The future of [`Permits::acquire`].
+pub(crate) struct Acquire<'a> {
+    permits: &'a Permits,
+    needed: usize,
+    /// Our place in the queue, once queued.
+    id: Option<u64>,
+    started: bool,
+    operation: &'static str,
+    at: &'static Location<'static>,
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), Closed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.started {
+            self.started = true;
+            engine::scheduling_point();
+        }
+        let this = &mut *self;
+        let mut state = this.permits.lock();
+        match this.id {
+            None => {
+                if state.closed {
+                    return Poll::Ready(Err(Closed));
+                }
+                if state.queue.is_empty() && state.available >= this.needed {
+                    state.available -= this.needed;
+                    return Poll::Ready(Ok(()));
+                }
+                let id = state.next_id;
+                state.next_id += 1;
+                state.queue.push_back(Waiter { id, needed: this.needed, assigned: 0, waker: Some(cx.waker().clone()) });
+                this.id = Some(id);
+                // Permits may be free while others queue for more than there are.
+                let wakers = state.assign();
+                drop(state);
+                for waker in wakers {
+                    waker.wake();
+                }
+                crate::task::wait(this.operation, this.at, Some(this.permits.resource));
+                Poll::Pending
+            }
+            Some(id) => {
+                let position = state.queue.iter().position(|waiter| waiter.id == id).expect("a queued waiter stays queued");
+                let complete = state.queue[position].assigned == state.queue[position].needed;
+                if complete {
+                    state.queue.remove(position);
+                    this.id = None;
+                    return Poll::Ready(Ok(()));
+                }
+                if state.closed {
+                    let assigned = state.queue.remove(position).map_or(0, |waiter| waiter.assigned);
+                    this.id = None;
+                    state.available += assigned;
+                    return Poll::Ready(Err(Closed));
+                }
+                state.queue[position].waker = Some(cx.waker().clone());
+                drop(state);
+                crate::task::wait(this.operation, this.at, Some(this.permits.resource));
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let wakers = {
+            let mut state = self.permits.lock();
+            let Some(position) = state.queue.iter().position(|waiter| waiter.id == id) else { return };
+            let waiter = state.queue.remove(position).expect("position is in the queue");
+            state.available += waiter.assigned;
+            state.assign()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}

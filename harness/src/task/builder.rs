@@ -1,0 +1,42 @@
+//! `task::Builder`: spawn a task with a name, which reports then use.
+
+use std::future::Future;
+use std::panic::Location;
+
+use super::JoinHandle;
+
+/// Configures a task before spawning it, as `tokio::task::Builder`.
+///
+/// ```
+/// # racewright::check(|| async {
+/// let worker = racewright::task::Builder::new().name("worker").spawn(async { 1 });
+/// assert_eq!(worker.await.unwrap(), 1);
+/// # });
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<String>,
+}
+
+impl Builder {
+    /// A builder with no name set.
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// Names the task; reports show it beside the task's id.
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// Spawns the task, as [`spawn`](super::spawn).
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        super::spawn_named(future, self.name, Location::caller())
+    }
+}

@@ -1,0 +1,240 @@
+//! `JoinHandle` and `JoinError`, with tokio's semantics.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::catch::Panicked;
+use super::registry::TaskId;
+use crate::engine::{self, RawTask};
+use crate::explore::execution;
+
+/// Where a task's result waits for its `JoinHandle`.
+pub(crate) struct JoinSlot<T> {
+    inner: Mutex<SlotState<T>>,
+}
+
+struct SlotState<T> {
+    result: Option<Result<T, JoinError>>,
+    finished: bool,
+    waker: Option<Waker>,
+}
+
+impl<T> JoinSlot<T> {
+    pub(crate) fn new() -> Self {
+        JoinSlot { inner: Mutex::new(SlotState { result: None, finished: false, waker: None }) }
+    }
+
+    /// Publishes the task's result and wakes whoever awaits it.
+    pub(crate) fn complete(&self, result: Result<T, JoinError>) {
+        let waker = {
+            let mut state = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.result = Some(result);
+            state.finished = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).finished
+    }
+}
+
+/// An owned permission to await a spawned task, as `tokio::task::JoinHandle`.
+///
+/// Awaiting it yields the task's output, or a [`JoinError`] if the task panicked or was
+/// aborted. Dropping it detaches the task, which keeps running.
+#[must_use = "dropping a JoinHandle detaches the task; await it, or drop it on purpose"]
+pub struct JoinHandle<T> {
+    slot: Arc<JoinSlot<T>>,
+    raw: RawTask,
+    task: Option<TaskId>,
+    spawned_at: &'static Location<'static>,
+    awaited: bool,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(
+        slot: Arc<JoinSlot<T>>,
+        raw: RawTask,
+        task: Option<TaskId>,
+        spawned_at: &'static Location<'static>,
+    ) -> Self {
+        JoinHandle { slot, raw, task, spawned_at, awaited: false }
+    }
+
+    /// Cancels the task at its next await; awaiting the handle then gives a cancelled
+    /// `JoinError`, unless the task finished first.
+    #[track_caller]
+    pub fn abort(&self) {
+        let at = Location::caller();
+        engine::scheduling_point();
+        if let Some(task) = self.task {
+            execution::record_with("JoinHandle::abort", at, || format!("task {task}"));
+        }
+        self.raw.abort();
+    }
+
+    /// Whether the task has finished: returned, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.slot.is_finished()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if !self.awaited {
+            self.awaited = true;
+            engine::scheduling_point();
+        }
+        let ready = {
+            let mut state = self.slot.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match state.result.take() {
+                Some(result) => Some(result),
+                None => {
+                    state.waker = Some(cx.waker().clone());
+                    None
+                }
+            }
+        };
+        match ready {
+            Some(result) => {
+                if let Some(task) = self.task {
+                    let outcome = match &result {
+                        Ok(_) => "finished",
+                        Err(error) if error.is_panic() => "panicked",
+                        Err(_) => "cancelled",
+                    };
+                    execution::record_with("JoinHandle::await", self.spawned_at, || format!("task {task} {outcome}"));
+                    execution::with(|state| state.tasks.get_mut(task).panic_observed = true);
+                }
+                Poll::Ready(result)
+            }
+            None => {
+                if self.task.is_some() {
+                    super::wait("JoinHandle::await", self.spawned_at, None);
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task {
+            execution::with(|state| state.tasks.get_mut(task).detached = true);
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("task", &self.task).finish_non_exhaustive()
+    }
+}
+
+/// A task did not run to completion: it panicked or was cancelled, as `tokio::task::JoinError`.
+pub struct JoinError {
+    task: Option<String>,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panic { message: String, location: Option<String>, payload: Mutex<Option<Box<dyn Any + Send>>> },
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(task: Option<String>) -> Self {
+        JoinError { task, repr: Repr::Cancelled }
+    }
+
+    pub(crate) fn panic(task: Option<String>, panicked: Panicked) -> Self {
+        JoinError {
+            task,
+            repr: Repr::Panic {
+                message: panicked.message,
+                location: panicked.location,
+                payload: Mutex::new(Some(panicked.payload)),
+            },
+        }
+    }
+
+    /// Whether the task was aborted or dropped before it finished.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// Whether the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic { .. })
+    }
+
+    /// The panic's payload, to resume it with `std::panic::resume_unwind`.
+    ///
+    /// # Panics
+    /// If the task did not panic, as tokio's.
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic().expect("`JoinError` reason is not a panic.")
+    }
+
+    /// The panic's payload, or the error itself if the task did not panic.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic { payload, .. } => {
+                Ok(payload.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).unwrap_or_else(|| Box::new(())))
+            }
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    /// The panic's message, if the task panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic { message, .. } => Some(message),
+            Repr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let task = self.task.as_deref().unwrap_or("task");
+        match &self.repr {
+            Repr::Cancelled => write!(f, "{task} was cancelled"),
+            Repr::Panic { message, location: Some(location), .. } => {
+                write!(f, "{task} panicked at {location}: {message}")
+            }
+            Repr::Panic { message, location: None, .. } => write!(f, "{task} panicked: {message}"),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task.as_deref().unwrap_or("task")),
+            Repr::Panic { message, .. } => {
+                write!(f, "JoinError::Panic({}, {message:?})", self.task.as_deref().unwrap_or("task"))
+            }
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(error: JoinError) -> Self {
+        std::io::Error::other(error.to_string())
+    }
+}

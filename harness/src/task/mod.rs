@@ -1,0 +1,172 @@
+//! Tasks: `spawn`, `Builder`, `JoinHandle`, `JoinError`, `yield_now`, as in `tokio::task`.
+
+mod builder;
+pub(crate) mod catch;
+mod join;
+pub(crate) mod registry;
+mod yield_now;
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+pub use builder::Builder;
+pub use join::{JoinError, JoinHandle};
+pub use yield_now::yield_now;
+
+use crate::engine;
+use crate::explore::execution;
+use catch::CatchPanic;
+use join::JoinSlot;
+use registry::{Resource, TaskId, TaskState, Wait};
+
+/// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
+/// panic inside it is caught and handed to whoever awaits its [`JoinHandle`].
+///
+/// ```
+/// # racewright::check(|| async {
+/// let handle = racewright::spawn(async { 6 * 7 });
+/// assert_eq!(handle.await.unwrap(), 42);
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_named(future, None, Location::caller())
+}
+
+pub(crate) fn spawn_named<F>(future: F, name: Option<String>, at: &'static Location<'static>) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    engine::scheduling_point();
+    let task = execution::with(|state| {
+        let task = state.tasks.spawn(name.clone(), at);
+        let label = state.tasks.get(task).display_name();
+        state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
+        task
+    });
+    let label = match (task, name) {
+        (_, Some(name)) => format!("task \"{name}\""),
+        (Some(task), None) => format!("task {task}"),
+        (None, None) => "task".to_string(),
+    };
+    let slot = Arc::new(JoinSlot::new());
+    let main = TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task, label };
+    let raw = engine::spawn(Box::pin(main));
+    JoinHandle::new(slot, raw, task, at)
+}
+
+/// Marks the running task as blocked in `operation`, for the deadlock and leak reports.
+/// Called by a facade future right before it returns `Pending`.
+pub(crate) fn wait(operation: &'static str, at: &'static Location<'static>, resource: Option<Resource>) {
+    execution::with(|state| {
+        let task = state.current_task();
+        state.tasks.get_mut(task).waiting = Some(Wait { operation, at, resource });
+    });
+}
+
+/// A task's future as the registry sees it: it learns the engine's id of the task on
+/// the first poll and forgets what the task waited on each time it runs again.
+pub(crate) struct Instrumented<F> {
+    task: Option<TaskId>,
+    bound: bool,
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Instrumented<F> {
+    /// The body of an execution, already bound by the engine.
+    pub(crate) fn new(task: TaskId, inner: F) -> Self {
+        Instrumented { task: Some(task), bound: true, inner: Box::pin(inner) }
+    }
+
+    fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
+        Instrumented { task, bound: false, inner: Box::pin(inner) }
+    }
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if let Some(task) = self.task {
+            let bind = !self.bound;
+            self.bound = true;
+            execution::with(|state| {
+                if bind {
+                    if let Some(key) = engine::current_task_key() {
+                        state.tasks.bind_engine_key(key, task);
+                    }
+                }
+                state.tasks.get_mut(task).waiting = None;
+            });
+        }
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+/// The future the engine runs for a spawned task: publishes its result, or a
+/// cancellation when the engine drops it unfinished.
+struct TaskMain<F: Future> {
+    inner: CatchPanic<Instrumented<F>>,
+    slot: Option<Arc<JoinSlot<F::Output>>>,
+    task: Option<TaskId>,
+    label: String,
+}
+
+impl<F: Future> Future for TaskMain<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: `inner` is structurally pinned and never moved out of; the other fields are
+        // plain data that is never pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above.
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let result = match inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result,
+        };
+        let task = this.task;
+        let result = match result {
+            Ok(output) => {
+                set_state(task, TaskState::Finished, None);
+                Ok(output)
+            }
+            Err(panicked) => {
+                set_state(task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
+                Err(JoinError::panic(Some(this.label.clone()), panicked))
+            }
+        };
+        if let Some(slot) = this.slot.take() {
+            slot.complete(result);
+        }
+        Poll::Ready(())
+    }
+}
+
+impl<F: Future> Drop for TaskMain<F> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            set_state(self.task, TaskState::Cancelled, None);
+            slot.complete(Err(JoinError::cancelled(Some(self.label.clone()))));
+        }
+    }
+}
+
+fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Option<String>)>) {
+    if let Some(task) = task {
+        execution::with(|execution| {
+            let record = execution.tasks.get_mut(task);
+            record.state = state;
+            record.waiting = None;
+            record.panic = panic;
+        });
+    }
+}

@@ -1,0 +1,154 @@
+//! The tasks of one execution, numbered in spawn order, with what each is doing.
+
+use std::panic::Location;
+
+use serde::Serialize;
+
+/// A task of an execution. The body is task 0; spawned tasks count up in spawn order,
+/// so ids are the same on every machine and every run of a schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TaskId(pub usize);
+
+impl TaskId {
+    /// The scenario's body.
+    pub const BODY: TaskId = TaskId(0);
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// What a blocked task is waiting for, as the facade recorded it before returning `Pending`.
+#[derive(Clone, Debug)]
+pub(crate) struct Wait {
+    /// The facade operation, e.g. `Mutex::lock`.
+    pub(crate) operation: &'static str,
+    /// Where the task awaits.
+    pub(crate) at: &'static Location<'static>,
+    /// The primitive waited on, by the place it was created.
+    pub(crate) resource: Option<Resource>,
+}
+
+/// A facade primitive, named by its type and where it was created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Resource {
+    pub(crate) kind: &'static str,
+    pub(crate) created_at: &'static Location<'static>,
+}
+
+/// How a task's life went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Not finished: runnable or blocked.
+    Running,
+    /// Returned.
+    Finished,
+    /// Panicked (the panic went to whoever awaits its handle).
+    Panicked,
+    /// Aborted, or dropped before it finished.
+    Cancelled,
+}
+
+/// One task of the execution.
+#[derive(Clone, Debug)]
+pub(crate) struct TaskRecord {
+    pub(crate) id: TaskId,
+    pub(crate) name: Option<String>,
+    /// The `spawn` call; `None` for the body.
+    pub(crate) spawned_at: Option<&'static Location<'static>>,
+    pub(crate) state: TaskState,
+    pub(crate) waiting: Option<Wait>,
+    /// The task's `JoinHandle` was dropped: nobody can await it any more.
+    pub(crate) detached: bool,
+    /// The task's panic (message, location), if it panicked.
+    pub(crate) panic: Option<(String, Option<String>)>,
+    /// Someone awaited the task's handle and got its result.
+    pub(crate) panic_observed: bool,
+}
+
+impl TaskRecord {
+    /// The name to show: the given one, or the body's, or `task-N`.
+    pub(crate) fn display_name(&self) -> String {
+        match (&self.name, self.id) {
+            (Some(name), _) => name.clone(),
+            (None, TaskId::BODY) => "main".to_string(),
+            (None, TaskId(n)) => format!("task-{n}"),
+        }
+    }
+}
+
+/// The tasks of one execution.
+#[derive(Debug)]
+pub(crate) struct TaskRegistry {
+    tasks: Vec<TaskRecord>,
+    /// The engine's task ids, mapped to ours.
+    engine_keys: Vec<Option<TaskId>>,
+}
+
+impl Default for TaskRegistry {
+    fn default() -> Self {
+        let body = TaskRecord {
+            id: TaskId::BODY,
+            name: None,
+            spawned_at: None,
+            state: TaskState::Running,
+            waiting: None,
+            detached: false,
+            panic: None,
+            panic_observed: false,
+        };
+        TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
+    }
+}
+
+impl TaskRegistry {
+    /// Registers a task being spawned and returns its id.
+    pub(crate) fn spawn(&mut self, name: Option<String>, spawned_at: &'static Location<'static>) -> TaskId {
+        let id = TaskId(self.tasks.len());
+        self.tasks.push(TaskRecord {
+            id,
+            name,
+            spawned_at: Some(spawned_at),
+            state: TaskState::Running,
+            waiting: None,
+            detached: false,
+            panic: None,
+            panic_observed: false,
+        });
+        id
+    }
+
+    /// Learns the engine's id of a task, on the task's first poll.
+    pub(crate) fn bind_engine_key(&mut self, key: usize, id: TaskId) {
+        if self.engine_keys.len() <= key {
+            self.engine_keys.resize(key + 1, None);
+        }
+        self.engine_keys[key] = Some(id);
+    }
+
+    /// Our id of the engine's task `key`.
+    pub(crate) fn by_engine_key(&self, key: usize) -> Option<TaskId> {
+        self.engine_keys.get(key).copied().flatten()
+    }
+
+    pub(crate) fn get(&self, id: TaskId) -> &TaskRecord {
+        &self.tasks[id.0]
+    }
+
+    pub(crate) fn get_mut(&mut self, id: TaskId) -> &mut TaskRecord {
+        &mut self.tasks[id.0]
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks.iter()
+    }
+
+    /// Tasks that have not finished, panicked or been cancelled.
+    pub(crate) fn alive(&self) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks.iter().filter(|task| task.state == TaskState::Running)
+    }
+}

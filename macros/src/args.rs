@@ -1,0 +1,169 @@
+//! The attribute's arguments: parsed, checked, and turned into `Scenario` calls.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
+
+const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `max_steps`, `leaks`, `unhandled_panics`, \
+                         `error_events`, `expect`";
+const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs"];
+const POLICIES: &[&str] = &["deny", "allow"];
+const KINDS: &[&str] = &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"];
+
+/// The checked arguments of `#[racewright::test(...)]`.
+#[derive(Default)]
+pub(crate) struct Args {
+    iterations: Option<LitInt>,
+    seed: Option<LitInt>,
+    strategy: Option<LitStr>,
+    depth: Option<LitInt>,
+    max_steps: Option<LitInt>,
+    leaks: Option<LitStr>,
+    unhandled_panics: Option<LitStr>,
+    error_events: Option<LitStr>,
+    expect: Option<LitStr>,
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut args = Args::default();
+        for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
+            let (path, value) = match &meta {
+                Meta::NameValue(pair) => (&pair.path, &pair.value),
+                Meta::Path(path) => {
+                    return Err(syn::Error::new(path.span(), format!("`{}` needs a value", describe(path))));
+                }
+                Meta::List(list) => {
+                    return Err(syn::Error::new(list.span(), format!("expected `{} = ...`", describe(&list.path))));
+                }
+            };
+            let name = describe(path);
+            let span = path.span();
+            match name.as_str() {
+                "iterations" => set(&mut args.iterations, positive(value, &name)?, span, &name)?,
+                "seed" => set(&mut args.seed, integer(value, &name)?, span, &name)?,
+                "depth" => set(&mut args.depth, positive(value, &name)?, span, &name)?,
+                "max_steps" => set(&mut args.max_steps, positive(value, &name)?, span, &name)?,
+                "strategy" => set(&mut args.strategy, one_of(value, &name, STRATEGIES)?, span, &name)?,
+                "leaks" => set(&mut args.leaks, one_of(value, &name, POLICIES)?, span, &name)?,
+                "unhandled_panics" => set(&mut args.unhandled_panics, one_of(value, &name, POLICIES)?, span, &name)?,
+                "error_events" => set(&mut args.error_events, one_of(value, &name, POLICIES)?, span, &name)?,
+                "expect" => set(&mut args.expect, one_of(value, &name, KINDS)?, span, &name)?,
+                _ => {
+                    return Err(syn::Error::new(
+                        span,
+                        format!("unknown argument `{name}` of #[racewright::test]; expected one of {ARGUMENTS}"),
+                    ));
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+impl Args {
+    /// `.iterations(500)` and friends, for the arguments given.
+    pub(crate) fn setters(&self) -> Vec<TokenStream> {
+        let mut setters = Vec::new();
+        let mut integer = |method: &str, value: &Option<LitInt>| {
+            if let Some(value) = value {
+                let method = syn::Ident::new(method, value.span());
+                setters.push(quote!(.#method(#value)));
+            }
+        };
+        integer("iterations", &self.iterations);
+        integer("seed", &self.seed);
+        integer("depth", &self.depth);
+        integer("max_steps", &self.max_steps);
+        if let Some(strategy) = &self.strategy {
+            let depth = self.depth.as_ref().map(|d| quote!(#d)).unwrap_or(quote!(::racewright::Strategy::DEFAULT_DEPTH));
+            let strategy = match strategy.value().as_str() {
+                "portfolio" => quote!(::racewright::Strategy::Portfolio),
+                "random" => quote!(::racewright::Strategy::Random),
+                "pct" => quote!(::racewright::Strategy::Pct { depth: #depth }),
+                _ => quote!(::racewright::Strategy::Dfs),
+            };
+            setters.push(quote!(.strategy(#strategy)));
+        }
+        for (method, value) in [
+            ("leaks", &self.leaks),
+            ("unhandled_panics", &self.unhandled_panics),
+            ("error_events", &self.error_events),
+        ] {
+            if let Some(value) = value {
+                let method = syn::Ident::new(method, value.span());
+                let policy = if value.value() == "allow" {
+                    quote!(::racewright::Policy::Allow)
+                } else {
+                    quote!(::racewright::Policy::Deny)
+                };
+                setters.push(quote!(.#method(#policy)));
+            }
+        }
+        setters
+    }
+
+    /// `Some(FailureKind::...)` or `None`.
+    pub(crate) fn expect(&self) -> TokenStream {
+        match &self.expect {
+            None => quote!(::core::option::Option::None),
+            Some(kind) => {
+                let variant = match kind.value().as_str() {
+                    "panic" => quote!(Panic),
+                    "deadlock" => quote!(Deadlock),
+                    "leak" => quote!(Leak),
+                    "unhandled_panic" => quote!(UnhandledPanic),
+                    "error" => quote!(Error),
+                    "step_limit" => quote!(StepLimit),
+                    _ => quote!(Nondeterminism),
+                };
+                quote!(::core::option::Option::Some(::racewright::FailureKind::#variant))
+            }
+        }
+    }
+}
+
+fn describe(path: &syn::Path) -> String {
+    path.segments.iter().map(|segment| segment.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+fn set<T>(slot: &mut Option<T>, value: T, span: Span, name: &str) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(span, format!("`{name}` is given twice")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn integer(value: &Expr, name: &str) -> syn::Result<LitInt> {
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
+            int.base10_parse::<u64>()?;
+            Ok(int.clone())
+        }
+        other => Err(syn::Error::new(other.span(), format!("`{name}` takes an integer, e.g. `{name} = 500`"))),
+    }
+}
+
+fn positive(value: &Expr, name: &str) -> syn::Result<LitInt> {
+    let int = integer(value, name)?;
+    if int.base10_parse::<u64>()? == 0 {
+        return Err(syn::Error::new(int.span(), format!("`{name}` must be at least 1")));
+    }
+    Ok(int)
+}
+
+fn one_of(value: &Expr, name: &str, accepted: &[&str]) -> syn::Result<LitStr> {
+    let listed = accepted.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
+    match value {
+        Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) if accepted.contains(&text.value().as_str()) => Ok(text.clone()),
+        Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) => Err(syn::Error::new(
+            text.span(),
+            format!("`{name}` does not accept \"{}\"; expected one of {listed}", text.value()),
+        )),
+        other => Err(syn::Error::new(other.span(), format!("`{name}` takes a string, one of {listed}"))),
+    }
+}
