@@ -4,8 +4,11 @@
 //! [`Failure`]s; none knows of another.
 
 pub(crate) mod deadlock;
+pub(crate) mod error_events;
+pub(crate) mod leak;
 pub(crate) mod panics;
 pub(crate) mod step_limit;
+pub(crate) mod unhandled_panic;
 
 use std::fmt;
 use std::panic::Location;

@@ -45,7 +45,9 @@ pub(crate) fn install_hook() {
 fn record(info: &PanicHookInfo<'_>) {
     let caught = CaughtPanic {
         message: message_of(info.payload()),
-        location: info.location().map(|location| crate::report::paths::location_parts(location.file(), location.line(), location.column())),
+        location: info
+            .location()
+            .map(|location| crate::report::paths::location_parts(location.file(), location.line(), location.column())),
     };
     LAST_PANIC.with(|last| *last.borrow_mut() = Some(caught));
 }
@@ -66,4 +68,3 @@ pub(crate) fn message_of(payload: &(dyn Any + Send)) -> String {
         "Box<dyn Any>".to_string()
     }
 }
-

@@ -28,11 +28,7 @@ pub(crate) fn detect(state: &ExecutionState, max_steps: usize) -> Failure {
             .as_ref()
             .map(|wait| format!(", last waited in {} at {}", wait.operation, crate::report::paths::location(wait.at)))
             .unwrap_or_default();
-        failure = failure.detail(format!(
-            "{} ran {count} of the last {} steps{at}",
-            TaskRef::of(task),
-            recent.len()
-        ));
+        failure = failure.detail(format!("{} ran {count} of the last {} steps{at}", TaskRef::of(task), recent.len()));
     }
     failure
 }

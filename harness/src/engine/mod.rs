@@ -28,11 +28,7 @@ pub(crate) enum Engine {
 /// The engine of the calling code.
 #[inline]
 pub(crate) fn current() -> Engine {
-    if execution::is_active() {
-        Engine::Shuttle
-    } else {
-        Engine::Tokio
-    }
+    if execution::is_active() { Engine::Shuttle } else { Engine::Tokio }
 }
 
 /// A point where the scheduler may switch to another task.

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use futures::future::LocalBoxFuture;
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
+use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
 use crate::detect::{self, Failure, FailureKind};
@@ -64,7 +65,7 @@ pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
 
 /// Shuttle's id of the running task.
 pub(crate) fn current_task_key() -> Option<usize> {
-    shuttle::current::get_current_task().map(usize::from)
+    shuttle::current::try_get_current_task().map(usize::from)
 }
 
 /// Runs one trivial exploration, so that shuttle installs its panic hook now
@@ -99,6 +100,8 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
         deadline: plan.deadline,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
+    let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);
+    let _subscriber = tracing::subscriber::set_default(subscriber);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner.run(move || run_execution(&body));
     }));
@@ -168,6 +171,14 @@ async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
     }
     // Let the other tasks run until each has finished or blocked.
     WindDown.await;
+    execution::with(|state| {
+        for finding in detect::unhandled_panic::detect(state).into_iter().chain(detect::leak::detect(state)) {
+            state.fail(finding);
+        }
+    });
+    if stopping() {
+        scheduling_point();
+    }
 }
 
 fn stopping() -> bool {
@@ -212,6 +223,10 @@ impl Future for IdleTask {
                 state.settled = true;
                 body.wake();
             } else {
+                // A panic nobody saw is often why the others wait forever: it leads.
+                for finding in detect::unhandled_panic::detect(state) {
+                    state.report(finding);
+                }
                 let finding = detect::deadlock::detect(state);
                 state.fail(finding);
             }

@@ -15,7 +15,7 @@ pub enum Policy {
 }
 
 /// What every execution of one exploration needs to know.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Settings {
     pub(crate) max_steps: usize,
     pub(crate) leaks: Policy,

@@ -23,13 +23,13 @@ thread_local! {
 
 /// One execution: its tasks, what they did and what went wrong.
 pub(crate) struct Execution {
-    pub(crate) settings: Rc<Settings>,
     state: RefCell<ExecutionState>,
 }
 
 /// The mutable part of an [`Execution`]; borrowed only for short, user-code-free sections.
 #[derive(Default)]
 pub(crate) struct ExecutionState {
+    pub(crate) settings: Rc<Settings>,
     pub(crate) tasks: TaskRegistry,
     pub(crate) trace: Trace,
     pub(crate) findings: Vec<Failure>,
@@ -52,10 +52,7 @@ pub(crate) struct ExecutionState {
 impl Execution {
     /// Starts an execution on this thread, replacing any finished one.
     pub(crate) fn begin(settings: Rc<Settings>) -> Rc<Execution> {
-        let execution = Rc::new(Execution {
-            settings,
-            state: RefCell::new(ExecutionState::default()),
-        });
+        let execution = Rc::new(Execution { state: RefCell::new(ExecutionState { settings, ..Default::default() }) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
         execution
@@ -98,6 +95,20 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R> {
     })
 }
 
+/// Like [`with`], but gives up instead of panicking when the state is already
+/// borrowed: for callbacks (`tracing`) that may run inside racewright's own code.
+pub(crate) fn try_with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R> {
+    if !is_active() {
+        return None;
+    }
+    CURRENT.with(|current| {
+        let current = current.try_borrow().ok()?;
+        let execution = current.as_ref()?;
+        let mut state = execution.state.try_borrow_mut().ok()?;
+        Some(f(&mut state))
+    })
+}
+
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));
@@ -107,9 +118,7 @@ pub(crate) fn finish() -> Option<Rc<Execution>> {
 impl ExecutionState {
     /// The running task, in racewright's numbering.
     pub(crate) fn current_task(&self) -> TaskId {
-        crate::engine::current_task_key()
-            .and_then(|key| self.tasks.by_engine_key(key))
-            .unwrap_or(TaskId::BODY)
+        crate::engine::current_task_key().and_then(|key| self.tasks.by_engine_key(key)).unwrap_or(TaskId::BODY)
     }
 
     /// Records a finding; the first one found leads the report.

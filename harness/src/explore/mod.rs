@@ -18,8 +18,8 @@ use futures::FutureExt;
 use crate::detect::FailureKind;
 use crate::engine::shuttle::{self as engine, Body, Plan};
 use crate::report::Report;
-pub use config::Policy;
 use config::Knobs;
+pub use config::Policy;
 pub use env::EnvError;
 pub use strategy::Strategy;
 

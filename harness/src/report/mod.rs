@@ -119,7 +119,7 @@ impl Report {
                 step: event.step,
                 task: event.task.0,
                 operation: event.operation.to_string(),
-                at: paths::short(event.at),
+                at: event.at.render(),
                 detail: event.detail.clone(),
             })
             .collect();
@@ -174,8 +174,11 @@ impl Report {
     /// Returns where the text went; a write that fails is reported on stderr and skipped.
     pub fn persist(&self) -> Option<PathBuf> {
         let directory = target_directory()?.join("racewright");
-        let stem: String =
-            self.test.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }).collect();
+        let stem: String = self
+            .test
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+            .collect();
         let text = directory.join(format!("{stem}.txt"));
         let written = std::fs::create_dir_all(&directory)
             .and_then(|()| std::fs::write(&text, self.to_string()))

@@ -34,7 +34,8 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
         writeln!(f)?;
         writeln!(f, "tasks:")?;
         for task in &report.tasks {
-            let spawned = task.spawned_at.as_deref().map(|at| format!("spawned at {at}")).unwrap_or("the test body".into());
+            let spawned =
+                task.spawned_at.as_deref().map(|at| format!("spawned at {at}")).unwrap_or("the test body".into());
             let state = format!("{:?}", task.state).to_lowercase();
             write!(f, "  {:<4} {:<14} {:<10} {spawned}", format!("#{}", task.task.id), task.task.name, state)?;
             if let Some(blocked) = &task.blocked_in {
@@ -71,7 +72,11 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let columns = report.tasks.len().max(1);
     let skipped = report.timeline.len().saturating_sub(TIMELINE_ROWS);
-    writeln!(f, "timeline (one column per task{}):", if skipped > 0 { format!(", last {TIMELINE_ROWS} events") } else { String::new() })?;
+    writeln!(
+        f,
+        "timeline (one column per task{}):",
+        if skipped > 0 { format!(", last {TIMELINE_ROWS} events") } else { String::new() }
+    )?;
     let mut header = format!("  {:>5} ", "step");
     for task in &report.tasks {
         let _ = write!(header, "| {:<CELL_WIDTH$} ", cut(&format!("#{} {}", task.task.id, task.task.name)));

@@ -36,7 +36,9 @@ impl<F: Future> Future for CatchPanic<F> {
         match panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
             Ok(poll) => poll.map(Ok),
             Err(payload) => match panics::take_caught() {
-                Some(caught) => Poll::Ready(Err(Panicked { message: caught.message, location: caught.location, payload })),
+                Some(caught) => {
+                    Poll::Ready(Err(Panicked { message: caught.message, location: caught.location, payload }))
+                }
                 // Inside an execution every panic goes through the hook; an unwinding it did not
                 // see is the engine tearing the task down, which must go on.
                 None if execution::is_active() => panic::resume_unwind(payload),

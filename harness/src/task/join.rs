@@ -191,9 +191,10 @@ impl JoinError {
     /// The panic's payload, or the error itself if the task did not panic.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic { payload, .. } => {
-                Ok(payload.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).unwrap_or_else(|| Box::new(())))
-            }
+            Repr::Panic { payload, .. } => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unwrap_or_else(|| Box::new(()))),
             Repr::Cancelled => Err(self),
         }
     }

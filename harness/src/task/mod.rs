@@ -58,7 +58,12 @@ where
         (None, None) => "task".to_string(),
     };
     let slot = Arc::new(JoinSlot::new());
-    let main = TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task, label };
+    let main = TaskMain {
+        inner: CatchPanic::new(Instrumented::new_spawned(task, future)),
+        slot: Some(slot.clone()),
+        task,
+        label,
+    };
     let raw = engine::spawn(Box::pin(main));
     JoinHandle::new(slot, raw, task, at)
 }

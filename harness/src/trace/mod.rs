@@ -10,11 +10,31 @@ pub(crate) struct Event {
     /// The scheduling decision during which it happened.
     pub(crate) step: usize,
     pub(crate) task: TaskId,
-    /// The facade operation, e.g. `Mutex::lock`.
+    /// The facade operation, e.g. `Mutex::lock`, or the level of a `tracing` event.
     pub(crate) operation: &'static str,
-    pub(crate) at: &'static Location<'static>,
-    /// The values that matter, e.g. what a channel returned.
+    /// Where it happened.
+    pub(crate) at: Site,
+    /// The values that matter, e.g. what a channel returned, or the event's message.
     pub(crate) detail: Option<String>,
+}
+
+/// Where an event happened; rendered only when a report needs it, so recording stays cheap.
+#[derive(Clone, Debug)]
+pub(crate) enum Site {
+    /// A facade call.
+    Caller(&'static Location<'static>),
+    /// A `tracing` event's `file:line:column`.
+    Source(String),
+}
+
+impl Site {
+    /// `file:line`, relative to the workspace.
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Site::Caller(location) => crate::report::paths::short(location),
+            Site::Source(text) => text.rsplit_once(':').map(|(file_line, _)| file_line.to_string()).unwrap_or_default(),
+        }
+    }
 }
 
 /// The events of one execution, in the order they happened.
@@ -32,7 +52,32 @@ impl Trace {
         at: &'static Location<'static>,
         detail: Option<String>,
     ) {
-        self.events.push(Event { step, task, operation, at, detail });
+        self.events.push(Event { step, task, operation, at: Site::Caller(at), detail });
+    }
+
+    /// Records a `tracing` event.
+    pub(crate) fn push_event(
+        &mut self,
+        step: usize,
+        task: TaskId,
+        level: tracing::Level,
+        at: Option<String>,
+        message: String,
+    ) {
+        let operation = match level {
+            tracing::Level::ERROR => "ERROR",
+            tracing::Level::WARN => "WARN",
+            tracing::Level::INFO => "INFO",
+            tracing::Level::DEBUG => "DEBUG",
+            tracing::Level::TRACE => "TRACE",
+        };
+        self.events.push(Event {
+            step,
+            task,
+            operation,
+            at: Site::Source(at.unwrap_or_default()),
+            detail: Some(message),
+        });
     }
 
     pub(crate) fn events(&self) -> &[Event] {
