@@ -79,7 +79,8 @@ impl Args {
         integer("depth", &self.depth);
         integer("max_steps", &self.max_steps);
         if let Some(strategy) = &self.strategy {
-            let depth = self.depth.as_ref().map(|d| quote!(#d)).unwrap_or(quote!(::racewright::Strategy::DEFAULT_DEPTH));
+            let depth =
+                self.depth.as_ref().map(|d| quote!(#d)).unwrap_or(quote!(::racewright::Strategy::DEFAULT_DEPTH));
             let strategy = match strategy.value().as_str() {
                 "portfolio" => quote!(::racewright::Strategy::Portfolio),
                 "random" => quote!(::racewright::Strategy::Random),
@@ -88,11 +89,9 @@ impl Args {
             };
             setters.push(quote!(.strategy(#strategy)));
         }
-        for (method, value) in [
-            ("leaks", &self.leaks),
-            ("unhandled_panics", &self.unhandled_panics),
-            ("error_events", &self.error_events),
-        ] {
+        for (method, value) in
+            [("leaks", &self.leaks), ("unhandled_panics", &self.unhandled_panics), ("error_events", &self.error_events)]
+        {
             if let Some(value) = value {
                 let method = syn::Ident::new(method, value.span());
                 let policy = if value.value() == "allow" {

@@ -36,13 +36,15 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
         ));
     }
     if !signature.inputs.is_empty() {
-        return Err(syn::Error::new(
-            signature.inputs.span(),
-            "a #[racewright::test] function takes no arguments",
-        ));
+        return Err(syn::Error::new_spanned(&signature.inputs, "a #[racewright::test] function takes no arguments"));
     }
     if !signature.generics.params.is_empty() || signature.generics.where_clause.is_some() {
-        return Err(syn::Error::new(signature.generics.span(), "a #[racewright::test] function cannot be generic"));
+        // `new_spanned` underlines the whole `<...>` (or `where ...`): on stable, a joined span is only its first token.
+        let error = "a #[racewright::test] function cannot be generic";
+        return Err(match &signature.generics.where_clause {
+            Some(clause) if signature.generics.params.is_empty() => syn::Error::new_spanned(clause, error),
+            _ => syn::Error::new_spanned(&signature.generics, error),
+        });
     }
     let name = &signature.ident;
     let output = &signature.output;

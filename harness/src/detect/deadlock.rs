@@ -2,14 +2,13 @@
 
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::execution::ExecutionState;
-use crate::report::paths;
 
 /// Describes the deadlock of an execution whose every task is blocked.
 pub(crate) fn detect(state: &ExecutionState) -> Failure {
     let blocked: Vec<_> = state.tasks.alive().collect();
     let mut failure = Failure::new(
         FailureKind::Deadlock,
-        format!("deadlock: all {} unfinished tasks are blocked and nothing can wake them", blocked.len()),
+        format!("all {} unfinished tasks are blocked and nothing can wake them", blocked.len()),
     );
     if let Some(first) = blocked.first() {
         failure = failure.in_task(TaskRef::of(first));
@@ -20,13 +19,7 @@ pub(crate) fn detect(state: &ExecutionState) -> Failure {
     for task in blocked {
         let who = TaskRef::of(task);
         let line = match &task.waiting {
-            Some(wait) => {
-                let on = wait
-                    .resource
-                    .map(|resource| format!(" on {}@{}", resource.kind, paths::short(resource.created_at)))
-                    .unwrap_or_default();
-                format!("{who} is blocked in {}{on} at {}", wait.operation, paths::location(wait.at))
-            }
+            Some(wait) => format!("{who} is blocked in {}", wait.describe()),
             None => format!(
                 "{who} is pending in a future that is not a racewright primitive and kept no wakeup (lost wakeup?)"
             ),

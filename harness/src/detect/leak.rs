@@ -21,7 +21,7 @@ pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
                 if task.detached { "its JoinHandle was dropped (detached)" } else { "its JoinHandle is still held" };
             let mut failure = Failure::new(
                 FailureKind::Leak,
-                format!("leaked task: {who} was still alive when the test ended; {handle}"),
+                format!("task {who} was still alive when the test ended; {handle}"),
             )
             .in_task(who);
             if let Some(spawned_at) = task.spawned_at {

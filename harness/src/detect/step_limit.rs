@@ -12,7 +12,7 @@ const RECENT_STEPS: usize = 1_000;
 pub(crate) fn detect(state: &ExecutionState, max_steps: usize) -> Failure {
     let mut failure = Failure::new(
         FailureKind::StepLimit,
-        format!("step limit: the execution took more than {max_steps} scheduling steps (livelock or spin loop?)"),
+        format!("the execution took more than {max_steps} scheduling steps (livelock or spin loop?)"),
     );
     let recent = &state.schedule[state.schedule.len().saturating_sub(RECENT_STEPS)..];
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();

@@ -20,7 +20,7 @@ pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
             let (message, location) = task.panic.clone().unwrap_or_default();
             let handle = if task.detached { "its JoinHandle was dropped" } else { "its JoinHandle was never awaited" };
             let mut failure =
-                Failure::new(FailureKind::UnhandledPanic, format!("unhandled panic in task {who}: {message}"))
+                Failure::new(FailureKind::UnhandledPanic, format!("task {who} panicked and nobody handled it: {message}"))
                     .at(location)
                     .in_task(who)
                     .detail(format!("nobody observed the panic: {handle}"));

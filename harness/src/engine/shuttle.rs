@@ -311,7 +311,15 @@ impl Scheduler for Supervisor {
             return Some(idle);
         }
         let current = current.filter(|task| Some(*task) != idle_task);
-        let choice = self.inner.next_task(&ready, current, is_yielding && current.is_some())?;
+        let is_yielding = is_yielding && current.is_some();
+        // Fairness: a task that yields on purpose lets the others run first, whatever the
+        // strategy; so a spin loop on `yield_now` reaches the step limit only if it truly spins.
+        let ready = if is_yielding && ready.len() > 1 {
+            ready.into_iter().filter(|task| Some(task.id()) != current).collect()
+        } else {
+            ready
+        };
+        let choice = self.inner.next_task(&ready, current, is_yielding)?;
         if let Some(execution) = execution {
             execution.with_state(|state| state.schedule.push(usize::from(choice)));
         }

@@ -4,6 +4,7 @@
 pub(crate) mod config;
 pub mod env;
 pub(crate) mod execution;
+mod pct;
 mod portfolio;
 mod random;
 pub(crate) mod strategy;

@@ -4,8 +4,9 @@
 //! preempted at one precise point. Taking turns gives each half the budget, on one core
 //! and deterministically for a given seed.
 
-use shuttle::scheduler::{PctScheduler, Schedule, Scheduler, Task, TaskId};
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
+use super::pct::Pct;
 use super::random::RandomWalk;
 
 pub(crate) struct Portfolio {
@@ -19,8 +20,8 @@ impl Portfolio {
     pub(crate) fn new(seed: u64, iterations: usize) -> Self {
         let members: Vec<Box<dyn Scheduler>> = vec![
             Box::new(RandomWalk::new(seed, iterations)),
-            Box::new(PctScheduler::new_from_seed(seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15, 3, iterations)),
-            Box::new(PctScheduler::new_from_seed(seed.rotate_left(31) ^ 0x6a09_e667_f3bc_c909, 2, iterations)),
+            Box::new(Pct::new(seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15, 3, iterations)),
+            Box::new(Pct::new(seed.rotate_left(31) ^ 0x6a09_e667_f3bc_c909, 2, iterations)),
         ];
         Portfolio { members, turn: usize::MAX }
     }

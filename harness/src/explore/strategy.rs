@@ -3,8 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use shuttle::scheduler::{DfsScheduler, PctScheduler, Scheduler};
+use shuttle::scheduler::{DfsScheduler, Scheduler};
 
+use super::pct::Pct;
 use super::portfolio::Portfolio;
 use super::random::RandomWalk;
 
@@ -35,7 +36,7 @@ impl Strategy {
         match self {
             Strategy::Portfolio => Box::new(Portfolio::new(seed, iterations)),
             Strategy::Random => Box::new(RandomWalk::new(seed, iterations)),
-            Strategy::Pct { depth } => Box::new(PctScheduler::new_from_seed(seed, depth.max(1), iterations)),
+            Strategy::Pct { depth } => Box::new(Pct::new(seed, depth, iterations)),
             Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), false)),
         }
     }

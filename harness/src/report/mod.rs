@@ -105,10 +105,7 @@ impl Report {
                 task: TaskRef::of(task),
                 spawned_at: task.spawned_at.map(paths::location),
                 state: task.state,
-                blocked_in: task
-                    .waiting
-                    .as_ref()
-                    .map(|wait| format!("{} at {}", wait.operation, paths::location(wait.at))),
+                blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
             })
             .collect();
         self.timeline = state

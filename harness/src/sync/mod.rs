@@ -3,7 +3,18 @@
 //! Inside an exploration every operation is a scheduling point and an event of the
 //! trace; outside of one they behave as tokio's own.
 
+pub mod atomic;
+pub mod blocking;
+pub mod mpsc;
 pub mod mutex;
+pub mod notify;
+pub mod oneshot;
 mod permits;
+pub mod rwlock;
+pub mod semaphore;
+pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::Notify;
+pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};

@@ -75,7 +75,8 @@ impl Permits {
         if state.closed {
             return Err(TryAcquireError::Closed);
         }
-        if state.queue.is_empty() && state.available >= n {
+        // Zero permits are always there, even behind a queue (as in tokio).
+        if n == 0 || (state.queue.is_empty() && state.available >= n) {
             state.available -= n;
             Ok(())
         } else {
@@ -181,7 +182,8 @@ impl Future for Acquire<'_> {
                 if state.closed {
                     return Poll::Ready(Err(Closed));
                 }
-                if state.queue.is_empty() && state.available >= this.needed {
+                // A waiter for zero permits would never be woken by `assign`: it is served at once.
+                if this.needed == 0 || (state.queue.is_empty() && state.available >= this.needed) {
                     state.available -= this.needed;
                     return Poll::Ready(Ok(()));
                 }
@@ -199,7 +201,8 @@ impl Future for Acquire<'_> {
                 Poll::Pending
             }
             Some(id) => {
-                let position = state.queue.iter().position(|waiter| waiter.id == id).expect("a queued waiter stays queued");
+                let position =
+                    state.queue.iter().position(|waiter| waiter.id == id).expect("a queued waiter stays queued");
                 let complete = state.queue[position].assigned == state.queue[position].needed;
                 if complete {
                     state.queue.remove(position);

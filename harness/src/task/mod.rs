@@ -168,6 +168,10 @@ impl<F: Future> Drop for TaskMain<F> {
 fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Option<String>)>) {
     if let Some(task) = task {
         execution::with(|execution| {
+            // Once an execution stops, the engine drops its tasks: that is not their outcome.
+            if execution.stopping {
+                return;
+            }
             let record = execution.tasks.get_mut(task);
             record.state = state;
             record.waiting = None;

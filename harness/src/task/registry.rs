@@ -32,11 +32,25 @@ pub(crate) struct Wait {
     pub(crate) resource: Option<Resource>,
 }
 
+impl Wait {
+    /// `Mutex::lock on Mutex@src/bank.rs:12 at src/bank.rs:30:9`.
+    pub(crate) fn describe(&self) -> String {
+        let on = self.resource.map(|resource| format!(" on {resource}")).unwrap_or_default();
+        format!("{}{on} at {}", self.operation, crate::report::paths::location(self.at))
+    }
+}
+
 /// A facade primitive, named by its type and where it was created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Resource {
     pub(crate) kind: &'static str,
     pub(crate) created_at: &'static Location<'static>,
+}
+
+impl std::fmt::Display for Resource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.kind, crate::report::paths::short(self.created_at))
+    }
 }
 
 /// How a task's life went.

@@ -1,0 +1,444 @@
+//! Atomics with std's API (`std::sync::atomic`), whose every access is explored.
+//!
+//! Each operation but `into_inner` and `get_mut` is a scheduling point, so the
+//! scheduler may run another task between a `load` and the `store` that follows it:
+//! the lost updates of a load-then-store are found as a race on an async `Mutex` is.
+//! Each is also an event of the trace, loads included (a race reads as its loads and
+//! stores, so the timeline would lose the story without them), with the value read or
+//! written.
+//!
+//! racewright explores interleavings, not weak memory: inside an exploration the
+//! tasks take turns on one thread, so every ordering behaves as `SeqCst`, and
+//! `compare_exchange_weak` never fails spuriously. A bug that needs a `Relaxed`
+//! reordering is not found here. Outside an exploration these are std's atomics.
+//!
+//! ```
+//! # racewright::check(|| async {
+//! use racewright::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//!
+//! let hits = Arc::new(AtomicUsize::new(0));
+//! let task = racewright::spawn({
+//!     let hits = hits.clone();
+//!     async move { hits.fetch_add(1, Ordering::Relaxed) }
+//! });
+//! hits.fetch_add(1, Ordering::Relaxed);
+//! task.await.unwrap();
+//! assert_eq!(hits.load(Ordering::Relaxed), 2);
+//! # });
+//! ```
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic as std_atomic;
+
+pub use std::sync::atomic::Ordering;
+
+use crate::engine;
+use crate::explore::execution;
+
+/// A memory fence, as `std::sync::atomic::fence`, and a scheduling point.
+///
+/// # Panics
+/// If `order` is `Relaxed`, as std's.
+#[track_caller]
+pub fn fence(order: Ordering) {
+    let at = Location::caller();
+    engine::scheduling_point();
+    std_atomic::fence(order);
+    execution::record_with("fence", at, || format!("{order:?}"));
+}
+
+/// Runs one operation `act` on `atomic` as a scheduling point and an event of the trace,
+/// `detail` saying what it did (only formatted inside an exploration).
+#[track_caller]
+fn explored<A: ?Sized, R>(
+    operation: &'static str,
+    act: impl FnOnce(&A) -> R,
+    atomic: &A,
+    detail: impl FnOnce(&R) -> String,
+) -> R {
+    let at = Location::caller();
+    engine::scheduling_point();
+    let result = act(atomic);
+    execution::record_with(operation, at, || detail(&result));
+    result
+}
+
+/// How a `compare_exchange` went, for the trace.
+fn exchanged<T>(result: &Result<T, T>, new: String, show: impl Fn(&T) -> String) -> String {
+    match result {
+        Ok(previous) => format!("{} -> {new}", show(previous)),
+        Err(found) => format!("found {}, unchanged", show(found)),
+    }
+}
+
+/// The operations every atomic has: `$show` renders a value for the trace.
+macro_rules! atomic_common {
+    ($name:ident $(<$t:ident>)?, $std:ty, $value:ty, $show:expr) => {
+        impl $(<$t>)? $name $(<$t>)? {
+            /// A new atomic holding `value`.
+            pub const fn new(value: $value) -> Self {
+                $name { inner: <$std>::new(value) }
+            }
+
+            /// Loads the value.
+            ///
+            /// # Panics
+            /// If `order` is `Release` or `AcqRel`, as std's.
+            #[track_caller]
+            pub fn load(&self, order: Ordering) -> $value {
+                explored(concat!(stringify!($name), "::load"), |a| a.load(order), &self.inner, |v| $show(v))
+            }
+
+            /// Stores `value`.
+            ///
+            /// # Panics
+            /// If `order` is `Acquire` or `AcqRel`, as std's.
+            #[track_caller]
+            pub fn store(&self, value: $value, order: Ordering) {
+                let shown = $show(&value);
+                explored(concat!(stringify!($name), "::store"), |a| a.store(value, order), &self.inner, |()| shown)
+            }
+
+            /// Stores `value` and returns the previous value.
+            #[track_caller]
+            pub fn swap(&self, value: $value, order: Ordering) -> $value {
+                let shown = $show(&value);
+                explored(concat!(stringify!($name), "::swap"), |a| a.swap(value, order), &self.inner, |previous| {
+                    format!("{} -> {shown}", $show(previous))
+                })
+            }
+
+            /// Stores `new` if the value is `current`; returns the previous value, `Ok` if
+            /// it was `current`.
+            #[track_caller]
+            pub fn compare_exchange(
+                &self,
+                current: $value,
+                new: $value,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$value, $value> {
+                let shown = $show(&new);
+                explored(
+                    concat!(stringify!($name), "::compare_exchange"),
+                    |a| a.compare_exchange(current, new, success, failure),
+                    &self.inner,
+                    |result| exchanged(result, shown, $show),
+                )
+            }
+
+            /// As [`compare_exchange`](Self::compare_exchange); std's may fail spuriously,
+            /// this one does not inside an exploration.
+            #[track_caller]
+            pub fn compare_exchange_weak(
+                &self,
+                current: $value,
+                new: $value,
+                success: Ordering,
+                failure: Ordering,
+            ) -> Result<$value, $value> {
+                let shown = $show(&new);
+                explored(
+                    concat!(stringify!($name), "::compare_exchange_weak"),
+                    |a| a.compare_exchange_weak(current, new, success, failure),
+                    &self.inner,
+                    |result| exchanged(result, shown, $show),
+                )
+            }
+
+            /// Applies `f` to the value until it returns `None` or a compare-exchange of its
+            /// result succeeds, as std's: the load and each attempt are scheduling points, so
+            /// another task may change the value in between and `f` runs again.
+            #[track_caller]
+            pub fn fetch_update<F>(&self, set_order: Ordering, fetch_order: Ordering, mut f: F) -> Result<$value, $value>
+            where
+                F: FnMut($value) -> Option<$value>,
+            {
+                let operation = concat!(stringify!($name), "::fetch_update");
+                let mut previous = explored(operation, |a| a.load(fetch_order), &self.inner, |v| $show(v));
+                while let Some(next) = f(previous) {
+                    let shown = $show(&next);
+                    match explored(
+                        operation,
+                        |a| a.compare_exchange_weak(previous, next, set_order, fetch_order),
+                        &self.inner,
+                        |result| exchanged(result, shown, $show),
+                    ) {
+                        Ok(value) => return Ok(value),
+                        Err(value) => previous = value,
+                    }
+                }
+                Err(previous)
+            }
+
+            /// The value, consuming the atomic.
+            pub fn into_inner(self) -> $value {
+                self.inner.into_inner()
+            }
+
+            /// A mutable reference to the value: `&mut self` proves nobody else accesses it.
+            pub fn get_mut(&mut self) -> &mut $value {
+                self.inner.get_mut()
+            }
+        }
+
+        impl $(<$t>)? Default for $name $(<$t>)? {
+            fn default() -> Self {
+                $name { inner: <$std>::default() }
+            }
+        }
+
+        impl $(<$t>)? From<$value> for $name $(<$t>)? {
+            fn from(value: $value) -> Self {
+                $name::new(value)
+            }
+        }
+
+        /// Not a scheduling point: printing is not an access the program races on.
+        impl $(<$t>)? fmt::Debug for $name $(<$t>)? {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+    };
+}
+
+/// A read-modify-write operation `fetch_$op`.
+macro_rules! fetch_op {
+    ($name:ident, $value:ty, $method:ident, $doc:literal) => {
+        #[doc = $doc]
+        #[track_caller]
+        pub fn $method(&self, value: $value, order: Ordering) -> $value {
+            explored(
+                concat!(stringify!($name), "::", stringify!($method)),
+                |a| a.$method(value, order),
+                &self.inner,
+                |previous| format!("{value} (was {previous})"),
+            )
+        }
+    };
+}
+
+/// An integer atomic.
+macro_rules! atomic_int {
+    ($name:ident, $std:ident, $int:ty) => {
+        #[doc = concat!("An integer shared between tasks, as `std::sync::atomic::", stringify!($std), "`.")]
+        ///
+        /// Each access is a scheduling point and an event of the trace (see the module's docs).
+        #[repr(transparent)]
+        pub struct $name {
+            inner: std_atomic::$std,
+        }
+
+        atomic_common!($name, std_atomic::$std, $int, |v: &$int| v.to_string());
+
+        impl $name {
+            fetch_op!($name, $int, fetch_add, "Adds `value` (wrapping on overflow); returns the previous value.");
+            fetch_op!($name, $int, fetch_sub, "Subtracts `value` (wrapping on overflow); returns the previous value.");
+            fetch_op!($name, $int, fetch_and, "Bitwise \"and\" with `value`; returns the previous value.");
+            fetch_op!($name, $int, fetch_nand, "Bitwise \"nand\" with `value`; returns the previous value.");
+            fetch_op!($name, $int, fetch_or, "Bitwise \"or\" with `value`; returns the previous value.");
+            fetch_op!($name, $int, fetch_xor, "Bitwise \"xor\" with `value`; returns the previous value.");
+            fetch_op!(
+                $name,
+                $int,
+                fetch_max,
+                "Stores the maximum of the value and `value`; returns the previous value."
+            );
+            fetch_op!(
+                $name,
+                $int,
+                fetch_min,
+                "Stores the minimum of the value and `value`; returns the previous value."
+            );
+        }
+    };
+}
+
+atomic_int!(AtomicUsize, AtomicUsize, usize);
+atomic_int!(AtomicIsize, AtomicIsize, isize);
+atomic_int!(AtomicU8, AtomicU8, u8);
+atomic_int!(AtomicU16, AtomicU16, u16);
+atomic_int!(AtomicU32, AtomicU32, u32);
+atomic_int!(AtomicU64, AtomicU64, u64);
+atomic_int!(AtomicI8, AtomicI8, i8);
+atomic_int!(AtomicI16, AtomicI16, i16);
+atomic_int!(AtomicI32, AtomicI32, i32);
+atomic_int!(AtomicI64, AtomicI64, i64);
+
+/// A boolean shared between tasks, as `std::sync::atomic::AtomicBool`.
+///
+/// Each access is a scheduling point and an event of the trace (see the module's docs).
+///
+/// ```
+/// # racewright::check(|| async {
+/// use racewright::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::Arc;
+///
+/// // Whoever swaps first does the one-time work.
+/// let claimed = Arc::new(AtomicBool::new(false));
+/// let task = racewright::spawn({
+///     let claimed = claimed.clone();
+///     async move { !claimed.swap(true, Ordering::AcqRel) }
+/// });
+/// let mine = !claimed.swap(true, Ordering::AcqRel);
+/// let theirs = task.await.unwrap();
+/// assert!(mine != theirs);
+/// # });
+/// ```
+#[repr(transparent)]
+pub struct AtomicBool {
+    inner: std_atomic::AtomicBool,
+}
+
+atomic_common!(AtomicBool, std_atomic::AtomicBool, bool, |v: &bool| v.to_string());
+
+impl AtomicBool {
+    fetch_op!(AtomicBool, bool, fetch_and, "Logical \"and\" with `value`; returns the previous value.");
+    fetch_op!(AtomicBool, bool, fetch_nand, "Logical \"nand\" with `value`; returns the previous value.");
+    fetch_op!(AtomicBool, bool, fetch_or, "Logical \"or\" with `value`; returns the previous value.");
+    fetch_op!(AtomicBool, bool, fetch_xor, "Logical \"xor\" with `value`; returns the previous value.");
+
+    /// Logical "not"; returns the previous value.
+    #[track_caller]
+    pub fn fetch_not(&self, order: Ordering) -> bool {
+        explored("AtomicBool::fetch_not", |a| a.fetch_not(order), &self.inner, |previous| format!("(was {previous})"))
+    }
+}
+
+/// A raw pointer shared between tasks, as `std::sync::atomic::AtomicPtr`.
+///
+/// Each access is a scheduling point and an event of the trace; the trace shows a
+/// pointer as `null` or `non-null` only, since addresses differ from run to run.
+#[repr(transparent)]
+pub struct AtomicPtr<T> {
+    inner: std_atomic::AtomicPtr<T>,
+}
+
+atomic_common!(AtomicPtr<T>, std_atomic::AtomicPtr<T>, *mut T, |p: &*mut T| if p.is_null() {
+    "null".to_string()
+} else {
+    "non-null".to_string()
+});
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{FailureKind, Scenario};
+
+    #[test]
+    fn outside_a_run_they_are_std_atomics() {
+        let n = AtomicUsize::new(5);
+        assert_eq!(n.fetch_add(2, Ordering::SeqCst), 5);
+        assert_eq!(n.fetch_sub(1, Ordering::SeqCst), 7);
+        assert_eq!(n.swap(10, Ordering::SeqCst), 6);
+        assert_eq!(n.compare_exchange(3, 4, Ordering::SeqCst, Ordering::SeqCst), Err(10));
+        assert_eq!(n.compare_exchange_weak(10, 4, Ordering::SeqCst, Ordering::SeqCst), Ok(10));
+        assert_eq!(n.fetch_max(9, Ordering::SeqCst), 4);
+        assert_eq!(n.fetch_min(1, Ordering::SeqCst), 9);
+        assert_eq!(n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v * 3)), Ok(1));
+        assert_eq!(n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |_| None), Err(3));
+        assert_eq!(n.fetch_or(0b100, Ordering::SeqCst), 3);
+        assert_eq!(n.fetch_and(0b110, Ordering::SeqCst), 7);
+        assert_eq!(n.fetch_xor(0b010, Ordering::SeqCst), 6);
+        assert_eq!(n.fetch_nand(0, Ordering::SeqCst), 4);
+        assert_eq!(n.into_inner(), usize::MAX);
+
+        let mut i = AtomicI8::from(-3);
+        *i.get_mut() -= 1;
+        assert_eq!(i.load(Ordering::Relaxed), -4);
+        assert_eq!(format!("{i:?}"), "-4");
+        assert_eq!(AtomicU64::default().into_inner(), 0);
+
+        let b = AtomicBool::default();
+        assert!(!b.fetch_not(Ordering::SeqCst));
+        assert!(b.fetch_and(false, Ordering::SeqCst));
+        assert!(!b.load(Ordering::SeqCst));
+
+        let mut value = 7;
+        let p = AtomicPtr::new(std::ptr::null_mut());
+        assert!(p.swap(&mut value, Ordering::SeqCst).is_null());
+        // SAFETY: the pointer is `value`'s, which is alive.
+        assert_eq!(unsafe { *p.load(Ordering::SeqCst) }, 7);
+        fence(Ordering::SeqCst);
+    }
+
+    #[test]
+    fn shared_across_threads_outside_a_run() {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    for _ in 0..1000 {
+                        COUNT.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|thread| thread.join().unwrap());
+        assert_eq!(COUNT.load(Ordering::Relaxed), 4000);
+    }
+
+    /// Two tasks that each load and then store an increment.
+    async fn racy_increments(atomic_rmw: bool) -> usize {
+        let n = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let n = n.clone();
+                crate::spawn(async move {
+                    if atomic_rmw {
+                        n.fetch_add(1, Ordering::SeqCst);
+                    } else {
+                        let v = n.load(Ordering::SeqCst);
+                        n.store(v + 1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        n.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_load_then_store_loses_an_update_and_the_trace_shows_it() {
+        let report = Scenario::new("atomic::lost_update").iterations(200).run(|| async {
+            assert_eq!(racy_increments(false).await, 2);
+        });
+        let failure = report.failure().expect("some interleaving loses an update");
+        assert_eq!(failure.kind(), FailureKind::Panic);
+        let rendered = report.to_string();
+        assert!(rendered.contains("AtomicUsize::load"), "{rendered}");
+        assert!(rendered.contains("AtomicUsize::store"), "{rendered}");
+    }
+
+    #[test]
+    fn fetch_add_never_loses_one() {
+        let report = Scenario::new("atomic::fetch_add").iterations(200).run(|| async {
+            assert_eq!(racy_increments(true).await, 2);
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+
+    #[test]
+    fn fetch_update_retries_when_another_task_interferes() {
+        let report = Scenario::new("atomic::fetch_update").iterations(200).run(|| async {
+            let n = Arc::new(AtomicU32::new(1));
+            let task = crate::spawn({
+                let n = n.clone();
+                async move { n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v * 2)).unwrap() }
+            });
+            n.fetch_add(1, Ordering::SeqCst);
+            task.await.unwrap();
+            let v = n.load(Ordering::SeqCst);
+            // (1 + 1) * 2 or 1 * 2 + 1, never a doubling lost.
+            assert!(v == 4 || v == 3, "{v}");
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+}

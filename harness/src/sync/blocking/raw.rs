@@ -1,0 +1,238 @@
+//! The reader-writer lock that `Mutex` (exclusive access only) and `RwLock` are made of.
+//!
+//! Its state sits in a `std::sync::Mutex` held only for a few lines and never across a
+//! scheduling point. A task that cannot take the lock registers its `Unparker` and
+//! parks; a release that frees the lock wakes every registered task, and each re-checks
+//! (std's locks are not fair either, so who wins after a release is the scheduler's
+//! choice, and explored). Writers are preferred, as by std's futex `RwLock`: a reader
+//! waits while a writer waits.
+
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
+
+use super::{Holder, done_waiting};
+use crate::detect::{Failure, FailureKind, TaskRef};
+use crate::engine::{self, Unparker};
+use crate::explore::execution;
+use crate::report::paths;
+use crate::task::registry::{Resource, Wait};
+
+/// The lock of one `Mutex` or `RwLock`.
+pub(super) struct RawLock {
+    state: StdMutex<State>,
+    /// Set when a writer's guard is dropped by a panicking thread, as std's poison flag.
+    poisoned: AtomicBool,
+    /// What the lock is, for reports: `blocking::Mutex` or `blocking::RwLock`.
+    pub(super) resource: Resource,
+}
+
+/// Shared or exclusive access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Access {
+    Shared,
+    Exclusive,
+}
+
+/// One hold of the lock: by whom, and where it was taken. Its guard keeps it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Hold {
+    holder: Holder,
+    pub(super) at: &'static Location<'static>,
+    /// The thread was already panicking when the lock was taken (std poisons only on a
+    /// panic that starts while the lock is held).
+    panicking: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Invariant: `writer` and `readers` are never both taken.
+    writer: Option<Hold>,
+    readers: Vec<Hold>,
+    /// Writers blocked in `lock`, who keep new readers out.
+    writers_waiting: usize,
+    /// The parked tasks to wake when the lock is freed; each re-registers if it loses.
+    waiters: Vec<(u64, Unparker)>,
+    next_waiter: u64,
+}
+
+impl State {
+    fn can_take(&self, access: Access) -> bool {
+        match access {
+            Access::Exclusive => self.writer.is_none() && self.readers.is_empty(),
+            Access::Shared => self.writer.is_none() && self.writers_waiting == 0,
+        }
+    }
+
+    fn take(&mut self, access: Access, hold: Hold) {
+        match access {
+            Access::Exclusive => self.writer = Some(hold),
+            Access::Shared => self.readers.push(hold),
+        }
+    }
+
+    /// Who keeps `access` from being taken, for the trace.
+    fn blockers(&self, access: Access) -> String {
+        match (self.writer, access) {
+            (Some(writer), _) => writer.holder.to_string(),
+            (None, Access::Exclusive) => {
+                self.readers.iter().map(|reader| reader.holder.to_string()).collect::<Vec<_>>().join(", ")
+            }
+            (None, Access::Shared) => "a waiting writer".to_string(),
+        }
+    }
+
+    /// The hold of `holder` that `access` would wait for forever, if any.
+    fn held_by(&self, holder: Holder, access: Access) -> Option<Hold> {
+        let writer = self.writer.filter(|hold| hold.holder == holder);
+        let reader = || self.readers.iter().find(|hold| hold.holder == holder).copied();
+        match access {
+            // Another read while reading waits only behind a waiting writer; the deadlock
+            // detector finds that one when everybody is blocked.
+            Access::Shared => writer,
+            Access::Exclusive => writer.or_else(reader),
+        }
+    }
+}
+
+impl RawLock {
+    pub(super) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Self {
+        RawLock {
+            state: StdMutex::default(),
+            poisoned: AtomicBool::new(false),
+            resource: Resource { kind, created_at },
+        }
+    }
+
+    fn state(&self) -> StdMutexGuard<'_, State> {
+        // The state is consistent between statements: a panic cannot leave it half-changed.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Takes the lock, blocking the task while others hold it; a scheduling point.
+    /// `operation` and `at` name the wait in reports.
+    pub(super) fn lock(&self, access: Access, operation: &'static str, at: &'static Location<'static>) -> Hold {
+        engine::scheduling_point();
+        let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
+        let mut waiter: Option<(u64, Unparker)> = None;
+        let mut counted_as_writer = false;
+        loop {
+            let mut state = self.state();
+            if state.can_take(access) {
+                state.take(access, hold);
+                if counted_as_writer {
+                    state.writers_waiting -= 1;
+                }
+                if let Some((id, _)) = waiter {
+                    state.waiters.retain(|(other, _)| *other != id);
+                }
+                drop(state);
+                if waiter.is_some() {
+                    done_waiting();
+                }
+                execution::record_with(operation, at, || {
+                    if waiter.is_some() { "acquired after waiting" } else { "acquired" }.to_string()
+                });
+                return hold;
+            }
+            if let Some(held) = state.held_by(hold.holder, access) {
+                drop(state);
+                self.relocked(operation, at, hold.holder, held);
+            }
+            if waiter.is_none() {
+                execution::record_with(operation, at, || format!("waits for {}", state.blockers(access)));
+            }
+            if access == Access::Exclusive && !counted_as_writer {
+                state.writers_waiting += 1;
+                counted_as_writer = true;
+            }
+            let (id, unparker) = waiter.get_or_insert_with(|| {
+                let id = state.next_waiter;
+                state.next_waiter += 1;
+                (id, Unparker::for_current())
+            });
+            // The release that woke us took us off the list.
+            if !state.waiters.iter().any(|(other, _)| other == id) {
+                state.waiters.push((*id, unparker.clone()));
+            }
+            drop(state);
+            crate::task::wait(operation, at, Some(self.resource));
+            engine::park();
+        }
+    }
+
+    /// Takes the lock if it is free, without blocking or recording anything.
+    pub(super) fn try_lock(&self, access: Access, at: &'static Location<'static>) -> Option<Hold> {
+        let mut state = self.state();
+        if !state.can_take(access) {
+            return None;
+        }
+        let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
+        state.take(access, hold);
+        Some(hold)
+    }
+
+    /// Gives back `hold`, poisoning the lock if a writer panicked while holding it.
+    pub(super) fn unlock(&self, access: Access, hold: Hold) {
+        if access == Access::Exclusive && !hold.panicking && std::thread::panicking() {
+            self.poisoned.store(true, Ordering::Relaxed);
+        }
+        let waiters = {
+            let mut state = self.state();
+            match access {
+                Access::Exclusive => state.writer = None,
+                Access::Shared => {
+                    let mine =
+                        state.readers.iter().position(|other| other.holder == hold.holder && other.at == hold.at);
+                    state.readers.swap_remove(mine.expect("a read guard's hold is among the readers"));
+                }
+            }
+            if state.can_take(Access::Exclusive) { std::mem::take(&mut state.waiters) } else { Vec::new() }
+        };
+        // Unparking is a scheduling point: never while holding the state.
+        for (_, unparker) in waiters {
+            unparker.unpark();
+        }
+    }
+
+    pub(super) fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn clear_poison(&self) {
+        self.poisoned.store(false, Ordering::Relaxed);
+    }
+
+    /// The running task or thread asked for a lock it holds, and would wait for itself
+    /// forever. Inside an exploration that is a deadlock finding, and the execution ends
+    /// here; outside of one, a panic, where std's lock would hang or panic.
+    fn relocked(&self, operation: &'static str, at: &'static Location<'static>, me: Holder, held: Hold) -> ! {
+        let kind = self.resource.kind;
+        let wait = Wait { operation, at, resource: Some(self.resource) };
+        let found = execution::with(|state| {
+            let task = state.current_task();
+            state.record(operation, at, Some("already held".to_string()));
+            let who = TaskRef::of(state.tasks.get(task));
+            let finding = Failure::new(
+                FailureKind::Deadlock,
+                format!("task {who} re-locked a {kind} it already holds, and waits for itself forever"),
+            )
+            .at_location(at)
+            .in_task(who.clone())
+            .detail(format!("{who} is blocked in {}", wait.describe()))
+            .detail(format!("{who} holds it since {}", paths::location(held.at)));
+            state.tasks.get_mut(task).waiting = Some(wait);
+            state.fail(finding);
+        });
+        if found.is_some() {
+            // The scheduler ends a failed execution at its next decision.
+            engine::scheduling_point();
+            unreachable!("racewright bug: an execution went on after a deadlock ended it");
+        }
+        panic!(
+            "{operation} at {at}: {me} already holds this {kind} (locked at {}); \
+             std's would deadlock here",
+            held.at
+        );
+    }
+}

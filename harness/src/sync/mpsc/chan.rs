@@ -1,0 +1,318 @@
+//! The core that bounded and unbounded channels share: the queue, the receiver's waker,
+//! the sender count, and the two ways the channel closes.
+//!
+//! A channel is closed for the receiver once every sender is gone (after the queued
+//! values are received), and for the senders once the receiver is dropped or closes it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::panic::Location;
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use super::error::TryRecvError;
+use crate::engine;
+use crate::explore::execution;
+use crate::sync::notify::Notify;
+use crate::sync::permits::Permits;
+use crate::task::registry::Resource;
+
+pub(super) struct Chan<T> {
+    state: StdMutex<State<T>>,
+    /// The free slots of a bounded channel (a sender takes one, a receive gives it back);
+    /// `None` for an unbounded channel.
+    pub(super) slots: Option<Permits>,
+    /// Wakes the senders in `closed()` when the receiver closes the channel or goes.
+    receiver_closed: Notify,
+    resource: Resource,
+}
+
+struct State<T> {
+    queue: VecDeque<T>,
+    /// Live senders; at zero the receiver gets `None` once the queue is empty.
+    senders: usize,
+    /// The receiver closed the channel or was dropped: sends fail.
+    receiver_closed: bool,
+    /// The task waiting in `recv`.
+    receiver_waker: Option<Waker>,
+}
+
+impl<T> Chan<T> {
+    /// A channel with `capacity` slots, or unbounded; `kind` names it in reports.
+    pub(super) fn new(
+        capacity: Option<usize>,
+        kind: &'static str,
+        created_at: &'static Location<'static>,
+    ) -> Arc<Self> {
+        let resource = Resource { kind, created_at };
+        Arc::new(Chan {
+            state: StdMutex::new(State {
+                queue: VecDeque::new(),
+                senders: 1,
+                receiver_closed: false,
+                receiver_waker: None,
+            }),
+            slots: capacity.map(|capacity| Permits::new(capacity, kind, created_at)),
+            receiver_closed: Notify::for_resource(resource),
+            resource,
+        })
+    }
+
+    fn lock(&self) -> StdMutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Gives back the slots of `n` values taken out of the queue.
+    fn free_slots(&self, n: usize) {
+        if let Some(slots) = &self.slots {
+            slots.release(n);
+        }
+    }
+
+    fn close_for_senders(&self) {
+        self.lock().receiver_closed = true;
+        if let Some(slots) = &self.slots {
+            slots.close();
+        }
+        self.receiver_closed.wake_waiters();
+    }
+}
+
+impl<T> fmt::Debug for Chan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Chan")
+            .field("queued", &state.queue.len())
+            .field("senders", &state.senders)
+            .field("receiver_closed", &state.receiver_closed)
+            .finish()
+    }
+}
+
+/// The sending side: one per sender handle.
+pub(super) struct Tx<T> {
+    pub(super) chan: Arc<Chan<T>>,
+}
+
+impl<T> Tx<T> {
+    pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
+        Tx { chan }
+    }
+
+    /// Queues `value` and wakes the receiver; gives it back if the receiver closed.
+    pub(super) fn push(&self, value: T) -> Result<(), T> {
+        let waker = {
+            let mut state = self.chan.lock();
+            if state.receiver_closed {
+                return Err(value);
+            }
+            state.queue.push_back(value);
+            state.receiver_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Whether the receiver closed the channel or was dropped.
+    #[track_caller]
+    pub(super) fn is_closed(&self, operation: &'static str) -> bool {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let closed = self.chan.lock().receiver_closed;
+        execution::record_with(operation, at, || closed.to_string());
+        closed
+    }
+
+    /// Waits until the receiver closes the channel or is dropped.
+    pub(super) async fn closed(&self, operation: &'static str, at: &'static Location<'static>) {
+        engine::scheduling_point();
+        // Registered before the check, so a close in between is not missed.
+        let notified = self.chan.receiver_closed.waiter(operation, at);
+        if !self.chan.lock().receiver_closed {
+            notified.await;
+        }
+        execution::record(operation, at);
+    }
+
+    pub(super) fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Tx<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().senders += 1;
+        Tx { chan: self.chan.clone() }
+    }
+}
+
+impl<T> Drop for Tx<T> {
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = self.chan.lock();
+            state.senders -= 1;
+            if state.senders > 0 {
+                return;
+            }
+            state.receiver_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// The receiving side. `operation` names are passed in by the bounded and unbounded receivers.
+pub(super) struct Rx<T> {
+    pub(super) chan: Arc<Chan<T>>,
+}
+
+impl<T> Rx<T> {
+    pub(super) fn new(chan: Arc<Chan<T>>) -> Self {
+        Rx { chan }
+    }
+
+    /// Waits for the next value; `None` once the channel is closed and empty.
+    pub(super) async fn recv(&mut self, operation: &'static str, at: &'static Location<'static>) -> Option<T> {
+        engine::scheduling_point();
+        let _deregister = ForgetWaker(&self.chan);
+        poll_fn(|cx| self.poll_recv(cx, operation, at)).await
+    }
+
+    pub(super) fn poll_recv(
+        &self,
+        cx: &mut Context<'_>,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<Option<T>> {
+        let mut state = self.chan.lock();
+        if let Some(value) = state.queue.pop_front() {
+            drop(state);
+            self.chan.free_slots(1);
+            execution::record_with(operation, at, || "got a value".into());
+            return Poll::Ready(Some(value));
+        }
+        if state.senders == 0 || state.receiver_closed {
+            drop(state);
+            execution::record_with(operation, at, || "closed".into());
+            return Poll::Ready(None);
+        }
+        state.receiver_waker = Some(cx.waker().clone());
+        drop(state);
+        crate::task::wait(operation, at, Some(self.chan.resource));
+        Poll::Pending
+    }
+
+    /// Waits for values and moves up to `limit` of them into `buffer`; 0 once the channel
+    /// is closed and empty (or if `limit` is 0).
+    pub(super) async fn recv_many(
+        &mut self,
+        buffer: &mut Vec<T>,
+        limit: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> usize {
+        engine::scheduling_point();
+        let _deregister = ForgetWaker(&self.chan);
+        poll_fn(|cx| {
+            if limit == 0 {
+                return Poll::Ready(0);
+            }
+            let mut state = self.chan.lock();
+            let taken = limit.min(state.queue.len());
+            if taken > 0 {
+                buffer.extend(state.queue.drain(..taken));
+                drop(state);
+                self.chan.free_slots(taken);
+                execution::record_with(operation, at, || format!("got {taken}"));
+                return Poll::Ready(taken);
+            }
+            if state.senders == 0 || state.receiver_closed {
+                drop(state);
+                execution::record_with(operation, at, || "closed".into());
+                return Poll::Ready(0);
+            }
+            state.receiver_waker = Some(cx.waker().clone());
+            drop(state);
+            crate::task::wait(operation, at, Some(self.chan.resource));
+            Poll::Pending
+        })
+        .await
+    }
+
+    #[track_caller]
+    pub(super) fn try_recv(&mut self, operation: &'static str) -> Result<T, TryRecvError> {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let mut state = self.chan.lock();
+        let result = match state.queue.pop_front() {
+            Some(value) => Ok(value),
+            None if state.senders == 0 || state.receiver_closed => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        };
+        drop(state);
+        if result.is_ok() {
+            self.chan.free_slots(1);
+        }
+        execution::record_with(operation, at, || match &result {
+            Ok(_) => "got a value".into(),
+            Err(TryRecvError::Empty) => "empty".into(),
+            Err(TryRecvError::Disconnected) => "disconnected".into(),
+        });
+        result
+    }
+
+    /// Closes the channel for the senders; the values already queued can still be received.
+    #[track_caller]
+    pub(super) fn close(&mut self, operation: &'static str) {
+        let at = Location::caller();
+        engine::scheduling_point();
+        execution::record(operation, at);
+        self.chan.close_for_senders();
+    }
+
+    /// Closed for the receiver: every sender is gone, or the receiver closed it.
+    #[track_caller]
+    pub(super) fn is_closed(&self, operation: &'static str) -> bool {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let closed = {
+            let state = self.chan.lock();
+            state.senders == 0 || state.receiver_closed
+        };
+        execution::record_with(operation, at, || closed.to_string());
+        closed
+    }
+
+    /// How many values are queued.
+    #[track_caller]
+    pub(super) fn len(&self, operation: &'static str) -> usize {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let len = self.chan.lock().queue.len();
+        execution::record_with(operation, at, || len.to_string());
+        len
+    }
+}
+
+impl<T> Drop for Rx<T> {
+    fn drop(&mut self) {
+        self.chan.close_for_senders();
+        // Dropped outside the lock: their destructors may use the channel.
+        let queued = std::mem::take(&mut self.chan.lock().queue);
+        self.chan.free_slots(queued.len());
+        drop(queued);
+    }
+}
+
+/// Forgets the receiver's waker when a `recv` future ends or is cancelled.
+struct ForgetWaker<'a, T>(&'a Chan<T>);
+
+impl<T> Drop for ForgetWaker<'_, T> {
+    fn drop(&mut self) {
+        self.0.lock().receiver_waker = None;
+    }
+}

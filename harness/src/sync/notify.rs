@@ -1,0 +1,589 @@
+//! `Notify`: wakes one waiting task, or all of them, with tokio's stored-permit semantics.
+//!
+//! `watch` and `mpsc` wait on a `Notify` internally, as tokio's do (see [`Notify::waiter`]).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::task::{Context, Poll, Waker};
+
+use crate::engine;
+use crate::explore::execution;
+use crate::task::registry::Resource;
+
+/// Notifies tasks, as `tokio::sync::Notify`.
+///
+/// [`notify_one`](Notify::notify_one) wakes the oldest waiting [`Notified`]; when nobody
+/// waits, it stores one permit that the next `notified().await` takes at once.
+/// [`notify_waiters`](Notify::notify_waiters) completes every `Notified` created before the
+/// call and stores nothing: a task that creates its `Notified` after the call misses it.
+///
+/// ```
+/// # racewright::check(|| async {
+/// use racewright::sync::Notify;
+/// use std::sync::Arc;
+///
+/// let notify = Arc::new(Notify::new());
+/// let waiter = racewright::spawn({
+///     let notify = notify.clone();
+///     async move { notify.notified().await }
+/// });
+/// // Whether the task waits already or not: the permit is kept for it.
+/// notify.notify_one();
+/// waiter.await.unwrap();
+/// # });
+/// ```
+pub struct Notify {
+    state: StdMutex<State>,
+    resource: Resource,
+}
+
+#[derive(Debug)]
+struct State {
+    /// A `notify_one` found nobody to notify; the next `Notified` takes it.
+    permit: bool,
+    /// How many times `notify_waiters` was called: a `Notified` created before a call completes.
+    waiters_calls: u64,
+    /// The registered `Notified`s, oldest first, notified or not yet.
+    waiters: VecDeque<Waiter>,
+    next_id: u64,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    id: u64,
+    /// `None` while registered by `enable` and never polled.
+    waker: Option<Waker>,
+    /// What completed it; `None` while it still waits.
+    notification: Option<Notification>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Notification {
+    /// By `notify_one` or `notify_last`: passed on if the `Notified` is dropped unconsumed.
+    One(Strategy),
+    /// By `notify_waiters`.
+    All,
+}
+
+/// Which waiter a single notification goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Strategy {
+    /// The oldest: `notify_one`.
+    Fifo,
+    /// The newest: `notify_last`.
+    Lifo,
+}
+
+impl State {
+    /// Hands one notification to a waiter that has none yet, or stores it as the permit.
+    /// Returns whether a waiter got it, and that waiter's waker.
+    fn notify_one(&mut self, strategy: Strategy) -> (bool, Option<Waker>) {
+        let mut candidates = self.waiters.iter_mut().filter(|waiter| waiter.notification.is_none());
+        let chosen = match strategy {
+            Strategy::Fifo => candidates.next(),
+            Strategy::Lifo => candidates.next_back(),
+        };
+        match chosen {
+            Some(waiter) => {
+                waiter.notification = Some(Notification::One(strategy));
+                (true, waiter.waker.take())
+            }
+            None => {
+                self.permit = true;
+                (false, None)
+            }
+        }
+    }
+
+    /// Completes every waiter, and every `Notified` not yet registered; returns the wakers.
+    fn notify_all(&mut self) -> Vec<Waker> {
+        self.waiters_calls += 1;
+        self.waiters
+            .iter_mut()
+            .filter(|waiter| waiter.notification.is_none())
+            .filter_map(|waiter| {
+                waiter.notification = Some(Notification::All);
+                waiter.waker.take()
+            })
+            .collect()
+    }
+}
+
+impl Notify {
+    /// A `Notify` with no permit stored and nobody waiting.
+    #[track_caller]
+    pub fn new() -> Notify {
+        Notify::for_resource(Resource { kind: "Notify", created_at: Location::caller() })
+    }
+
+    /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
+    pub(crate) fn for_resource(resource: Resource) -> Notify {
+        Notify {
+            state: StdMutex::new(State { permit: false, waiters_calls: 0, waiters: VecDeque::new(), next_id: 0 }),
+            resource,
+        }
+    }
+
+    fn lock(&self) -> StdMutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A future that completes at the next notification.
+    ///
+    /// It sees every [`notify_waiters`](Notify::notify_waiters) called after this call, even
+    /// if it is first polled later. It takes a `notify_one` when it is polled (or
+    /// [enabled](Notified::enable)) and registered as waiting, or the stored permit.
+    #[track_caller]
+    pub fn notified(&self) -> Notified<'_> {
+        let at = Location::caller();
+        // The window between a task's check of its condition and this call is where
+        // wakeups get lost: the scheduler must be able to run a notifier in it.
+        engine::scheduling_point();
+        let registration = Registration::new(self, "Notify::notified", at, true);
+        execution::record_with("Notify::notified", at, || "created".into());
+        Notified { notify: self, registration }
+    }
+
+    /// Like [`notified`](Notify::notified), for an `Arc`'d `Notify`: the future owns the
+    /// `Arc`, so it can move into a task.
+    #[track_caller]
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let registration = Registration::new(&self, "Notify::notified_owned", at, true);
+        execution::record_with("Notify::notified_owned", at, || "created".into());
+        OwnedNotified { notify: self, registration }
+    }
+
+    /// Wakes the oldest waiting task; if none waits, stores a permit for the next
+    /// [`notified`](Notify::notified) (at most one: permits do not add up).
+    #[track_caller]
+    pub fn notify_one(&self) {
+        self.notify(Strategy::Fifo, "Notify::notify_one", Location::caller());
+    }
+
+    /// Like [`notify_one`](Notify::notify_one), but wakes the most recently registered waiter.
+    #[track_caller]
+    pub fn notify_last(&self) {
+        self.notify(Strategy::Lifo, "Notify::notify_last", Location::caller());
+    }
+
+    fn notify(&self, strategy: Strategy, operation: &'static str, at: &'static Location<'static>) {
+        engine::scheduling_point();
+        let (delivered, waker) = self.lock().notify_one(strategy);
+        execution::record_with(operation, at, || if delivered { "woke one" } else { "stored permit" }.into());
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Wakes every [`Notified`] created before this call, whether polled yet or not.
+    /// Stores no permit: a `Notified` created afterwards waits for the next notification.
+    #[track_caller]
+    pub fn notify_waiters(&self) {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let woken = self.wake_waiters();
+        execution::record_with("Notify::notify_waiters", at, || format!("woke {woken}"));
+    }
+
+    /// `notify_waiters` for another primitive: no scheduling point and no trace event of
+    /// its own. Returns how many waiting tasks it woke.
+    pub(crate) fn wake_waiters(&self) -> usize {
+        let wakers = self.lock().notify_all();
+        let woken = wakers.len();
+        for waker in wakers {
+            waker.wake();
+        }
+        woken
+    }
+
+    /// A [`Notified`] for another primitive to wait on: no scheduling point and no trace
+    /// event of its own (the primitive takes and records them); a wait shows as `operation`.
+    pub(crate) fn waiter(&self, operation: &'static str, at: &'static Location<'static>) -> Notified<'_> {
+        let mut registration = Registration::new(self, operation, at, false);
+        registration.started = true;
+        Notified { notify: self, registration }
+    }
+
+    fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {
+        if registration.stage == Stage::Done {
+            return Poll::Ready(());
+        }
+        if !registration.started {
+            registration.started = true;
+            engine::scheduling_point();
+        }
+        let mut state = self.lock();
+        let how = match registration.stage {
+            Stage::Init if state.waiters_calls != registration.waiters_calls => "by notify_waiters",
+            Stage::Init if state.permit => {
+                state.permit = false;
+                "took permit"
+            }
+            Stage::Init => {
+                let id = state.next_id;
+                state.next_id += 1;
+                state.waiters.push_back(Waiter { id, waker: waker.cloned(), notification: None });
+                registration.stage = Stage::Waiting(id);
+                return Poll::Pending;
+            }
+            Stage::Waiting(id) => {
+                let position = state
+                    .waiters
+                    .iter()
+                    .position(|waiter| waiter.id == id)
+                    .expect("a waiting Notified stays registered until it completes");
+                match state.waiters[position].notification {
+                    Some(notification) => {
+                        state.waiters.remove(position);
+                        match notification {
+                            Notification::One(_) => "by notify_one",
+                            Notification::All => "by notify_waiters",
+                        }
+                    }
+                    None => {
+                        if let Some(waker) = waker {
+                            state.waiters[position].waker = Some(waker.clone());
+                        }
+                        return Poll::Pending;
+                    }
+                }
+            }
+            Stage::Done => unreachable!("handled above"),
+        };
+        drop(state);
+        registration.stage = Stage::Done;
+        if registration.traced {
+            execution::record_with(registration.operation, registration.at, || how.into());
+        }
+        Poll::Ready(())
+    }
+
+    fn poll_future(&self, registration: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        let poll = self.poll_registration(registration, Some(cx.waker()));
+        if poll.is_pending() {
+            crate::task::wait(registration.operation, registration.at, Some(self.resource));
+        }
+        poll
+    }
+
+    /// Deregisters a dropped `Notified`; one that got a `notify_one` passes it on.
+    fn drop_registration(&self, registration: &mut Registration) {
+        let Stage::Waiting(id) = registration.stage else { return };
+        registration.stage = Stage::Done;
+        let waker = {
+            let mut state = self.lock();
+            let Some(position) = state.waiters.iter().position(|waiter| waiter.id == id) else { return };
+            let waiter = state.waiters.remove(position).expect("position is in the queue");
+            let Some(Notification::One(strategy)) = waiter.notification else { return };
+            state.notify_one(strategy).1
+        };
+        if registration.traced {
+            execution::record_with(registration.operation, registration.at, || "dropped, passed on".into());
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Default for Notify {
+    #[track_caller]
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Notify")
+            .field("permit", &state.permit)
+            .field("waiters", &state.waiters.iter().filter(|waiter| waiter.notification.is_none()).count())
+            .finish()
+    }
+}
+
+/// Where a `Notified` is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Created, not registered: it only sees `notify_waiters` calls (by the counter) and the permit.
+    Init,
+    /// Registered in the queue under this id.
+    Waiting(u64),
+    /// Completed: polling again returns `Ready`.
+    Done,
+}
+
+/// What a `Notified` or `OwnedNotified` knows of its wait.
+#[derive(Debug)]
+struct Registration {
+    /// `notify_waiters` calls when the future was created.
+    waiters_calls: u64,
+    stage: Stage,
+    /// The scheduling point of the first poll is behind us.
+    started: bool,
+    /// Records its completion (not when another primitive waits through it).
+    traced: bool,
+    operation: &'static str,
+    at: &'static Location<'static>,
+}
+
+impl Registration {
+    fn new(notify: &Notify, operation: &'static str, at: &'static Location<'static>, traced: bool) -> Self {
+        let waiters_calls = notify.lock().waiters_calls;
+        Registration { waiters_calls, stage: Stage::Init, started: false, traced, operation, at }
+    }
+}
+
+/// The future of [`Notify::notified`]: completes at the next notification.
+///
+/// Cancel safe: dropped after it was handed a `notify_one`, it passes that notification on
+/// to the next waiter (or stores it as the permit), as tokio's does.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    registration: Registration,
+}
+
+impl Notified<'_> {
+    /// Registers this future as waiting without polling it, so that a later `notify_one`
+    /// goes to it. Returns `true` if it is already notified (then awaiting it returns at once).
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.notify.poll_registration(&mut this.registration, None).is_ready()
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.notify.poll_future(&mut this.registration, cx)
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.notify.drop_registration(&mut self.registration);
+    }
+}
+
+/// The future of [`Notify::notified_owned`]: a [`Notified`] that owns an `Arc` of its `Notify`.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    registration: Registration,
+}
+
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        this.notify.poll_registration(&mut this.registration, None).is_ready()
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.notify.poll_future(&mut this.registration, cx)
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.notify.drop_registration(&mut self.registration);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use tokio_test::{assert_pending, assert_ready, task};
+
+    use super::Notify;
+    use crate::{FailureKind, Scenario};
+
+    #[test]
+    fn notify_one_with_nobody_waiting_stores_one_permit() {
+        let notify = Notify::new();
+        notify.notify_one();
+        notify.notify_one();
+        assert_ready!(task::spawn(notify.notified()).poll());
+        // Permits do not add up.
+        assert_pending!(task::spawn(notify.notified()).poll());
+    }
+
+    #[test]
+    fn notify_one_wakes_the_oldest_waiter_and_stores_nothing() {
+        let notify = Notify::new();
+        let mut first = task::spawn(notify.notified());
+        let mut second = task::spawn(notify.notified());
+        assert_pending!(first.poll());
+        assert_pending!(second.poll());
+        notify.notify_one();
+        assert!(first.is_woken());
+        assert!(!second.is_woken());
+        assert_ready!(first.poll());
+        assert_pending!(second.poll());
+        assert_pending!(task::spawn(notify.notified()).poll());
+    }
+
+    #[test]
+    fn notify_last_wakes_the_newest_waiter() {
+        let notify = Notify::new();
+        let mut first = task::spawn(notify.notified());
+        let mut second = task::spawn(notify.notified());
+        assert_pending!(first.poll());
+        assert_pending!(second.poll());
+        notify.notify_last();
+        assert!(second.is_woken());
+        assert_ready!(second.poll());
+        assert_pending!(first.poll());
+    }
+
+    #[test]
+    fn notify_waiters_completes_the_notified_created_before_it_even_if_unpolled() {
+        let notify = Notify::new();
+        let mut polled = task::spawn(notify.notified());
+        let mut unpolled = task::spawn(notify.notified());
+        assert_pending!(polled.poll());
+        notify.notify_waiters();
+        let mut after = task::spawn(notify.notified());
+        assert!(polled.is_woken());
+        assert_ready!(polled.poll());
+        assert_ready!(unpolled.poll());
+        // No permit is stored: a `Notified` created afterwards waits.
+        assert_pending!(after.poll());
+    }
+
+    #[test]
+    fn a_dropped_notified_passes_its_notify_one_on() {
+        let notify = Notify::new();
+        let mut first = task::spawn(notify.notified());
+        let mut second = task::spawn(notify.notified());
+        assert_pending!(first.poll());
+        assert_pending!(second.poll());
+        notify.notify_one();
+        drop(first);
+        assert!(second.is_woken());
+        assert_ready!(second.poll());
+    }
+
+    #[test]
+    fn a_dropped_notified_with_nobody_to_pass_to_stores_the_permit() {
+        let notify = Notify::new();
+        let mut only = task::spawn(notify.notified());
+        assert_pending!(only.poll());
+        notify.notify_one();
+        drop(only);
+        assert_ready!(task::spawn(notify.notified()).poll());
+    }
+
+    #[test]
+    fn enable_registers_without_polling() {
+        let notify = Notify::new();
+        let mut notified = pin!(notify.notified());
+        assert!(!notified.as_mut().enable());
+        notify.notify_one();
+        // The notification went to the enabled future, not to a stored permit.
+        assert_pending!(task::spawn(notify.notified()).poll());
+        assert_ready!(task::spawn(notified).poll());
+    }
+
+    #[test]
+    fn notified_owned_moves_into_a_task() {
+        let notify = Arc::new(Notify::new());
+        let mut owned = task::spawn(notify.clone().notified_owned());
+        assert_pending!(owned.poll());
+        notify.notify_one();
+        assert_ready!(owned.poll());
+    }
+
+    #[tokio::test]
+    async fn works_on_a_tokio_runtime() {
+        let notify = Arc::new(Notify::new());
+        let waiter = tokio::spawn({
+            let notify = notify.clone();
+            async move { notify.notified().await }
+        });
+        notify.notify_one();
+        waiter.await.unwrap();
+    }
+
+    #[test]
+    fn a_flag_set_before_notify_one_is_never_missed() {
+        crate::check(|| async {
+            let notify = Arc::new(Notify::new());
+            let done = Arc::new(AtomicBool::new(false));
+            let setter = crate::spawn({
+                let (notify, done) = (notify.clone(), done.clone());
+                async move {
+                    done.store(true, Ordering::SeqCst);
+                    notify.notify_one();
+                }
+            });
+            while !done.load(Ordering::SeqCst) {
+                notify.notified().await;
+            }
+            setter.await.unwrap();
+        });
+    }
+
+    #[test]
+    fn notify_waiters_before_the_notified_is_created_is_a_lost_wakeup() {
+        let report = Scenario::new("notify::lost_wakeup").iterations(200).run(|| async {
+            let notify = Arc::new(Notify::new());
+            let done = Arc::new(AtomicBool::new(false));
+            let setter = crate::spawn({
+                let (notify, done) = (notify.clone(), done.clone());
+                async move {
+                    done.store(true, Ordering::SeqCst);
+                    notify.notify_waiters();
+                }
+            });
+            // The bug: the check and the registration are not atomic.
+            if !done.load(Ordering::SeqCst) {
+                notify.notified().await;
+            }
+            setter.await.unwrap();
+        });
+        assert_eq!(report.failure().map(|failure| failure.kind()), Some(FailureKind::Deadlock), "{report}");
+    }
+
+    #[test]
+    fn enabling_before_the_check_fixes_the_lost_wakeup() {
+        let report = Scenario::new("notify::enable_first").iterations(200).run(|| async {
+            let notify = Arc::new(Notify::new());
+            let done = Arc::new(AtomicBool::new(false));
+            let setter = crate::spawn({
+                let (notify, done) = (notify.clone(), done.clone());
+                async move {
+                    done.store(true, Ordering::SeqCst);
+                    notify.notify_waiters();
+                }
+            });
+            let mut notified = pin!(notify.notified());
+            notified.as_mut().enable();
+            if !done.load(Ordering::SeqCst) {
+                notified.await;
+            }
+            setter.await.unwrap();
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+}

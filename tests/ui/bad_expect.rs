@@ -1,0 +1,4 @@
+#[racewright::test(expect = "race")]
+async fn bad_expect() {}
+
+fn main() {}

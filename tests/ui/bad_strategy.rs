@@ -1,0 +1,4 @@
+#[racewright::test(strategy = "bfs")]
+async fn bad_strategy() {}
+
+fn main() {}

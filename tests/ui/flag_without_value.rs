@@ -1,0 +1,4 @@
+#[racewright::test(iterations)]
+async fn flag_without_value() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[racewright::test]
+async fn generic_where()
+where
+    u8: Copy,
+{
+}
+
+fn main() {}

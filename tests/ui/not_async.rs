@@ -1,0 +1,4 @@
+#[racewright::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[racewright::test(iterashuns = 5)]
+async fn typo() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[racewright::test]
+async fn with_arguments(n: u32, name: &str) {
+    let _ = (n, name);
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[racewright::test(iterations = "many")]
+async fn wrong_type() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[racewright::test(iterations = 0)]
+async fn zero_iterations() {}
+
+fn main() {}
