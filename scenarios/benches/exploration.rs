@@ -129,7 +129,7 @@ fn detection(seeds: u64) {
     }
     std::panic::set_hook(hook);
 
-    let mut row = |strategy: Strategy| {
+    let row = |strategy: Strategy| {
         let (mut total, mut found) = (0, 0);
         for seed in 0..seeds {
             let report = Scenario::new("bench::lost_update_buggy")

@@ -81,7 +81,7 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for task in &report.tasks {
         let _ = write!(header, "| {:<CELL_WIDTH$} ", cut(&format!("#{} {}", task.task.id, task.task.name)));
     }
-    writeln!(f, "{}", header.trim_end())?;
+    writeln!(f, "{header}| where")?;
     if skipped > 0 {
         writeln!(f, "  {:>5} | ... {skipped} earlier events", "")?;
     }
@@ -95,7 +95,7 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let text = if column == event.task { cut(&cell) } else { String::new() };
             let _ = write!(row, "| {text:<CELL_WIDTH$} ");
         }
-        writeln!(f, "{}  ({})", row.trim_end(), event.at)?;
+        writeln!(f, "{row}| {}", event.at)?;
     }
     Ok(())
 }

@@ -77,7 +77,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         }),
         resource: Resource { kind: "oneshot::channel", created_at: Location::caller() },
     });
-    (Sender { inner: Some(inner.clone()) }, Receiver { inner: Some(inner), started: false })
+    (Sender { inner: inner.clone() }, Receiver { inner: Some(inner), started: false })
 }
 
 struct Inner<T> {
@@ -88,7 +88,7 @@ struct Inner<T> {
 struct State<T> {
     /// Sent and not yet received.
     value: Option<T>,
-    /// The sender was dropped or has sent.
+    /// The sender was dropped (after sending or not).
     sender_gone: bool,
     /// The receiver called `close` or was dropped.
     receiver_closed: bool,
@@ -118,33 +118,26 @@ impl<T> Inner<T> {
 
 /// Sends the channel's one value.
 pub struct Sender<T> {
-    /// `None` once the value is sent.
-    inner: Option<Arc<Inner<T>>>,
+    inner: Arc<Inner<T>>,
 }
 
 impl<T> Sender<T> {
     /// Sends `value`, waking the receiver. Gives the value back if the receiver was
     /// dropped or closed the channel.
     #[track_caller]
-    pub fn send(mut self, value: T) -> Result<(), T> {
+    pub fn send(self, value: T) -> Result<(), T> {
         let at = Location::caller();
         engine::scheduling_point();
-        let inner = self.inner.take().expect("a sender sends once: `send` consumes it");
-        let waker = {
-            let mut state = inner.lock();
-            state.sender_gone = true;
-            if state.receiver_closed {
-                drop(state);
-                execution::record_with("oneshot::Sender::send", at, || "receiver closed".into());
-                return Err(value);
-            }
-            state.value = Some(value);
-            state.receiver_waker.take()
-        };
-        execution::record_with("oneshot::Sender::send", at, || "sent".into());
-        if let Some(waker) = waker {
-            waker.wake();
+        let mut state = self.inner.lock();
+        if state.receiver_closed {
+            drop(state);
+            execution::record_with("oneshot::Sender::send", at, || "receiver closed".into());
+            return Err(value);
         }
+        state.value = Some(value);
+        drop(state);
+        execution::record_with("oneshot::Sender::send", at, || "sent".into());
+        // Dropping `self` wakes the receiver.
         Ok(())
     }
 
@@ -153,7 +146,7 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         let at = Location::caller();
         engine::scheduling_point();
-        let closed = self.inner().lock().receiver_closed;
+        let closed = self.inner.lock().receiver_closed;
         execution::record_with("oneshot::Sender::is_closed", at, || closed.to_string());
         closed
     }
@@ -164,19 +157,14 @@ impl<T> Sender<T> {
     /// Cancel safe.
     #[track_caller]
     pub fn closed(&mut self) -> impl Future<Output = ()> + '_ {
-        Closed { inner: self.inner(), at: Location::caller(), started: false }
-    }
-
-    fn inner(&self) -> &Inner<T> {
-        self.inner.as_ref().expect("the sender is consumed by `send`")
+        Closed { inner: &self.inner, at: Location::caller(), started: false }
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let Some(inner) = self.inner.take() else { return };
         let waker = {
-            let mut state = inner.lock();
+            let mut state = self.inner.lock();
             state.sender_gone = true;
             state.receiver_waker.take()
         };

@@ -1,9 +1,13 @@
 //! `Semaphore`: a fair counting semaphore with tokio's API, whose every acquisition is explored.
 
+mod permit;
+
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
+
+pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
 use super::permits::{self, Permits};
 use crate::engine;
@@ -143,7 +147,7 @@ impl Semaphore {
         at: &'static Location<'static>,
     ) -> Result<SemaphorePermit<'_>, AcquireError> {
         self.acquire_raw(n, operation, at).await?;
-        Ok(SemaphorePermit { semaphore: self, permits: n, at })
+        Ok(SemaphorePermit::new(self, n, at))
     }
 
     /// Takes a permit if one is free and nobody queues before us.
@@ -151,7 +155,7 @@ impl Semaphore {
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let at = Location::caller();
         self.try_acquire_raw(1, "Semaphore::try_acquire", at)?;
-        Ok(SemaphorePermit { semaphore: self, permits: 1, at })
+        Ok(SemaphorePermit::new(self, 1, at))
     }
 
     /// Takes `n` permits if they are free and nobody queues before us.
@@ -159,7 +163,7 @@ impl Semaphore {
     pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
         let at = Location::caller();
         self.try_acquire_raw(n as usize, "Semaphore::try_acquire_many", at)?;
-        Ok(SemaphorePermit { semaphore: self, permits: n as usize, at })
+        Ok(SemaphorePermit::new(self, n as usize, at))
     }
 
     /// Like [`acquire`](Semaphore::acquire), returning a permit that owns the `Arc`.
@@ -184,7 +188,7 @@ impl Semaphore {
         at: &'static Location<'static>,
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
         self.acquire_raw(n, operation, at).await?;
-        Ok(OwnedSemaphorePermit { semaphore: self, permits: n, at })
+        Ok(OwnedSemaphorePermit::new(self, n, at))
     }
 
     /// Like [`try_acquire`](Semaphore::try_acquire), returning a permit that owns the `Arc`.
@@ -192,7 +196,7 @@ impl Semaphore {
     pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let at = Location::caller();
         self.try_acquire_raw(1, "Semaphore::try_acquire_owned", at)?;
-        Ok(OwnedSemaphorePermit { semaphore: self, permits: 1, at })
+        Ok(OwnedSemaphorePermit::new(self, 1, at))
     }
 
     /// Like [`try_acquire_many`](Semaphore::try_acquire_many), returning a permit that owns the `Arc`.
@@ -200,7 +204,7 @@ impl Semaphore {
     pub fn try_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let at = Location::caller();
         self.try_acquire_raw(n as usize, "Semaphore::try_acquire_many_owned", at)?;
-        Ok(OwnedSemaphorePermit { semaphore: self, permits: n as usize, at })
+        Ok(OwnedSemaphorePermit::new(self, n as usize, at))
     }
 
     /// Closes the semaphore: queued and later acquisitions fail; permits already held stay valid.
@@ -272,117 +276,6 @@ impl fmt::Debug for Semaphore {
             .field("available_permits", &self.permits.available())
             .field("closed", &self.permits.is_closed())
             .finish()
-    }
-}
-
-/// Permits of a [`Semaphore`], given back when dropped.
-#[must_use = "the permits are given back as soon as this is dropped"]
-pub struct SemaphorePermit<'a> {
-    semaphore: &'a Semaphore,
-    permits: usize,
-    /// Where the permits were acquired.
-    at: &'static Location<'static>,
-}
-
-impl<'a> SemaphorePermit<'a> {
-    /// Keeps the permits out of the semaphore for good.
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-
-    /// Takes over the permits of `other`, from the same semaphore.
-    ///
-    /// Panics if `other` comes from another semaphore.
-    #[track_caller]
-    pub fn merge(&mut self, mut other: Self) {
-        assert!(std::ptr::eq(self.semaphore, other.semaphore), "merging permits from different semaphore instances");
-        self.permits += std::mem::take(&mut other.permits);
-    }
-
-    /// Splits `n` permits off into a new permit; `None` if this holds fewer than `n`.
-    pub fn split(&mut self, n: usize) -> Option<Self> {
-        if n > self.permits {
-            return None;
-        }
-        self.permits -= n;
-        Some(SemaphorePermit { semaphore: self.semaphore, permits: n, at: self.at })
-    }
-
-    /// The semaphore the permits belong to.
-    pub fn semaphore(&self) -> &'a Semaphore {
-        self.semaphore
-    }
-
-    /// How many permits this holds.
-    pub fn num_permits(&self) -> usize {
-        self.permits
-    }
-}
-
-impl Drop for SemaphorePermit<'_> {
-    fn drop(&mut self) {
-        self.semaphore.release(self.permits, self.at);
-    }
-}
-
-impl fmt::Debug for SemaphorePermit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SemaphorePermit").field("permits", &self.permits).finish_non_exhaustive()
-    }
-}
-
-/// A [`SemaphorePermit`] that owns an `Arc` of its semaphore, so it can move into a task.
-#[must_use = "the permits are given back as soon as this is dropped"]
-pub struct OwnedSemaphorePermit {
-    semaphore: Arc<Semaphore>,
-    permits: usize,
-    at: &'static Location<'static>,
-}
-
-impl OwnedSemaphorePermit {
-    /// Keeps the permits out of the semaphore for good.
-    pub fn forget(mut self) {
-        self.permits = 0;
-    }
-
-    /// Takes over the permits of `other`, from the same semaphore.
-    ///
-    /// Panics if `other` comes from another semaphore.
-    #[track_caller]
-    pub fn merge(&mut self, mut other: Self) {
-        assert!(Arc::ptr_eq(&self.semaphore, &other.semaphore), "merging permits from different semaphore instances");
-        self.permits += std::mem::take(&mut other.permits);
-    }
-
-    /// Splits `n` permits off into a new permit; `None` if this holds fewer than `n`.
-    pub fn split(&mut self, n: usize) -> Option<Self> {
-        if n > self.permits {
-            return None;
-        }
-        self.permits -= n;
-        Some(OwnedSemaphorePermit { semaphore: self.semaphore.clone(), permits: n, at: self.at })
-    }
-
-    /// The semaphore the permits belong to.
-    pub fn semaphore(&self) -> &Arc<Semaphore> {
-        &self.semaphore
-    }
-
-    /// How many permits this holds.
-    pub fn num_permits(&self) -> usize {
-        self.permits
-    }
-}
-
-impl Drop for OwnedSemaphorePermit {
-    fn drop(&mut self) {
-        self.semaphore.release(self.permits, self.at);
-    }
-}
-
-impl fmt::Debug for OwnedSemaphorePermit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedSemaphorePermit").field("permits", &self.permits).finish_non_exhaustive()
     }
 }
 

@@ -1,18 +1,21 @@
 //! `Notify`: wakes one waiting task, or all of them, with tokio's stored-permit semantics.
-//!
-//! `watch` and `mpsc` wait on a `Notify` internally, as tokio's do (see [`Notify::waiter`]).
+
+// `watch` and `mpsc` wait on a `Notify` internally, as tokio's do (see `Notify::waiter`).
+
+mod notified;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::Future;
 use std::panic::Location;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
+
+pub use notified::{Notified, OwnedNotified};
 
 use crate::engine;
 use crate::explore::execution;
 use crate::task::registry::Resource;
+use notified::Registration;
 
 /// Notifies tasks, as `tokio::sync::Notify`.
 ///
@@ -145,7 +148,7 @@ impl Notify {
         engine::scheduling_point();
         let registration = Registration::new(self, "Notify::notified", at, true);
         execution::record_with("Notify::notified", at, || "created".into());
-        Notified { notify: self, registration }
+        Notified::new(self, registration)
     }
 
     /// Like [`notified`](Notify::notified), for an `Arc`'d `Notify`: the future owns the
@@ -156,7 +159,7 @@ impl Notify {
         engine::scheduling_point();
         let registration = Registration::new(&self, "Notify::notified_owned", at, true);
         execution::record_with("Notify::notified_owned", at, || "created".into());
-        OwnedNotified { notify: self, registration }
+        OwnedNotified::new(self, registration)
     }
 
     /// Wakes the oldest waiting task; if none waits, stores a permit for the next
@@ -205,90 +208,7 @@ impl Notify {
     /// A [`Notified`] for another primitive to wait on: no scheduling point and no trace
     /// event of its own (the primitive takes and records them); a wait shows as `operation`.
     pub(crate) fn waiter(&self, operation: &'static str, at: &'static Location<'static>) -> Notified<'_> {
-        let mut registration = Registration::new(self, operation, at, false);
-        registration.started = true;
-        Notified { notify: self, registration }
-    }
-
-    fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {
-        if registration.stage == Stage::Done {
-            return Poll::Ready(());
-        }
-        if !registration.started {
-            registration.started = true;
-            engine::scheduling_point();
-        }
-        let mut state = self.lock();
-        let how = match registration.stage {
-            Stage::Init if state.waiters_calls != registration.waiters_calls => "by notify_waiters",
-            Stage::Init if state.permit => {
-                state.permit = false;
-                "took permit"
-            }
-            Stage::Init => {
-                let id = state.next_id;
-                state.next_id += 1;
-                state.waiters.push_back(Waiter { id, waker: waker.cloned(), notification: None });
-                registration.stage = Stage::Waiting(id);
-                return Poll::Pending;
-            }
-            Stage::Waiting(id) => {
-                let position = state
-                    .waiters
-                    .iter()
-                    .position(|waiter| waiter.id == id)
-                    .expect("a waiting Notified stays registered until it completes");
-                match state.waiters[position].notification {
-                    Some(notification) => {
-                        state.waiters.remove(position);
-                        match notification {
-                            Notification::One(_) => "by notify_one",
-                            Notification::All => "by notify_waiters",
-                        }
-                    }
-                    None => {
-                        if let Some(waker) = waker {
-                            state.waiters[position].waker = Some(waker.clone());
-                        }
-                        return Poll::Pending;
-                    }
-                }
-            }
-            Stage::Done => unreachable!("handled above"),
-        };
-        drop(state);
-        registration.stage = Stage::Done;
-        if registration.traced {
-            execution::record_with(registration.operation, registration.at, || how.into());
-        }
-        Poll::Ready(())
-    }
-
-    fn poll_future(&self, registration: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
-        let poll = self.poll_registration(registration, Some(cx.waker()));
-        if poll.is_pending() {
-            crate::task::wait(registration.operation, registration.at, Some(self.resource));
-        }
-        poll
-    }
-
-    /// Deregisters a dropped `Notified`; one that got a `notify_one` passes it on.
-    fn drop_registration(&self, registration: &mut Registration) {
-        let Stage::Waiting(id) = registration.stage else { return };
-        registration.stage = Stage::Done;
-        let waker = {
-            let mut state = self.lock();
-            let Some(position) = state.waiters.iter().position(|waiter| waiter.id == id) else { return };
-            let waiter = state.waiters.remove(position).expect("position is in the queue");
-            let Some(Notification::One(strategy)) = waiter.notification else { return };
-            state.notify_one(strategy).1
-        };
-        if registration.traced {
-            execution::record_with(registration.operation, registration.at, || "dropped, passed on".into());
-        }
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        Notified::new(self, Registration::new(self, operation, at, false))
     }
 }
 
@@ -306,104 +226,6 @@ impl fmt::Debug for Notify {
             .field("permit", &state.permit)
             .field("waiters", &state.waiters.iter().filter(|waiter| waiter.notification.is_none()).count())
             .finish()
-    }
-}
-
-/// Where a `Notified` is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// Created, not registered: it only sees `notify_waiters` calls (by the counter) and the permit.
-    Init,
-    /// Registered in the queue under this id.
-    Waiting(u64),
-    /// Completed: polling again returns `Ready`.
-    Done,
-}
-
-/// What a `Notified` or `OwnedNotified` knows of its wait.
-#[derive(Debug)]
-struct Registration {
-    /// `notify_waiters` calls when the future was created.
-    waiters_calls: u64,
-    stage: Stage,
-    /// The scheduling point of the first poll is behind us.
-    started: bool,
-    /// Records its completion (not when another primitive waits through it).
-    traced: bool,
-    operation: &'static str,
-    at: &'static Location<'static>,
-}
-
-impl Registration {
-    fn new(notify: &Notify, operation: &'static str, at: &'static Location<'static>, traced: bool) -> Self {
-        let waiters_calls = notify.lock().waiters_calls;
-        Registration { waiters_calls, stage: Stage::Init, started: false, traced, operation, at }
-    }
-}
-
-/// The future of [`Notify::notified`]: completes at the next notification.
-///
-/// Cancel safe: dropped after it was handed a `notify_one`, it passes that notification on
-/// to the next waiter (or stores it as the permit), as tokio's does.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Notified<'a> {
-    notify: &'a Notify,
-    registration: Registration,
-}
-
-impl Notified<'_> {
-    /// Registers this future as waiting without polling it, so that a later `notify_one`
-    /// goes to it. Returns `true` if it is already notified (then awaiting it returns at once).
-    pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.get_mut();
-        this.notify.poll_registration(&mut this.registration, None).is_ready()
-    }
-}
-
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        this.notify.poll_future(&mut this.registration, cx)
-    }
-}
-
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
-        self.notify.drop_registration(&mut self.registration);
-    }
-}
-
-/// The future of [`Notify::notified_owned`]: a [`Notified`] that owns an `Arc` of its `Notify`.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct OwnedNotified {
-    notify: Arc<Notify>,
-    registration: Registration,
-}
-
-impl OwnedNotified {
-    /// As [`Notified::enable`].
-    pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.get_mut();
-        this.notify.poll_registration(&mut this.registration, None).is_ready()
-    }
-}
-
-impl Future for OwnedNotified {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        this.notify.poll_future(&mut this.registration, cx)
-    }
-}
-
-impl Drop for OwnedNotified {
-    fn drop(&mut self) {
-        self.notify.drop_registration(&mut self.registration);
     }
 }
 
