@@ -14,7 +14,10 @@ use crate::Variant;
 ///
 /// Fixed: both sides lock the accounts in one global order (by account id).
 pub async fn scenario(variant: Variant) {
-    let accounts = Arc::new([Mutex::new(100), Mutex::new(100)]);
+    let accounts = Arc::new([
+        Mutex::new(100), // account 0
+        Mutex::new(100), // account 1
+    ]);
     let worker = racewright::task::Builder::new().name("transfer 0->1").spawn({
         let accounts = accounts.clone();
         async move { transfer(&accounts, 0, 1, 30, variant).await }

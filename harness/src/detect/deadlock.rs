@@ -1,10 +1,16 @@
 //! Deadlock: every task is blocked and nothing can wake any of them.
+//!
+//! The report says, for each blocked task, what it waits on and where, who holds that
+//! primitive and where they took it; and, when the waits form a cycle, the cycle.
 
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::execution::ExecutionState;
+use crate::report::paths;
+use crate::task::registry::{Holding, TaskId};
 
 /// Describes the deadlock of an execution whose every task is blocked.
 pub(crate) fn detect(state: &ExecutionState) -> Failure {
+    let graph = WaitForGraph::of(state);
     let blocked: Vec<_> = state.tasks.alive().collect();
     let mut failure = Failure::new(
         FailureKind::Deadlock,
@@ -16,15 +22,111 @@ pub(crate) fn detect(state: &ExecutionState) -> Failure {
             failure = failure.at_location(wait.at);
         }
     }
+    if let Some(cycle) = graph.cycle() {
+        failure = failure.detail(format!("wait-for cycle: {}", graph.describe_cycle(state, &cycle)));
+    }
     for task in blocked {
         let who = TaskRef::of(task);
         let line = match &task.waiting {
-            Some(wait) => format!("{who} is blocked in {}", wait.describe()),
+            Some(wait) => {
+                let holders = graph.holders_of(task.id);
+                let held = if holders.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<_> = holders
+                        .iter()
+                        .map(|holding| {
+                            format!(
+                                "{} (acquired at {})",
+                                TaskRef::of(state.tasks.get(holding.task)),
+                                paths::location(holding.at)
+                            )
+                        })
+                        .collect();
+                    format!("; held by {}", names.join(", "))
+                };
+                format!("{who} is blocked in {}{held}", wait.describe())
+            }
             None => format!(
-                "{who} is pending in a future that is not a racewright primitive and kept no wakeup (lost wakeup?)"
+                "{who} is pending in a future that is not a racewright primitive and kept no waker: a lost wakeup"
             ),
         };
         failure = failure.detail(line);
     }
     failure
+}
+
+/// Which task waits for which: an edge from a blocked task to each holder of the
+/// primitive it waits on.
+struct WaitForGraph {
+    /// For each blocked task, the holdings of what it waits on.
+    waits: Vec<(TaskId, Vec<Holding>)>,
+}
+
+impl WaitForGraph {
+    fn of(state: &ExecutionState) -> WaitForGraph {
+        let waits = state
+            .tasks
+            .alive()
+            .filter_map(|task| {
+                let resource = task.waiting.as_ref()?.resource?;
+                let holders: Vec<Holding> = state
+                    .holdings
+                    .iter()
+                    .filter(|holding| holding.resource.same(&resource))
+                    .copied()
+                    .collect();
+                Some((task.id, holders))
+            })
+            .collect();
+        WaitForGraph { waits }
+    }
+
+    fn holders_of(&self, task: TaskId) -> &[Holding] {
+        self.waits.iter().find(|(waiter, _)| *waiter == task).map(|(_, holders)| holders.as_slice()).unwrap_or(&[])
+    }
+
+    /// The first cycle found, as the tasks along it, in order.
+    fn cycle(&self) -> Option<Vec<TaskId>> {
+        for (start, _) in &self.waits {
+            let mut path = vec![*start];
+            if let Some(cycle) = self.walk(&mut path) {
+                return Some(cycle);
+            }
+        }
+        None
+    }
+
+    fn walk(&self, path: &mut Vec<TaskId>) -> Option<Vec<TaskId>> {
+        let last = *path.last()?;
+        for holding in self.holders_of(last) {
+            if let Some(position) = path.iter().position(|task| *task == holding.task) {
+                return Some(path[position..].to_vec());
+            }
+            path.push(holding.task);
+            if let Some(cycle) = self.walk(path) {
+                return Some(cycle);
+            }
+            path.pop();
+        }
+        None
+    }
+
+    /// `#0 "main" waits for Mutex@src/bank.rs:12 held by #1 "worker", which waits for ...`.
+    fn describe_cycle(&self, state: &ExecutionState, cycle: &[TaskId]) -> String {
+        let mut text = String::new();
+        for (index, task) in cycle.iter().enumerate() {
+            let next = cycle[(index + 1) % cycle.len()];
+            let resource = state.tasks.get(*task).waiting.as_ref().and_then(|wait| wait.resource);
+            let on = resource.map(|resource| resource.to_string()).unwrap_or_else(|| "?".into());
+            let who = TaskRef::of(state.tasks.get(*task));
+            let holder = TaskRef::of(state.tasks.get(next));
+            if index == 0 {
+                text.push_str(&format!("{who} waits for {on} held by {holder}"));
+            } else {
+                text.push_str(&format!(", which waits for {on} held by {holder}"));
+            }
+        }
+        text
+    }
 }

@@ -12,7 +12,7 @@ use std::task::Waker;
 
 use crate::detect::Failure;
 use crate::explore::config::Settings;
-use crate::task::registry::TaskId;
+use crate::task::registry::{Holding, Resource, TaskId};
 use crate::task::registry::TaskRegistry;
 use crate::trace::Trace;
 
@@ -47,6 +47,8 @@ pub(crate) struct ExecutionState {
     pub(crate) settled: bool,
     /// The choices of this execution, as the engine's task ids.
     pub(crate) schedule: Vec<usize>,
+    /// Who holds which lock or semaphore permits, for deadlock reports.
+    pub(crate) holdings: Vec<Holding>,
 }
 
 impl Execution {
@@ -150,4 +152,28 @@ pub(crate) fn record(operation: &'static str, at: &'static Location<'static>) {
 #[inline]
 pub(crate) fn record_with(operation: &'static str, at: &'static Location<'static>, detail: impl FnOnce() -> String) {
     with(|state| state.record(operation, at, Some(detail())));
+}
+
+/// The running task now holds `resource`, taken at `at`.
+pub(crate) fn acquired(resource: Resource, at: &'static Location<'static>) {
+    with(|state| {
+        let task = state.current_task();
+        state.holdings.push(Holding { resource, task, at });
+    });
+}
+
+/// A hold of `resource` taken at `at` was given back (by whichever task drops the guard).
+pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
+    with(|state| {
+        let task = state.current_task();
+        let matches = |holding: &Holding| holding.resource.same(&resource) && std::ptr::eq(holding.at, at);
+        let position = state
+            .holdings
+            .iter()
+            .position(|holding| matches(holding) && holding.task == task)
+            .or_else(|| state.holdings.iter().position(matches));
+        if let Some(position) = position {
+            state.holdings.remove(position);
+        }
+    });
 }

@@ -74,6 +74,7 @@ impl<T: ?Sized> Mutex<T> {
         async move {
             self.permits.acquire(1, "Mutex::lock", at).await.expect("a mutex is never closed");
             execution::record("Mutex::lock", at);
+            execution::acquired(self.permits.resource, at);
             MutexGuard { mutex: self, at }
         }
     }
@@ -86,6 +87,7 @@ impl<T: ?Sized> Mutex<T> {
         match self.permits.try_acquire(1) {
             Ok(()) => {
                 execution::record_with("Mutex::try_lock", at, || "acquired".into());
+                execution::acquired(self.permits.resource, at);
                 Ok(MutexGuard { mutex: self, at })
             }
             Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
@@ -107,6 +109,7 @@ impl<T: ?Sized> Mutex<T> {
         async move {
             self.permits.acquire(1, "Mutex::lock_owned", at).await.expect("a mutex is never closed");
             execution::record("Mutex::lock_owned", at);
+            execution::acquired(self.permits.resource, at);
             OwnedMutexGuard { mutex: self, at }
         }
     }
@@ -119,6 +122,7 @@ impl<T: ?Sized> Mutex<T> {
         match self.permits.try_acquire(1) {
             Ok(()) => {
                 execution::record_with("Mutex::try_lock_owned", at, || "acquired".into());
+                execution::acquired(self.permits.resource, at);
                 Ok(OwnedMutexGuard { mutex: self, at })
             }
             Err(_) => Err(TryLockError(())),
@@ -127,6 +131,7 @@ impl<T: ?Sized> Mutex<T> {
 
     fn unlock(&self, at: &'static Location<'static>) {
         execution::record("Mutex::unlock", at);
+        execution::released(self.permits.resource, at);
         self.permits.release(1);
     }
 }

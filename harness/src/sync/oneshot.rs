@@ -75,7 +75,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             receiver_waker: None,
             sender_waker: None,
         }),
-        resource: Resource { kind: "oneshot::channel", created_at: Location::caller() },
+        resource: Resource::new("oneshot::channel", Location::caller()),
     });
     (Sender { inner: inner.clone() }, Receiver { inner: Some(inner), started: false })
 }

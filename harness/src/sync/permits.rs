@@ -56,7 +56,7 @@ impl Permits {
     pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
         Permits {
             state: StdMutex::new(State { available: permits, closed: false, queue: VecDeque::new(), next_id: 0 }),
-            resource: Resource { kind, created_at },
+            resource: Resource::new(kind, created_at),
         }
     }
 

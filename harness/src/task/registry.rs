@@ -45,6 +45,28 @@ impl Wait {
 pub(crate) struct Resource {
     pub(crate) kind: &'static str,
     pub(crate) created_at: &'static Location<'static>,
+    /// Tells apart primitives created at the same place; never shown.
+    id: u64,
+}
+
+impl Resource {
+    pub(crate) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Resource { kind, created_at, id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
+    }
+
+    /// Whether `self` and `other` are the same primitive.
+    pub(crate) fn same(&self, other: &Resource) -> bool {
+        self.id == other.id
+    }
+}
+
+/// A task holds (part of) a lock or semaphore, acquired at `at`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Holding {
+    pub(crate) resource: Resource,
+    pub(crate) task: TaskId,
+    pub(crate) at: &'static Location<'static>,
 }
 
 impl std::fmt::Display for Resource {

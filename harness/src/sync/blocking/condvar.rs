@@ -78,7 +78,7 @@ impl Condvar {
     pub fn new() -> Condvar {
         Condvar {
             waiters: StdMutex::default(),
-            resource: Resource { kind: "blocking::Condvar", created_at: Location::caller() },
+            resource: Resource::new("blocking::Condvar", Location::caller()),
         }
     }
 

@@ -100,7 +100,7 @@ impl RawLock {
         RawLock {
             state: StdMutex::default(),
             poisoned: AtomicBool::new(false),
-            resource: Resource { kind, created_at },
+            resource: Resource::new(kind, created_at),
         }
     }
 
@@ -127,6 +127,7 @@ impl RawLock {
                     state.waiters.retain(|(other, _)| *other != id);
                 }
                 drop(state);
+                execution::acquired(self.resource, at);
                 if waiter.is_some() {
                     done_waiting();
                 }
@@ -169,6 +170,7 @@ impl RawLock {
         }
         let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
         state.take(access, hold);
+        execution::acquired(self.resource, at);
         Some(hold)
     }
 
@@ -177,6 +179,7 @@ impl RawLock {
         if access == Access::Exclusive && !hold.panicking && std::thread::panicking() {
             self.poisoned.store(true, Ordering::Relaxed);
         }
+        execution::released(self.resource, hold.at);
         let waiters = {
             let mut state = self.state();
             match access {

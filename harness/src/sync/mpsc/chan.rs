@@ -45,7 +45,7 @@ impl<T> Chan<T> {
         kind: &'static str,
         created_at: &'static Location<'static>,
     ) -> Arc<Self> {
-        let resource = Resource { kind, created_at };
+        let resource = Resource::new(kind, created_at);
         Arc::new(Chan {
             state: StdMutex::new(State {
                 queue: VecDeque::new(),

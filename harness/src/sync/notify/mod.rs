@@ -120,7 +120,7 @@ impl Notify {
     /// A `Notify` with no permit stored and nobody waiting.
     #[track_caller]
     pub fn new() -> Notify {
-        Notify::for_resource(Resource { kind: "Notify", created_at: Location::caller() })
+        Notify::for_resource(Resource::new("Notify", Location::caller()))
     }
 
     /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.

@@ -165,6 +165,7 @@ impl<T: ?Sized> RwLock<T> {
     async fn acquire(&self, permits: u32, operation: &'static str, at: &'static Location<'static>) {
         self.permits.acquire(permits as usize, operation, at).await.expect("an RwLock is never closed");
         execution::record(operation, at);
+        execution::acquired(self.permits.resource, at);
     }
 
     fn try_acquire(
@@ -176,7 +177,12 @@ impl<T: ?Sized> RwLock<T> {
         engine::scheduling_point();
         let acquired = self.permits.try_acquire(permits as usize).is_ok();
         execution::record_with(operation, at, || if acquired { "acquired" } else { "would block" }.into());
-        if acquired { Ok(()) } else { Err(TryLockError(())) }
+        if acquired {
+            execution::acquired(self.permits.resource, at);
+            Ok(())
+        } else {
+            Err(TryLockError(()))
+        }
     }
 }
 
@@ -184,6 +190,7 @@ impl<T: ?Sized> RwLock<T> {
 /// `what` is `read` or `write`, for the trace.
 fn unlock(permits: &Permits, held: u32, what: &'static str, at: &'static Location<'static>) {
     execution::record_with("RwLock::unlock", at, || what.into());
+    execution::released(permits.resource, at);
     permits.release(held as usize);
 }
 

@@ -235,6 +235,7 @@ impl Semaphore {
         match self.permits.acquire(n, operation, at).await {
             Ok(()) => {
                 execution::record_with(operation, at, || format!("got {n}"));
+                execution::acquired(self.permits.resource, at);
                 Ok(())
             }
             Err(permits::Closed) => {
@@ -259,12 +260,16 @@ impl Semaphore {
             Ok(()) => format!("got {n}"),
             Err(error) => error.to_string(),
         });
+        if result.is_ok() {
+            execution::acquired(self.permits.resource, at);
+        }
         result
     }
 
     fn release(&self, n: usize, at: &'static Location<'static>) {
         if n > 0 {
             execution::record_with("Semaphore::release", at, || n.to_string());
+            execution::released(self.permits.resource, at);
             self.permits.release(n);
         }
     }

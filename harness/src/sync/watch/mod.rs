@@ -82,7 +82,7 @@ pub mod error {
 /// A channel holding `init`: the [`Sender`] replaces the value, each [`Receiver`] sees the latest.
 #[track_caller]
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
-    let resource = Resource { kind: "watch::channel", created_at: Location::caller() };
+    let resource = Resource::new("watch::channel", Location::caller());
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
         state: StdMutex::new(State { version: 0, senders: 1, receivers: 1 }),
