@@ -45,6 +45,10 @@ pub use racewright_macros::test;
 pub use report::{Report, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
+/// Polls several futures concurrently on the current task and waits for all of them,
+/// as `tokio::join!`. They share one task: a blocking call in one of them blocks all.
+pub use futures::join;
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::explore::run_test;

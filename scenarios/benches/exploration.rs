@@ -149,7 +149,10 @@ fn detection(seeds: u64) {
     println!("detection: two-task lost update, buggy variant, {seeds} seeds, at most 1000 executions each");
     println!("| engine / strategy               | found | mean executions to find |");
     println!("|---------------------------------|------:|------------------------:|");
-    println!("| raw shuttle, random             | {raw_found:>2}/{seeds} | {:>23.1} |", raw_total as f64 / seeds as f64);
+    println!(
+        "| raw shuttle, random             | {raw_found:>2}/{seeds} | {:>23.1} |",
+        raw_total as f64 / seeds as f64
+    );
     println!("| racewright, random              | {:>2}/{seeds} | {:>23.1} |", random.1, random.0);
     println!("| racewright, pct (depth 3)       | {:>2}/{seeds} | {:>23.1} |", pct.1, pct.0);
     println!("| racewright, portfolio           | {:>2}/{seeds} | {:>23.1} |", portfolio.1, portfolio.0);

@@ -36,11 +36,8 @@ async fn transfer(accounts: &[Mutex<i64>; 2], from: usize, to: usize, amount: i6
     let mut first_guard = accounts[first].lock().await;
     racewright::task::yield_now().await;
     let mut second_guard = accounts[second].lock().await;
-    let (source, target) = if first == from {
-        (&mut *first_guard, &mut *second_guard)
-    } else {
-        (&mut *second_guard, &mut *first_guard)
-    };
+    let (source, target) =
+        if first == from { (&mut *first_guard, &mut *second_guard) } else { (&mut *second_guard, &mut *first_guard) };
     *source -= amount;
     *target += amount;
 }

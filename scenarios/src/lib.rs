@@ -8,8 +8,23 @@
 use futures::future::LocalBoxFuture;
 use racewright::FailureKind;
 
+// Issue 2: the classic patterns.
 pub mod abba_deadlock;
+pub mod blocking_guard_in_join;
+pub mod channel_close_vs_send;
+pub mod double_checked_init;
 pub mod lost_update;
+pub mod notify_check_then_register;
+pub mod notify_one_vs_waiters;
+pub mod semaphore_permit_leak;
+// What raw shuttle loses.
+pub mod detached_panic;
+pub mod detached_worker_leak;
+pub mod handwritten_lost_wakeup;
+pub mod mutex_semaphore_abba;
+pub mod panic_then_wait;
+pub mod spawn_after_shutdown;
+pub mod swallowed_error;
 
 /// Which side of a pattern to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,5 +57,21 @@ pub fn catalogue() -> Vec<Entry> {
             }
         };
     }
-    vec![entry!(lost_update, Panic), entry!(abba_deadlock, Deadlock)]
+    vec![
+        entry!(lost_update, Panic),
+        entry!(abba_deadlock, Deadlock),
+        entry!(notify_check_then_register, Deadlock),
+        entry!(notify_one_vs_waiters, Deadlock),
+        entry!(channel_close_vs_send, Panic),
+        entry!(double_checked_init, Panic),
+        entry!(semaphore_permit_leak, Deadlock),
+        entry!(blocking_guard_in_join, Deadlock),
+        entry!(detached_worker_leak, Leak),
+        entry!(spawn_after_shutdown, Leak),
+        entry!(detached_panic, UnhandledPanic),
+        entry!(panic_then_wait, UnhandledPanic),
+        entry!(swallowed_error, Error),
+        entry!(mutex_semaphore_abba, Deadlock),
+        entry!(handwritten_lost_wakeup, Deadlock),
+    ]
 }

@@ -70,12 +70,8 @@ impl WaitForGraph {
             .alive()
             .filter_map(|task| {
                 let resource = task.waiting.as_ref()?.resource?;
-                let holders: Vec<Holding> = state
-                    .holdings
-                    .iter()
-                    .filter(|holding| holding.resource.same(&resource))
-                    .copied()
-                    .collect();
+                let holders: Vec<Holding> =
+                    state.holdings.iter().filter(|holding| holding.resource.same(&resource)).copied().collect();
                 Some((task.id, holders))
             })
             .collect();

@@ -19,11 +19,9 @@ pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
             let who = TaskRef::of(task);
             let handle =
                 if task.detached { "its JoinHandle was dropped (detached)" } else { "its JoinHandle is still held" };
-            let mut failure = Failure::new(
-                FailureKind::Leak,
-                format!("task {who} was still alive when the test ended; {handle}"),
-            )
-            .in_task(who);
+            let mut failure =
+                Failure::new(FailureKind::Leak, format!("task {who} was still alive when the test ended; {handle}"))
+                    .in_task(who);
             if let Some(spawned_at) = task.spawned_at {
                 failure = failure.detail(format!("spawned at {}", paths::location(spawned_at)));
             }

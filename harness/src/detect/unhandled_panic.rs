@@ -19,11 +19,13 @@ pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
             let who = TaskRef::of(task);
             let (message, location) = task.panic.clone().unwrap_or_default();
             let handle = if task.detached { "its JoinHandle was dropped" } else { "its JoinHandle was never awaited" };
-            let mut failure =
-                Failure::new(FailureKind::UnhandledPanic, format!("task {who} panicked and nobody handled it: {message}"))
-                    .at(location)
-                    .in_task(who)
-                    .detail(format!("nobody observed the panic: {handle}"));
+            let mut failure = Failure::new(
+                FailureKind::UnhandledPanic,
+                format!("task {who} panicked and nobody handled it: {message}"),
+            )
+            .at(location)
+            .in_task(who)
+            .detail(format!("nobody observed the panic: {handle}"));
             if let Some(spawned_at) = task.spawned_at {
                 failure = failure.detail(format!("spawned at {}", paths::location(spawned_at)));
             }

@@ -12,8 +12,8 @@ use std::task::Waker;
 
 use crate::detect::Failure;
 use crate::explore::config::Settings;
-use crate::task::registry::{Holding, Resource, TaskId};
 use crate::task::registry::TaskRegistry;
+use crate::task::registry::{Holding, Resource, TaskId};
 use crate::trace::Trace;
 
 thread_local! {

@@ -76,10 +76,7 @@ impl Condvar {
     /// created, to name it in reports.
     #[track_caller]
     pub fn new() -> Condvar {
-        Condvar {
-            waiters: StdMutex::default(),
-            resource: Resource::new("blocking::Condvar", Location::caller()),
-        }
+        Condvar { waiters: StdMutex::default(), resource: Resource::new("blocking::Condvar", Location::caller()) }
     }
 
     /// Releases `guard`'s mutex, blocks the task until notified, and locks the mutex

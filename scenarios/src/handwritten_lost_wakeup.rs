@@ -1,0 +1,6 @@
+//! TODO
+
+use crate::Variant;
+
+/// TODO
+pub async fn scenario(_variant: Variant) {}
