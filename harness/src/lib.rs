@@ -37,10 +37,11 @@ mod explore;
 mod report;
 pub mod sync;
 pub mod task;
+pub mod time;
 mod trace;
 
 pub use detect::{Failure, FailureKind, TaskRef};
-pub use explore::{EnvError, Policy, Scenario, Strategy, TestResult, check, env};
+pub use explore::{EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use racewright_macros::test;
 pub use report::{Report, TaskSummary, TimelineEvent};
 pub use task::spawn;

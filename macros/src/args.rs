@@ -7,10 +7,11 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
-const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `max_steps`, `leaks`, `unhandled_panics`, \
-                         `error_events`, `expect`";
+const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `max_steps`, `time`, `leaks`, \
+                         `unhandled_panics`, `error_events`, `expect`";
 const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs"];
 const POLICIES: &[&str] = &["deny", "allow"];
+const TIME_MODES: &[&str] = &["idle", "any"];
 const KINDS: &[&str] = &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"];
 
 /// The checked arguments of `#[racewright::test(...)]`.
@@ -21,6 +22,7 @@ pub(crate) struct Args {
     strategy: Option<LitStr>,
     depth: Option<LitInt>,
     max_steps: Option<LitInt>,
+    time: Option<LitStr>,
     leaks: Option<LitStr>,
     unhandled_panics: Option<LitStr>,
     error_events: Option<LitStr>,
@@ -48,6 +50,7 @@ impl Parse for Args {
                 "depth" => set(&mut args.depth, positive(value, &name)?, span, &name)?,
                 "max_steps" => set(&mut args.max_steps, positive(value, &name)?, span, &name)?,
                 "strategy" => set(&mut args.strategy, one_of(value, &name, STRATEGIES)?, span, &name)?,
+                "time" => set(&mut args.time, one_of(value, &name, TIME_MODES)?, span, &name)?,
                 "leaks" => set(&mut args.leaks, one_of(value, &name, POLICIES)?, span, &name)?,
                 "unhandled_panics" => set(&mut args.unhandled_panics, one_of(value, &name, POLICIES)?, span, &name)?,
                 "error_events" => set(&mut args.error_events, one_of(value, &name, POLICIES)?, span, &name)?,
@@ -88,6 +91,14 @@ impl Args {
                 _ => quote!(::racewright::Strategy::Dfs),
             };
             setters.push(quote!(.strategy(#strategy)));
+        }
+        if let Some(time) = &self.time {
+            let mode = if time.value() == "any" {
+                quote!(::racewright::TimeMode::Any)
+            } else {
+                quote!(::racewright::TimeMode::Idle)
+            };
+            setters.push(quote!(.time(#mode)));
         }
         for (method, value) in
             [("leaks", &self.leaks), ("unhandled_panics", &self.unhandled_panics), ("error_events", &self.error_events)]

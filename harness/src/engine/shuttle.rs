@@ -20,7 +20,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use super::TaskFuture;
 use crate::detect::{self, Failure, FailureKind};
 use crate::explore::config::Settings;
-use crate::explore::execution::{self, Execution, ExecutionState};
+use crate::explore::config::TimeMode;
+use crate::explore::execution::{self, Execution, ExecutionState, IdleReason};
 use crate::task::catch::CatchPanic;
 use crate::task::registry::{TaskId, TaskState};
 
@@ -204,33 +205,48 @@ impl Future for WindDown {
     }
 }
 
-/// The task the scheduler runs only when every other task is blocked.
+/// The task the scheduler runs only when every other task is blocked, or, with
+/// `time = "any"`, when the strategy chooses to let time pass.
 ///
-/// It is always runnable, so shuttle never declares a deadlock itself; when it runs,
-/// nothing else can, and it decides what that means: the body is winding down and
-/// may finish, or the execution is deadlocked.
+/// It is always runnable, so shuttle never declares a deadlock itself; when it runs
+/// because nothing else can, it decides what that means: the clock moves to the next
+/// timer, or the body is winding down and may finish, or the execution is deadlocked.
 struct IdleTask;
 
 impl Future for IdleTask {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        execution::with(|state| {
-            if !std::mem::take(&mut state.idle_picked) || state.stopping {
-                return;
+        let wake = execution::with(|state| {
+            let reason = state.idle_reason.take()?;
+            if state.stopping {
+                return None;
+            }
+            if let Some((now, fired)) = state.timers.fire_next() {
+                let at = crate::time::timers::display(now);
+                for (owner, _) in &fired {
+                    state.trace.push_note(state.steps, *owner, "timer fired", format!("t={at}"));
+                }
+                return Some(fired.into_iter().map(|(_, waker)| waker).collect());
+            }
+            if reason == IdleReason::LetTimePass {
+                return None;
             }
             if let Some(body) = state.winding_down.take() {
                 state.settled = true;
-                body.wake();
-            } else {
-                // A panic nobody saw is often why the others wait forever: it leads.
-                for finding in detect::unhandled_panic::detect(state) {
-                    state.report(finding);
-                }
-                let finding = detect::deadlock::detect(state);
-                state.fail(finding);
+                return Some(vec![body]);
             }
+            // A panic nobody saw is often why the others wait forever: it leads.
+            for finding in detect::unhandled_panic::detect(state) {
+                state.report(finding);
+            }
+            let finding = detect::deadlock::detect(state);
+            state.fail(finding);
+            None
         });
+        for waker in wake.flatten().into_iter().flatten() {
+            waker.wake();
+        }
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -295,19 +311,22 @@ impl Scheduler for Supervisor {
                         state.fail(finding);
                         return Err(());
                     }
-                    Ok(state.idle_task.map(ShuttleTaskId::from))
+                    let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
+                    Ok((state.idle_task.map(ShuttleTaskId::from), time_may_pass))
                 });
                 verdict.ok()?
             }
-            None => None,
+            None => (None, false),
         };
+        let (idle_task, time_may_pass) = idle_task;
         // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
         // primitives re-check their condition anyway, so only truly runnable tasks are choices.
         let ready: Vec<&Task> =
             runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
+        let idle = idle_task.filter(|idle| runnable.iter().any(|task| task.id() == *idle));
         if ready.is_empty() {
-            let idle = idle_task.filter(|idle| runnable.iter().any(|task| task.id() == *idle))?;
-            execution?.with_state(|state| state.idle_picked = true);
+            let idle = idle?;
+            execution?.with_state(|state| state.idle_reason = Some(IdleReason::AllBlocked));
             return Some(idle);
         }
         let current = current.filter(|task| Some(*task) != idle_task);
@@ -319,9 +338,20 @@ impl Scheduler for Supervisor {
         } else {
             ready
         };
+        let mut ready = ready;
+        // With `time = "any"`, letting time pass is one more choice of the strategy.
+        let idle_runnable = runnable.iter().find(|task| Some(task.id()) == idle).copied();
+        if let Some(idle) = idle_runnable.filter(|_| time_may_pass) {
+            ready.push(idle);
+        }
         let choice = self.inner.next_task(&ready, current, is_yielding)?;
         if let Some(execution) = execution {
-            execution.with_state(|state| state.schedule.push(usize::from(choice)));
+            execution.with_state(|state| {
+                if Some(choice) == idle_task {
+                    state.idle_reason = Some(IdleReason::LetTimePass);
+                }
+                state.schedule.push(usize::from(choice));
+            });
         }
         Some(choice)
     }

@@ -14,6 +14,17 @@ pub enum Policy {
     Allow,
 }
 
+/// When the virtual clock may move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimeMode {
+    /// Only when every task is blocked: the clock jumps to the next deadline (the default).
+    #[default]
+    Idle,
+    /// Also at any scheduling point, as the strategy chooses: models slow tasks, and
+    /// explores the races between timeouts and the work they bound.
+    Any,
+}
+
 /// What every execution of one exploration needs to know.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Settings {
@@ -21,6 +32,7 @@ pub(crate) struct Settings {
     pub(crate) leaks: Policy,
     pub(crate) unhandled_panics: Policy,
     pub(crate) error_events: Policy,
+    pub(crate) time: TimeMode,
 }
 
 /// The defaults of the `#[racewright::test]` attribute.
@@ -43,6 +55,7 @@ pub(crate) struct Knobs {
     pub(crate) unhandled_panics: Policy,
     pub(crate) error_events: Policy,
     pub(crate) budget: Option<Duration>,
+    pub(crate) time: TimeMode,
 }
 
 impl Default for Knobs {
@@ -57,6 +70,7 @@ impl Default for Knobs {
             unhandled_panics: Policy::Deny,
             error_events: Policy::Deny,
             budget: None,
+            time: TimeMode::Idle,
         }
     }
 }
@@ -68,6 +82,7 @@ impl Knobs {
             leaks: self.leaks,
             unhandled_panics: self.unhandled_panics,
             error_events: self.error_events,
+            time: self.time,
         }
     }
 }

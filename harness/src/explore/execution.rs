@@ -26,6 +26,15 @@ pub(crate) struct Execution {
     state: RefCell<ExecutionState>,
 }
 
+/// Why the scheduler ran the idle task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IdleReason {
+    /// Every other task was blocked.
+    AllBlocked,
+    /// The strategy chose to let time pass (`time = "any"`).
+    LetTimePass,
+}
+
 /// The mutable part of an [`Execution`]; borrowed only for short, user-code-free sections.
 #[derive(Default)]
 pub(crate) struct ExecutionState {
@@ -39,14 +48,16 @@ pub(crate) struct ExecutionState {
     pub(crate) steps: usize,
     /// The engine's id of the idle task (see `engine::shuttle::IdleTask`).
     pub(crate) idle_task: Option<usize>,
-    /// Set by the scheduler when it ran the idle task because every other task was blocked.
-    pub(crate) idle_picked: bool,
     /// The body has returned and waits for the other tasks to finish or block.
     pub(crate) winding_down: Option<Waker>,
     /// Set by the idle task once the wound-down body may finish.
     pub(crate) settled: bool,
     /// The choices of this execution, as the engine's task ids.
     pub(crate) schedule: Vec<usize>,
+    /// The virtual clock and its timers.
+    pub(crate) timers: crate::time::timers::Timers,
+    /// Why the scheduler ran the idle task, when it did.
+    pub(crate) idle_reason: Option<IdleReason>,
     /// Who holds which lock or semaphore permits, for deadlock reports.
     pub(crate) holdings: Vec<Holding>,
 }

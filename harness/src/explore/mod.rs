@@ -20,7 +20,7 @@ use crate::detect::FailureKind;
 use crate::engine::shuttle::{self as engine, Body, Plan};
 use crate::report::Report;
 use config::Knobs;
-pub use config::Policy;
+pub use config::{Policy, TimeMode};
 pub use env::EnvError;
 pub use strategy::Strategy;
 
@@ -101,6 +101,12 @@ impl Scenario {
     /// Whether an ERROR-level `tracing` event is a failure (default: deny).
     pub fn error_events(mut self, policy: Policy) -> Self {
         self.knobs.error_events = policy;
+        self
+    }
+
+    /// When the virtual clock may move (default: only when every task is blocked).
+    pub fn time(mut self, mode: TimeMode) -> Self {
+        self.knobs.time = mode;
         self
     }
 
@@ -243,11 +249,10 @@ where
             }
         )),
     };
-    if report.failure().is_some() {
-        report.persist();
-    }
     if let Err(message) = verdict {
-        panic!("{message}");
+        let written =
+            report.persist().map(|path| format!("\n(report written to {})", path.display())).unwrap_or_default();
+        panic!("{message}{written}");
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) enum Site {
     Caller(&'static Location<'static>),
     /// A `tracing` event's `file:line:column`.
     Source(String),
+    /// Something the engine did, not a line of the user's code (a timer firing).
+    Engine,
 }
 
 impl Site {
@@ -33,6 +35,7 @@ impl Site {
         match self {
             Site::Caller(location) => crate::report::paths::short(location),
             Site::Source(text) => text.rsplit_once(':').map(|(file_line, _)| file_line.to_string()).unwrap_or_default(),
+            Site::Engine => String::new(),
         }
     }
 }
@@ -53,6 +56,11 @@ impl Trace {
         detail: Option<String>,
     ) {
         self.events.push(Event { step, task, operation, at: Site::Caller(at), detail });
+    }
+
+    /// Records something the engine did on behalf of `task`.
+    pub(crate) fn push_note(&mut self, step: usize, task: TaskId, operation: &'static str, detail: String) {
+        self.events.push(Event { step, task, operation, at: Site::Engine, detail: Some(detail) });
     }
 
     /// Records a `tracing` event.
