@@ -43,7 +43,7 @@ mod trace;
 pub use detect::{Failure, FailureKind, TaskRef};
 pub use explore::{EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use racewright_macros::test;
-pub use report::{Report, TaskSummary, TimelineEvent};
+pub use report::{Replayed, Report, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
 /// Polls several futures concurrently on the current task and waits for all of them,

@@ -61,6 +61,12 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
             async fn #name() #output #body
             ::racewright::__private::run_test(
                 ::racewright::Scenario::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
+                    .__origin(
+                        ::core::env!("CARGO_PKG_NAME"),
+                        ::core::env!("CARGO_CRATE_NAME"),
+                        ::core::module_path!(),
+                        ::core::stringify!(#name),
+                    )
                     #(#setters)*,
                 #expect,
                 || #name(),

@@ -12,17 +12,26 @@ use crate::task::registry::{Holding, TaskId};
 pub(crate) fn detect(state: &ExecutionState) -> Failure {
     let graph = WaitForGraph::of(state);
     let blocked: Vec<_> = state.tasks.alive().collect();
-    let mut failure = Failure::new(
-        FailureKind::Deadlock,
-        format!("all {} unfinished tasks are blocked and nothing can wake them", blocked.len()),
-    );
-    if let Some(first) = blocked.first() {
-        failure = failure.in_task(TaskRef::of(first));
-        if let Some(wait) = &first.waiting {
+    let message = match blocked.len() {
+        1 => "the only unfinished task is blocked and nothing can wake it".to_string(),
+        n => format!("all {n} unfinished tasks are blocked and nothing can wake them"),
+    };
+    let mut failure = Failure::new(FailureKind::Deadlock, message);
+    let cycle = graph.cycle();
+    // The headline names the task at the heart of it: one on the cycle, or one whose
+    // wakeup was lost, before one that merely waits for another.
+    let lead = cycle
+        .as_ref()
+        .and_then(|cycle| cycle.first().map(|task| state.tasks.get(*task)))
+        .or_else(|| blocked.iter().copied().find(|task| task.waiting.is_none()))
+        .or_else(|| blocked.first().copied());
+    if let Some(lead) = lead {
+        failure = failure.in_task(TaskRef::of(lead));
+        if let Some(wait) = &lead.waiting {
             failure = failure.at_location(wait.at);
         }
     }
-    if let Some(cycle) = graph.cycle() {
+    if let Some(cycle) = cycle {
         failure = failure.detail(format!("wait-for cycle: {}", graph.describe_cycle(state, &cycle)));
     }
     for task in blocked {

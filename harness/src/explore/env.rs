@@ -16,6 +16,8 @@ pub const SEED: &str = "RACEWRIGHT_SEED";
 pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 /// `RACEWRIGHT_BUDGET`: wall-clock seconds per test, a positive number.
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
+/// `RACEWRIGHT_REPLAY`: a token from a report's replay line.
+pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
 
 /// The overrides found in the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,6 +26,8 @@ pub(crate) struct Overrides {
     pub(crate) seed: Option<SeedChoice>,
     pub(crate) strategy: Option<StrategyName>,
     pub(crate) budget: Option<Duration>,
+    /// Checked against the test when it runs (a token names its test).
+    pub(crate) replay: Option<String>,
 }
 
 /// A seed from the environment.
@@ -98,7 +102,8 @@ pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<
             _ => return Err(error(BUDGET, &value, "a positive number of seconds, e.g. 30 or 2.5")),
         },
     };
-    Ok(Overrides { iterations, seed, strategy, budget })
+    let replay = read(REPLAY).map(|token| token.trim().to_string());
+    Ok(Overrides { iterations, seed, strategy, budget, replay })
 }
 
 fn parse_u64(text: &str) -> Option<u64> {

@@ -54,6 +54,10 @@ pub(crate) struct ExecutionState {
     pub(crate) settled: bool,
     /// The choices of this execution, as the engine's task ids.
     pub(crate) schedule: Vec<usize>,
+    /// Where in `schedule` a task that could go on was switched away from.
+    pub(crate) preemptions: Vec<usize>,
+    /// The random values the engine handed out (`select!` branch order), in order.
+    pub(crate) randoms: Vec<u64>,
     /// The virtual clock and its timers.
     pub(crate) timers: crate::time::timers::Timers,
     /// Why the scheduler ran the idle task, when it did.

@@ -5,19 +5,21 @@ pub(crate) mod config;
 pub mod env;
 pub(crate) mod execution;
 mod pct;
+mod pipeline;
 mod portfolio;
 mod random;
+pub(crate) mod replay;
+mod shrink;
 pub(crate) mod strategy;
 
 use std::future::Future;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 
 use crate::detect::FailureKind;
-use crate::engine::shuttle::{self as engine, Body, Plan};
+use crate::engine::shuttle::Body;
 use crate::report::Report;
 use config::Knobs;
 pub use config::{Policy, TimeMode};
@@ -42,12 +44,14 @@ pub use strategy::Strategy;
 pub struct Scenario {
     name: String,
     knobs: Knobs,
+    origin: Option<pipeline::Origin>,
+    replay: Option<String>,
 }
 
 impl Scenario {
     /// A scenario with the attribute's defaults; `name` is the test's path.
     pub fn new(name: impl Into<String>) -> Scenario {
-        Scenario { name: name.into(), knobs: Knobs::default() }
+        Scenario { name: name.into(), knobs: Knobs::default(), origin: None, replay: None }
     }
 
     /// Executions to explore (default 1000).
@@ -116,6 +120,23 @@ impl Scenario {
         self
     }
 
+    /// Replays the one execution of a report's replay token instead of exploring, as
+    /// `RACEWRIGHT_REPLAY` does (which wins over this).
+    pub fn replay(mut self, token: impl Into<String>) -> Self {
+        self.replay = Some(token.into());
+        self
+    }
+
+    /// Where the test lives, for the replay command of its report. The attribute sets it.
+    #[doc(hidden)]
+    pub fn __origin(mut self, package: &str, crate_name: &str, module_path: &str, function: &str) -> Self {
+        let target = (crate_name != package.replace('-', "_")).then(|| crate_name.to_string());
+        let inner = module_path.split_once("::").map(|(_, inner)| format!("{inner}::")).unwrap_or_default();
+        self.origin =
+            Some(pipeline::Origin { package: package.to_string(), target, test: format!("{inner}{function}") });
+        self
+    }
+
     /// The scenario's name, the test's path.
     pub fn name(&self) -> &str {
         &self.name
@@ -137,6 +158,9 @@ impl Scenario {
         }
         if let Some(budget) = overrides.budget {
             self.knobs.budget = Some(budget);
+        }
+        if overrides.replay.is_some() {
+            self.replay = overrides.replay;
         }
         Ok(self)
     }
@@ -167,17 +191,8 @@ impl Scenario {
         Fut: Future + 'static,
         Fut::Output: TestResult,
     {
-        let knobs = &self.knobs;
-        let seed = knobs.seed.unwrap_or_else(|| config::seed_for(&self.name));
         let body: Body = Arc::new(move || body().map(TestResult::into_outcome).boxed_local());
-        let plan = Plan {
-            settings: Rc::new(knobs.settings()),
-            scheduler: knobs.strategy.scheduler(seed, knobs.iterations),
-            iterations: knobs.iterations,
-            deadline: knobs.budget.map(|budget| Instant::now() + budget),
-        };
-        let exploration = engine::explore(plan, body);
-        Report::new(&self.name, "shuttle", knobs.strategy, seed, knobs.iterations, exploration)
+        pipeline::run(&self.name, &self.knobs, self.origin.as_ref(), body, self.replay.as_deref())
     }
 }
 

@@ -32,6 +32,21 @@ pub struct Report {
     tasks: Vec<TaskSummary>,
     timeline: Vec<TimelineEvent>,
     harness_error: Option<String>,
+    /// How to replay the failing execution, and how it was shrunk.
+    replay: Option<Replayed>,
+    /// Preemptions of the failing execution as reported (after shrinking).
+    preemptions: usize,
+}
+
+/// How to replay a failing execution.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replayed {
+    /// The token, for `RACEWRIGHT_REPLAY`.
+    pub token: String,
+    /// The command that replays it.
+    pub command: String,
+    /// Preemptions of the execution as found, before shrinking.
+    pub found_preemptions: usize,
 }
 
 /// A task of the failing execution, as the report lists it.
@@ -71,6 +86,7 @@ impl Report {
         seed: u64,
         iterations: usize,
         exploration: Exploration,
+        replay: Option<Replayed>,
     ) -> Report {
         let (failing_execution, state) = match exploration.failed {
             Some((index, state)) => (Some(index), Some(state)),
@@ -89,9 +105,13 @@ impl Report {
             tasks: Vec::new(),
             timeline: Vec::new(),
             harness_error: exploration.harness_error,
+            replay: None,
+            preemptions: 0,
         };
         if let Some(state) = state {
+            report.preemptions = state.preemptions.len();
             report.describe(state);
+            report.replay = replay;
         }
         report
     }
@@ -160,6 +180,11 @@ impl Report {
     /// The tasks of the failing execution.
     pub fn tasks(&self) -> &[TaskSummary] {
         &self.tasks
+    }
+
+    /// How to replay the failing execution.
+    pub fn replay(&self) -> Option<&Replayed> {
+        self.replay.as_ref()
     }
 
     /// The model as pretty-printed JSON, for tools.

@@ -48,6 +48,11 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
         writeln!(f)?;
         timeline(report, f)?;
     }
+    if let Some(replay) = &report.replay {
+        writeln!(f)?;
+        writeln!(f, "replay:")?;
+        writeln!(f, "  {}", replay.command)?;
+    }
     Ok(())
 }
 
@@ -66,7 +71,16 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if report.out_of_time {
         write!(f, " (stopped by the time budget)")?;
     }
-    writeln!(f)
+    writeln!(f)?;
+    if let Some(replay) = &report.replay {
+        let shrunk = if replay.found_preemptions > report.preemptions {
+            format!(" (shrunk from {})", replay.found_preemptions)
+        } else {
+            String::new()
+        };
+        writeln!(f, "  preemptions {}{shrunk}", report.preemptions)?;
+    }
+    Ok(())
 }
 
 fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,17 +13,21 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+mod idle;
+mod supervisor;
+
 use futures::future::LocalBoxFuture;
-use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
+use shuttle::scheduler::Scheduler;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
 use crate::detect::{self, Failure, FailureKind};
 use crate::explore::config::Settings;
-use crate::explore::config::TimeMode;
-use crate::explore::execution::{self, Execution, ExecutionState, IdleReason};
+use crate::explore::execution::{self, Execution, ExecutionState};
 use crate::task::catch::CatchPanic;
 use crate::task::registry::{TaskId, TaskState};
+use idle::IdleTask;
+use supervisor::{Progress, Supervisor};
 
 /// What the body of a scenario returns: `Err` carries the error's `Debug` form.
 pub(crate) type Outcome = Result<(), String>;
@@ -202,161 +206,5 @@ impl Future for WindDown {
             }
         });
         if settled.unwrap_or(true) { Poll::Ready(()) } else { Poll::Pending }
-    }
-}
-
-/// The task the scheduler runs only when every other task is blocked, or, with
-/// `time = "any"`, when the strategy chooses to let time pass.
-///
-/// It is always runnable, so shuttle never declares a deadlock itself; when it runs
-/// because nothing else can, it decides what that means: the clock moves to the next
-/// timer, or the body is winding down and may finish, or the execution is deadlocked.
-struct IdleTask;
-
-impl Future for IdleTask {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let wake = execution::with(|state| {
-            let reason = state.idle_reason.take()?;
-            if state.stopping {
-                return None;
-            }
-            if let Some((now, fired)) = state.timers.fire_next() {
-                let at = crate::time::timers::display(now);
-                for (owner, _) in &fired {
-                    state.trace.push_note(state.steps, *owner, "timer fired", format!("t={at}"));
-                }
-                return Some(fired.into_iter().map(|(_, waker)| waker).collect());
-            }
-            if reason == IdleReason::LetTimePass {
-                return None;
-            }
-            if let Some(body) = state.winding_down.take() {
-                state.settled = true;
-                return Some(vec![body]);
-            }
-            // A panic nobody saw is often why the others wait forever: it leads.
-            for finding in detect::unhandled_panic::detect(state) {
-                state.report(finding);
-            }
-            let finding = detect::deadlock::detect(state);
-            state.fail(finding);
-            None
-        });
-        for waker in wake.flatten().into_iter().flatten() {
-            waker.wake();
-        }
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-/// Progress of an exploration, across executions.
-#[derive(Default)]
-struct Progress {
-    executions: usize,
-    failed: Option<(usize, ExecutionState)>,
-    out_of_time: bool,
-}
-
-/// Wraps the strategy's scheduler: hides the idle task from it, counts steps,
-/// records the schedule, and ends executions that racewright has judged.
-struct Supervisor {
-    inner: Box<dyn Scheduler>,
-    progress: Rc<std::cell::RefCell<Progress>>,
-    max_steps: usize,
-    iterations: usize,
-    deadline: Option<Instant>,
-}
-
-impl Scheduler for Supervisor {
-    fn new_execution(&mut self) -> Option<Schedule> {
-        let mut progress = self.progress.borrow_mut();
-        if let Some(state) = execution::finish().and_then(Execution::into_state) {
-            if !state.findings.is_empty() {
-                let index = progress.executions;
-                progress.failed = Some((index, state));
-                return None;
-            }
-        }
-        if progress.executions >= self.iterations {
-            return None;
-        }
-        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            progress.out_of_time = true;
-            return None;
-        }
-        let schedule = self.inner.new_execution()?;
-        progress.executions += 1;
-        Some(schedule)
-    }
-
-    fn next_task(
-        &mut self,
-        runnable: &[&Task],
-        current: Option<ShuttleTaskId>,
-        is_yielding: bool,
-    ) -> Option<ShuttleTaskId> {
-        let execution = execution::current();
-        let idle_task = match &execution {
-            Some(execution) => {
-                let verdict = execution.with_state(|state| {
-                    if state.stopping {
-                        return Err(());
-                    }
-                    state.steps += 1;
-                    if state.steps > self.max_steps {
-                        let finding = detect::step_limit::detect(state, self.max_steps);
-                        state.fail(finding);
-                        return Err(());
-                    }
-                    let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
-                    Ok((state.idle_task.map(ShuttleTaskId::from), time_may_pass))
-                });
-                verdict.ok()?
-            }
-            None => (None, false),
-        };
-        let (idle_task, time_may_pass) = idle_task;
-        // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
-        // primitives re-check their condition anyway, so only truly runnable tasks are choices.
-        let ready: Vec<&Task> =
-            runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
-        let idle = idle_task.filter(|idle| runnable.iter().any(|task| task.id() == *idle));
-        if ready.is_empty() {
-            let idle = idle?;
-            execution?.with_state(|state| state.idle_reason = Some(IdleReason::AllBlocked));
-            return Some(idle);
-        }
-        let current = current.filter(|task| Some(*task) != idle_task);
-        let is_yielding = is_yielding && current.is_some();
-        // Fairness: a task that yields on purpose lets the others run first, whatever the
-        // strategy; so a spin loop on `yield_now` reaches the step limit only if it truly spins.
-        let ready = if is_yielding && ready.len() > 1 {
-            ready.into_iter().filter(|task| Some(task.id()) != current).collect()
-        } else {
-            ready
-        };
-        let mut ready = ready;
-        // With `time = "any"`, letting time pass is one more choice of the strategy.
-        let idle_runnable = runnable.iter().find(|task| Some(task.id()) == idle).copied();
-        if let Some(idle) = idle_runnable.filter(|_| time_may_pass) {
-            ready.push(idle);
-        }
-        let choice = self.inner.next_task(&ready, current, is_yielding)?;
-        if let Some(execution) = execution {
-            execution.with_state(|state| {
-                if Some(choice) == idle_task {
-                    state.idle_reason = Some(IdleReason::LetTimePass);
-                }
-                state.schedule.push(usize::from(choice));
-            });
-        }
-        Some(choice)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.inner.next_u64()
     }
 }

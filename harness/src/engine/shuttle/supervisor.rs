@@ -1,0 +1,127 @@
+//! The supervisor: the scheduler between shuttle and the strategy.
+//!
+//! It hides the idle task from the strategy (offering it only as "let time pass" in
+//! `time = "any"`), keeps yields fair, counts steps and preemptions, records the
+//! schedule for replay, and ends every execution that racewright has judged.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::rc::Rc;
+use std::time::Instant;
+
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
+
+use crate::detect;
+use crate::explore::config::TimeMode;
+use crate::explore::execution::{self, Execution, ExecutionState, IdleReason};
+
+/// Progress of an exploration, across executions.
+#[derive(Default)]
+pub(super) struct Progress {
+    pub(super) executions: usize,
+    pub(super) failed: Option<(usize, ExecutionState)>,
+    pub(super) out_of_time: bool,
+    /// Hashes of the schedules run, to count the distinct ones.
+    pub(super) schedules: HashSet<u64>,
+}
+
+pub(super) struct Supervisor {
+    pub(super) inner: Box<dyn Scheduler>,
+    pub(super) progress: Rc<std::cell::RefCell<Progress>>,
+    pub(super) max_steps: usize,
+    pub(super) iterations: usize,
+    pub(super) deadline: Option<Instant>,
+}
+
+impl Scheduler for Supervisor {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let mut progress = self.progress.borrow_mut();
+        if let Some(state) = execution::finish().and_then(Execution::into_state) {
+            progress.schedules.insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(&state.schedule));
+            if !state.findings.is_empty() {
+                let index = progress.executions;
+                progress.failed = Some((index, state));
+                return None;
+            }
+        }
+        if progress.executions >= self.iterations {
+            return None;
+        }
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            progress.out_of_time = true;
+            return None;
+        }
+        let schedule = self.inner.new_execution()?;
+        progress.executions += 1;
+        Some(schedule)
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<ShuttleTaskId>,
+        is_yielding: bool,
+    ) -> Option<ShuttleTaskId> {
+        let execution = execution::current();
+        let (idle_task, time_may_pass) = match &execution {
+            Some(execution) => execution.with_state(|state| {
+                if state.stopping {
+                    return None;
+                }
+                state.steps += 1;
+                if state.steps > self.max_steps {
+                    let finding = detect::step_limit::detect(state, self.max_steps);
+                    state.fail(finding);
+                    return None;
+                }
+                let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
+                Some((state.idle_task.map(ShuttleTaskId::from), time_may_pass))
+            })?,
+            // Before the execution's state exists only shuttle's main task can run: not a
+            // choice, and not one the strategy or a replay should see.
+            None => return runnable.first().map(|task| task.id()),
+        };
+        let idle = runnable.iter().copied().find(|task| Some(task.id()) == idle_task);
+        // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
+        // primitives re-check their condition anyway, so only truly runnable tasks are choices.
+        let mut ready: Vec<&Task> =
+            runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
+        if ready.is_empty() {
+            let idle = idle?;
+            execution?.with_state(|state| state.idle_reason = Some(IdleReason::AllBlocked));
+            return Some(idle.id());
+        }
+        let current = current.filter(|task| Some(*task) != idle_task);
+        let is_yielding = is_yielding && current.is_some();
+        let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));
+        // Fairness: a task that yields on purpose lets the others run first, whatever the
+        // strategy; so a spin loop on `yield_now` reaches the step limit only if it truly spins.
+        if is_yielding && ready.len() > 1 {
+            ready.retain(|task| Some(task.id()) != current);
+        }
+        // With `time = "any"`, letting time pass is one more choice of the strategy.
+        if let Some(idle) = idle.filter(|_| time_may_pass) {
+            ready.push(idle);
+        }
+        let choice = self.inner.next_task(&ready, current, is_yielding)?;
+        if let Some(execution) = execution {
+            execution.with_state(|state| {
+                if Some(choice) == idle_task {
+                    state.idle_reason = Some(IdleReason::LetTimePass);
+                }
+                // Switching away from a task that could go on, and did not yield, is a preemption.
+                if !is_yielding && current_ready.is_some_and(|current| current != choice) {
+                    state.preemptions.push(state.schedule.len());
+                }
+                state.schedule.push(usize::from(choice));
+            });
+        }
+        Some(choice)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let value = self.inner.next_u64();
+        execution::with(|state| state.randoms.push(value));
+        value
+    }
+}

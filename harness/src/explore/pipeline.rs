@@ -1,0 +1,162 @@
+//! One exploration, start to end: explore, shrink what failed, check that it replays,
+//! and build the report. Or, given a replay token, replay that one execution.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use shuttle::scheduler::Scheduler;
+
+use super::config::{Knobs, seed_for};
+use super::execution::ExecutionState;
+use super::replay::{Divergence, Replay, Token, scenario_hash};
+use super::shrink;
+use crate::detect::{Failure, FailureKind};
+use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
+use crate::report::{Replayed, Report};
+
+/// Shrinking stops after this long.
+const SHRINK_BUDGET: Duration = Duration::from_secs(2);
+
+/// Where a test lives, for the replay command of its report.
+#[derive(Clone, Debug)]
+pub(crate) struct Origin {
+    pub(crate) package: String,
+    /// The integration-test target, or `None` for the library's unit tests.
+    pub(crate) target: Option<String>,
+    /// The test's path inside its target, as libtest names it.
+    pub(crate) test: String,
+}
+
+impl Origin {
+    fn command(&self, token: &str) -> String {
+        let target = match &self.target {
+            Some(target) => format!("--test {target}"),
+            None => "--lib".to_string(),
+        };
+        format!("RACEWRIGHT_REPLAY={token} cargo test -p {} {target} {} -- --exact", self.package, self.test)
+    }
+}
+
+/// Explores `body` under `knobs`, or replays `replay`.
+pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+    let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
+    let settings = Rc::new(knobs.settings());
+    let run = |scheduler: Box<dyn Scheduler>, iterations: usize, deadline: Option<Instant>| {
+        engine::explore(Plan { settings: settings.clone(), scheduler, iterations, deadline }, body.clone())
+    };
+    let report = |exploration: Exploration, replayed: Option<Replayed>| {
+        Report::new(name, "shuttle", knobs.strategy, seed, knobs.iterations, exploration, replayed)
+    };
+
+    if let Some(text) = replay {
+        let token = Token::decode(text, name).unwrap_or_else(|error| panic!("{error}"));
+        let (mut exploration, divergence) = replay_strictly(&run, &token.choices, &token.randoms);
+        if let (Some(divergence), Some((_, state))) = (divergence, exploration.failed.as_mut()) {
+            state.findings.insert(0, diverged(&divergence));
+        }
+        if let Some((index, _)) = exploration.failed.as_mut() {
+            *index = token.execution;
+        }
+        let replayed = replayed(&token, origin);
+        return report(exploration, Some(replayed));
+    }
+
+    let deadline = knobs.budget.map(|budget| Instant::now() + budget);
+    let mut exploration = run(knobs.strategy.scheduler(seed, knobs.iterations), knobs.iterations, deadline);
+    let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
+
+    let found_preemptions = found.preemptions.len();
+    let rerun = |choices: Vec<usize>, randoms: Vec<u64>| {
+        run(Box::new(Replay::guided(choices, randoms)), 1, None).failed.map(|(_, state)| state)
+    };
+    let mut shrunk = shrink::shrink(&rerun, found, Instant::now() + SHRINK_BUDGET);
+    if let Some(finding) = nondeterminism(&run, &shrunk) {
+        shrunk.findings.insert(0, finding);
+    }
+    let token = Token {
+        scenario: scenario_hash(name),
+        execution: index,
+        found_preemptions,
+        choices: shrunk.schedule.clone(),
+        randoms: shrunk.randoms.clone(),
+    };
+    exploration.failed = Some((index, shrunk));
+    let replayed = replayed(&token, origin);
+    report(exploration, Some(replayed))
+}
+
+type Run<'a> = dyn Fn(Box<dyn Scheduler>, usize, Option<Instant>) -> Exploration + 'a;
+
+fn replay_strictly(run: &Run<'_>, choices: &[usize], randoms: &[u64]) -> (Exploration, Option<Divergence>) {
+    let divergence = Rc::new(Cell::new(None));
+    let scheduler = Replay::strict(choices.to_vec(), randoms.to_vec(), divergence.clone());
+    let exploration = run(Box::new(scheduler), 1, None);
+    (exploration, divergence.take())
+}
+
+/// Replays the failing schedule once more: a scenario that reads real time, OS
+/// randomness or a `HashMap`'s order does not fail the same way twice.
+fn nondeterminism(run: &Run<'_>, failing: &ExecutionState) -> Option<Failure> {
+    let (again, divergence) = replay_strictly(run, &failing.schedule, &failing.randoms);
+    if let Some(divergence) = divergence {
+        return Some(diverged(&divergence));
+    }
+    let first = failing.trace.events();
+    let Some((_, second_state)) = &again.failed else {
+        return Some(Failure::new(
+            FailureKind::Nondeterminism,
+            "replaying the failing schedule did not fail: the scenario depends on something racewright does not \
+             control (real time, OS randomness, HashMap order, a thread of its own...)",
+        ));
+    };
+    let second = second_state.trace.events();
+    let parted = first.iter().zip(second).position(|(a, b)| (a.task, a.operation) != (b.task, b.operation));
+    let parted = parted.or_else(|| (first.len() != second.len()).then(|| first.len().min(second.len())));
+    let same_kind = failing.findings.first().map(Failure::kind) == second_state.findings.first().map(Failure::kind);
+    match parted {
+        None if same_kind => None,
+        _ => {
+            let at = parted.unwrap_or(first.len());
+            let describe = |events: &[crate::trace::Event]| {
+                events
+                    .get(at)
+                    .map(|e| format!("task {} {} at step {}", e.task, e.operation, e.step))
+                    .unwrap_or("the end".into())
+            };
+            Some(
+                Failure::new(
+                    FailureKind::Nondeterminism,
+                    format!(
+                        "the same schedule ran differently twice: the runs part at event {at} (the scenario depends on \
+                         something racewright does not control: real time, OS randomness, HashMap order...)"
+                    ),
+                )
+                .detail(format!("first run: {}", describe(first)))
+                .detail(format!("second run: {}", describe(second))),
+            )
+        }
+    }
+}
+
+fn diverged(divergence: &Divergence) -> Failure {
+    Failure::new(
+        FailureKind::Nondeterminism,
+        format!(
+            "the replay could not follow its schedule at decision {}: task {} was to run, but only [{}] could",
+            divergence.decision,
+            divergence.wanted,
+            divergence.runnable.join(", ")
+        ),
+    )
+    .detail("the scenario ran differently from when the token was made, or the code changed since")
+}
+
+fn replayed(token: &Token, origin: Option<&Origin>) -> Replayed {
+    let encoded = token.encode();
+    let command = match origin {
+        Some(origin) => origin.command(&encoded),
+        None => format!("RACEWRIGHT_REPLAY={encoded} (then run this test again)"),
+    };
+    Replayed { token: encoded, command, found_preemptions: token.found_preemptions }
+}

@@ -1,0 +1,60 @@
+//! Shrinking: a failing schedule with fewer preemptions, and fewer steps, that still
+//! fails the same way.
+//!
+//! Each candidate replays a prefix of the schedule, takes back one preemption (the
+//! running task goes on instead), and completes without preempting, or follows the rest
+//! of the old schedule where it still can. A candidate is kept when it fails with the
+//! same kind and has fewer preemptions, or as many and fewer steps. Bounded in time.
+
+use std::time::Instant;
+
+use crate::detect::FailureKind;
+use crate::explore::execution::ExecutionState;
+
+/// Runs one guided execution of (choices, randoms) and returns its state if it failed.
+pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;
+
+/// Attempts at most this many candidates, whatever the time left.
+const MAX_ATTEMPTS: usize = 400;
+
+/// The smallest failing execution found from `failing` before `deadline`.
+pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState, deadline: Instant) -> ExecutionState {
+    let Some(kind) = failing.findings.first().map(|finding| finding.kind()) else { return failing };
+    let mut best = failing;
+    let mut attempts = 0;
+    'improve: loop {
+        for point in best.preemptions.clone().into_iter().rev() {
+            let previous = match point.checked_sub(1).and_then(|index| best.schedule.get(index)) {
+                Some(previous) => *previous,
+                None => continue,
+            };
+            let prefix = &best.schedule[..point];
+            let candidates = [
+                // Take the preemption back and complete without preempting.
+                [prefix, &[previous]].concat(),
+                // Take it back and follow the rest of the old schedule where possible.
+                [prefix, &[previous], &best.schedule[point + 1..]].concat(),
+            ];
+            for choices in candidates {
+                if attempts >= MAX_ATTEMPTS || Instant::now() >= deadline {
+                    break 'improve;
+                }
+                attempts += 1;
+                if let Some(candidate) = rerun(choices, best.randoms.clone()) {
+                    if better(&candidate, &best, kind) {
+                        best = candidate;
+                        continue 'improve;
+                    }
+                }
+            }
+        }
+        break;
+    }
+    best
+}
+
+fn better(candidate: &ExecutionState, best: &ExecutionState, kind: FailureKind) -> bool {
+    let same_kind = candidate.findings.first().is_some_and(|finding| finding.kind() == kind);
+    let fewer = (candidate.preemptions.len(), candidate.schedule.len()) < (best.preemptions.len(), best.schedule.len());
+    same_kind && fewer
+}

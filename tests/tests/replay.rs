@@ -1,0 +1,77 @@
+//! Replay tokens reproduce the failing execution and its report; shrinking keeps the
+//! failure while removing preemptions; nondeterminism is told apart from a bug.
+
+use racewright::sync::Mutex;
+use racewright::sync::atomic::{AtomicUsize, Ordering};
+use racewright::{FailureKind, Scenario};
+use std::sync::Arc;
+
+/// The classic lost update without any yield: only preemptions can break it.
+async fn racy_increments() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = counter.clone();
+            racewright::spawn(async move {
+                let read = counter.load(Ordering::SeqCst);
+                counter.store(read + 1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_token_replays_the_same_report() {
+    let scenario = Scenario::new("replay::racy_increments").iterations(2000);
+    let found = scenario.clone().run(racy_increments);
+    let token = found.replay().expect("the failure has a replay token").token.clone();
+    let replayed = scenario.replay(token).run(racy_increments);
+    assert_eq!(replayed.to_string(), found.to_string());
+}
+
+#[test]
+fn shrinking_leaves_the_preemptions_the_bug_needs() {
+    let report = Scenario::new("replay::shrink").iterations(2000).run(racy_increments);
+    assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic, "{report}");
+    let text = report.to_string();
+    // The lost update needs a task preempted between its load and its store.
+    let preemptions: usize = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("preemptions "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("the report says how many preemptions");
+    assert!((1..=2).contains(&preemptions), "{text}");
+}
+
+#[test]
+fn a_token_of_another_test_is_a_clear_error() {
+    let found = Scenario::new("replay::one").iterations(2000).run(racy_increments);
+    let token = found.replay().unwrap().token.clone();
+    let error = std::panic::catch_unwind(|| Scenario::new("replay::another").replay(token).run(racy_increments))
+        .expect_err("a foreign token is refused");
+    let message = error.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("RACEWRIGHT_REPLAY") && message.contains("another test"), "{message}");
+}
+
+#[test]
+fn a_scenario_that_reads_the_real_world_is_nondeterministic() {
+    // State outside racewright's control (a process-wide flag, as a file or a clock would
+    // be) decides whether the bug shows: replaying the same schedule cannot repeat it.
+    static FAILED_ONCE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let report = Scenario::new("replay::nondeterministic").iterations(200).run(|| async {
+        let n = Arc::new(Mutex::new(0));
+        let task = racewright::spawn({
+            let n = n.clone();
+            async move { *n.lock().await += 1 }
+        });
+        task.await.unwrap();
+        assert!(FAILED_ONCE.swap(true, std::sync::atomic::Ordering::SeqCst), "first time");
+        assert_eq!(*n.lock().await, 1);
+    });
+    let kinds: Vec<_> = report.failures().iter().map(|failure| failure.kind()).collect();
+    assert!(kinds.contains(&FailureKind::Nondeterminism), "{report}");
+}
