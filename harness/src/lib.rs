@@ -53,4 +53,5 @@ pub use futures::join;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::explore::run_test;
+    pub use insta;
 }

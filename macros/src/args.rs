@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `max_steps`, `time`, `leaks`, \
-                         `unhandled_panics`, `error_events`, `expect`";
+                         `unhandled_panics`, `error_events`, `expect`, `snapshot`";
 const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs"];
 const POLICIES: &[&str] = &["deny", "allow"];
 const TIME_MODES: &[&str] = &["idle", "any"];
@@ -27,6 +27,7 @@ pub(crate) struct Args {
     unhandled_panics: Option<LitStr>,
     error_events: Option<LitStr>,
     expect: Option<LitStr>,
+    snapshot: Option<bool>,
 }
 
 impl Parse for Args {
@@ -35,6 +36,10 @@ impl Parse for Args {
         for meta in Punctuated::<Meta, Token![,]>::parse_terminated(input)? {
             let (path, value) = match &meta {
                 Meta::NameValue(pair) => (&pair.path, &pair.value),
+                Meta::Path(path) if describe(path) == "snapshot" => {
+                    set(&mut args.snapshot, true, path.span(), "snapshot")?;
+                    continue;
+                }
                 Meta::Path(path) => {
                     return Err(syn::Error::new(path.span(), format!("`{}` needs a value", describe(path))));
                 }
@@ -116,6 +121,11 @@ impl Args {
         setters
     }
 
+    /// Whether the report is pinned with insta.
+    pub(crate) fn snapshot(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
     /// `Some(FailureKind::...)` or `None`.
     pub(crate) fn expect(&self) -> TokenStream {
         match &self.expect {
@@ -148,8 +158,16 @@ fn set<T>(slot: &mut Option<T>, value: T, span: Span, name: &str) -> syn::Result
     Ok(())
 }
 
-fn integer(value: &Expr, name: &str) -> syn::Result<LitInt> {
+/// A value passed through a `macro_rules` fragment arrives wrapped in an invisible group.
+fn ungrouped(value: &Expr) -> &Expr {
     match value {
+        Expr::Group(group) => ungrouped(&group.expr),
+        other => other,
+    }
+}
+
+fn integer(value: &Expr, name: &str) -> syn::Result<LitInt> {
+    match ungrouped(value) {
         Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
             int.base10_parse::<u64>()?;
             Ok(int.clone())
@@ -168,7 +186,7 @@ fn positive(value: &Expr, name: &str) -> syn::Result<LitInt> {
 
 fn one_of(value: &Expr, name: &str, accepted: &[&str]) -> syn::Result<LitStr> {
     let listed = accepted.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
-    match value {
+    match ungrouped(value) {
         Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) if accepted.contains(&text.value().as_str()) => Ok(text.clone()),
         Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) => Err(syn::Error::new(
             text.span(),

@@ -54,16 +54,23 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
     let setters = args.setters();
     let expect = args.expect();
     let test_attribute = quote_spanned!(name.span()=> #[::core::prelude::v1::test]);
+    // insta's macro expands here, in the user's crate, so the snapshot lands beside the test.
+    let snapshot = args.snapshot().then(|| {
+        quote! {
+            ::racewright::__private::insta::assert_snapshot!(report.snapshot());
+        }
+    });
     Ok(quote! {
         #test_attribute
         #(#attributes)*
         #visibility fn #name() {
             async fn #name() #output #body
-            ::racewright::__private::run_test(
+            let report = ::racewright::__private::run_test(
                 ::racewright::Scenario::new(::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)))
                     .__origin(
                         ::core::env!("CARGO_PKG_NAME"),
                         ::core::env!("CARGO_CRATE_NAME"),
+                        ::core::env!("CARGO_MANIFEST_DIR"),
                         ::core::module_path!(),
                         ::core::stringify!(#name),
                     )
@@ -71,6 +78,8 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
                 #expect,
                 || #name(),
             );
+            #snapshot
+            let _ = report;
         }
     })
 }

@@ -9,7 +9,7 @@ macro_rules! detects {
         mod $module {
             use racewright_scenarios::{Variant, $module::scenario};
 
-            #[racewright::test(expect = $kind)]
+            #[racewright::test(expect = $kind, snapshot)]
             async fn buggy_is_caught() {
                 scenario(Variant::Buggy).await
             }

@@ -75,3 +75,30 @@ fn a_scenario_that_reads_the_real_world_is_nondeterministic() {
     let kinds: Vec<_> = report.failures().iter().map(|failure| failure.kind()).collect();
     assert!(kinds.contains(&FailureKind::Nondeterminism), "{report}");
 }
+
+#[test]
+fn a_failing_test_keeps_its_schedule_and_replays_it_first() {
+    let directory = std::env::temp_dir().join(format!("racewright-regressions-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    let scenario = || {
+        Scenario::new("replay::kept").iterations(2000).__origin(
+            "racewright-tests",
+            "replay",
+            directory.to_str().unwrap(),
+            "replay",
+            "kept",
+        )
+    };
+    let first = std::panic::catch_unwind(|| racewright::__private::run_test(scenario(), None, racy_increments))
+        .expect_err("the race fails the test");
+    let first = first.downcast_ref::<String>().cloned().unwrap_or_default();
+    let kept = std::fs::read_to_string(directory.join("racewright-regressions/replay__kept.txt")).unwrap();
+    let token = kept.lines().find(|line| line.starts_with("v1.")).expect("the token is kept");
+    assert!(first.contains(token), "{first}");
+
+    let second = std::panic::catch_unwind(|| racewright::__private::run_test(scenario(), None, racy_increments))
+        .expect_err("the kept schedule fails again");
+    let second = second.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(second.contains("replayed first"), "{second}");
+    let _ = std::fs::remove_dir_all(&directory);
+}

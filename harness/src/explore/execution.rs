@@ -56,6 +56,8 @@ pub(crate) struct ExecutionState {
     pub(crate) schedule: Vec<usize>,
     /// Where in `schedule` a task that could go on was switched away from.
     pub(crate) preemptions: Vec<usize>,
+    /// The steps at which those preemptions happened, for the timeline.
+    pub(crate) preempted_steps: Vec<usize>,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
     /// The virtual clock and its timers.

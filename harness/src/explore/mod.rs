@@ -8,6 +8,7 @@ mod pct;
 mod pipeline;
 mod portfolio;
 mod random;
+mod regressions;
 pub(crate) mod replay;
 mod shrink;
 pub(crate) mod strategy;
@@ -129,11 +130,22 @@ impl Scenario {
 
     /// Where the test lives, for the replay command of its report. The attribute sets it.
     #[doc(hidden)]
-    pub fn __origin(mut self, package: &str, crate_name: &str, module_path: &str, function: &str) -> Self {
+    pub fn __origin(
+        mut self,
+        package: &str,
+        crate_name: &str,
+        manifest_dir: &str,
+        module_path: &str,
+        function: &str,
+    ) -> Self {
         let target = (crate_name != package.replace('-', "_")).then(|| crate_name.to_string());
         let inner = module_path.split_once("::").map(|(_, inner)| format!("{inner}::")).unwrap_or_default();
-        self.origin =
-            Some(pipeline::Origin { package: package.to_string(), target, test: format!("{inner}{function}") });
+        self.origin = Some(pipeline::Origin {
+            package: package.to_string(),
+            target,
+            test: format!("{inner}{function}"),
+            manifest_dir: Some(std::path::PathBuf::from(manifest_dir)),
+        });
         self
     }
 
@@ -240,14 +252,16 @@ where
     }
 }
 
-/// Runs a `#[racewright::test]`: the attribute expands to a call of this.
+/// Runs a `#[racewright::test]`: the attribute expands to a call of this. Returns the
+/// report of a test that passed, for its snapshot.
 #[doc(hidden)]
-pub fn run_test<F, Fut>(scenario: Scenario, expect: Option<FailureKind>, body: F)
+pub fn run_test<F, Fut>(scenario: Scenario, expect: Option<FailureKind>, body: F) -> Report
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: Future + 'static,
     Fut::Output: TestResult,
 {
+    let scenario_origin = scenario.origin.clone();
     let report = scenario.run(body);
     if let Some(error) = report.harness_error() {
         panic!("racewright internal error (a bug of racewright, not of the test): {error}\n\n{report}");
@@ -265,10 +279,14 @@ where
         )),
     };
     if let Err(message) = verdict {
+        if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay()) {
+            regressions::save(origin, &replay.token);
+        }
         let written =
             report.persist().map(|path| format!("\n(report written to {})", path.display())).unwrap_or_default();
         panic!("{message}{written}");
     }
+    report
 }
 
 fn fresh_seed() -> u64 {

@@ -16,7 +16,9 @@ use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
 use crate::report::{Replayed, Report};
 
 /// Shrinking stops after this long.
-const SHRINK_BUDGET: Duration = Duration::from_secs(2);
+// A safety net only: the attempt limit of `shrink` ends it first, which keeps reports the
+// same on fast and slow machines.
+const SHRINK_BUDGET: Duration = Duration::from_secs(30);
 
 /// Where a test lives, for the replay command of its report.
 #[derive(Clone, Debug)]
@@ -26,6 +28,8 @@ pub(crate) struct Origin {
     pub(crate) target: Option<String>,
     /// The test's path inside its target, as libtest names it.
     pub(crate) test: String,
+    /// The test's package directory, where its regression file lives.
+    pub(crate) manifest_dir: Option<std::path::PathBuf>,
 }
 
 impl Origin {
@@ -60,6 +64,23 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
         }
         let replayed = replayed(&token, origin);
         return report(exploration, Some(replayed));
+    }
+
+    // Failures found by earlier runs come first.
+    for text in origin.map(super::regressions::load).unwrap_or_default() {
+        let Ok(token) = Token::decode(&text, name) else {
+            eprintln!("racewright: skipping a kept schedule of `{name}` that this version cannot replay: {text}");
+            continue;
+        };
+        let (mut exploration, divergence) = replay_strictly(&run, &token.choices, &token.randoms);
+        if divergence.is_none() {
+            if let Some((index, _)) = exploration.failed.as_mut() {
+                *index = token.execution;
+                let mut replayed = replayed(&token, origin);
+                replayed.kept = true;
+                return report(exploration, Some(replayed));
+            }
+        }
     }
 
     let deadline = knobs.budget.map(|budget| Instant::now() + budget);
@@ -158,5 +179,5 @@ fn replayed(token: &Token, origin: Option<&Origin>) -> Replayed {
         Some(origin) => origin.command(&encoded),
         None => format!("RACEWRIGHT_REPLAY={encoded} (then run this test again)"),
     };
-    Replayed { token: encoded, command, found_preemptions: token.found_preemptions }
+    Replayed { token: encoded, command, found_preemptions: token.found_preemptions, kept: false }
 }

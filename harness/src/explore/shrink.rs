@@ -15,7 +15,7 @@ use crate::explore::execution::ExecutionState;
 pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;
 
 /// Attempts at most this many candidates, whatever the time left.
-const MAX_ATTEMPTS: usize = 400;
+const MAX_ATTEMPTS: usize = 200;
 
 /// The smallest failing execution found from `failing` before `deadline`.
 pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState, deadline: Instant) -> ExecutionState {

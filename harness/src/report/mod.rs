@@ -36,6 +36,8 @@ pub struct Report {
     replay: Option<Replayed>,
     /// Preemptions of the failing execution as reported (after shrinking).
     preemptions: usize,
+    /// How many different schedules the executions took.
+    distinct_schedules: usize,
 }
 
 /// How to replay a failing execution.
@@ -47,6 +49,8 @@ pub struct Replayed {
     pub command: String,
     /// Preemptions of the execution as found, before shrinking.
     pub found_preemptions: usize,
+    /// The failure was kept by an earlier run (`racewright-regressions/`) and replayed first.
+    pub kept: bool,
 }
 
 /// A task of the failing execution, as the report lists it.
@@ -76,6 +80,8 @@ pub struct TimelineEvent {
     pub at: String,
     /// The values that matter.
     pub detail: Option<String>,
+    /// The task got to run here by preempting another that could have gone on.
+    pub preempted: bool,
 }
 
 impl Report {
@@ -107,6 +113,7 @@ impl Report {
             harness_error: exploration.harness_error,
             replay: None,
             preemptions: 0,
+            distinct_schedules: exploration.distinct_schedules,
         };
         if let Some(state) = state {
             report.preemptions = state.preemptions.len();
@@ -128,6 +135,7 @@ impl Report {
                 blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
             })
             .collect();
+        let mut marked = std::collections::HashSet::new();
         self.timeline = state
             .trace
             .events()
@@ -138,6 +146,7 @@ impl Report {
                 operation: event.operation.to_string(),
                 at: event.at.render(),
                 detail: event.detail.clone(),
+                preempted: state.preempted_steps.contains(&event.step) && marked.insert(event.step),
             })
             .collect();
     }
@@ -185,6 +194,36 @@ impl Report {
     /// How to replay the failing execution.
     pub fn replay(&self) -> Option<&Replayed> {
         self.replay.as_ref()
+    }
+
+    /// What the exploration did, for a test that found nothing: executions, distinct
+    /// schedules, and the outcome of each kind of finding. Deterministic, for snapshots.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        let verdict = match self.failure() {
+            Some(failure) => format!("FAILED ({})", failure.kind()),
+            None => "passed".to_string(),
+        };
+        text.push_str(&format!("racewright: {verdict}: {}\n", self.test));
+        text.push_str(&format!("  engine {} | strategy {} | seed {}\n", self.engine, self.strategy, self.seed));
+        text.push_str(&format!(
+            "  executions {} of {} | distinct schedules {}\n",
+            self.executions, self.iterations, self.distinct_schedules
+        ));
+        for kind in crate::FailureKind::ALL {
+            let found = self.findings.iter().filter(|failure| failure.kind() == kind).count();
+            text.push_str(&format!(
+                "  {:<16} {}\n",
+                kind.as_str(),
+                if found == 0 { "none".to_string() } else { found.to_string() }
+            ));
+        }
+        text
+    }
+
+    /// The text a `snapshot` test pins: the report of a failure, else the summary.
+    pub fn snapshot(&self) -> String {
+        if self.failure().is_some() { self.to_string() } else { self.summary() }
     }
 
     /// The model as pretty-printed JSON, for tools.

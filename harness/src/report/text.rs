@@ -7,7 +7,7 @@ use super::Report;
 /// The timeline shows at most this many of the last events.
 const TIMELINE_ROWS: usize = 60;
 /// A timeline cell is cut to this width.
-const CELL_WIDTH: usize = 34;
+const CELL_WIDTH: usize = 40;
 
 pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     verdict(report, f)?;
@@ -79,6 +79,9 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             String::new()
         };
         writeln!(f, "  preemptions {}{shrunk}", report.preemptions)?;
+        if replay.kept {
+            writeln!(f, "  replayed first: kept in racewright-regressions/ by an earlier run")?;
+        }
     }
     Ok(())
 }
@@ -99,8 +102,18 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if skipped > 0 {
         writeln!(f, "  {:>5} | ... {skipped} earlier events", "")?;
     }
+    let mut previous_task = None;
     for event in &report.timeline[skipped..] {
-        let mut row = format!("  {:>5} ", event.step);
+        // Consecutive events of one task fold into one row group: the step shows once.
+        let step = if previous_task == Some(event.task) && !event.preempted {
+            String::new()
+        } else if event.preempted {
+            format!("»{}", event.step)
+        } else {
+            event.step.to_string()
+        };
+        previous_task = Some(event.task);
+        let mut row = format!("  {step:>5} ");
         let cell = match &event.detail {
             Some(detail) => format!("{} {detail}", event.operation),
             None => event.operation.clone(),
@@ -110,6 +123,9 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let _ = write!(row, "| {text:<CELL_WIDTH$} ");
         }
         writeln!(f, "{row}| {}", event.at)?;
+    }
+    if report.timeline.iter().any(|event| event.preempted) {
+        writeln!(f, "  (» the scheduler preempted a task that could have gone on)")?;
     }
     Ok(())
 }

@@ -53,6 +53,8 @@ pub(crate) struct Exploration {
     pub(crate) failed: Option<(usize, ExecutionState)>,
     /// The wall-clock budget ended the exploration early.
     pub(crate) out_of_time: bool,
+    /// How many different schedules the executions took.
+    pub(crate) distinct_schedules: usize,
     /// A failure of racewright itself (never the user's).
     pub(crate) harness_error: Option<String>,
 }
@@ -136,6 +138,7 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
         executions: progress.executions,
         failed: progress.failed,
         out_of_time: progress.out_of_time,
+        distinct_schedules: progress.schedules.len(),
         harness_error,
     }
 }

@@ -112,6 +112,7 @@ impl Scheduler for Supervisor {
                 // Switching away from a task that could go on, and did not yield, is a preemption.
                 if !is_yielding && current_ready.is_some_and(|current| current != choice) {
                     state.preemptions.push(state.schedule.len());
+                    state.preempted_steps.push(state.steps);
                 }
                 state.schedule.push(usize::from(choice));
             });
