@@ -80,20 +80,22 @@ fn speed(iterations: usize) {
     shuttle::check_random(|| raw_shuttle_lost_update(false), iterations);
     let raw = rate(iterations, started);
 
-    let measure = |detectors: Policy| {
+    let measure = |detectors: Policy, record: bool| {
         let scenario = Scenario::new("bench::lost_update_fixed")
             .iterations(iterations)
             .strategy(Strategy::Random)
             .leaks(detectors)
             .unhandled_panics(detectors)
-            .error_events(detectors);
+            .error_events(detectors)
+            .record_trace(record);
         let started = Instant::now();
         let report = scenario.run(|| racewright_lost_update(false));
         assert!(report.failure().is_none(), "{report}");
         rate(report.executions(), started)
     };
-    let on = measure(Policy::Deny);
-    let off = measure(Policy::Allow);
+    let on = measure(Policy::Deny, true);
+    let off = measure(Policy::Allow, true);
+    let silent = measure(Policy::Deny, false);
 
     println!("speed: two-task lost update, fixed variant, random strategy, {iterations} executions each");
     println!("| engine                          | executions/s | ratio to raw shuttle |");
@@ -101,6 +103,7 @@ fn speed(iterations: usize) {
     println!("| raw shuttle (check_random)      | {raw:>12.0} | {:>20.2} |", 1.0);
     println!("| racewright, detectors on        | {on:>12.0} | {:>20.2} |", on / raw);
     println!("| racewright, detectors off       | {off:>12.0} | {:>20.2} |", off / raw);
+    println!("| racewright, no trace recording  | {silent:>12.0} | {:>20.2} |", silent / raw);
     println!();
 }
 

@@ -33,6 +33,8 @@ pub(crate) struct Settings {
     pub(crate) unhandled_panics: Policy,
     pub(crate) error_events: Policy,
     pub(crate) time: TimeMode,
+    /// Whether facade operations go to the trace (the report's timeline).
+    pub(crate) record_trace: bool,
 }
 
 /// The defaults of the `#[racewright::test]` attribute.
@@ -56,6 +58,7 @@ pub(crate) struct Knobs {
     pub(crate) error_events: Policy,
     pub(crate) budget: Option<Duration>,
     pub(crate) time: TimeMode,
+    pub(crate) record_trace: bool,
 }
 
 impl Default for Knobs {
@@ -71,6 +74,7 @@ impl Default for Knobs {
             error_events: Policy::Deny,
             budget: None,
             time: TimeMode::Idle,
+            record_trace: true,
         }
     }
 }
@@ -83,6 +87,7 @@ impl Knobs {
             unhandled_panics: self.unhandled_panics,
             error_events: self.error_events,
             time: self.time,
+            record_trace: self.record_trace,
         }
     }
 }

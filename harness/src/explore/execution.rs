@@ -162,13 +162,21 @@ impl ExecutionState {
 /// Records a facade operation of the running task, when inside an execution.
 #[inline]
 pub(crate) fn record(operation: &'static str, at: &'static Location<'static>) {
-    with(|state| state.record(operation, at, None));
+    with(|state| {
+        if state.settings.record_trace {
+            state.record(operation, at, None);
+        }
+    });
 }
 
 /// Like [`record`], with the values that matter.
 #[inline]
 pub(crate) fn record_with(operation: &'static str, at: &'static Location<'static>, detail: impl FnOnce() -> String) {
-    with(|state| state.record(operation, at, Some(detail())));
+    with(|state| {
+        if state.settings.record_trace {
+            state.record(operation, at, Some(detail()));
+        }
+    });
 }
 
 /// The running task now holds `resource`, taken at `at`.

@@ -115,6 +115,14 @@ impl Scenario {
         self
     }
 
+    /// Whether facade operations are recorded for the report's timeline (default: on).
+    /// Off, failures are still found and described, without a timeline; the benchmark
+    /// measures what recording costs.
+    pub fn record_trace(mut self, record: bool) -> Self {
+        self.knobs.record_trace = record;
+        self
+    }
+
     /// Wall-clock time after which no new execution starts (default: none).
     pub fn budget(mut self, budget: Duration) -> Self {
         self.knobs.budget = Some(budget);
