@@ -60,6 +60,9 @@ impl Parse for Args {
                 "unhandled_panics" => set(&mut args.unhandled_panics, one_of(value, &name, POLICIES)?, span, &name)?,
                 "error_events" => set(&mut args.error_events, one_of(value, &name, POLICIES)?, span, &name)?,
                 "expect" => set(&mut args.expect, one_of(value, &name, KINDS)?, span, &name)?,
+                "snapshot" => {
+                    return Err(syn::Error::new(span, "`snapshot` is a flag and takes no value: write `snapshot`"));
+                }
                 _ => {
                     return Err(syn::Error::new(
                         span,

@@ -1,0 +1,4 @@
+#[racewright::test(snapshot = true)]
+async fn snapshot_with_value() {}
+
+fn main() {}
