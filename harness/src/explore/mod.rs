@@ -11,6 +11,7 @@ mod random;
 mod regressions;
 pub(crate) mod replay;
 mod shrink;
+mod watchdog;
 pub(crate) mod strategy;
 
 use std::future::Future;
