@@ -31,17 +31,20 @@
 //! assert_eq!(report.failure().unwrap().kind(), racewright::FailureKind::Panic);
 //! ```
 
+pub mod cancel;
 mod detect;
 mod engine;
 mod explore;
 mod report;
+#[doc(hidden)]
+pub mod select;
 pub mod sync;
 pub mod task;
 pub mod time;
 mod trace;
 
 pub use detect::{Failure, FailureKind, TaskRef};
-pub use explore::{EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
+pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use racewright_macros::test;
 pub use report::{Replayed, Report, TaskSummary, TimelineEvent};
 pub use task::spawn;
@@ -54,4 +57,5 @@ pub use futures::join;
 pub mod __private {
     pub use crate::explore::run_test;
     pub use insta;
+    pub use tokio;
 }

@@ -7,10 +7,11 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
-const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `max_steps`, `time`, `leaks`, \
-                         `unhandled_panics`, `error_events`, `expect`, `snapshot`";
+const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
+                         `time`, `leaks`, `unhandled_panics`, `error_events`, `expect`, `snapshot`";
 const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs"];
 const POLICIES: &[&str] = &["deny", "allow"];
+const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];
 const KINDS: &[&str] = &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"];
 
@@ -21,6 +22,8 @@ pub(crate) struct Args {
     seed: Option<LitInt>,
     strategy: Option<LitStr>,
     depth: Option<LitInt>,
+    engine: Option<LitStr>,
+    preemption_bound: Option<LitInt>,
     max_steps: Option<LitInt>,
     time: Option<LitStr>,
     leaks: Option<LitStr>,
@@ -53,6 +56,8 @@ impl Parse for Args {
                 "iterations" => set(&mut args.iterations, positive(value, &name)?, span, &name)?,
                 "seed" => set(&mut args.seed, integer(value, &name)?, span, &name)?,
                 "depth" => set(&mut args.depth, positive(value, &name)?, span, &name)?,
+                "engine" => set(&mut args.engine, one_of(value, &name, ENGINES)?, span, &name)?,
+                "preemption_bound" => set(&mut args.preemption_bound, integer(value, &name)?, span, &name)?,
                 "max_steps" => set(&mut args.max_steps, positive(value, &name)?, span, &name)?,
                 "strategy" => set(&mut args.strategy, one_of(value, &name, STRATEGIES)?, span, &name)?,
                 "time" => set(&mut args.time, one_of(value, &name, TIME_MODES)?, span, &name)?,
@@ -89,6 +94,15 @@ impl Args {
         integer("seed", &self.seed);
         integer("depth", &self.depth);
         integer("max_steps", &self.max_steps);
+        integer("preemption_bound", &self.preemption_bound);
+        if let Some(engine) = &self.engine {
+            let engine = match engine.value().as_str() {
+                "loom" => quote!(::racewright::EngineChoice::Loom),
+                "all" => quote!(::racewright::EngineChoice::All),
+                _ => quote!(::racewright::EngineChoice::Shuttle),
+            };
+            setters.push(quote!(.engine(#engine)));
+        }
         if let Some(strategy) = &self.strategy {
             let depth =
                 self.depth.as_ref().map(|d| quote!(#d)).unwrap_or(quote!(::racewright::Strategy::DEFAULT_DEPTH));

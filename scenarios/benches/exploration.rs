@@ -1,10 +1,13 @@
 //! Speed and detection power of racewright against raw shuttle, side by side in one run.
 //!
-//! `cargo bench -p racewright-scenarios --bench exploration` prints two tables:
+//! `cargo bench -p racewright-scenarios --bench exploration` prints three tables:
 //! 1. executions per second of the same two-task lost-update scenario (fixed, so every
 //!    execution runs to the end), on raw shuttle and on racewright with its detectors
 //!    on and off, with the ratio to raw shuttle;
-//! 2. executions needed to find the buggy variant, over several seeds.
+//! 2. executions needed to find the buggy variant, over several seeds;
+//! 3. executions per second of loom's exhaustive search (preemption bound 2) of the same
+//!    scenario, raw loom (threads and loom's blocking mutex) against racewright on loom
+//!    (async tasks, each a loom thread, and racewright's async mutex).
 //!
 //! The machine is shared and noisy: read the ratios, not the absolute times.
 //! `RACEWRIGHT_BENCH_ITERATIONS` sets the executions per measurement (default 20000).
@@ -12,7 +15,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use racewright::{Policy, Scenario, Strategy};
+use racewright::{EngineChoice, Policy, Scenario, Strategy};
 
 fn iterations() -> usize {
     std::env::var("RACEWRIGHT_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
@@ -161,9 +164,77 @@ fn detection(seeds: u64) {
     println!("| racewright, portfolio           | {:>2}/{seeds} | {:>23.1} |", portfolio.1, portfolio.0);
 }
 
+/// The fixed scenario on raw loom: a thread per task, loom's mutex, loom's yield.
+fn raw_loom_lost_update(executions: &'static AtomicUsize) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    builder.check(move || {
+        executions.fetch_add(1, Ordering::Relaxed);
+        let n = loom::sync::Arc::new(loom::sync::Mutex::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let n = n.clone();
+                loom::thread::spawn(move || {
+                    loom::thread::yield_now();
+                    *n.lock().unwrap() += 1;
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(*n.lock().unwrap(), 2);
+    });
+}
+
+/// Runs whole explorations for at least `time`; executions per second.
+fn explorations_per_second(time: std::time::Duration, mut explore: impl FnMut() -> usize) -> (f64, usize) {
+    let started = Instant::now();
+    let (mut executions, mut explorations) = (0, 0);
+    while explorations == 0 || started.elapsed() < time {
+        executions += explore();
+        explorations += 1;
+    }
+    (rate(executions, started), executions / explorations)
+}
+
+fn loom_speed(time: std::time::Duration) {
+    static RAW: AtomicUsize = AtomicUsize::new(0);
+    let (raw, raw_each) = explorations_per_second(time, || {
+        let before = RAW.load(Ordering::Relaxed);
+        raw_loom_lost_update(&RAW);
+        RAW.load(Ordering::Relaxed) - before
+    });
+    let measure = |detectors: Policy, record: bool| {
+        explorations_per_second(time, || {
+            let report = Scenario::new("bench::loom_lost_update_fixed")
+                .engine(EngineChoice::Loom)
+                .iterations(1_000_000)
+                .leaks(detectors)
+                .unhandled_panics(detectors)
+                .error_events(detectors)
+                .record_trace(record)
+                .run(|| racewright_lost_update(false));
+            assert!(report.failure().is_none() && report.exhaustive(), "{report}");
+            report.executions()
+        })
+    };
+    let (on, each) = measure(Policy::Deny, true);
+    let (silent, _) = measure(Policy::Allow, false);
+
+    println!("loom: two-task lost update, fixed variant, exhaustive with preemption bound 2, for {time:?} each");
+    println!("| engine                              | executions per search | executions/s | ratio to raw loom |");
+    println!("|-------------------------------------|----------------------:|-------------:|------------------:|");
+    println!("| raw loom (threads, loom Mutex)      | {raw_each:>21} | {raw:>12.0} | {:>17.2} |", 1.0);
+    println!("| racewright on loom, detectors on    | {each:>21} | {on:>12.0} | {:>17.2} |", on / raw);
+    println!("| racewright on loom, no trace/detect | {each:>21} | {silent:>12.0} | {:>17.2} |", silent / raw);
+    println!();
+}
+
 fn main() {
     // `cargo test --benches` runs benches with `--bench`-less args; keep that quick.
     let quick = std::env::args().any(|arg| arg == "--test");
     speed(if quick { 200 } else { iterations() });
     detection(if quick { 3 } else { 30 });
+    loom_speed(std::time::Duration::from_millis(if quick { 50 } else { 2000 }));
 }

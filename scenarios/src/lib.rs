@@ -25,6 +25,16 @@ pub mod mutex_semaphore_abba;
 pub mod panic_then_wait;
 pub mod spawn_after_shutdown;
 pub mod swallowed_error;
+// Issue 5: time and cancellation.
+pub mod cancelled_counter;
+pub mod interval_shutdown_leak;
+pub mod pool_cancel;
+pub mod retry_backoff;
+pub mod select_fresh_listener;
+pub mod timeout_race;
+// Issue 6: weak memory, which only loom sees.
+pub mod relaxed_publication;
+pub mod store_buffer_lost_wakeup;
 
 /// Which side of a pattern to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,5 +83,29 @@ pub fn catalogue() -> Vec<Entry> {
         entry!(swallowed_error, Error),
         entry!(mutex_semaphore_abba, Deadlock),
         entry!(handwritten_lost_wakeup, Deadlock),
+        // `timeout_race` needs `time = "any"`, which entries do not carry: see tests/detection.rs.
+        entry!(pool_cancel, Panic),
+        entry!(cancelled_counter, Panic),
+        entry!(select_fresh_listener, Deadlock),
+        entry!(interval_shutdown_leak, Leak),
+        entry!(retry_backoff, Panic),
+    ]
+}
+
+/// The patterns whose bug lives in the memory model, not in an interleaving: only the loom
+/// engine sees them (shuttle runs every ordering as `SeqCst`), so they are not in
+/// [`catalogue`], whose every entry every engine must catch.
+pub fn weak_memory() -> Vec<Entry> {
+    vec![
+        Entry {
+            name: "relaxed_publication",
+            expected: FailureKind::Panic,
+            run: |variant| Box::pin(relaxed_publication::scenario(variant)),
+        },
+        Entry {
+            name: "store_buffer_lost_wakeup",
+            expected: FailureKind::Deadlock,
+            run: |variant| Box::pin(store_buffer_lost_wakeup::scenario(variant)),
+        },
     ]
 }

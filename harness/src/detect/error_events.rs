@@ -19,8 +19,9 @@ pub(crate) struct ErrorEvents;
 
 impl<S: Subscriber> Layer<S> for ErrorEvents {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        // Debug and trace events, and the engine's own events, are not findings.
-        *metadata.level() <= Level::INFO && !metadata.target().starts_with("shuttle")
+        // Debug and trace events, and the engines' own events, are not findings.
+        let target = metadata.target();
+        *metadata.level() <= Level::INFO && !target.starts_with("shuttle") && !target.starts_with("loom")
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {

@@ -14,13 +14,13 @@ use std::fmt;
 use std::panic::Location;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::paths;
 use crate::task::registry::{TaskId, TaskRecord};
 
 /// The kinds of failure racewright finds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FailureKind {
@@ -84,7 +84,7 @@ impl FromStr for FailureKind {
 }
 
 /// A task as a finding names it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRef {
     /// The task's id, in spawn order (the body is 0).
     pub id: usize,
@@ -105,7 +105,7 @@ impl fmt::Display for TaskRef {
 }
 
 /// One thing that went wrong in an execution.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     kind: FailureKind,
     message: String,

@@ -34,7 +34,10 @@ pub(crate) fn install_hook() {
         drop(panic::take_hook());
         panic::set_hook(Box::new(move |info| {
             if execution::is_active() {
-                record(info);
+                // The engine's own panics are its business, not the code under test's.
+                if !crate::engine::claims_panic(info) {
+                    record(info);
+                }
             } else {
                 previous(info);
             }

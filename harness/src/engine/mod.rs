@@ -2,16 +2,23 @@
 //!
 //! Every facade primitive is written once, against the handful of operations below.
 //! This module alone decides which engine serves them: inside an exploration the
-//! deterministic scheduler (shuttle), outside of one a real tokio runtime. Nothing
-//! else in the crate names an engine.
+//! deterministic scheduler that explores it (shuttle, or loom), outside of one a real
+//! tokio runtime. Nothing else in the crate names an engine.
 
+pub(crate) mod atomic;
+pub(crate) mod exploration;
+pub(crate) mod loom;
 pub(crate) mod shuttle;
+mod state_lock;
+mod timer;
 pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
 
 use crate::explore::execution;
+pub(crate) use state_lock::{StateGuard, StateLock};
+pub(crate) use timer::{NEVER, Timer, now};
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -23,12 +30,27 @@ pub(crate) enum Engine {
     Tokio,
     /// Inside an execution explored by shuttle.
     Shuttle,
+    /// Inside an execution explored by loom.
+    Loom,
+}
+
+thread_local! {
+    /// The engine that explores the executions of this thread, while one does.
+    static EXPLORING: std::cell::Cell<Engine> = const { std::cell::Cell::new(Engine::Shuttle) };
 }
 
 /// The engine of the calling code.
 #[inline]
 pub(crate) fn current() -> Engine {
-    if execution::is_active() { Engine::Shuttle } else { Engine::Tokio }
+    if execution::is_active() { EXPLORING.with(std::cell::Cell::get) } else { Engine::Tokio }
+}
+
+/// Runs `explore` with `engine` serving the executions it begins on this thread.
+pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> R {
+    let previous = EXPLORING.with(|exploring| exploring.replace(engine));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(explore));
+    EXPLORING.with(|exploring| exploring.set(previous));
+    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }
 
 /// A point where the scheduler may switch to another task.
@@ -36,7 +58,26 @@ pub(crate) fn current() -> Engine {
 pub(crate) fn scheduling_point() {
     match current() {
         Engine::Shuttle => shuttle::scheduling_point(),
+        Engine::Loom => loom::scheduling_point(),
         Engine::Tokio => {}
+    }
+}
+
+/// Picks one of `n > 0` alternatives. Inside an execution the strategy picks (it is
+/// recorded with the schedule and replayed); outside, the alternatives take turns.
+pub(crate) fn choose(n: usize) -> usize {
+    match current() {
+        Engine::Shuttle => ::shuttle::rand::Rng::gen_range(&mut ::shuttle::rand::thread_rng(), 0..n),
+        Engine::Loom => loom::choose(n),
+        Engine::Tokio => {
+            thread_local! {
+                static TURN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+            }
+            TURN.with(|turn| {
+                turn.set(turn.get().wrapping_add(1));
+                turn.get() % n
+            })
+        }
     }
 }
 
@@ -44,6 +85,7 @@ pub(crate) fn scheduling_point() {
 pub(crate) fn spawn(future: TaskFuture) -> RawTask {
     match current() {
         Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future)),
+        Engine::Loom => RawTask::Loom(loom::spawn(future)),
         Engine::Tokio => RawTask::Tokio(tokio::spawn(future)),
     }
 }
@@ -52,6 +94,7 @@ pub(crate) fn spawn(future: TaskFuture) -> RawTask {
 pub(crate) fn current_task_key() -> Option<usize> {
     match current() {
         Engine::Shuttle => shuttle::current_task_key(),
+        Engine::Loom => loom::current_task_key(),
         Engine::Tokio => None,
     }
 }
@@ -59,6 +102,7 @@ pub(crate) fn current_task_key() -> Option<usize> {
 /// The engine's handle on a spawned task: dropping it detaches the task.
 pub(crate) enum RawTask {
     Shuttle(::shuttle::future::JoinHandle<()>),
+    Loom(loom::LoomTask),
     Tokio(::tokio::task::JoinHandle<()>),
 }
 
@@ -67,6 +111,7 @@ impl RawTask {
     pub(crate) fn abort(&self) {
         match self {
             RawTask::Shuttle(handle) => handle.abort(),
+            RawTask::Loom(task) => task.abort(),
             RawTask::Tokio(handle) => handle.abort(),
         }
     }
@@ -78,6 +123,7 @@ impl RawTask {
 #[derive(Clone)]
 pub(crate) enum Unparker {
     Shuttle(::shuttle::thread::Thread),
+    Loom(loom::LoomUnparker),
     Std(std::thread::Thread),
 }
 
@@ -86,6 +132,7 @@ impl Unparker {
     pub(crate) fn for_current() -> Self {
         match current() {
             Engine::Shuttle => Unparker::Shuttle(::shuttle::thread::current()),
+            Engine::Loom => Unparker::Loom(loom::LoomUnparker::for_current()),
             Engine::Tokio => Unparker::Std(std::thread::current()),
         }
     }
@@ -94,6 +141,7 @@ impl Unparker {
     pub(crate) fn unpark(&self) {
         match self {
             Unparker::Shuttle(thread) => thread.unpark(),
+            Unparker::Loom(task) => task.unpark(),
             Unparker::Std(thread) => thread.unpark(),
         }
     }
@@ -103,6 +151,7 @@ impl Unparker {
 pub(crate) fn park() {
     match current() {
         Engine::Shuttle => ::shuttle::thread::park(),
+        Engine::Loom => loom::park(),
         Engine::Tokio => std::thread::park(),
     }
 }
@@ -110,7 +159,16 @@ pub(crate) fn park() {
 /// Tells the scheduler that the running task yields on purpose: strategies use it as a
 /// fairness hint, so a task spinning on `yield_now` does not starve the others.
 pub(crate) fn request_yield() {
-    if current() == Engine::Shuttle {
-        shuttle_engine::runtime::execution::ExecutionState::request_yield();
+    match current() {
+        Engine::Shuttle => shuttle_engine::runtime::execution::ExecutionState::request_yield(),
+        Engine::Loom => loom::request_yield(),
+        Engine::Tokio => {}
     }
+}
+
+/// Whether a panic belongs to the engine rather than to the code under test: the engine
+/// ending an execution, or failing in a way it has turned into a finding. The panic hook
+/// neither records nor prints those.
+pub(crate) fn claims_panic(info: &std::panic::PanicHookInfo<'_>) -> bool {
+    current() == Engine::Loom && loom::claims_panic(info)
 }

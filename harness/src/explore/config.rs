@@ -1,5 +1,7 @@
 //! What a scenario asks of the exploration, and the settings each execution sees.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
 
 use super::strategy::Strategy;
@@ -25,6 +27,58 @@ pub enum TimeMode {
     Any,
 }
 
+/// Which engine, or engines, explore a scenario.
+///
+/// ```
+/// use racewright::EngineChoice;
+///
+/// assert_eq!("all".parse::<EngineChoice>(), Ok(EngineChoice::All));
+/// assert_eq!(EngineChoice::Loom.to_string(), "loom");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum EngineChoice {
+    /// Shuttle samples interleavings with the chosen strategy (the default).
+    #[default]
+    Shuttle,
+    /// Loom enumerates every interleaving within `preemption_bound` (DPOR), and models
+    /// weak memory: what a `Relaxed` load may read. For small scenarios: at most
+    /// 4 tasks besides the body.
+    Loom,
+    /// Shuttle, then loom when the scenario fits loom's limits.
+    All,
+}
+
+impl EngineChoice {
+    /// Parses an engine name as the attribute and `RACEWRIGHT_ENGINE` accept it.
+    pub fn parse(name: &str) -> Result<EngineChoice, String> {
+        match name {
+            "shuttle" => Ok(EngineChoice::Shuttle),
+            "loom" => Ok(EngineChoice::Loom),
+            "all" => Ok(EngineChoice::All),
+            other => Err(format!("unknown engine \"{other}\"; expected one of \"shuttle\", \"loom\", \"all\"")),
+        }
+    }
+}
+
+impl FromStr for EngineChoice {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        EngineChoice::parse(name)
+    }
+}
+
+impl fmt::Display for EngineChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EngineChoice::Shuttle => "shuttle",
+            EngineChoice::Loom => "loom",
+            EngineChoice::All => "all",
+        })
+    }
+}
+
 /// What every execution of one exploration needs to know.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Settings {
@@ -43,6 +97,8 @@ pub(crate) mod defaults {
     pub(crate) const ITERATIONS: usize = 1000;
     /// Scheduling steps before an execution counts as a livelock.
     pub(crate) const MAX_STEPS: usize = 100_000;
+    /// Preemptions per execution that loom explores.
+    pub(crate) const PREEMPTION_BOUND: usize = 2;
 }
 
 /// The knobs of [`Scenario`](crate::Scenario), before environment overrides.
@@ -59,6 +115,8 @@ pub(crate) struct Knobs {
     pub(crate) budget: Option<Duration>,
     pub(crate) time: TimeMode,
     pub(crate) record_trace: bool,
+    pub(crate) engine: EngineChoice,
+    pub(crate) preemption_bound: usize,
 }
 
 impl Default for Knobs {
@@ -75,6 +133,8 @@ impl Default for Knobs {
             budget: None,
             time: TimeMode::Idle,
             record_trace: true,
+            engine: EngineChoice::Shuttle,
+            preemption_bound: defaults::PREEMPTION_BOUND,
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::config::EngineChoice;
 use super::strategy::Strategy;
 
 /// `RACEWRIGHT_ITERATIONS`: executions per engine, a positive integer.
@@ -18,6 +19,16 @@ pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
 /// `RACEWRIGHT_REPLAY`: a token from a report's replay line.
 pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
+/// `RACEWRIGHT_ENGINE`: `shuttle`, `loom` or `all`.
+pub const ENGINE: &str = "RACEWRIGHT_ENGINE";
+/// Set by racewright for the child process that runs a test's loom exploration: where
+/// the child writes its report. Not for users.
+pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
+
+/// Where this process, a loom child, writes its report; `None` in any other process.
+pub(crate) fn loom_child() -> Option<std::path::PathBuf> {
+    std::env::var_os(LOOM_CHILD).filter(|path| !path.is_empty()).map(std::path::PathBuf::from)
+}
 
 /// The overrides found in the environment.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,6 +39,7 @@ pub(crate) struct Overrides {
     pub(crate) budget: Option<Duration>,
     /// Checked against the test when it runs (a token names its test).
     pub(crate) replay: Option<String>,
+    pub(crate) engine: Option<EngineChoice>,
 }
 
 /// A seed from the environment.
@@ -103,7 +115,14 @@ pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<
         },
     };
     let replay = read(REPLAY).map(|token| token.trim().to_string());
-    Ok(Overrides { iterations, seed, strategy, budget, replay })
+    let engine = match read(ENGINE) {
+        None => None,
+        Some(value) => match EngineChoice::parse(value.trim()) {
+            Ok(engine) => Some(engine),
+            Err(_) => return Err(error(ENGINE, &value, "`shuttle`, `loom` or `all`")),
+        },
+    };
+    Ok(Overrides { iterations, seed, strategy, budget, replay, engine })
 }
 
 fn parse_u64(text: &str) -> Option<u64> {
@@ -129,7 +148,9 @@ mod tests {
 
     #[test]
     fn well_formed_values_are_read() {
-        let read = env(&[(ITERATIONS, "50"), (SEED, "0x10"), (STRATEGY, "pct"), (BUDGET, "2.5")]).unwrap();
+        let read =
+            env(&[(ITERATIONS, "50"), (SEED, "0x10"), (STRATEGY, "pct"), (BUDGET, "2.5"), (ENGINE, "loom")]).unwrap();
+        assert_eq!(read.engine, Some(EngineChoice::Loom));
         assert_eq!(read.iterations, Some(50));
         assert_eq!(read.seed, Some(SeedChoice::Fixed(16)));
         assert_eq!(read.strategy.unwrap().resolve(5), Strategy::Pct { depth: 5 });
@@ -145,6 +166,7 @@ mod tests {
             (SEED, "-3", "`random`"),
             (STRATEGY, "bfs", "`portfolio`"),
             (BUDGET, "soon", "seconds"),
+            (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
         ] {
             let message = env(&[(variable, value)]).unwrap_err().to_string();
             assert!(message.contains(variable), "{message}");

@@ -52,6 +52,8 @@ pub(crate) struct ExecutionState {
     pub(crate) winding_down: Option<Waker>,
     /// Set by the idle task once the wound-down body may finish.
     pub(crate) settled: bool,
+    /// Timers fired since the body returned.
+    pub(crate) wind_down_firings: usize,
     /// The choices of this execution, as the engine's task ids.
     pub(crate) schedule: Vec<usize>,
     /// Where in `schedule` a task that could go on was switched away from.

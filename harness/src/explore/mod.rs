@@ -1,7 +1,9 @@
 //! Exploration: the scenario's configuration (with environment overrides), the
 //! strategies, and the loop that runs executions until one fails.
 
+mod child;
 pub(crate) mod config;
+mod engines;
 pub mod env;
 pub(crate) mod execution;
 mod pct;
@@ -11,8 +13,8 @@ mod random;
 mod regressions;
 pub(crate) mod replay;
 mod shrink;
-mod watchdog;
 pub(crate) mod strategy;
+mod watchdog;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,10 +23,10 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use crate::detect::FailureKind;
-use crate::engine::shuttle::Body;
+use crate::engine::exploration::Body;
 use crate::report::Report;
 use config::Knobs;
-pub use config::{Policy, TimeMode};
+pub use config::{EngineChoice, Policy, TimeMode};
 pub use env::EnvError;
 pub use strategy::Strategy;
 
@@ -89,6 +91,44 @@ impl Scenario {
     /// Scheduling steps before an execution counts as a livelock (default 100 000).
     pub fn max_steps(mut self, max_steps: usize) -> Self {
         self.knobs.max_steps = max_steps.max(1);
+        self
+    }
+
+    /// Which engine explores the scenario (default: shuttle). Loom explores every
+    /// interleaving within the preemption bound, and weak memory; `All` runs shuttle, then
+    /// loom when the scenario fits loom's limits (at most 4 tasks besides the body).
+    ///
+    /// ```
+    /// use racewright::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    /// use racewright::{EngineChoice, FailureKind, Scenario};
+    /// use std::sync::Arc;
+    ///
+    /// // A flag published with `Relaxed`: only loom sees the stale data behind it.
+    /// let report = Scenario::new("doc::publication").engine(EngineChoice::Loom).run(|| async {
+    ///     let (data, ready) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    ///     let writer = racewright::spawn({
+    ///         let (data, ready) = (data.clone(), ready.clone());
+    ///         async move {
+    ///             data.store(42, Ordering::Relaxed);
+    ///             ready.store(true, Ordering::Relaxed);
+    ///         }
+    ///     });
+    ///     if ready.load(Ordering::Relaxed) {
+    ///         assert_eq!(data.load(Ordering::Relaxed), 42);
+    ///     }
+    ///     writer.await.unwrap();
+    /// });
+    /// assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic);
+    /// ```
+    pub fn engine(mut self, engine: EngineChoice) -> Self {
+        self.knobs.engine = engine;
+        self
+    }
+
+    /// The preemptions per execution loom explores (default 2): every interleaving with at
+    /// most this many is tried. Higher finds deeper bugs, in many more executions.
+    pub fn preemption_bound(mut self, bound: usize) -> Self {
+        self.knobs.preemption_bound = bound;
         self
     }
 
@@ -183,6 +223,9 @@ impl Scenario {
         if overrides.replay.is_some() {
             self.replay = overrides.replay;
         }
+        if let Some(engine) = overrides.engine {
+            self.knobs.engine = engine;
+        }
         Ok(self)
     }
 
@@ -213,7 +256,7 @@ impl Scenario {
         Fut::Output: TestResult,
     {
         let body: Body = Arc::new(move || body().map(TestResult::into_outcome).boxed_local());
-        pipeline::run(&self.name, &self.knobs, self.origin.as_ref(), body, self.replay.as_deref())
+        engines::run(&self.name, &self.knobs, self.origin.as_ref(), body, self.replay.as_deref())
     }
 }
 
@@ -277,6 +320,9 @@ where
     }
     let verdict = match expect {
         None if report.failure().is_some() => Err(format!("{report}")),
+        None if report.limit().is_some() => {
+            Err(format!("racewright: the exploration could not give its answer, which is not a pass\n\n{report}"))
+        }
         None => Ok(()),
         Some(kind) if report.failures().iter().any(|failure| failure.kind() == kind) => Ok(()),
         Some(kind) => Err(format!(
@@ -288,7 +334,8 @@ where
         )),
     };
     if let Err(message) = verdict {
-        if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay()) {
+        // Loom's reruns have no token: its search is deterministic, and finds the failure again.
+        if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay().filter(|r| !r.token.is_empty())) {
             regressions::save(origin, &replay.token);
         }
         let written =

@@ -53,7 +53,7 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
         engine::explore(Plan { settings: settings.clone(), scheduler, iterations, deadline }, body.clone())
     };
     let report = |exploration: Exploration, replayed: Option<Replayed>| {
-        Report::new(name, "shuttle", knobs.strategy, seed, knobs.iterations, exploration, replayed)
+        Report::new(name, "shuttle", knobs.strategy.to_string(), seed, knobs.iterations, exploration, replayed)
     };
 
     if let Some(text) = replay {

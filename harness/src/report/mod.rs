@@ -6,11 +6,10 @@ mod text;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{Failure, TaskRef};
-use crate::engine::shuttle::Exploration;
-use crate::explore::Strategy;
+use crate::engine::exploration::Exploration;
 use crate::explore::execution::ExecutionState;
 use crate::task::registry::TaskState;
 
@@ -18,10 +17,10 @@ use crate::task::registry::TaskState;
 /// tasks and timeline. `Display` renders the text report; [`Report::to_json`] the JSON.
 ///
 /// The text is deterministic: no addresses, thread ids, times or absolute paths.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Report {
     test: String,
-    engine: &'static str,
+    engine: String,
     strategy: String,
     seed: u64,
     iterations: usize,
@@ -38,10 +37,31 @@ pub struct Report {
     preemptions: usize,
     /// How many different schedules the executions took.
     distinct_schedules: usize,
+    /// Every interleaving within the bounds was explored (loom).
+    #[serde(default)]
+    exhaustive: bool,
+    /// Why the exploration could not finish (a limit of the engine or of the knobs).
+    #[serde(default)]
+    limit: Option<String>,
+    /// What the other engines of an `engine = "all"` run found, one line each.
+    #[serde(default)]
+    also: Vec<EngineRun>,
+    /// The most tasks one execution spawned besides the body: does the scenario fit loom?
+    #[serde(skip)]
+    max_tasks: usize,
+}
+
+/// How another engine's exploration of the same scenario went.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EngineRun {
+    /// The engine: `shuttle` or `loom`.
+    pub engine: String,
+    /// Its verdict in a few words, e.g. `passed, 37 executions (exhaustive)`.
+    pub verdict: String,
 }
 
 /// How to replay a failing execution.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Replayed {
     /// The token, for `RACEWRIGHT_REPLAY`.
     pub token: String,
@@ -54,7 +74,7 @@ pub struct Replayed {
 }
 
 /// A task of the failing execution, as the report lists it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TaskSummary {
     /// Id and name.
     #[serde(flatten)]
@@ -68,7 +88,7 @@ pub struct TaskSummary {
 }
 
 /// One facade operation of the failing execution.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TimelineEvent {
     /// The scheduling step.
     pub step: usize,
@@ -87,8 +107,8 @@ pub struct TimelineEvent {
 impl Report {
     pub(crate) fn new(
         test: &str,
-        engine: &'static str,
-        strategy: Strategy,
+        engine: &str,
+        strategy: String,
         seed: u64,
         iterations: usize,
         exploration: Exploration,
@@ -100,8 +120,8 @@ impl Report {
         };
         let mut report = Report {
             test: test.to_string(),
-            engine,
-            strategy: strategy.to_string(),
+            engine: engine.to_string(),
+            strategy,
             seed,
             iterations,
             executions: exploration.executions,
@@ -114,17 +134,22 @@ impl Report {
             replay: None,
             preemptions: 0,
             distinct_schedules: exploration.distinct_schedules,
+            exhaustive: exploration.exhaustive,
+            limit: exploration.limit,
+            also: Vec::new(),
+            max_tasks: exploration.max_tasks,
         };
         if let Some(state) = state {
-            report.preemptions = state.preemptions.len();
-            report.describe(state);
+            report.describe(&state);
             report.replay = replay;
         }
         report
     }
 
-    fn describe(&mut self, state: ExecutionState) {
-        self.findings = state.findings;
+    /// Describes `state` as the failing execution.
+    pub(crate) fn describe(&mut self, state: &ExecutionState) {
+        self.preemptions = state.preemptions.len();
+        self.findings = state.findings.clone();
         self.tasks = state
             .tasks
             .iter()
@@ -184,6 +209,110 @@ impl Report {
     /// A failure of racewright itself, never the user's.
     pub fn harness_error(&self) -> Option<&str> {
         self.harness_error.as_deref()
+    }
+
+    /// The engine whose execution the report describes: `shuttle` or `loom`.
+    pub fn engine(&self) -> &str {
+        &self.engine
+    }
+
+    /// Whether every interleaving within the bounds was explored: loom's exploration
+    /// ended on its own. Never true on shuttle, which samples.
+    pub fn exhaustive(&self) -> bool {
+        self.exhaustive
+    }
+
+    /// Why the exploration stopped before it could give its answer, when it did: a loom
+    /// exploration cut short by `iterations` or the time budget, a scenario past loom's
+    /// limits. A report with a limit and no failure is not a pass.
+    pub fn limit(&self) -> Option<&str> {
+        self.limit.as_deref()
+    }
+
+    /// What the other engines of an `engine = "all"` run found.
+    pub fn also(&self) -> &[EngineRun] {
+        &self.also
+    }
+
+    /// Preemptions of the described execution.
+    pub(crate) fn preemptions(&self) -> usize {
+        self.preemptions
+    }
+
+    /// The report with `finding` leading.
+    pub(crate) fn with_finding(mut self, finding: Failure) -> Report {
+        self.findings.insert(0, finding);
+        self
+    }
+
+    /// The report with how to see its failure again.
+    pub(crate) fn with_replay(mut self, replay: Replayed) -> Report {
+        self.replay = Some(replay);
+        self
+    }
+
+    pub(crate) fn max_tasks(&self) -> usize {
+        self.max_tasks
+    }
+
+    /// Describes `state` as execution `execution`, the failing one.
+    pub(crate) fn failing_at(mut self, execution: usize, state: &ExecutionState) -> Report {
+        self.describe(state);
+        self.failing_execution = Some(execution);
+        self
+    }
+
+    /// Adds a line to the lead finding (or, with none, to the harness error).
+    pub(crate) fn note(mut self, line: String) -> Report {
+        match self.findings.first_mut() {
+            Some(first) => *first = first.clone().detail(line),
+            None => {
+                let error = self.harness_error.take().map(|error| format!("{error}\n{line}")).unwrap_or(line);
+                self.harness_error = Some(error);
+            }
+        }
+        self
+    }
+
+    /// The verdict in a few words, for the `also` line of another engine's report.
+    pub(crate) fn short_verdict(&self) -> String {
+        let executions = if self.exhaustive {
+            format!("{} executions (exhaustive)", self.executions)
+        } else {
+            format!("{} executions", self.executions)
+        };
+        match (self.failure(), &self.limit, &self.harness_error) {
+            (Some(failure), _, _) => format!(
+                "FAILED ({}) at execution {}: {}",
+                failure.kind(),
+                self.failing_execution.unwrap_or(self.executions),
+                failure.message().lines().next().unwrap_or_default()
+            ),
+            (None, _, Some(error)) => format!("ERROR: {error}"),
+            (None, Some(limit), None) => format!("INCOMPLETE after {executions}: {limit}"),
+            (None, None, None) => format!("passed, {executions}"),
+        }
+    }
+
+    /// Adds another engine's verdict; its limit, if this report has no failure, makes
+    /// this one incomplete too.
+    pub(crate) fn with_also(mut self, other: &Report) -> Report {
+        if self.failure().is_none() && self.limit.is_none() && other.failure().is_none() {
+            self.limit = other.limit.as_ref().map(|limit| format!("{}: {limit}", other.engine));
+        }
+        self.also.push(EngineRun { engine: other.engine.clone(), verdict: other.short_verdict() });
+        self
+    }
+
+    /// Notes that an engine did not run, and why.
+    pub(crate) fn with_skipped(mut self, engine: &str, why: String) -> Report {
+        self.also.push(EngineRun { engine: engine.to_string(), verdict: format!("skipped: {why}") });
+        self
+    }
+
+    /// The model read back from [`Report::to_json`]'s text.
+    pub(crate) fn from_json(text: &str) -> Result<Report, String> {
+        serde_json::from_str(text).map_err(|error| error.to_string())
     }
 
     /// The tasks of the failing execution.

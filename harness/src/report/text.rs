@@ -60,18 +60,28 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let outcome = match report.failure() {
         Some(failure) => format!("FAILED ({})", failure.kind()),
         None if report.harness_error.is_some() => "ERROR".to_string(),
+        None if report.limit.is_some() => "INCOMPLETE".to_string(),
         None => "passed".to_string(),
     };
     writeln!(f, "racewright: {outcome}: {}", report.test)?;
     let executions = match report.failing_execution {
         Some(index) => format!("execution {index} of {}", report.iterations),
+        None if report.exhaustive => format!("{} executions, every interleaving (exhaustive)", report.executions),
         None => format!("{} of {} executions", report.executions, report.iterations),
     };
-    write!(f, "  engine {} | strategy {} | seed {} | {executions}", report.engine, report.strategy, report.seed)?;
+    // Loom's search is not random: it has no seed.
+    let seed = if report.engine == "loom" { String::new() } else { format!(" | seed {}", report.seed) };
+    write!(f, "  engine {} | strategy {}{seed} | {executions}", report.engine, report.strategy)?;
     if report.out_of_time {
         write!(f, " (stopped by the time budget)")?;
     }
     writeln!(f)?;
+    if let Some(limit) = &report.limit {
+        writeln!(f, "  incomplete: {}", indent_continuation(limit, "    "))?;
+    }
+    for other in &report.also {
+        writeln!(f, "  also {}: {}", other.engine, other.verdict)?;
+    }
     if let Some(replay) = &report.replay {
         let shrunk = if replay.found_preemptions > report.preemptions {
             format!(" (shrunk from {})", replay.found_preemptions)

@@ -7,10 +7,12 @@
 //! stores, so the timeline would lose the story without them), with the value read or
 //! written.
 //!
-//! racewright explores interleavings, not weak memory: inside an exploration the
-//! tasks take turns on one thread, so every ordering behaves as `SeqCst`, and
-//! `compare_exchange_weak` never fails spuriously. A bug that needs a `Relaxed`
-//! reordering is not found here. Outside an exploration these are std's atomics.
+//! On the shuttle engine racewright explores interleavings, not weak memory: the tasks
+//! take turns on one thread, so every ordering behaves as `SeqCst`, and
+//! `compare_exchange_weak` never fails spuriously. On the loom engine (`engine = "loom"`)
+//! each atomic is modelled by a loom atomic that keeps its `Ordering`s: a load may read
+//! any store they allow, so a bug that needs a `Relaxed` reordering is found there.
+//! Outside an exploration these are std's atomics.
 //!
 //! ```
 //! # racewright::check(|| async {
@@ -45,8 +47,15 @@ use crate::explore::execution;
 pub fn fence(order: Ordering) {
     let at = Location::caller();
     engine::scheduling_point();
-    std_atomic::fence(order);
+    engine::atomic::fence(order);
     execution::record_with("fence", at, || format!("{order:?}"));
+}
+
+/// Calls `$method` on the atomic the engine uses: std's, or its loom model.
+macro_rules! on {
+    ($atomic:expr, $method:ident($($arg:expr),*)) => {
+        $atomic.with(|a| a.$method($($arg),*), |model| model.$method($($arg),*))
+    };
 }
 
 /// Runs one operation `act` on `atomic` as a scheduling point and an event of the trace,
@@ -78,8 +87,11 @@ macro_rules! atomic_common {
     ($name:ident $(<$t:ident>)?, $std:ty, $value:ty, $show:expr) => {
         impl $(<$t>)? $name $(<$t>)? {
             /// A new atomic holding `value`.
-            pub const fn new(value: $value) -> Self {
-                $name { inner: <$std>::new(value) }
+            ///
+            /// Not `const`, unlike std's: on the loom engine the atomic's model is made here,
+            /// before the atomic is shared, as loom requires. A static needs a `LazyLock`.
+            pub fn new(value: $value) -> Self {
+                $name { inner: engine::atomic::Atomic::new(<$std>::new(value)) }
             }
 
             /// Loads the value.
@@ -88,7 +100,7 @@ macro_rules! atomic_common {
             /// If `order` is `Release` or `AcqRel`, as std's.
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $value {
-                explored(concat!(stringify!($name), "::load"), |a| a.load(order), &self.inner, |v| $show(v))
+                explored(concat!(stringify!($name), "::load"), |a| on!(a, load(order)), &self.inner, |v| $show(v))
             }
 
             /// Stores `value`.
@@ -98,14 +110,14 @@ macro_rules! atomic_common {
             #[track_caller]
             pub fn store(&self, value: $value, order: Ordering) {
                 let shown = $show(&value);
-                explored(concat!(stringify!($name), "::store"), |a| a.store(value, order), &self.inner, |()| shown)
+                explored(concat!(stringify!($name), "::store"), |a| on!(a, store(value, order)), &self.inner, |()| shown)
             }
 
             /// Stores `value` and returns the previous value.
             #[track_caller]
             pub fn swap(&self, value: $value, order: Ordering) -> $value {
                 let shown = $show(&value);
-                explored(concat!(stringify!($name), "::swap"), |a| a.swap(value, order), &self.inner, |previous| {
+                explored(concat!(stringify!($name), "::swap"), |a| on!(a, swap(value, order)), &self.inner, |previous| {
                     format!("{} -> {shown}", $show(previous))
                 })
             }
@@ -123,7 +135,7 @@ macro_rules! atomic_common {
                 let shown = $show(&new);
                 explored(
                     concat!(stringify!($name), "::compare_exchange"),
-                    |a| a.compare_exchange(current, new, success, failure),
+                    |a| on!(a, compare_exchange(current, new, success, failure)),
                     &self.inner,
                     |result| exchanged(result, shown, $show),
                 )
@@ -142,7 +154,7 @@ macro_rules! atomic_common {
                 let shown = $show(&new);
                 explored(
                     concat!(stringify!($name), "::compare_exchange_weak"),
-                    |a| a.compare_exchange_weak(current, new, success, failure),
+                    |a| on!(a, compare_exchange_weak(current, new, success, failure)),
                     &self.inner,
                     |result| exchanged(result, shown, $show),
                 )
@@ -157,12 +169,12 @@ macro_rules! atomic_common {
                 F: FnMut($value) -> Option<$value>,
             {
                 let operation = concat!(stringify!($name), "::fetch_update");
-                let mut previous = explored(operation, |a| a.load(fetch_order), &self.inner, |v| $show(v));
+                let mut previous = explored(operation, |a| on!(a, load(fetch_order)), &self.inner, |v| $show(v));
                 while let Some(next) = f(previous) {
                     let shown = $show(&next);
                     match explored(
                         operation,
-                        |a| a.compare_exchange_weak(previous, next, set_order, fetch_order),
+                        |a| on!(a, compare_exchange_weak(previous, next, set_order, fetch_order)),
                         &self.inner,
                         |result| exchanged(result, shown, $show),
                     ) {
@@ -186,7 +198,7 @@ macro_rules! atomic_common {
 
         impl $(<$t>)? Default for $name $(<$t>)? {
             fn default() -> Self {
-                $name { inner: <$std>::default() }
+                $name { inner: engine::atomic::Atomic::new(<$std>::default()) }
             }
         }
 
@@ -213,7 +225,7 @@ macro_rules! fetch_op {
         pub fn $method(&self, value: $value, order: Ordering) -> $value {
             explored(
                 concat!(stringify!($name), "::", stringify!($method)),
-                |a| a.$method(value, order),
+                |a| on!(a, $method(value, order)),
                 &self.inner,
                 |previous| format!("{value} (was {previous})"),
             )
@@ -227,9 +239,8 @@ macro_rules! atomic_int {
         #[doc = concat!("An integer shared between tasks, as `std::sync::atomic::", stringify!($std), "`.")]
         ///
         /// Each access is a scheduling point and an event of the trace (see the module's docs).
-        #[repr(transparent)]
         pub struct $name {
-            inner: std_atomic::$std,
+            inner: engine::atomic::Atomic<std_atomic::$std>,
         }
 
         atomic_common!($name, std_atomic::$std, $int, |v: &$int| v.to_string());
@@ -288,9 +299,8 @@ atomic_int!(AtomicI64, AtomicI64, i64);
 /// assert!(mine != theirs);
 /// # });
 /// ```
-#[repr(transparent)]
 pub struct AtomicBool {
-    inner: std_atomic::AtomicBool,
+    inner: engine::atomic::Atomic<std_atomic::AtomicBool>,
 }
 
 atomic_common!(AtomicBool, std_atomic::AtomicBool, bool, |v: &bool| v.to_string());
@@ -304,7 +314,11 @@ impl AtomicBool {
     /// Logical "not"; returns the previous value.
     #[track_caller]
     pub fn fetch_not(&self, order: Ordering) -> bool {
-        explored("AtomicBool::fetch_not", |a| a.fetch_not(order), &self.inner, |previous| format!("(was {previous})"))
+        // Loom's `AtomicBool` has no `fetch_not`; xor with `true` is the same.
+        let not = |a: &engine::atomic::Atomic<std_atomic::AtomicBool>| {
+            a.with(|a| a.fetch_not(order), |model| model.fetch_xor(true, order))
+        };
+        explored("AtomicBool::fetch_not", not, &self.inner, |previous| format!("(was {previous})"))
     }
 }
 
@@ -312,9 +326,8 @@ impl AtomicBool {
 ///
 /// Each access is a scheduling point and an event of the trace; the trace shows a
 /// pointer as `null` or `non-null` only, since addresses differ from run to run.
-#[repr(transparent)]
 pub struct AtomicPtr<T> {
-    inner: std_atomic::AtomicPtr<T>,
+    inner: engine::atomic::Atomic<std_atomic::AtomicPtr<T>>,
 }
 
 atomic_common!(AtomicPtr<T>, std_atomic::AtomicPtr<T>, *mut T, |p: &*mut T| if p.is_null() {
@@ -369,18 +382,19 @@ mod tests {
 
     #[test]
     fn shared_across_threads_outside_a_run() {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let count = Arc::new(AtomicUsize::new(0));
         let threads: Vec<_> = (0..4)
             .map(|_| {
-                std::thread::spawn(|| {
+                let count = count.clone();
+                std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        COUNT.fetch_add(1, Ordering::Relaxed);
+                        count.fetch_add(1, Ordering::Relaxed);
                     }
                 })
             })
             .collect();
         threads.into_iter().for_each(|thread| thread.join().unwrap());
-        assert_eq!(COUNT.load(Ordering::Relaxed), 4000);
+        assert_eq!(count.load(Ordering::Relaxed), 4000);
     }
 
     /// Two tasks that each load and then store an increment.

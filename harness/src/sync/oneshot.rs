@@ -17,10 +17,10 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::engine;
+use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
 use crate::task::registry::Resource;
 
@@ -68,7 +68,7 @@ use error::{RecvError, TryRecvError};
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
-        state: StdMutex::new(State {
+        state: StateLock::new(State {
             value: None,
             sender_gone: false,
             receiver_closed: false,
@@ -81,7 +81,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 struct Inner<T> {
-    state: StdMutex<State<T>>,
+    state: StateLock<State<T>>,
     resource: Resource,
 }
 
@@ -99,8 +99,8 @@ struct State<T> {
 }
 
 impl<T> Inner<T> {
-    fn lock(&self) -> StdMutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> StateGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     /// Marks the receiving side closed, waking a task in `Sender::closed`.

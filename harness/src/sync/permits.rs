@@ -10,16 +10,15 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::engine;
+use crate::engine::{self, StateGuard, StateLock};
 use crate::task::registry::Resource;
 
 /// The permits of one primitive.
 #[derive(Debug)]
 pub(crate) struct Permits {
-    state: StdMutex<State>,
+    state: StateLock<State>,
     /// What the primitive is, for reports: `Mutex`, `Semaphore`...
     pub(crate) resource: Resource,
 }
@@ -55,13 +54,13 @@ pub(crate) enum TryAcquireError {
 impl Permits {
     pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
         Permits {
-            state: StdMutex::new(State { available: permits, closed: false, queue: VecDeque::new(), next_id: 0 }),
+            state: StateLock::new(State { available: permits, closed: false, queue: VecDeque::new(), next_id: 0 }),
             resource: Resource::new(kind, created_at),
         }
     }
 
-    fn lock(&self) -> StdMutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> StateGuard<'_, State> {
+        self.state.lock()
     }
 
     /// Permits not held by anyone.

@@ -10,12 +10,12 @@ use std::task::{Context, Poll, Waker};
 
 use super::catch::Panicked;
 use super::registry::TaskId;
-use crate::engine::{self, RawTask};
+use crate::engine::{self, RawTask, StateLock};
 use crate::explore::execution;
 
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
-    inner: Mutex<SlotState<T>>,
+    inner: StateLock<SlotState<T>>,
 }
 
 struct SlotState<T> {
@@ -26,13 +26,13 @@ struct SlotState<T> {
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
-        JoinSlot { inner: Mutex::new(SlotState { result: None, finished: false, waker: None }) }
+        JoinSlot { inner: StateLock::new(SlotState { result: None, finished: false, waker: None }) }
     }
 
     /// Publishes the task's result and wakes whoever awaits it.
     pub(crate) fn complete(&self, result: Result<T, JoinError>) {
         let waker = {
-            let mut state = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut state = self.inner.lock();
             state.result = Some(result);
             state.finished = true;
             state.waker.take()
@@ -43,7 +43,7 @@ impl<T> JoinSlot<T> {
     }
 
     fn is_finished(&self) -> bool {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).finished
+        self.inner.lock().finished
     }
 }
 
@@ -97,7 +97,7 @@ impl<T> Future for JoinHandle<T> {
             engine::scheduling_point();
         }
         let ready = {
-            let mut state = self.slot.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut state = self.slot.inner.lock();
             match state.result.take() {
                 Some(result) => Some(result),
                 None => {

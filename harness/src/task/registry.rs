@@ -2,7 +2,7 @@
 
 use std::panic::Location;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A task of an execution. The body is task 0; spawned tasks count up in spawn order,
 /// so ids are the same on every machine and every run of a schedule.
@@ -76,7 +76,7 @@ impl std::fmt::Display for Resource {
 }
 
 /// How a task's life went.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {
     /// Not finished: runnable or blocked.

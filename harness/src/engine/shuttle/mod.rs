@@ -6,34 +6,23 @@
 //! [`Supervisor`], and each of them ends the execution by making the scheduler
 //! return `None`, which shuttle treats as a clean stop.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 mod idle;
 mod supervisor;
 
-use futures::future::LocalBoxFuture;
 use shuttle::scheduler::Scheduler;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
-use crate::detect::{self, Failure, FailureKind};
+pub(crate) use super::exploration::{Body, Exploration};
+use crate::detect;
 use crate::explore::config::Settings;
-use crate::explore::execution::{self, Execution, ExecutionState};
-use crate::task::catch::CatchPanic;
-use crate::task::registry::{TaskId, TaskState};
+use crate::explore::execution::{self, Execution};
+use crate::task::registry::TaskId;
 use idle::IdleTask;
 use supervisor::{Progress, Supervisor};
-
-/// What the body of a scenario returns: `Err` carries the error's `Debug` form.
-pub(crate) type Outcome = Result<(), String>;
-
-/// Makes one fresh body future per execution.
-pub(crate) type Body = Arc<dyn Fn() -> LocalBoxFuture<'static, Outcome> + Send + Sync>;
 
 /// How to explore.
 pub(crate) struct Plan {
@@ -43,20 +32,6 @@ pub(crate) struct Plan {
     pub(crate) iterations: usize,
     /// No execution starts after this instant.
     pub(crate) deadline: Option<Instant>,
-}
-
-/// What an exploration found.
-pub(crate) struct Exploration {
-    /// Executions run, the failing one included.
-    pub(crate) executions: usize,
-    /// The first failing execution: its number (from 1) and its state.
-    pub(crate) failed: Option<(usize, ExecutionState)>,
-    /// The wall-clock budget ended the exploration early.
-    pub(crate) out_of_time: bool,
-    /// How many different schedules the executions took.
-    pub(crate) distinct_schedules: usize,
-    /// A failure of racewright itself (never the user's).
-    pub(crate) harness_error: Option<String>,
 }
 
 /// A scheduling point: shuttle may run another task here.
@@ -140,6 +115,8 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
         out_of_time: progress.out_of_time,
         distinct_schedules: progress.schedules.len(),
         harness_error,
+        max_tasks: progress.max_tasks,
+        ..Exploration::default()
     }
 }
 
@@ -155,59 +132,5 @@ fn run_execution(body: &Body) {
     });
     // A stopped execution's stack may be leaked, not unwound: hold nothing on it.
     drop(execution);
-    shuttle::future::block_on(supervise_body(body()));
-}
-
-/// The body's life: run it, judge it, wind the other tasks down, judge what is left.
-async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
-    let outcome = CatchPanic::new(crate::task::Instrumented::new(TaskId::BODY, body)).await;
-    let failure = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(Failure::new(FailureKind::Error, format!("the test returned Err: {error}"))),
-        Err(panic) => Some(Failure::new(FailureKind::Panic, panic.message).at(panic.location)),
-    };
-    execution::with(|state| {
-        let body = state.tasks.get_mut(TaskId::BODY);
-        body.state = if failure.is_some() { TaskState::Panicked } else { TaskState::Finished };
-        let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
-        if let Some(failure) = failure {
-            state.fail(failure.in_task(task));
-        }
-    });
-    if stopping() {
-        return scheduling_point();
-    }
-    // Let the other tasks run until each has finished or blocked.
-    WindDown.await;
-    execution::with(|state| {
-        for finding in detect::unhandled_panic::detect(state).into_iter().chain(detect::leak::detect(state)) {
-            state.fail(finding);
-        }
-    });
-    if stopping() {
-        scheduling_point();
-    }
-}
-
-fn stopping() -> bool {
-    execution::with(|state| state.stopping).unwrap_or(false)
-}
-
-/// Resolves once every other task has finished or is blocked (the idle task wakes it).
-struct WindDown;
-
-impl Future for WindDown {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let settled = execution::with(|state| {
-            if state.settled {
-                true
-            } else {
-                state.winding_down = Some(cx.waker().clone());
-                false
-            }
-        });
-        if settled.unwrap_or(true) { Poll::Ready(()) } else { Poll::Pending }
-    }
+    shuttle::future::block_on(super::exploration::supervise_body(body()));
 }

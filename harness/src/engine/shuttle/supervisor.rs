@@ -23,6 +23,8 @@ pub(super) struct Progress {
     pub(super) out_of_time: bool,
     /// Hashes of the schedules run, to count the distinct ones.
     pub(super) schedules: HashSet<u64>,
+    /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
+    pub(super) max_tasks: usize,
 }
 
 pub(super) struct Supervisor {
@@ -38,6 +40,7 @@ impl Scheduler for Supervisor {
         let mut progress = self.progress.borrow_mut();
         if let Some(state) = execution::finish().and_then(Execution::into_state) {
             progress.schedules.insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(&state.schedule));
+            progress.max_tasks = progress.max_tasks.max(state.tasks.iter().count() - 1);
             if !state.findings.is_empty() {
                 let index = progress.executions;
                 progress.failed = Some((index, state));

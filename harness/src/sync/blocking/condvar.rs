@@ -3,12 +3,12 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
-use std::sync::{LockResult, Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
+use std::sync::{LockResult, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
 use super::{Holder, done_waiting};
-use crate::engine::{self, Engine, Unparker};
+use crate::engine::{self, Engine, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
 use crate::task::registry::Resource;
 
@@ -43,7 +43,7 @@ use crate::task::registry::Resource;
 /// # });
 /// ```
 pub struct Condvar {
-    waiters: StdMutex<Waiters>,
+    waiters: StateLock<Waiters>,
     resource: Resource,
 }
 
@@ -76,7 +76,7 @@ impl Condvar {
     /// created, to name it in reports.
     #[track_caller]
     pub fn new() -> Condvar {
-        Condvar { waiters: StdMutex::default(), resource: Resource::new("blocking::Condvar", Location::caller()) }
+        Condvar { waiters: StateLock::default(), resource: Resource::new("blocking::Condvar", Location::caller()) }
     }
 
     /// Releases `guard`'s mutex, blocks the task until notified, and locks the mutex
@@ -182,9 +182,9 @@ impl Condvar {
         }
     }
 
-    fn waiters(&self) -> StdMutexGuard<'_, Waiters> {
+    fn waiters(&self) -> StateGuard<'_, Waiters> {
         // The queue is consistent between statements: a panic cannot leave it half-changed.
-        self.waiters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.waiters.lock()
     }
 
     /// Every wait: queue up, release the mutex, park until notified or `deadline`, re-lock.
@@ -232,7 +232,7 @@ fn deadline(timeout: Duration) -> Option<Instant> {
     match engine::current() {
         // No virtual clock drives these timeouts yet, and real time would make runs
         // irreproducible.
-        Engine::Shuttle => None,
+        Engine::Shuttle | Engine::Loom => None,
         Engine::Tokio => Instant::now().checked_add(timeout),
     }
 }

@@ -1,6 +1,6 @@
 //! The reader-writer lock that `Mutex` (exclusive access only) and `RwLock` are made of.
 //!
-//! Its state sits in a `std::sync::Mutex` held only for a few lines and never across a
+//! Its state sits in the engine's `StateLock`, held only for a few lines and never across a
 //! scheduling point. A task that cannot take the lock registers its `Unparker` and
 //! parks; a release that frees the lock wakes every registered task, and each re-checks
 //! (std's locks are not fair either, so who wins after a release is the scheduler's
@@ -9,18 +9,17 @@
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard};
 
 use super::{Holder, done_waiting};
 use crate::detect::{Failure, FailureKind, TaskRef};
-use crate::engine::{self, Unparker};
+use crate::engine::{self, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
 use crate::report::paths;
 use crate::task::registry::{Resource, Wait};
 
 /// The lock of one `Mutex` or `RwLock`.
 pub(super) struct RawLock {
-    state: StdMutex<State>,
+    state: StateLock<State>,
     /// Set when a writer's guard is dropped by a panicking thread, as std's poison flag.
     poisoned: AtomicBool,
     /// What the lock is, for reports: `blocking::Mutex` or `blocking::RwLock`.
@@ -98,15 +97,15 @@ impl State {
 impl RawLock {
     pub(super) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Self {
         RawLock {
-            state: StdMutex::default(),
+            state: StateLock::default(),
             poisoned: AtomicBool::new(false),
             resource: Resource::new(kind, created_at),
         }
     }
 
-    fn state(&self) -> StdMutexGuard<'_, State> {
+    fn state(&self) -> StateGuard<'_, State> {
         // The state is consistent between statements: a panic cannot leave it half-changed.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock()
     }
 
     /// Takes the lock, blocking the task while others hold it; a scheduling point.

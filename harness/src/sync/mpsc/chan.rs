@@ -8,18 +8,18 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::panic::Location;
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::TryRecvError;
-use crate::engine;
+use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
 use crate::task::registry::Resource;
 
 pub(super) struct Chan<T> {
-    state: StdMutex<State<T>>,
+    state: StateLock<State<T>>,
     /// The free slots of a bounded channel (a sender takes one, a receive gives it back);
     /// `None` for an unbounded channel.
     pub(super) slots: Option<Permits>,
@@ -47,7 +47,7 @@ impl<T> Chan<T> {
     ) -> Arc<Self> {
         let resource = Resource::new(kind, created_at);
         Arc::new(Chan {
-            state: StdMutex::new(State {
+            state: StateLock::new(State {
                 queue: VecDeque::new(),
                 senders: 1,
                 receiver_closed: false,
@@ -59,8 +59,8 @@ impl<T> Chan<T> {
         })
     }
 
-    fn lock(&self) -> StdMutexGuard<'_, State<T>> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> StateGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     /// Gives back the slots of `n` values taken out of the queue.

@@ -7,12 +7,12 @@ mod notified;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard};
+use std::sync::Arc;
 use std::task::Waker;
 
 pub use notified::{Notified, OwnedNotified};
 
-use crate::engine;
+use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
 use crate::task::registry::Resource;
 use notified::Registration;
@@ -40,7 +40,7 @@ use notified::Registration;
 /// # });
 /// ```
 pub struct Notify {
-    state: StdMutex<State>,
+    state: StateLock<State>,
     resource: Resource,
 }
 
@@ -126,13 +126,13 @@ impl Notify {
     /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
     pub(crate) fn for_resource(resource: Resource) -> Notify {
         Notify {
-            state: StdMutex::new(State { permit: false, waiters_calls: 0, waiters: VecDeque::new(), next_id: 0 }),
+            state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: VecDeque::new(), next_id: 0 }),
             resource,
         }
     }
 
-    fn lock(&self) -> StdMutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> StateGuard<'_, State> {
+        self.state.lock()
     }
 
     /// A future that completes at the next notification.

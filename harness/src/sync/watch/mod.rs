@@ -32,13 +32,12 @@ mod sender;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
-use std::sync::{
-    Arc, Mutex as StdMutex, MutexGuard as StdMutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError,
-};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 pub use receiver::Receiver;
 pub use sender::Sender;
 
+use crate::engine::{StateGuard, StateLock};
 use crate::explore::execution;
 use crate::sync::notify::Notify;
 use crate::task::registry::Resource;
@@ -85,7 +84,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let resource = Resource::new("watch::channel", Location::caller());
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
-        state: StdMutex::new(State { version: 0, senders: 1, receivers: 1 }),
+        state: StateLock::new(State { version: 0, senders: 1, receivers: 1 }),
         changed: Notify::for_resource(resource),
         receivers_gone: Notify::for_resource(resource),
     });
@@ -94,7 +93,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 
 struct Shared<T> {
     value: RwLock<T>,
-    state: StdMutex<State>,
+    state: StateLock<State>,
     /// Wakes the receivers in `changed` at each new value and when the last sender goes.
     changed: Notify,
     /// Wakes the senders in `closed` when the last receiver goes.
@@ -111,8 +110,8 @@ struct State {
 }
 
 impl<T> Shared<T> {
-    fn lock(&self) -> StdMutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn lock(&self) -> StateGuard<'_, State> {
+        self.state.lock()
     }
 
     fn read(&self) -> RwLockReadGuard<'_, T> {

@@ -28,8 +28,11 @@ impl<T> Receiver<T> {
     pub fn borrow(&self) -> Ref<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
+        // The state first: on loom, taking it may switch tasks, never while the value is held.
+        let state = self.shared.lock();
         let inner = self.shared.read();
-        let has_changed = self.shared.lock().version != self.version;
+        let has_changed = state.version != self.version;
+        drop(state);
         execution::record_with("watch::Receiver::borrow", at, || seen(has_changed));
         Ref { inner, has_changed }
     }
@@ -39,8 +42,10 @@ impl<T> Receiver<T> {
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
+        let state = self.shared.lock();
         let inner = self.shared.read();
-        let current = self.shared.lock().version;
+        let current = state.version;
+        drop(state);
         let has_changed = current != self.version;
         self.version = current;
         execution::record_with("watch::Receiver::borrow_and_update", at, || seen(has_changed));
@@ -95,8 +100,10 @@ impl<T> Receiver<T> {
             let mut closed = false;
             loop {
                 {
+                    let state = shared.lock();
                     let inner = shared.read();
-                    let current = shared.lock().version;
+                    let current = state.version;
+                    drop(state);
                     let has_changed = *version != current;
                     *version = current;
                     if (!closed || has_changed) && f(&inner) {

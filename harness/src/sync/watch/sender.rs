@@ -85,11 +85,13 @@ impl<T> Sender<T> {
 
     fn modify(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         {
+            // The state first: on loom, taking it may switch tasks, never while the value is held.
+            let mut state = self.shared.lock();
             let mut value = self.shared.write();
             if !modify(&mut value) {
                 return false;
             }
-            self.shared.lock().version += 1;
+            state.version += 1;
         }
         self.shared.changed.wake_waiters();
         true

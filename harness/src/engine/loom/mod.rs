@@ -1,0 +1,391 @@
+//! The loom engine: exhaustive exploration of small scenarios, bounded by preemptions.
+//!
+//! Loom enumerates the interleavings that matter (DPOR) and models weak memory: an
+//! atomic load may read any store the `Ordering`s allow. Each task runs as a loom thread
+//! that drives its future (`task.rs`); the body runs on loom's main thread. Loom sees
+//! dependencies between tasks only through loom objects, so every primitive's state lock
+//! ([`StateLock`](super::StateLock)), every atomic ([`Atomic`](super::atomic::Atomic))
+//! and every task's cancel flag is one while a loom execution runs.
+//!
+//! Loom reports failures by panicking, and some of its panics abort the process (a
+//! second panic while unwinding, loom#291), so racewright judges executions itself:
+//! a deadlock is noticed by the last task to block, before loom sees it; a finding ends
+//! the execution by unwinding out of loom's `check` with a private payload, in a
+//! teardown mode where no loom object is touched; what the other tasks' stacks hold is
+//! leaked with them, never dropped. The pipeline runs the whole exploration in a child
+//! process where it can (`explore/child.rs`), so that what still aborts takes only the child.
+
+mod task;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::panic::{AssertUnwindSafe, PanicHookInfo};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::FutureExt;
+use tracing_subscriber::layer::SubscriberExt;
+
+use super::exploration::{Body, Exploration, supervise_body};
+use super::{Engine, TaskFuture};
+use crate::detect::{self, Failure, FailureKind};
+use crate::explore::config::{Settings, TimeMode};
+use crate::explore::execution::{self, Execution, ExecutionState};
+use crate::task::registry::TaskId;
+pub(crate) use task::{LoomTask, LoomUnparker};
+
+/// Tasks loom can run besides the body: its threads, less the main one.
+pub(crate) const MAX_TASKS: usize = ::loom::MAX_THREADS - 1;
+
+/// Called with the state of an execution loom is about to abort the process over, and
+/// its number: the report written now is all the parent will get.
+pub(crate) type LastWords = Box<dyn Fn(&ExecutionState, usize)>;
+
+/// How to explore.
+pub(crate) struct Plan {
+    pub(crate) settings: Rc<Settings>,
+    /// Executions to run at most: loom's permutation limit, counted here, at each one.
+    pub(crate) iterations: usize,
+    /// No execution starts after this instant.
+    pub(crate) deadline: Option<Instant>,
+    /// Preemptions per execution (loom's bound).
+    pub(crate) preemption_bound: usize,
+    pub(crate) last_words: Option<LastWords>,
+}
+
+/// The payload that unwinds out of loom's `check` to end an exploration.
+struct Stop;
+
+/// The exploration running on this thread.
+struct Run {
+    settings: Rc<Settings>,
+    iterations: usize,
+    deadline: Option<Instant>,
+    executions: usize,
+    failed: Option<(usize, ExecutionState)>,
+    schedules: HashSet<u64>,
+    max_tasks: usize,
+    limit: Option<String>,
+    out_of_time: bool,
+    last_words: Option<LastWords>,
+}
+
+thread_local! {
+    static RUN: RefCell<Option<Run>> = const { RefCell::new(None) };
+    /// The number of the running loom execution, which models belong to; 0 when none.
+    static MODELLING: Cell<u64> = const { Cell::new(0) };
+    /// Set while an execution unwinds: from then on nothing may touch a loom object.
+    static TEARDOWN: Cell<bool> = const { Cell::new(false) };
+    /// Numbers loom executions across explorations, so a model never outlives its own.
+    static NEXT_EXECUTION: Cell<u64> = const { Cell::new(1) };
+}
+
+/// The running loom execution's number, while loom objects may be used.
+pub(crate) fn modelling() -> Option<u64> {
+    let execution = MODELLING.with(Cell::get);
+    (execution != 0 && !TEARDOWN.with(Cell::get)).then_some(execution)
+}
+
+/// Explores `body` exhaustively within `plan`'s bounds, stopping at the first failing execution.
+pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
+    detect::panics::install_hook();
+    if plan.settings.time == TimeMode::Any {
+        return Exploration {
+            limit: Some(
+                "time = \"any\" lets the strategy choose when time passes, a choice loom cannot explore; \
+                 run this scenario on the shuttle engine"
+                    .into(),
+            ),
+            ..Exploration::default()
+        };
+    }
+    let mut builder = ::loom::model::Builder::new();
+    builder.max_threads = ::loom::MAX_THREADS;
+    // Loom's branches are finer than racewright's steps; a run past either is a step limit.
+    builder.max_branches = plan.settings.max_steps.max(1_000);
+    builder.preemption_bound = Some(plan.preemption_bound);
+    // Loom checks these only every 20 000 executions: `run_execution` counts them itself.
+    builder.max_permutations = None;
+    builder.max_duration = None;
+    builder.checkpoint_file = None;
+    builder.location = false;
+    builder.log = false;
+    RUN.with(|run| {
+        *run.borrow_mut() = Some(Run {
+            settings: plan.settings.clone(),
+            iterations: plan.iterations,
+            deadline: plan.deadline,
+            executions: 0,
+            failed: None,
+            schedules: HashSet::new(),
+            max_tasks: 0,
+            limit: None,
+            out_of_time: false,
+            last_words: plan.last_words,
+        })
+    });
+    let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);
+    let _subscriber = tracing::subscriber::set_default(subscriber);
+    let checked = super::exploring_with(Engine::Loom, || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| builder.check(move || run_execution(&body))))
+    });
+    let leftover = execution::finish();
+    MODELLING.with(|modelling| modelling.set(0));
+    TEARDOWN.with(|teardown| teardown.set(false));
+    let mut run = RUN.with(|run| run.borrow_mut().take()).expect("the exploration's state");
+    if let Some(state) = leftover.and_then(Execution::into_state) {
+        run.judge(state);
+    }
+    let mut harness_error = None;
+    if let Err(payload) = &checked {
+        if !payload.is::<Stop>() && run.failed.is_none() {
+            let caught = detect::panics::take_caught();
+            let message = caught.map(|c| c.message).unwrap_or_else(|| detect::panics::message_of(payload.as_ref()));
+            harness_error = Some(format!("loom stopped with: {message}"));
+        }
+    }
+    Exploration {
+        executions: run.executions,
+        exhaustive: checked.is_ok() && run.failed.is_none() && run.limit.is_none(),
+        failed: run.failed,
+        out_of_time: run.out_of_time,
+        distinct_schedules: run.schedules.len(),
+        harness_error,
+        limit: run.limit,
+        max_tasks: run.max_tasks,
+    }
+}
+
+impl Run {
+    /// Takes in a finished execution: a failing one ends the exploration.
+    fn judge(&mut self, state: ExecutionState) {
+        self.schedules.insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(&state.schedule));
+        self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        if !state.findings.is_empty() && self.failed.is_none() {
+            self.failed = Some((self.executions, state));
+        }
+    }
+
+    /// Whether another execution may start; if not, says why.
+    fn may_start(&mut self) -> bool {
+        if self.failed.is_some() || self.limit.is_some() {
+            return false;
+        }
+        if self.executions >= self.iterations {
+            self.limit = Some(format!(
+                "loom was still exploring after {} executions, the `iterations` limit: raise it, or lower \
+                 `preemption_bound`, to let it finish",
+                self.iterations
+            ));
+            return false;
+        }
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            self.out_of_time = true;
+            self.limit = Some(format!(
+                "the time budget ended the exploration after {} executions, before loom had tried every \
+                 interleaving",
+                self.executions
+            ));
+            return false;
+        }
+        self.executions += 1;
+        true
+    }
+}
+
+/// One loom execution: the body on loom's main thread, each task on a thread of its own.
+fn run_execution(body: &Body) {
+    // Between executions nothing is on any stack yet: the cleanest place to stop.
+    if let Some(state) = execution::finish().and_then(Execution::into_state) {
+        with_run(|run| run.judge(state));
+    }
+    let settings = match with_run(|run| run.may_start().then(|| run.settings.clone())) {
+        Some(settings) => settings,
+        None => stop(),
+    };
+    let number = NEXT_EXECUTION.with(|next| next.replace(next.get() + 1));
+    MODELLING.with(|modelling| modelling.set(number));
+    TEARDOWN.with(|teardown| teardown.set(false));
+    let execution = Execution::begin(settings);
+    execution.with_state(|state| state.tasks.bind_engine_key(0, TaskId::BODY));
+    drop(execution);
+    task::begin_execution(number);
+    task::run_body(supervise_body(body()).boxed_local());
+    // The body has returned and been judged; the tasks still blocked are cancelled, as a
+    // runtime shutting down would, so that loom sees every thread end.
+    task::cancel_the_rest();
+}
+
+fn with_run<R>(f: impl FnOnce(&mut Run) -> R) -> R {
+    RUN.with(|run| f(run.borrow_mut().as_mut().expect("a loom exploration is running")))
+}
+
+/// Ends the exploration here: unwinds out of loom's `check`, touching no loom object on
+/// the way.
+fn stop() -> ! {
+    TEARDOWN.with(|teardown| teardown.set(true));
+    std::panic::resume_unwind(Box::new(Stop))
+}
+
+/// Ends the exploration if the execution has been judged.
+fn stop_if_stopping() {
+    if execution::with(|state| state.stopping).unwrap_or(false) {
+        stop();
+    }
+}
+
+/// Ends the exploration with a limit of racewright's loom engine, not a finding.
+fn stop_at_limit(limit: String) -> ! {
+    RUN.with(|run| {
+        if let Some(run) = run.borrow_mut().as_mut() {
+            run.limit.get_or_insert(limit);
+        }
+    });
+    stop()
+}
+
+/// A scheduling point. Loom branches only where a task touches a loom object, and DPOR
+/// tries the other order only where two tasks touch the same one; every facade
+/// operation touches its primitive's state lock right after this, which is the branch
+/// point that matters. Here racewright counts the step and ends a judged execution.
+pub(crate) fn scheduling_point() {
+    if TEARDOWN.with(Cell::get) {
+        return;
+    }
+    stop_if_stopping();
+    task::step(current_task_key().unwrap_or(0));
+}
+
+/// One of `n` alternatives (`select!`'s branch order); not explored on loom.
+pub(crate) fn choose(n: usize) -> usize {
+    task::choose(n)
+}
+
+/// Spawns `future` as a loom thread.
+pub(crate) fn spawn(future: TaskFuture) -> LoomTask {
+    task::spawn(future)
+}
+
+/// Racewright's key of the running task (the body is 0).
+pub(crate) fn current_task_key() -> Option<usize> {
+    Some(task::current_key())
+}
+
+/// Blocks the running task until its [`LoomUnparker`] is used.
+pub(crate) fn park() {
+    task::park();
+}
+
+/// The running task yields on purpose: it runs again only when no other task can.
+pub(crate) fn request_yield() {
+    task::request_yield();
+}
+
+/// The model mutex of a primitive's state lock.
+pub(crate) struct ModelLock {
+    mutex: ::loom::sync::Mutex<()>,
+    execution: u64,
+}
+
+/// A locked [`ModelLock`].
+pub(crate) type ModelGuard<'a> = ::loom::sync::MutexGuard<'a, ()>;
+
+impl ModelLock {
+    /// A model mutex for a primitive being created, if a loom execution runs.
+    pub(crate) fn for_new_primitive() -> Option<ModelLock> {
+        if super::current() != Engine::Loom {
+            return None;
+        }
+        let execution = modelling()?;
+        Some(ModelLock { mutex: ::loom::sync::Mutex::new(()), execution })
+    }
+
+    /// Locks the model mutex, if it belongs to the running execution (a primitive that
+    /// outlived its execution is no longer modelled).
+    pub(crate) fn lock(&self) -> Option<ModelGuard<'_>> {
+        if modelling() != Some(self.execution) {
+            return None;
+        }
+        Some(self.mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// Whether a panic is loom's own: loom found something (a deadlock, an execution past its
+/// branch limit, a leaked loom object) or failed. It becomes a finding of the execution,
+/// and from here on the execution only unwinds.
+pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
+    let from_loom = info.location().is_some_and(|location| {
+        let file = location.file().replace('\\', "/");
+        file.contains("loom") && (file.contains("/src/rt/") || file.ends_with("/src/model.rs"))
+    });
+    if !from_loom || TEARDOWN.with(Cell::get) {
+        return from_loom;
+    }
+    TEARDOWN.with(|teardown| teardown.set(true));
+    let message = detect::panics::message_of(info.payload());
+    execution::try_with(|state| {
+        let finding = if message.starts_with("Model exceeded maximum number of branches") {
+            detect::step_limit::detect(state, state.settings.max_steps)
+                .detail("loom's branch limit was reached first (loom counts every access to a loom object)")
+        } else if message.starts_with("deadlock") {
+            detect::deadlock::detect(state).detail("loom found every thread blocked")
+        } else if message.contains("leaked") {
+            Failure::new(FailureKind::Leak, format!("loom's leak check: {}", first_line(&message)))
+        } else if message.contains("Is the model fully deterministic?") {
+            Failure::new(
+                FailureKind::Nondeterminism,
+                "loom could not follow its own schedule again: the scenario depends on something loom does \
+                 not control (real time, OS randomness, HashMap order...)",
+            )
+        } else {
+            Failure::new(FailureKind::Panic, format!("loom: {}", first_line(&message)))
+                .detail("loom's own check failed (a misuse of a loom object, or a bug of racewright's loom engine)")
+        };
+        state.fail(finding);
+        RUN.with(|run| {
+            if let Some(Run { executions, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
+                last_words(state, *executions);
+            }
+        });
+    });
+    true
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// Makes the loom task key of a new task, or ends the exploration when loom has no
+/// thread left for it.
+fn too_many_tasks() -> ! {
+    stop_at_limit(format!(
+        "the scenario spawns more than {MAX_TASKS} tasks, and loom models at most {MAX_TASKS} besides the body \
+         (loom::MAX_THREADS = {}); run it on the shuttle engine (engine = \"shuttle\"), or spawn fewer tasks",
+        ::loom::MAX_THREADS
+    ))
+}
+
+/// The execution number a waker or unparker belongs to.
+fn running_execution() -> u64 {
+    MODELLING.with(Cell::get)
+}
+
+/// A shared flag a task's driver reads before every poll, through a loom mutex so that
+/// loom explores an abort before and after each poll.
+pub(crate) struct CancelFlag(::loom::sync::Mutex<bool>);
+
+impl CancelFlag {
+    fn new() -> Arc<CancelFlag> {
+        Arc::new(CancelFlag(::loom::sync::Mutex::new(false)))
+    }
+
+    fn is_set(&self) -> bool {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set(&self) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+    }
+}

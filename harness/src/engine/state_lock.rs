@@ -1,0 +1,69 @@
+//! The lock around a primitive's internal state, as the engine needs it.
+//!
+//! Everywhere it is a `std::sync::Mutex`, held for a few lines and never across a
+//! scheduling point. On loom it is also a loom mutex: loom's DPOR sees only what goes
+//! through loom objects, so without it two tasks touching the same channel or lock would
+//! look independent to loom, and it would never try the other order.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Mutex, MutexGuard};
+
+use super::loom;
+
+/// A primitive's state behind the engine's lock.
+pub(crate) struct StateLock<T> {
+    /// The model mutex of the loom execution the primitive was created in.
+    model: Option<loom::ModelLock>,
+    data: Mutex<T>,
+}
+
+/// Holds a [`StateLock`]: the state, and on loom the model mutex (released after it).
+pub(crate) struct StateGuard<'a, T> {
+    // Fields drop in order: the data first, then the model mutex, which is no branch point.
+    data: MutexGuard<'a, T>,
+    _model: Option<loom::ModelGuard<'a>>,
+}
+
+impl<T> StateLock<T> {
+    pub(crate) fn new(data: T) -> Self {
+        StateLock { model: loom::ModelLock::for_new_primitive(), data: Mutex::new(data) }
+    }
+
+    /// Locks the state. On loom, taking the model mutex first is a branch point: other
+    /// tasks may run before this one touches the state.
+    pub(crate) fn lock(&self) -> StateGuard<'_, T> {
+        let model = self.model.as_ref().and_then(loom::ModelLock::lock);
+        // The state is consistent between statements: a panic cannot leave it half-changed.
+        let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        StateGuard { data, _model: model }
+    }
+}
+
+impl<T: Default> Default for StateLock<T> {
+    fn default() -> Self {
+        StateLock::new(T::default())
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for StateLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.data.try_lock() {
+            Ok(data) => fmt::Debug::fmt(&*data, f),
+            Err(_) => f.write_str("<locked>"),
+        }
+    }
+}
+
+impl<T> Deref for StateGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T> DerefMut for StateGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+}

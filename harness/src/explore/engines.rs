@@ -1,0 +1,125 @@
+//! Which engine explores a scenario: shuttle (`pipeline.rs`), loom, or both in turn.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::child;
+use super::config::{EngineChoice, Knobs, seed_for};
+use super::env;
+use super::pipeline::{self, Origin};
+use crate::engine::exploration::Body;
+use crate::engine::loom::{self as engine, LastWords, MAX_TASKS, Plan};
+use crate::explore::execution::ExecutionState;
+use crate::report::{Replayed, Report};
+
+/// Explores `body` on the engines `knobs` asks for, or replays `replay`.
+pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+    // A loom child runs the loom exploration, hands its report over and ends.
+    if let Some(path) = env::loom_child() {
+        child::serve(&path, loom_here(name, knobs, body, Some(path.clone())));
+    }
+    // Replay tokens are shuttle's: loom's exploration is deterministic and has none.
+    if replay.is_some() {
+        return pipeline::run(name, knobs, origin, body, replay);
+    }
+    match knobs.engine {
+        EngineChoice::Shuttle => pipeline::run(name, knobs, origin, body, None),
+        EngineChoice::Loom => loom(name, knobs, origin, body),
+        EngineChoice::All => {
+            let shuttle = pipeline::run(name, knobs, origin, body.clone(), None);
+            if shuttle.harness_error().is_some() {
+                return shuttle;
+            }
+            if let Some(why) = misfit(knobs, shuttle.max_tasks()) {
+                return shuttle.with_skipped("loom", why);
+            }
+            let loom = loom(name, knobs, origin, body);
+            // The report shows the first engine that failed; the other's verdict is a line.
+            if shuttle.failure().is_none() && (loom.failure().is_some() || loom.harness_error().is_some()) {
+                loom.with_also(&shuttle)
+            } else {
+                shuttle.with_also(&loom)
+            }
+        }
+    }
+}
+
+/// Why the scenario cannot run on loom, as the shuttle run saw it.
+fn misfit(knobs: &Knobs, max_tasks: usize) -> Option<String> {
+    if knobs.time == super::TimeMode::Any {
+        return Some("time = \"any\" lets the strategy choose when time passes, which loom cannot explore".into());
+    }
+    (max_tasks > MAX_TASKS).then(|| {
+        format!("the scenario spawned {max_tasks} tasks, and loom models at most {MAX_TASKS} besides the body")
+    })
+}
+
+/// The loom exploration, in a child process when the test can be run again by name.
+fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Report {
+    let report = match origin {
+        Some(origin) => child::run(origin, name),
+        // Without a test to re-run, a loom abort (loom#291) would take this process along.
+        None => loom_here(name, knobs, body, None),
+    };
+    match origin {
+        Some(origin) if report.failure().is_some() => {
+            let rerun = rerun(origin, &report);
+            report.with_replay(rerun)
+        }
+        _ => report,
+    }
+}
+
+/// Runs the loom exploration in this process. `last_words` is where to write the report
+/// of an execution loom is about to abort the process over.
+fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
+    let limit = knobs.budget.map_or(super::watchdog::DEFAULT_LIMIT, |budget| budget * 2 + Duration::from_secs(10));
+    let _watchdog = super::watchdog::Watchdog::arm(name, limit);
+    let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
+    let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);
+    let blank = {
+        let (name, strategy, iterations) = (name.to_string(), strategy.clone(), knobs.iterations);
+        move || Report::new(&name, "loom", strategy.clone(), seed, iterations, Default::default(), None)
+    };
+    let last_words = last_words.map(|path| {
+        let blank = blank.clone();
+        Box::new(move |state: &ExecutionState, execution: usize| {
+            let report = blank().failing_at(execution, state).note(
+                "loom then aborted the process (a second panic while unwinding, loom#291); this is the execution \
+                 as racewright last saw it"
+                    .into(),
+            );
+            child::write(&path, &report);
+        }) as LastWords
+    });
+    let plan = Plan {
+        settings: Rc::new(knobs.settings()),
+        iterations: knobs.iterations,
+        deadline: knobs.budget.map(|budget| Instant::now() + budget),
+        preemption_bound: knobs.preemption_bound,
+        last_words,
+    };
+    let exploration = engine::explore(plan, body);
+    Report::new(name, "loom", strategy, seed, knobs.iterations, exploration, None)
+}
+
+/// How to see a loom failure again: loom's exploration is deterministic, so running the
+/// test again fails at the same execution. There is no token: loom cannot be asked to
+/// run one execution of its search by itself.
+fn rerun(origin: &Origin, report: &Report) -> Replayed {
+    let target = match &origin.target {
+        Some(target) => format!("--test {target}"),
+        None => "--lib".to_string(),
+    };
+    let execution = report.failing_execution().unwrap_or(report.executions());
+    Replayed {
+        token: String::new(),
+        command: format!(
+            "RACEWRIGHT_ENGINE=loom cargo test -p {} {target} {} -- --exact   (loom's search is deterministic: \
+             execution {execution} fails again)",
+            origin.package, origin.test
+        ),
+        found_preemptions: report.preemptions(),
+        kept: false,
+    }
+}

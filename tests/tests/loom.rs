@@ -1,0 +1,116 @@
+//! The loom engine: what it finds, and what it says when a scenario does not fit it.
+
+use racewright::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use racewright::sync::{Mutex, oneshot};
+use racewright::{EngineChoice, FailureKind, Policy, Scenario, TimeMode};
+use std::sync::Arc;
+
+fn on_loom(name: &str) -> Scenario {
+    Scenario::new(name).engine(EngineChoice::Loom)
+}
+
+#[test]
+fn a_fix_passes_with_every_interleaving_explored() {
+    let report = on_loom("loom::exhaustive").run(|| async {
+        let n = Arc::new(Mutex::new(0));
+        let task = racewright::spawn({
+            let n = n.clone();
+            async move { *n.lock().await += 1 }
+        });
+        *n.lock().await += 1;
+        task.await.unwrap();
+        assert_eq!(*n.lock().await, 2);
+    });
+    assert!(report.failure().is_none(), "{report}");
+    assert!(report.exhaustive(), "{report}");
+    assert!(report.to_string().contains("engine loom | strategy dpor (preemption bound 2) |"), "{report}");
+}
+
+#[test]
+fn a_spin_without_yield_is_a_step_limit() {
+    let report = on_loom("loom::spin").max_steps(300).run(|| async {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = racewright::spawn({
+            let flag = flag.clone();
+            async move { flag.store(true, Ordering::Release) }
+        });
+        while !flag.load(Ordering::Acquire) {}
+        setter.await.unwrap();
+    });
+    assert_eq!(report.failure().map(|f| f.kind()), Some(FailureKind::StepLimit), "{report}");
+}
+
+#[test]
+fn a_spin_on_yield_now_lets_the_others_run() {
+    let report = on_loom("loom::yield_spin").run(|| async {
+        let flag = Arc::new(AtomicBool::new(false));
+        let setter = racewright::spawn({
+            let flag = flag.clone();
+            async move { flag.store(true, Ordering::Release) }
+        });
+        while !flag.load(Ordering::Acquire) {
+            racewright::task::yield_now().await;
+        }
+        setter.await.unwrap();
+    });
+    assert!(report.failure().is_none(), "{report}");
+}
+
+#[test]
+fn more_tasks_than_loom_models_is_a_limit_that_names_shuttle() {
+    let report = on_loom("loom::too_many").run(|| async {
+        let tasks: Vec<_> = (0..5).map(|i| racewright::spawn(async move { i })).collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert!(report.failure().is_none(), "{report}");
+    let limit = report.limit().expect("the fifth task is past loom's limit");
+    assert!(limit.contains("at most 4") && limit.contains("shuttle"), "{limit}");
+    assert!(report.to_string().starts_with("racewright: INCOMPLETE"), "{report}");
+}
+
+#[test]
+fn an_exploration_cut_short_is_incomplete_not_passed() {
+    let report = on_loom("loom::cut_short").iterations(2).run(|| async {
+        let n = Arc::new(AtomicUsize::new(0));
+        let task = racewright::spawn({
+            let n = n.clone();
+            async move { n.fetch_add(1, Ordering::SeqCst) }
+        });
+        n.fetch_add(1, Ordering::SeqCst);
+        task.await.unwrap();
+    });
+    assert!(report.failure().is_none() && !report.exhaustive(), "{report}");
+    assert!(report.limit().is_some_and(|limit| limit.contains("iterations")), "{report}");
+}
+
+#[test]
+fn time_any_does_not_fit_loom() {
+    let report = on_loom("loom::time_any").time(TimeMode::Any).run(|| async {});
+    assert!(report.limit().is_some_and(|limit| limit.contains("shuttle")), "{report}");
+}
+
+#[test]
+fn virtual_time_and_leaks_work_on_loom() {
+    let report = on_loom("loom::time").leaks(Policy::Deny).run(|| async {
+        let (tx, rx) = oneshot::channel::<()>();
+        drop(racewright::task::Builder::new().name("sleeper").spawn(async move {
+            racewright::time::sleep(std::time::Duration::from_secs(3600)).await;
+            let _ = rx.await;
+        }));
+        racewright::time::sleep(std::time::Duration::from_secs(7200)).await;
+        std::mem::forget(tx);
+    });
+    let failure = report.failure().expect("the sleeper waits forever on a channel nobody closes");
+    assert_eq!(failure.kind(), FailureKind::Leak, "{report}");
+    assert!(report.to_string().contains("\"sleeper\""), "{report}");
+}
+
+/// A loom child that dies takes only itself: the parent reports it, and this binary's
+/// other tests run on.
+#[racewright::test(engine = "loom")]
+#[should_panic(expected = "the loom child process died")]
+async fn a_child_that_dies_is_reported_not_fatal() {
+    std::process::abort();
+}

@@ -1,0 +1,4 @@
+#[racewright::test(engine = "tokio")]
+async fn bad_engine() {}
+
+fn main() {}
