@@ -46,7 +46,7 @@ mod trace;
 pub use detect::{Failure, FailureKind, TaskRef};
 pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use racewright_macros::test;
-pub use report::{Replayed, Report, TaskSummary, TimelineEvent};
+pub use report::{EngineRun, Replayed, Report, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
 /// Polls several futures concurrently on the current task and waits for all of them,

@@ -114,3 +114,21 @@ fn virtual_time_and_leaks_work_on_loom() {
 async fn a_child_that_dies_is_reported_not_fatal() {
     std::process::abort();
 }
+
+#[test]
+fn all_runs_loom_after_shuttle_when_the_scenario_fits() {
+    let fits = Scenario::new("loom::all_fits").engine(EngineChoice::All).iterations(50).run(|| async {
+        racewright::spawn(async {}).await.unwrap();
+    });
+    assert!(fits.failure().is_none() && fits.limit().is_none(), "{fits}");
+    assert_eq!(fits.engine(), "shuttle");
+    assert!(fits.also()[0].engine == "loom" && fits.also()[0].verdict.contains("exhaustive"), "{fits}");
+
+    let crowded = Scenario::new("loom::all_crowded").engine(EngineChoice::All).iterations(50).run(|| async {
+        for task in (0..5).map(|i| racewright::spawn(async move { i })).collect::<Vec<_>>() {
+            task.await.unwrap();
+        }
+    });
+    assert!(crowded.failure().is_none() && crowded.limit().is_none(), "{crowded}");
+    assert!(crowded.to_string().contains("also loom: skipped: the scenario spawned 5 tasks"), "{crowded}");
+}

@@ -58,7 +58,8 @@ impl Scenario {
         Scenario { name: name.into(), knobs: Knobs::default(), origin: None, replay: None }
     }
 
-    /// Executions to explore (default 1000).
+    /// Executions to explore (default 1000). On loom, the most executions its exhaustive
+    /// search may take: one that needs more is incomplete, never a pass.
     pub fn iterations(mut self, iterations: usize) -> Self {
         self.knobs.iterations = iterations.max(1);
         self
@@ -88,7 +89,8 @@ impl Scenario {
         self
     }
 
-    /// Scheduling steps before an execution counts as a livelock (default 100 000).
+    /// Scheduling steps before an execution counts as a livelock (default 100 000). On
+    /// loom it is also loom's branch limit per execution.
     pub fn max_steps(mut self, max_steps: usize) -> Self {
         self.knobs.max_steps = max_steps.max(1);
         self

@@ -357,8 +357,7 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-/// Makes the loom task key of a new task, or ends the exploration when loom has no
-/// thread left for it.
+/// Ends the exploration: the scenario spawned a task loom has no thread for.
 fn too_many_tasks() -> ! {
     stop_at_limit(format!(
         "the scenario spawns more than {MAX_TASKS} tasks, and loom models at most {MAX_TASKS} besides the body \
