@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
                          `time`, `leaks`, `unhandled_panics`, `error_events`, `expect`, `snapshot`";
-const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs"];
+const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs", "pos"];
 const POLICIES: &[&str] = &["deny", "allow"];
 const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];
@@ -110,7 +110,8 @@ impl Args {
                 "portfolio" => quote!(::racewright::Strategy::Portfolio),
                 "random" => quote!(::racewright::Strategy::Random),
                 "pct" => quote!(::racewright::Strategy::Pct { depth: #depth }),
-                _ => quote!(::racewright::Strategy::Dfs),
+                "dfs" => quote!(::racewright::Strategy::Dfs),
+                _ => quote!(::racewright::Strategy::Pos),
             };
             setters.push(quote!(.strategy(#strategy)));
         }

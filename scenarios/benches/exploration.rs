@@ -151,6 +151,7 @@ fn detection(seeds: u64) {
     let random = row(Strategy::Random);
     let pct = row(Strategy::Pct { depth: 3 });
     let portfolio = row(Strategy::Portfolio);
+    let pos = row(Strategy::Pos);
 
     println!("detection: two-task lost update, buggy variant, {seeds} seeds, at most 1000 executions each");
     println!("| engine / strategy               | found | mean executions to find |");
@@ -162,6 +163,7 @@ fn detection(seeds: u64) {
     println!("| racewright, random              | {:>2}/{seeds} | {:>23.1} |", random.1, random.0);
     println!("| racewright, pct (depth 3)       | {:>2}/{seeds} | {:>23.1} |", pct.1, pct.0);
     println!("| racewright, portfolio           | {:>2}/{seeds} | {:>23.1} |", portfolio.1, portfolio.0);
+    println!("| racewright, pos                 | {:>2}/{seeds} | {:>23.1} |", pos.1, pos.0);
 }
 
 /// The fixed scenario on raw loom: a thread per task, loom's mutex, loom's yield.

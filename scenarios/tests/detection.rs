@@ -43,9 +43,12 @@ detects!(handwritten_lost_wakeup, "deadlock");
 #[test]
 fn every_entry_is_caught_by_every_strategy() {
     for entry in catalogue() {
-        for strategy in
-            [racewright::Strategy::Portfolio, racewright::Strategy::Random, racewright::Strategy::Pct { depth: 3 }]
-        {
+        for strategy in [
+            racewright::Strategy::Portfolio,
+            racewright::Strategy::Random,
+            racewright::Strategy::Pct { depth: 3 },
+            racewright::Strategy::Pos,
+        ] {
             let run = entry.run;
             let report = racewright::Scenario::new(format!("catalogue::{}", entry.name))
                 .strategy(strategy)

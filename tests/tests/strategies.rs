@@ -4,8 +4,14 @@ use racewright::sync::Mutex;
 use racewright::{FailureKind, Scenario, Strategy};
 use std::sync::Arc;
 
-const STRATEGIES: [Strategy; 5] =
-    [Strategy::Portfolio, Strategy::Random, Strategy::Pct { depth: 1 }, Strategy::Pct { depth: 3 }, Strategy::Dfs];
+const STRATEGIES: [Strategy; 6] = [
+    Strategy::Portfolio,
+    Strategy::Random,
+    Strategy::Pct { depth: 1 },
+    Strategy::Pct { depth: 3 },
+    Strategy::Dfs,
+    Strategy::Pos,
+];
 
 #[test]
 fn a_body_without_concurrency_passes_under_every_strategy() {

@@ -13,7 +13,7 @@ use super::strategy::Strategy;
 pub const ITERATIONS: &str = "RACEWRIGHT_ITERATIONS";
 /// `RACEWRIGHT_SEED`: a number, or `random` for a fresh seed each run.
 pub const SEED: &str = "RACEWRIGHT_SEED";
-/// `RACEWRIGHT_STRATEGY`: `portfolio`, `random`, `pct` or `dfs`.
+/// `RACEWRIGHT_STRATEGY`: `portfolio`, `random`, `pct`, `dfs` or `pos`.
 pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 /// `RACEWRIGHT_BUDGET`: wall-clock seconds per test, a positive number.
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
@@ -104,7 +104,7 @@ pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<
         None => None,
         Some(value) => match Strategy::parse(value.trim(), Strategy::DEFAULT_DEPTH) {
             Ok(_) => Some(StrategyName(value.trim().to_string())),
-            Err(_) => return Err(error(STRATEGY, &value, "`portfolio`, `random`, `pct` or `dfs`")),
+            Err(_) => return Err(error(STRATEGY, &value, "`portfolio`, `random`, `pct`, `dfs` or `pos`")),
         },
     };
     let budget = match read(BUDGET) {

@@ -9,6 +9,7 @@ pub(crate) mod execution;
 mod pct;
 mod pipeline;
 mod portfolio;
+mod pos;
 mod random;
 mod regressions;
 pub(crate) mod replay;

@@ -7,6 +7,7 @@ use shuttle::scheduler::{DfsScheduler, Scheduler};
 
 use super::pct::Pct;
 use super::portfolio::Portfolio;
+use super::pos::Pos;
 use super::random::RandomWalk;
 
 /// How executions are chosen.
@@ -25,6 +26,9 @@ pub enum Strategy {
     },
     /// Depth-first enumeration of schedules: exhaustive for small scenarios.
     Dfs,
+    /// Partial Order Sampling (Yuan et al., CAV 2018): random priorities per step, so
+    /// runs where one task gets far ahead are sampled as often as any other.
+    Pos,
 }
 
 impl Strategy {
@@ -38,6 +42,7 @@ impl Strategy {
             Strategy::Random => Box::new(RandomWalk::new(seed, iterations)),
             Strategy::Pct { depth } => Box::new(Pct::new(seed, depth, iterations)),
             Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), false)),
+            Strategy::Pos => Box::new(Pos::new(seed, iterations)),
         }
     }
 
@@ -48,8 +53,9 @@ impl Strategy {
             "random" => Ok(Strategy::Random),
             "pct" => Ok(Strategy::Pct { depth }),
             "dfs" => Ok(Strategy::Dfs),
+            "pos" => Ok(Strategy::Pos),
             other => Err(format!(
-                "unknown strategy \"{other}\"; expected one of \"portfolio\", \"random\", \"pct\", \"dfs\""
+                "unknown strategy \"{other}\"; expected one of \"portfolio\", \"random\", \"pct\", \"dfs\", \"pos\""
             )),
         }
     }
@@ -70,6 +76,7 @@ impl fmt::Display for Strategy {
             Strategy::Random => f.write_str("random"),
             Strategy::Pct { depth } => write!(f, "pct(depth {depth})"),
             Strategy::Dfs => f.write_str("dfs"),
+            Strategy::Pos => f.write_str("pos"),
         }
     }
 }
