@@ -57,8 +57,14 @@ pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> 
 #[inline]
 pub(crate) fn scheduling_point() {
     match current() {
-        Engine::Shuttle => shuttle::scheduling_point(),
-        Engine::Loom => loom::scheduling_point(),
+        Engine::Shuttle => {
+            crate::explore::watchdog::beat();
+            shuttle::scheduling_point();
+        }
+        Engine::Loom => {
+            crate::explore::watchdog::beat();
+            loom::scheduling_point();
+        }
         Engine::Tokio => {}
     }
 }

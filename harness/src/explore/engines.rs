@@ -1,7 +1,7 @@
 //! Which engine explores a scenario: shuttle (`pipeline.rs`), loom, or both in turn.
 
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::child;
 use super::config::{EngineChoice, Knobs, seed_for};
@@ -73,8 +73,7 @@ fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Repor
 /// Runs the loom exploration in this process. `last_words` is where to write the report
 /// of an execution loom is about to abort the process over.
 fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
-    let limit = knobs.budget.map_or(super::watchdog::DEFAULT_LIMIT, |budget| budget * 2 + Duration::from_secs(10));
-    let _watchdog = super::watchdog::Watchdog::arm(name, limit);
+    let _watchdog = super::watchdog::arm(name, knobs.budget);
     let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
     let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);
     let blank = {

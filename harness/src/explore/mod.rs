@@ -15,7 +15,7 @@ mod regressions;
 pub(crate) mod replay;
 mod shrink;
 pub(crate) mod strategy;
-mod watchdog;
+pub(crate) mod watchdog;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -44,9 +44,7 @@ impl Origin {
 
 /// Explores `body` under `knobs`, or replays `replay`.
 pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
-    // The budget stops starting executions; past twice that, an execution is stuck.
-    let limit = knobs.budget.map_or(super::watchdog::DEFAULT_LIMIT, |budget| budget * 2 + Duration::from_secs(10));
-    let _watchdog = super::watchdog::Watchdog::arm(name, limit);
+    let _watchdog = super::watchdog::arm(name, knobs.budget);
     let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
     let settings = Rc::new(knobs.settings());
     let run = |scheduler: Box<dyn Scheduler>, iterations: usize, deadline: Option<Instant>| {

@@ -5,7 +5,6 @@
 //! schedule for replay, and ends every execution that racewright has judged.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -39,7 +38,7 @@ impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
         if let Some(state) = execution::finish().and_then(Execution::into_state) {
-            progress.schedules.insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(&state.schedule));
+            progress.schedules.insert(schedule_hash(&state.schedule));
             progress.max_tasks = progress.max_tasks.max(state.tasks.iter().count() - 1);
             if !state.findings.is_empty() {
                 let index = progress.executions;
@@ -128,4 +127,9 @@ impl Scheduler for Supervisor {
         execution::with(|state| state.randoms.push(value));
         value
     }
+}
+
+/// FNV-1a over the choices: cheap, and only compared within one exploration.
+fn schedule_hash(schedule: &[usize]) -> u64 {
+    schedule.iter().fold(0xcbf2_9ce4_8422_2325, |hash, choice| (hash ^ *choice as u64).wrapping_mul(0x0100_0000_01b3))
 }
