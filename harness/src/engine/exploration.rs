@@ -54,6 +54,13 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
         body.state = if failure.is_some() { TaskState::Panicked } else { TaskState::Finished };
         body.waiting = None;
         let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
+        if let Some(failure) = &failure {
+            let what = if failure.kind() == FailureKind::Panic { "panicked" } else { "returned Err" };
+            let first_line = failure.message().lines().next().unwrap_or_default().to_string();
+            let step = state.steps;
+            let at = failure.location().map(str::to_string);
+            state.trace.push_ending(step, TaskId::BODY, what, at, first_line);
+        }
         if let Some(failure) = failure {
             state.fail(failure.in_task(task));
         }

@@ -172,6 +172,10 @@ fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Opti
             if execution.stopping {
                 return;
             }
+            if let Some((message, location)) = &panic {
+                let step = execution.steps;
+                execution.trace.push_ending(step, task, "panicked", location.clone(), message.clone());
+            }
             let record = execution.tasks.get_mut(task);
             record.state = state;
             record.waiting = None;

@@ -63,6 +63,19 @@ impl Trace {
         self.events.push(Event { step, task, operation, at: Site::Engine, detail: Some(detail) });
     }
 
+    /// Records how a task ended, at `at` (`file:line:column`) when known: a panic.
+    pub(crate) fn push_ending(
+        &mut self,
+        step: usize,
+        task: TaskId,
+        operation: &'static str,
+        at: Option<String>,
+        detail: String,
+    ) {
+        let at = at.map_or(Site::Engine, Site::Source);
+        self.events.push(Event { step, task, operation, at, detail: Some(detail) });
+    }
+
     /// Records a `tracing` event.
     pub(crate) fn push_event(
         &mut self,
