@@ -83,22 +83,26 @@ fn speed(iterations: usize) {
     shuttle::check_random(|| raw_shuttle_lost_update(false), iterations);
     let raw = rate(iterations, started);
 
-    let measure = |detectors: Policy, record: bool| {
+    let measure = |detectors: Policy, record: bool, threads: usize| {
         let scenario = Scenario::new("bench::lost_update_fixed")
             .iterations(iterations)
             .strategy(Strategy::Random)
             .leaks(detectors)
             .unhandled_panics(detectors)
             .error_events(detectors)
-            .record_trace(record);
+            .record_trace(record)
+            .threads(threads);
         let started = Instant::now();
         let report = scenario.run(|| racewright_lost_update(false));
         assert!(report.failure().is_none(), "{report}");
         rate(report.executions(), started)
     };
-    let on = measure(Policy::Deny, true);
-    let off = measure(Policy::Allow, true);
-    let silent = measure(Policy::Deny, false);
+    // One thread, as raw shuttle runs; then every core, as racewright runs by default.
+    let on = measure(Policy::Deny, true, 1);
+    let off = measure(Policy::Allow, true, 1);
+    let silent = measure(Policy::Deny, false, 1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let all_cores = measure(Policy::Deny, true, cores);
 
     println!("speed: two-task lost update, fixed variant, random strategy, {iterations} executions each");
     println!("| engine                          | executions/s | ratio to raw shuttle |");
@@ -107,6 +111,7 @@ fn speed(iterations: usize) {
     println!("| racewright, detectors on        | {on:>12.0} | {:>20.2} |", on / raw);
     println!("| racewright, detectors off       | {off:>12.0} | {:>20.2} |", off / raw);
     println!("| racewright, no trace recording  | {silent:>12.0} | {:>20.2} |", silent / raw);
+    println!("| racewright, detectors on, {cores} cores | {all_cores:>10.0} | {:>20.2} |", all_cores / raw);
     println!();
 }
 

@@ -117,6 +117,8 @@ pub(crate) struct Knobs {
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
     pub(crate) preemption_bound: usize,
+    /// Threads the exploration may use; `None` for every core. Never changes the verdict.
+    pub(crate) threads: Option<usize>,
 }
 
 impl Default for Knobs {
@@ -135,6 +137,7 @@ impl Default for Knobs {
             record_trace: true,
             engine: EngineChoice::Shuttle,
             preemption_bound: defaults::PREEMPTION_BOUND,
+            threads: None,
         }
     }
 }

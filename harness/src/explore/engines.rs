@@ -1,6 +1,6 @@
 //! Which engine explores a scenario: shuttle (`pipeline.rs`), loom, or both in turn.
 
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::child;
@@ -92,7 +92,7 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
         }) as LastWords
     });
     let plan = Plan {
-        settings: Rc::new(knobs.settings()),
+        settings: Arc::new(knobs.settings()),
         iterations: knobs.iterations,
         deadline: knobs.budget.map(|budget| Instant::now() + budget),
         preemption_bound: knobs.preemption_bound,

@@ -8,6 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::Waker;
 
 use crate::detect::Failure;
@@ -38,7 +39,7 @@ pub(crate) enum IdleReason {
 /// The mutable part of an [`Execution`]; borrowed only for short, user-code-free sections.
 #[derive(Default)]
 pub(crate) struct ExecutionState {
-    pub(crate) settings: Rc<Settings>,
+    pub(crate) settings: Arc<Settings>,
     pub(crate) tasks: TaskRegistry,
     pub(crate) trace: Trace,
     pub(crate) findings: Vec<Failure>,
@@ -72,7 +73,7 @@ pub(crate) struct ExecutionState {
 
 impl Execution {
     /// Starts an execution on this thread, replacing any finished one.
-    pub(crate) fn begin(settings: Rc<Settings>) -> Rc<Execution> {
+    pub(crate) fn begin(settings: Arc<Settings>) -> Rc<Execution> {
         let execution = Rc::new(Execution { state: RefCell::new(ExecutionState { settings, ..Default::default() }) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));

@@ -6,6 +6,7 @@ pub(crate) mod config;
 mod engines;
 pub mod env;
 pub(crate) mod execution;
+mod lanes;
 mod pct;
 mod pipeline;
 mod portfolio;
@@ -164,6 +165,14 @@ impl Scenario {
     /// measures what recording costs.
     pub fn record_trace(mut self, record: bool) -> Self {
         self.knobs.record_trace = record;
+        self
+    }
+
+    /// At most this many threads explore (default: one per core). The executions are
+    /// dealt to a fixed number of lanes, so the verdict and the report are the same
+    /// whatever the number: only the speed changes.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.knobs.threads = Some(threads.max(1));
         self
     }
 

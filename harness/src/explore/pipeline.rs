@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shuttle::scheduler::Scheduler;
@@ -46,9 +47,12 @@ impl Origin {
 pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
     let _watchdog = super::watchdog::arm(name, knobs.budget);
     let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
-    let settings = Rc::new(knobs.settings());
+    let settings = Arc::new(knobs.settings());
     let run = |scheduler: Box<dyn Scheduler>, iterations: usize, deadline: Option<Instant>| {
-        engine::explore(Plan { settings: settings.clone(), scheduler, iterations, deadline }, body.clone())
+        engine::explore(
+            Plan { settings: settings.clone(), scheduler, iterations, deadline, give_up: None },
+            body.clone(),
+        )
     };
     let report = |exploration: Exploration, replayed: Option<Replayed>| {
         Report::new(name, "shuttle", knobs.strategy.to_string(), seed, knobs.iterations, exploration, replayed)
@@ -85,7 +89,7 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
     }
 
     let deadline = knobs.budget.map(|budget| Instant::now() + budget);
-    let mut exploration = run(knobs.strategy.scheduler(seed, knobs.iterations), knobs.iterations, deadline);
+    let mut exploration = super::lanes::explore(knobs, seed, &body, deadline);
     let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
 
     let found_preemptions = found.preemptions.len();

@@ -20,6 +20,16 @@ thread_local! {
     static HEARTBEAT: RefCell<Option<Arc<AtomicU64>>> = const { RefCell::new(None) };
 }
 
+/// The heartbeat of this thread's exploration, for the threads that help it.
+pub(crate) fn heartbeat() -> Option<Arc<AtomicU64>> {
+    HEARTBEAT.with(|heartbeat| heartbeat.borrow().clone())
+}
+
+/// Makes this thread beat `heartbeat` (a lane of an exploration armed on another thread).
+pub(crate) fn adopt(heartbeat: Option<Arc<AtomicU64>>) {
+    HEARTBEAT.with(|current| *current.borrow_mut() = heartbeat);
+}
+
 /// Tells the watchdog of this thread's exploration that it still makes progress.
 #[inline]
 pub(crate) fn beat() {

@@ -21,7 +21,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,7 +44,7 @@ pub(crate) type LastWords = Box<dyn Fn(&ExecutionState, usize)>;
 
 /// How to explore.
 pub(crate) struct Plan {
-    pub(crate) settings: Rc<Settings>,
+    pub(crate) settings: Arc<Settings>,
     /// Executions to run at most: loom's permutation limit, counted here, at each one.
     pub(crate) iterations: usize,
     /// No execution starts after this instant.
@@ -60,7 +59,7 @@ struct Stop;
 
 /// The exploration running on this thread.
 struct Run {
-    settings: Rc<Settings>,
+    settings: Arc<Settings>,
     iterations: usize,
     deadline: Option<Instant>,
     executions: usize,

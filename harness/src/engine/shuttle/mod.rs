@@ -7,6 +7,7 @@
 //! return `None`, which shuttle treats as a clean stop.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 mod idle;
@@ -26,12 +27,14 @@ use supervisor::{Progress, Supervisor};
 
 /// How to explore.
 pub(crate) struct Plan {
-    pub(crate) settings: Rc<Settings>,
+    pub(crate) settings: Arc<Settings>,
     pub(crate) scheduler: Box<dyn Scheduler>,
     /// Executions to run at most.
     pub(crate) iterations: usize,
     /// No execution starts after this instant.
     pub(crate) deadline: Option<Instant>,
+    /// No execution starts once this says so (another lane found a failure first).
+    pub(crate) give_up: Option<Box<dyn Fn() -> bool>>,
 }
 
 /// A scheduling point: shuttle may run another task here.
@@ -66,7 +69,7 @@ fn shuttle_config() -> shuttle::Config {
 }
 
 thread_local! {
-    static SETTINGS: std::cell::RefCell<Option<Rc<Settings>>> = const { std::cell::RefCell::new(None) };
+    static SETTINGS: std::cell::RefCell<Option<Arc<Settings>>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Explores `body` as `plan` says, stopping at the first failing execution.
@@ -80,6 +83,7 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
         max_steps: plan.settings.max_steps,
         iterations: plan.iterations,
         deadline: plan.deadline,
+        give_up: plan.give_up,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
     let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);

@@ -32,6 +32,7 @@ pub(super) struct Supervisor {
     pub(super) max_steps: usize,
     pub(super) iterations: usize,
     pub(super) deadline: Option<Instant>,
+    pub(super) give_up: Option<Box<dyn Fn() -> bool>>,
 }
 
 impl Scheduler for Supervisor {
@@ -51,6 +52,9 @@ impl Scheduler for Supervisor {
         }
         if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             progress.out_of_time = true;
+            return None;
+        }
+        if self.give_up.as_ref().is_some_and(|give_up| give_up()) {
             return None;
         }
         let schedule = self.inner.new_execution()?;

@@ -1,0 +1,102 @@
+//! Executions run on every core, and the verdict does not depend on how many there are.
+//!
+//! The iterations are dealt to a fixed number of lanes (not threads), each exploring with
+//! a seed of its own; the lanes run on as many threads as there are cores. The failure
+//! reported is the first one of the lowest failing lane, and a lane gives up early only
+//! when a lower lane has failed: so the lowest failing lane always runs to its failure,
+//! whatever the timing, and the same command finds the same execution on any machine.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use super::config::Knobs;
+use super::strategy::Strategy;
+use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
+
+/// Lanes of an exploration: a constant, so that reports are the same on every machine.
+const LANES: usize = 4;
+/// Fewer iterations than this per lane run in one lane: threads would cost more than they give.
+const MIN_PER_LANE: usize = 32;
+
+/// Explores `body` with the knobs' strategy over every core.
+pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<Instant>) -> Exploration {
+    // DFS enumerates one tree: it cannot be dealt out.
+    let lanes = if knobs.strategy == Strategy::Dfs || knobs.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
+    if lanes == 1 {
+        return run_lane(knobs, seed, knobs.iterations, body, deadline, None);
+    }
+    let lowest_failed = Arc::new(AtomicUsize::new(usize::MAX));
+    let next_lane = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Exploration>>> = Mutex::new((0..lanes).map(|_| None).collect());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = knobs.threads.unwrap_or(cores).min(lanes);
+    let heartbeat = super::watchdog::heartbeat();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                super::watchdog::adopt(heartbeat.clone());
+                loop {
+                    let lane = next_lane.fetch_add(1, Ordering::SeqCst);
+                    if lane >= lanes {
+                        break;
+                    }
+                    let iterations = knobs.iterations / lanes + usize::from(lane < knobs.iterations % lanes);
+                    let watched = lowest_failed.clone();
+                    let give_up = move || watched.load(Ordering::SeqCst) < lane;
+                    let exploration =
+                        run_lane(knobs, lane_seed(seed, lane), iterations, body, deadline, Some(Box::new(give_up)));
+                    if exploration.failed.is_some() {
+                        lowest_failed.fetch_min(lane, Ordering::SeqCst);
+                    }
+                    results.lock().unwrap_or_else(|poisoned| poisoned.into_inner())[lane] = Some(exploration);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    merge(results.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+fn run_lane(
+    knobs: &Knobs,
+    seed: u64,
+    iterations: usize,
+    body: &Body,
+    deadline: Option<Instant>,
+    give_up: Option<Box<dyn Fn() -> bool>>,
+) -> Exploration {
+    let plan = Plan {
+        settings: Arc::new(knobs.settings()),
+        scheduler: knobs.strategy.scheduler(seed, iterations),
+        iterations,
+        deadline,
+        give_up,
+    };
+    engine::explore(plan, body.clone())
+}
+
+/// The seed of lane `lane`: lane 0 keeps the exploration's own.
+fn lane_seed(seed: u64, lane: usize) -> u64 {
+    seed ^ (lane as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// One exploration made of the lanes' explorations: the lowest failing lane's failure,
+/// with its execution numbered as if the lanes had taken turns.
+fn merge(lanes: Vec<Exploration>) -> Exploration {
+    let count = lanes.len();
+    let mut merged = Exploration::default();
+    for (lane, exploration) in lanes.into_iter().enumerate() {
+        merged.executions += exploration.executions;
+        merged.distinct_schedules += exploration.distinct_schedules;
+        merged.out_of_time |= exploration.out_of_time;
+        merged.max_tasks = merged.max_tasks.max(exploration.max_tasks);
+        if merged.harness_error.is_none() {
+            merged.harness_error = exploration.harness_error;
+        }
+        if merged.failed.is_none() {
+            merged.failed = exploration.failed.map(|(index, state)| ((index - 1) * count + lane + 1, state));
+        }
+    }
+    merged
+}
