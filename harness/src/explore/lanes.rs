@@ -1,10 +1,15 @@
-//! Executions run on every core, and the verdict does not depend on how many there are.
+//! Lanes: the executions of an exploration, dealt out so that they can run on several
+//! threads without the verdict depending on how many.
 //!
 //! The iterations are dealt to a fixed number of lanes (not threads), each exploring with
-//! a seed of its own; the lanes run on as many threads as there are cores. The failure
-//! reported is the first one of the lowest failing lane, and a lane gives up early only
-//! when a lower lane has failed: so the lowest failing lane always runs to its failure,
-//! whatever the timing, and the same command finds the same execution on any machine.
+//! a seed of its own. The failure reported is the first one of the lowest failing lane,
+//! and a lane gives up early only when a lower lane has failed: so the lowest failing
+//! lane always runs to its failure, whatever the timing, and the same command finds the
+//! same execution on any machine.
+//!
+//! By default the lanes run one after the other on the test's thread. `Scenario::threads`
+//! runs them in parallel, for scenarios whose executions share nothing (no `static`, no
+//! state captured by the body): executions of different lanes then run at the same time.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,8 +34,22 @@ pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<In
     let lowest_failed = Arc::new(AtomicUsize::new(usize::MAX));
     let next_lane = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Exploration>>> = Mutex::new((0..lanes).map(|_| None).collect());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = knobs.threads.unwrap_or(cores).min(lanes);
+    let threads = knobs.threads.unwrap_or(1).min(lanes);
+    if threads == 1 {
+        let mut results = Vec::with_capacity(lanes);
+        let mut failed = false;
+        for lane in 0..lanes {
+            if failed {
+                results.push(Exploration::default());
+                continue;
+            }
+            let exploration =
+                run_lane(knobs, lane_seed(seed, lane), lane_iterations(knobs, lanes, lane), body, deadline, None);
+            failed = exploration.failed.is_some();
+            results.push(exploration);
+        }
+        return merge(results);
+    }
     let heartbeat = super::watchdog::heartbeat();
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -41,7 +60,7 @@ pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<In
                     if lane >= lanes {
                         break;
                     }
-                    let iterations = knobs.iterations / lanes + usize::from(lane < knobs.iterations % lanes);
+                    let iterations = lane_iterations(knobs, lanes, lane);
                     let watched = lowest_failed.clone();
                     let give_up = move || watched.load(Ordering::SeqCst) < lane;
                     let exploration =
@@ -99,4 +118,9 @@ fn merge(lanes: Vec<Exploration>) -> Exploration {
         }
     }
     merged
+}
+
+/// The iterations of lane `lane`: an equal share, the first lanes taking the remainder.
+fn lane_iterations(knobs: &Knobs, lanes: usize, lane: usize) -> usize {
+    knobs.iterations / lanes + usize::from(lane < knobs.iterations % lanes)
 }

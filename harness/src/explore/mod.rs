@@ -168,9 +168,11 @@ impl Scenario {
         self
     }
 
-    /// At most this many threads explore (default: one per core). The executions are
-    /// dealt to a fixed number of lanes, so the verdict and the report are the same
-    /// whatever the number: only the speed changes.
+    /// Explores on up to this many threads (default: 1). The executions are dealt to a
+    /// fixed number of lanes, so the verdict and the report are the same whatever the
+    /// number: only the speed changes. Executions of different lanes then run at the same
+    /// time: only for scenarios whose executions share nothing (no `static`, no state
+    /// captured by the body).
     pub fn threads(mut self, threads: usize) -> Self {
         self.knobs.threads = Some(threads.max(1));
         self

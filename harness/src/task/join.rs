@@ -82,6 +82,14 @@ impl<T> JoinHandle<T> {
         self.raw.abort();
     }
 
+    /// Aborts from a destructor: no trace event, and nothing once the execution is being
+    /// torn down (the engine cancels every task then anyway).
+    pub(crate) fn abort_quietly(&self) {
+        if !execution::with(|state| state.stopping).unwrap_or(false) && !self.is_finished() {
+            self.raw.abort();
+        }
+    }
+
     /// Whether the task has finished: returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
         self.slot.is_finished()
@@ -100,6 +108,8 @@ impl<T> Future for JoinHandle<T> {
             let mut state = self.slot.inner.lock();
             match state.result.take() {
                 Some(result) => Some(result),
+                // tokio's message: the result was handed out already.
+                None if state.finished => panic!("JoinHandle polled after completion"),
                 None => {
                     state.waker = Some(cx.waker().clone());
                     None

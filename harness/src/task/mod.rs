@@ -3,6 +3,7 @@
 mod builder;
 pub(crate) mod catch;
 mod join;
+mod join_set;
 pub(crate) mod registry;
 mod yield_now;
 
@@ -14,6 +15,7 @@ use std::task::{Context, Poll};
 
 pub use builder::Builder;
 pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
 pub use yield_now::yield_now;
 
 use crate::engine;

@@ -1,0 +1,145 @@
+//! `JoinSet`: tasks spawned together and awaited as they finish, as `tokio::task::JoinSet`.
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{JoinError, JoinHandle};
+
+/// A set of spawned tasks, awaited in the order they finish. Dropping the set aborts
+/// every task still in it, as tokio's does.
+///
+/// ```
+/// # racewright::check(|| async {
+/// let mut set = racewright::task::JoinSet::new();
+/// for n in 1..=3 {
+///     set.spawn(async move { n * 10 });
+/// }
+/// let mut total = 0;
+/// while let Some(result) = set.join_next().await {
+///     total += result.unwrap();
+/// }
+/// assert_eq!(total, 60);
+/// # });
+/// ```
+pub struct JoinSet<T> {
+    handles: Vec<JoinHandle<T>>,
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> Self {
+        JoinSet { handles: Vec::new() }
+    }
+
+    /// Tasks in the set: running, or finished and not yet joined.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Spawns a task into the set, as [`spawn`](super::spawn).
+    #[track_caller]
+    pub fn spawn<F>(&mut self, task: F)
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handles.push(super::spawn_named(task, None, Location::caller()));
+    }
+
+    /// Waits for the next task to finish and removes it from the set; `None` once the set
+    /// is empty. Cancel safe: dropping the future loses no task.
+    pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {
+        poll_fn(move |cx| self.poll_join_next(cx))
+    }
+
+    /// Removes a task that has finished, without waiting; `None` if none has.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        let finished = self.handles.iter().position(JoinHandle::is_finished)?;
+        let mut handle = self.handles.swap_remove(finished);
+        let waker = futures::task::noop_waker();
+        match Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => {
+                self.handles.push(handle);
+                None
+            }
+        }
+    }
+
+    /// Polls for the next task to finish, as [`join_next`](JoinSet::join_next).
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if self.handles.is_empty() {
+            return Poll::Ready(None);
+        }
+        for index in 0..self.handles.len() {
+            if let Poll::Ready(result) = Pin::new(&mut self.handles[index]).poll(cx) {
+                drop(self.handles.swap_remove(index));
+                return Poll::Ready(Some(result));
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Aborts every task of the set; they stay in it until joined (as cancelled).
+    #[track_caller]
+    pub fn abort_all(&mut self) {
+        for handle in &self.handles {
+            handle.abort();
+        }
+    }
+
+    /// Aborts every task and waits until all of them have stopped.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Removes every task from the set without aborting it: they go on, detached.
+    pub fn detach_all(&mut self) {
+        self.handles.clear();
+    }
+
+    /// Waits for every task and returns their outputs in the order they finished.
+    ///
+    /// # Panics
+    /// If a task panicked (its panic resumes here) or was cancelled, as tokio's.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut outputs = Vec::with_capacity(self.len());
+        while let Some(result) = self.join_next().await {
+            match result {
+                Ok(output) => outputs.push(output),
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => panic!("{error}"),
+            }
+        }
+        outputs
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        for handle in &self.handles {
+            handle.abort_quietly();
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}
