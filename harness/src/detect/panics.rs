@@ -30,7 +30,7 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         // Shuttle installs its hook once, on its first run: make that happen now, then drop it.
-        crate::engine::shuttle::initialise();
+        crate::engine::prepare_panic_hook();
         drop(panic::take_hook());
         panic::set_hook(Box::new(move |info| {
             if execution::is_active() {

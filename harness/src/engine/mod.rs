@@ -53,6 +53,12 @@ pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> 
     result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }
 
+/// Lets the engines install what they hook into panics before racewright's own hook
+/// goes on top (shuttle installs its hook on its first run).
+pub(crate) fn prepare_panic_hook() {
+    shuttle::initialise();
+}
+
 /// A point where the scheduler may switch to another task.
 #[inline]
 pub(crate) fn scheduling_point() {

@@ -77,7 +77,8 @@ impl std::error::Error for EnvError {}
 
 /// Reads the overrides from the process environment.
 pub(crate) fn overrides() -> Result<Overrides, EnvError> {
-    overrides_from(|name| std::env::var(name).ok())
+    // A value that is not UTF-8 is kept, lossily, so that it is refused below, never ignored.
+    overrides_from(|name| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned()))
 }
 
 /// Reads the overrides through `lookup`, for tests.
@@ -110,11 +111,20 @@ pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<
     let budget = match read(BUDGET) {
         None => None,
         Some(value) => match value.trim().parse::<f64>() {
-            Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Some(Duration::from_secs_f64(seconds)),
+            Ok(seconds) if seconds > 0.0 => match Duration::try_from_secs_f64(seconds) {
+                Ok(budget) => Some(budget),
+                Err(_) => return Err(error(BUDGET, &value, "a positive number of seconds, e.g. 30 or 2.5")),
+            },
             _ => return Err(error(BUDGET, &value, "a positive number of seconds, e.g. 30 or 2.5")),
         },
     };
-    let replay = read(REPLAY).map(|token| token.trim().to_string());
+    // An empty token is a mistake (an unset shell variable), not a request to explore.
+    let replay = match lookup(REPLAY) {
+        Some(token) if token.trim().is_empty() => {
+            return Err(error(REPLAY, &token, "a token from a report's replay line, e.g. v1.shuttle.…"));
+        }
+        token => token.map(|token| token.trim().to_string()),
+    };
     let engine = match read(ENGINE) {
         None => None,
         Some(value) => match EngineChoice::parse(value.trim()) {
@@ -166,6 +176,8 @@ mod tests {
             (SEED, "-3", "`random`"),
             (STRATEGY, "bfs", "`portfolio`"),
             (BUDGET, "soon", "seconds"),
+            (BUDGET, "1e30", "seconds"),
+            (REPLAY, " ", "token"),
             (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
         ] {
             let message = env(&[(variable, value)]).unwrap_err().to_string();

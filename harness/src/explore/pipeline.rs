@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use shuttle::scheduler::Scheduler;
 
@@ -15,11 +15,6 @@ use super::shrink;
 use crate::detect::{Failure, FailureKind};
 use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
 use crate::report::{Replayed, Report};
-
-/// Shrinking stops after this long.
-// A safety net only: the attempt limit of `shrink` ends it first, which keeps reports the
-// same on fast and slow machines.
-const SHRINK_BUDGET: Duration = Duration::from_secs(30);
 
 /// Where a test lives, for the replay command of its report.
 #[derive(Clone, Debug)]
@@ -96,7 +91,7 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
     let rerun = |choices: Vec<usize>, randoms: Vec<u64>| {
         run(Box::new(Replay::guided(choices, randoms)), 1, None).failed.map(|(_, state)| state)
     };
-    let mut shrunk = shrink::shrink(&rerun, found, Instant::now() + SHRINK_BUDGET);
+    let mut shrunk = shrink::shrink(&rerun, found);
     if let Some(finding) = nondeterminism(&run, &shrunk) {
         shrunk.findings.insert(0, finding);
     }

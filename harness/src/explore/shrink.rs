@@ -6,22 +6,25 @@
 //! of the old schedule where it still can. A candidate is kept when it fails with the
 //! same kind and has fewer preemptions, or as many and fewer steps. Bounded in time.
 
-use std::time::Instant;
-
 use crate::detect::FailureKind;
 use crate::explore::execution::ExecutionState;
 
 /// Runs one guided execution of (choices, randoms) and returns its state if it failed.
 pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;
 
-/// Attempts at most this many candidates, whatever the time left.
+/// Attempts at most this many candidates.
 const MAX_ATTEMPTS: usize = 200;
+/// Replays at most this many scheduling decisions in all: a long failing execution (a
+/// step limit) gets fewer attempts. Counts, not time, bound shrinking, so that a slow
+/// machine shrinks exactly as far as a fast one and reports stay the same everywhere.
+const MAX_DECISIONS: usize = 2_000_000;
 
-/// The smallest failing execution found from `failing` before `deadline`.
-pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState, deadline: Instant) -> ExecutionState {
+/// The smallest failing execution found from `failing` within the bounds above.
+pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionState {
     let Some(kind) = failing.findings.first().map(|finding| finding.kind()) else { return failing };
     let mut best = failing;
     let mut attempts = 0;
+    let mut decisions = 0;
     'improve: loop {
         for point in best.preemptions.clone().into_iter().rev() {
             let previous = match point.checked_sub(1).and_then(|index| best.schedule.get(index)) {
@@ -36,7 +39,8 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState, deadline: Insta
                 [prefix, &[previous], &best.schedule[point + 1..]].concat(),
             ];
             for choices in candidates {
-                if attempts >= MAX_ATTEMPTS || Instant::now() >= deadline {
+                decisions += best.schedule.len();
+                if attempts >= MAX_ATTEMPTS || decisions > MAX_DECISIONS {
                     break 'improve;
                 }
                 attempts += 1;

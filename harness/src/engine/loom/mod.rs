@@ -317,7 +317,11 @@ impl ModelLock {
 pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
     let from_loom = info.location().is_some_and(|location| {
         let file = location.file().replace('\\', "/");
-        file.contains("loom") && (file.contains("/src/rt/") || file.ends_with("/src/model.rs"))
+        // Loom's own sources, as cargo unpacks them: `loom-<version>/src/...`.
+        let inside_loom = file.split('/').any(|part| {
+            part.strip_prefix("loom-").is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        inside_loom && (file.contains("/src/rt/") || file.ends_with("/src/model.rs"))
     });
     if !from_loom || TEARDOWN.with(Cell::get) {
         return from_loom;
