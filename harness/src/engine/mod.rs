@@ -178,6 +178,22 @@ pub(crate) fn request_yield() {
     }
 }
 
+/// The calling task waits, without a future to return `Pending` from, for another task to
+/// release something: let the others run first.
+pub(crate) fn spin() {
+    match current() {
+        Engine::Shuttle => {
+            request_yield();
+            scheduling_point();
+        }
+        Engine::Loom => {
+            crate::explore::watchdog::beat();
+            ::loom::thread::yield_now();
+        }
+        Engine::Tokio => std::thread::yield_now(),
+    }
+}
+
 /// Whether a panic belongs to the engine rather than to the code under test: the engine
 /// ending an execution, or failing in a way it has turned into a finding. The panic hook
 /// neither records nor prints those.

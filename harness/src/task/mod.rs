@@ -111,10 +111,16 @@ impl<F: Future> Future for Instrumented<F> {
                         state.tasks.bind_engine_key(key, task);
                     }
                 }
-                state.tasks.get_mut(task).waiting = None;
+                let record = state.tasks.get_mut(task);
+                record.waiting = None;
+                record.in_poll = true;
             });
         }
-        self.inner.as_mut().poll(cx)
+        let poll = self.inner.as_mut().poll(cx);
+        if let Some(task) = self.task {
+            execution::with(|state| state.tasks.get_mut(task).in_poll = false);
+        }
+        poll
     }
 }
 

@@ -104,6 +104,8 @@ pub(crate) struct TaskRecord {
     pub(crate) panic: Option<(String, Option<String>)>,
     /// Someone awaited the task's handle and got its result.
     pub(crate) panic_observed: bool,
+    /// The task is being polled (not suspended at an `.await`).
+    pub(crate) in_poll: bool,
 }
 
 impl TaskRecord {
@@ -136,6 +138,7 @@ impl Default for TaskRegistry {
             detached: false,
             panic: None,
             panic_observed: false,
+            in_poll: false,
         };
         TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
     }
@@ -154,6 +157,7 @@ impl TaskRegistry {
             detached: false,
             panic: None,
             panic_observed: false,
+            in_poll: false,
         });
         id
     }

@@ -22,9 +22,11 @@
 //! # });
 //! ```
 //!
-//! A [`Ref`] holds a read lock on the value, as tokio's does: hold it across an `.await`
-//! and a send blocks the thread (a deadlock on tokio's current-thread runtime). Inside an
-//! exploration, where every task shares one thread, such a send panics and says why.
+//! A [`Ref`] holds a read lock on the value, as tokio's does: a send waits until it is
+//! dropped. Inside an exploration, where every task shares one thread, the sender lets
+//! the other tasks run meanwhile, as it would on a multi-threaded runtime; a `Ref` held
+//! across an `.await` that waits for the sender itself never ends, and the step limit
+//! reports it.
 
 mod receiver;
 mod sender;
@@ -32,7 +34,7 @@ mod sender;
 use std::fmt;
 use std::ops::Deref;
 use std::panic::Location;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+use std::sync::{Arc, Mutex as StdMutex, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 pub use receiver::Receiver;
 pub use sender::Sender;
@@ -40,7 +42,7 @@ pub use sender::Sender;
 use crate::engine::{StateGuard, StateLock};
 use crate::explore::execution;
 use crate::sync::notify::Notify;
-use crate::task::registry::Resource;
+use crate::task::registry::{Resource, TaskId};
 
 pub mod error {
     //! The errors of [`watch`](super) channels.
@@ -87,6 +89,8 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         state: StateLock::new(State { version: 0, senders: 1, receivers: 1 }),
         changed: Notify::for_resource(resource),
         receivers_gone: Notify::for_resource(resource),
+        resource,
+        borrowers: StdMutex::new(Vec::new()),
     });
     (Sender::from_shared(shared.clone()), Receiver::from_shared(shared, 0))
 }
@@ -98,6 +102,10 @@ struct Shared<T> {
     changed: Notify,
     /// Wakes the senders in `closed` when the last receiver goes.
     receivers_gone: Notify,
+    /// The channel, for reports.
+    resource: Resource,
+    /// The tasks that hold a [`Ref`] (inside an exploration).
+    borrowers: StdMutex<Vec<TaskId>>,
 }
 
 #[derive(Debug)]
@@ -114,36 +122,61 @@ impl<T> Shared<T> {
         self.state.lock()
     }
 
+    /// Reads the value. Its lock is always taken before the state lock, never after, so
+    /// a task waiting here holds nothing another task needs.
     fn read(&self) -> RwLockReadGuard<'_, T> {
-        match self.value.try_read() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                assert!(
-                    !execution::is_active(),
-                    "watch: the value is borrowed inside `send_modify` or `send_if_modified` on the same \
-                     channel; this blocks the thread forever"
-                );
-                self.value.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        loop {
+            match self.value.try_read() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => self.wait_for_value("watch: waits for a send in progress"),
             }
         }
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, T> {
-        match self.value.try_write() {
-            Ok(guard) => guard,
-            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            // Inside an exploration every task runs on this thread: the holder of the read
-            // lock cannot run while we block, as on tokio's current-thread runtime.
-            Err(TryLockError::WouldBlock) => {
-                assert!(
-                    !execution::is_active(),
-                    "watch: a `watch::Ref` of this channel is held across an `.await` (or while sending), \
-                     so this send blocks the thread forever; drop the `Ref` before awaiting"
-                );
-                self.value.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        loop {
+            match self.value.try_write() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    assert!(
+                        !self.borrowed_across_an_await(),
+                        "watch: a `watch::Ref` of this channel is held across an `.await`, so this send blocks \
+                         (on tokio's current-thread runtime, forever); drop the `Ref` before awaiting"
+                    );
+                    self.wait_for_value("watch: waits for a `watch::Ref` to be dropped");
+                }
             }
         }
+    }
+
+    /// Whether a task holds a `Ref` while suspended at an `.await`.
+    fn borrowed_across_an_await(&self) -> bool {
+        let borrowers = self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
+        execution::with(|state| borrowers.iter().any(|task| !state.tasks.get(*task).in_poll)).unwrap_or(false)
+    }
+
+    /// A [`Ref`] to the value, noting which task holds it.
+    fn make_ref<'a>(&'a self, inner: RwLockReadGuard<'a, T>, has_changed: bool) -> Ref<'a, T> {
+        let task = execution::with(|state| state.current_task());
+        if let Some(task) = task {
+            self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(task);
+        }
+        Ref { inner, has_changed, _borrow: Borrow { borrowers: &self.borrowers, task } }
+    }
+
+    /// Another task holds the value: inside an exploration every task runs on this
+    /// thread, so blocking on the lock would block them all; let them run instead, as the
+    /// holder would on a multi-threaded runtime. (A `Ref` held across an `.await` that
+    /// waits for this very task is then a livelock: the step limit reports it.)
+    fn wait_for_value(&self, operation: &'static str) {
+        if !execution::is_active() {
+            std::thread::yield_now();
+            return;
+        }
+        crate::task::wait(operation, self.resource.created_at, Some(self.resource));
+        crate::engine::spin();
     }
 
     /// Whether a receiver that saw `seen` has a newer value to see, or, if not, whether
@@ -197,6 +230,25 @@ impl<T: fmt::Debug> fmt::Debug for Shared<T> {
 pub struct Ref<'a, T> {
     inner: RwLockReadGuard<'a, T>,
     has_changed: bool,
+    _borrow: Borrow<'a>,
+}
+
+/// Which task holds a [`Ref`], for as long as it does: a send blocked by a `Ref` whose task
+/// is suspended at an `.await` is a bug, one whose task is mid-poll only waits.
+struct Borrow<'a> {
+    borrowers: &'a StdMutex<Vec<TaskId>>,
+    task: Option<TaskId>,
+}
+
+impl Drop for Borrow<'_> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task {
+            let mut borrowers = self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some(position) = borrowers.iter().position(|borrower| *borrower == task) {
+                borrowers.swap_remove(position);
+            }
+        }
+    }
 }
 
 impl<T> Ref<'_, T> {

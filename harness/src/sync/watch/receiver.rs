@@ -28,13 +28,13 @@ impl<T> Receiver<T> {
     pub fn borrow(&self) -> Ref<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
-        // The state first: on loom, taking it may switch tasks, never while the value is held.
-        let state = self.shared.lock();
+        // The value first, then the state, as everywhere in `watch`.
         let inner = self.shared.read();
+        let state = self.shared.lock();
         let has_changed = state.version != self.version;
         drop(state);
         execution::record_with("watch::Receiver::borrow", at, || seen(has_changed));
-        Ref { inner, has_changed }
+        self.shared.make_ref(inner, has_changed)
     }
 
     /// Borrows the current value and marks it seen.
@@ -42,14 +42,14 @@ impl<T> Receiver<T> {
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
-        let state = self.shared.lock();
         let inner = self.shared.read();
+        let state = self.shared.lock();
         let current = state.version;
         drop(state);
         let has_changed = current != self.version;
         self.version = current;
         execution::record_with("watch::Receiver::borrow_and_update", at, || seen(has_changed));
-        Ref { inner, has_changed }
+        self.shared.make_ref(inner, has_changed)
     }
 
     /// Whether there is a value this receiver has not seen. Fails once every sender is gone.
@@ -100,15 +100,15 @@ impl<T> Receiver<T> {
             let mut closed = false;
             loop {
                 {
-                    let state = shared.lock();
                     let inner = shared.read();
+                    let state = shared.lock();
                     let current = state.version;
                     drop(state);
                     let has_changed = *version != current;
                     *version = current;
                     if (!closed || has_changed) && f(&inner) {
                         execution::record_with("watch::Receiver::wait_for", at, || "accepted".into());
-                        return Ok(Ref { inner, has_changed });
+                        return Ok(shared.make_ref(inner, has_changed));
                     }
                 }
                 if closed {

@@ -85,13 +85,14 @@ impl<T> Sender<T> {
 
     fn modify(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
         {
-            // The state first: on loom, taking it may switch tasks, never while the value is held.
-            let mut state = self.shared.lock();
+            // The value first, then the state, as everywhere: `modify` is the user's code and
+            // may reach a scheduling point; a task that then wants the value waits for it
+            // without holding the state.
             let mut value = self.shared.write();
             if !modify(&mut value) {
                 return false;
             }
-            state.version += 1;
+            self.shared.lock().version += 1;
         }
         self.shared.changed.wake_waiters();
         true
@@ -103,7 +104,7 @@ impl<T> Sender<T> {
         let at = Location::caller();
         engine::scheduling_point();
         execution::record("watch::Sender::borrow", at);
-        Ref { inner: self.shared.read(), has_changed: false }
+        self.shared.make_ref(self.shared.read(), false)
     }
 
     /// A new receiver, which has seen the current value. Reopens a channel without receivers.
