@@ -3,7 +3,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
+use std::sync::Arc;
 use std::sync::{LockResult, PoisonError};
+use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
@@ -17,10 +19,10 @@ use crate::task::registry::Resource;
 ///
 /// A notification with nobody waiting is lost, as with std: the trace says so, so a
 /// lost wakeup shows in the report (every task blocked, the last `notify` woke nobody).
-/// Unlike std's, `wait` does not return spuriously, and inside an exploration the
-/// timeout of `wait_timeout` never fires on its own: such a wait returns only when
-/// notified (with `timed_out() == false`), and a scenario that relies on the timeout
-/// deadlocks. Outside an exploration the timeout is real time.
+/// Unlike std's, `wait` does not return spuriously. Inside an exploration the timeout of
+/// `wait_timeout` is on the execution's virtual clock: it fires when every task is
+/// blocked (or, with `time = "any"`, when the strategy lets time pass). Outside an
+/// exploration the timeout is real time.
 ///
 /// ```
 /// # racewright::check(|| async {
@@ -107,15 +109,16 @@ impl Condvar {
 
     /// Like [`wait`](Self::wait), for at most `timeout`.
     ///
-    /// Inside an exploration the timeout never fires on its own (see the type's docs).
+    /// Inside an exploration the timeout is on the execution's virtual clock.
     #[track_caller]
     pub fn wait_timeout<'a, T: ?Sized>(
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let mut deadline = deadline(timeout);
         let (guard, result) =
-            self.wait_until(guard, deadline(timeout), "blocking::Condvar::wait_timeout", Location::caller());
+            self.wait_until(guard, deadline.as_mut(), "blocking::Condvar::wait_timeout", Location::caller());
         match guard {
             Ok(guard) => Ok((guard, result)),
             Err(poisoned) => Err(PoisonError::new((poisoned.into_inner(), result))),
@@ -124,7 +127,7 @@ impl Condvar {
 
     /// Like [`wait_while`](Self::wait_while), for at most `timeout` in all.
     ///
-    /// Inside an exploration the timeout never fires on its own (see the type's docs).
+    /// Inside an exploration the timeout is on the execution's virtual clock.
     #[track_caller]
     pub fn wait_timeout_while<'a, T: ?Sized, F>(
         &self,
@@ -136,9 +139,9 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let at = Location::caller();
-        let deadline = deadline(timeout);
+        let mut deadline = deadline(timeout);
         while condition(&mut *guard) {
-            let (next, result) = self.wait_until(guard, deadline, "blocking::Condvar::wait_timeout_while", at);
+            let (next, result) = self.wait_until(guard, deadline.as_mut(), "blocking::Condvar::wait_timeout_while", at);
             guard = match next {
                 Ok(guard) => guard,
                 Err(poisoned) => return Err(PoisonError::new((poisoned.into_inner(), result))),
@@ -191,7 +194,7 @@ impl Condvar {
     fn wait_until<'a, T: ?Sized>(
         &self,
         guard: MutexGuard<'a, T>,
-        deadline: Option<Instant>,
+        mut deadline: Option<&mut Deadline>,
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, WaitTimeoutResult) {
@@ -209,7 +212,7 @@ impl Condvar {
         let queued = || self.waiters().queue.iter().any(|waiter| waiter.id == id);
         let mut timed_out = false;
         while queued() {
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+            if deadline.as_mut().is_some_and(|deadline| deadline.passed()) {
                 let mut waiters = self.waiters();
                 // A notification may have come just now: it wins over the timeout.
                 if let Some(position) = waiters.queue.iter().position(|waiter| waiter.id == id) {
@@ -219,31 +222,61 @@ impl Condvar {
                 break;
             }
             crate::task::wait(operation, at, Some(self.resource));
-            park_until(deadline);
+            park_until(deadline.as_deref());
         }
         done_waiting();
         (mutex.lock_as(operation, at), WaitTimeoutResult(timed_out))
     }
 }
 
-/// When a wait of `timeout` from now ends: never inside an exploration, nor for a
-/// timeout too long to count.
-fn deadline(timeout: Duration) -> Option<Instant> {
-    match engine::current() {
-        // No virtual clock drives these timeouts yet, and real time would make runs
-        // irreproducible.
-        Engine::Shuttle | Engine::Loom => None,
-        Engine::Tokio => Instant::now().checked_add(timeout),
+/// When a timed wait ends: on the execution's virtual clock inside an exploration (a
+/// timer that unparks the waiter when it fires), on real time outside.
+enum Deadline {
+    Virtual(engine::Timer),
+    Real(Instant),
+}
+
+impl Deadline {
+    /// Whether the deadline has come; a virtual one registers to unpark this task then.
+    fn passed(&mut self) -> bool {
+        match self {
+            Deadline::Real(deadline) => Instant::now() >= *deadline,
+            Deadline::Virtual(timer) => {
+                let waker = Waker::from(Arc::new(UnparkOnWake(Unparker::for_current())));
+                timer.poll(&mut Context::from_waker(&waker)).is_ready()
+            }
+        }
     }
 }
 
-/// Parks until unparked or `deadline` (which is set only outside an exploration).
-fn park_until(deadline: Option<Instant>) {
+/// A waker that unparks a parked task: how a timer reaches a blocking wait.
+struct UnparkOnWake(Unparker);
+
+impl Wake for UnparkOnWake {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// When a wait of `timeout` from now ends; `None` for a timeout too long to count.
+fn deadline(timeout: Duration) -> Option<Deadline> {
+    match engine::current() {
+        Engine::Shuttle | Engine::Loom => {
+            let deadline = engine::now().checked_add(timeout).filter(|deadline| *deadline < engine::NEVER)?;
+            Some(Deadline::Virtual(engine::Timer::new(deadline)))
+        }
+        Engine::Tokio => Instant::now().checked_add(timeout).map(Deadline::Real),
+    }
+}
+
+/// Parks until unparked or, outside an exploration, until `deadline` (a virtual deadline
+/// unparks the task itself when its timer fires).
+fn park_until(deadline: Option<&Deadline>) {
     match deadline {
         // `engine` has no timed park; outside an exploration it parks the OS thread, so
         // the timed form is std's.
-        Some(deadline) => std::thread::park_timeout(deadline.saturating_duration_since(Instant::now())),
-        None => engine::park(),
+        Some(Deadline::Real(deadline)) => std::thread::park_timeout(deadline.saturating_duration_since(Instant::now())),
+        _ => engine::park(),
     }
 }
 
