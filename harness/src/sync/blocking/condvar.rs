@@ -387,11 +387,20 @@ mod tests {
     }
 
     #[test]
-    fn inside_a_run_a_timeout_never_fires_on_its_own() {
+    fn inside_a_run_a_timeout_fires_on_the_virtual_clock() {
         let report = Scenario::new("blocking::condvar::timeout").iterations(10).run(|| async {
             let pair = (Mutex::new(()), Condvar::new());
             let (_guard, result) = pair.1.wait_timeout(pair.0.lock().unwrap(), Duration::from_millis(1)).unwrap();
-            assert!(!result.timed_out());
+            assert!(result.timed_out());
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+
+    #[test]
+    fn inside_a_run_an_untimed_wait_nobody_notifies_is_a_deadlock() {
+        let report = Scenario::new("blocking::condvar::forever").iterations(10).run(|| async {
+            let pair = (Mutex::new(()), Condvar::new());
+            let _guard = pair.1.wait(pair.0.lock().unwrap()).unwrap();
         });
         assert_eq!(report.failure().map(|failure| failure.kind()), Some(FailureKind::Deadlock), "{report}");
     }
