@@ -33,14 +33,23 @@ impl<T> Sender<T> {
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let at = Location::caller();
         engine::scheduling_point();
-        if self.shared.lock().receivers == 0 {
-            execution::record_with("watch::Sender::send", at, || "no receivers".into());
-            return Err(SendError(value));
-        }
-        self.modify(|current| {
-            *current = value;
-            true
-        });
+        // Checked and sent in one critical section, as tokio's: the last receiver cannot
+        // go in between.
+        let old = {
+            let mut current = self.shared.write();
+            let mut state = self.shared.lock();
+            if state.receivers == 0 {
+                drop(state);
+                drop(current);
+                execution::record_with("watch::Sender::send", at, || "no receivers".into());
+                return Err(SendError(value));
+            }
+            state.version += 1;
+            std::mem::replace(&mut *current, value)
+        };
+        // The old value's destructor is the user's code: it runs with no lock held.
+        drop(old);
+        self.shared.changed.wake_waiters();
         execution::record_with("watch::Sender::send", at, || "sent".into());
         Ok(())
     }
