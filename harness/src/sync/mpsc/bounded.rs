@@ -80,6 +80,43 @@ impl<T> Sender<T> {
         result
     }
 
+    /// Waits for a free slot and reserves it: the [`Permit`] then sends without waiting.
+    /// Fails if the receiver is gone. Cancel safe: dropping the future reserves nothing.
+    #[track_caller]
+    pub fn reserve(&self) -> impl Future<Output = Result<Permit<'_, T>, SendError<()>>> + '_ {
+        let at = Location::caller();
+        async move {
+            match self.slots().acquire(1, "mpsc::Sender::reserve", at).await {
+                Ok(()) => {
+                    execution::record_with("mpsc::Sender::reserve", at, || "reserved".into());
+                    Ok(Permit { sender: self, sent: false })
+                }
+                Err(permits::Closed) => {
+                    execution::record_with("mpsc::Sender::reserve", at, || "closed".into());
+                    Err(SendError(()))
+                }
+            }
+        }
+    }
+
+    /// Reserves a slot if one is free, without waiting.
+    #[track_caller]
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        let at = Location::caller();
+        engine::scheduling_point();
+        let result = match self.slots().try_acquire(1) {
+            Ok(()) => Ok(Permit { sender: self, sent: false }),
+            Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
+            Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        };
+        execution::record_with("mpsc::Sender::try_reserve", at, || match &result {
+            Ok(_) => "reserved".into(),
+            Err(TrySendError::Full(())) => "full".into(),
+            Err(TrySendError::Closed(())) => "closed".into(),
+        });
+        result
+    }
+
     /// Waits until the receiver is dropped or closes the channel.
     ///
     /// Cancel safe.
@@ -212,5 +249,45 @@ impl<T> Receiver<T> {
 impl<T> fmt::Debug for Receiver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver").field("chan", &self.rx.chan).finish()
+    }
+}
+
+/// A reserved slot of a bounded channel, from [`Sender::reserve`]: sending through it
+/// cannot wait or fail for want of room. Dropped unused, it gives the slot back.
+pub struct Permit<'a, T> {
+    sender: &'a Sender<T>,
+    sent: bool,
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` in the reserved slot. If the receiver is gone meanwhile, the value is
+    /// dropped, as tokio's.
+    #[track_caller]
+    pub fn send(mut self, value: T) {
+        let at = Location::caller();
+        engine::scheduling_point();
+        self.sent = true;
+        match self.sender.tx.push(value) {
+            Ok(()) => execution::record_with("mpsc::Permit::send", at, || "sent".into()),
+            Err(value) => {
+                self.sender.slots().release(1);
+                execution::record_with("mpsc::Permit::send", at, || "closed: value dropped".into());
+                drop(value);
+            }
+        }
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.sender.slots().release(1);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
     }
 }

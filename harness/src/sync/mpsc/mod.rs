@@ -30,7 +30,7 @@ mod chan;
 pub mod error;
 mod unbounded;
 
-pub use bounded::{Receiver, Sender, channel};
+pub use bounded::{Permit, Receiver, Sender, channel};
 pub use unbounded::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 #[cfg(test)]
