@@ -178,6 +178,12 @@ pub(crate) fn request_yield() {
     }
 }
 
+/// Whether the caller drives async tasks (an execution, or a tokio runtime), where a
+/// blocking call would stall them all: tokio's `blocking_*` methods panic there.
+pub(crate) fn in_async_context() -> bool {
+    current() != Engine::Tokio || ::tokio::runtime::Handle::try_current().is_ok()
+}
+
 /// The calling task waits, without a future to return `Pending` from, for another task to
 /// release something: let the others run first.
 pub(crate) fn spin() {

@@ -79,6 +79,20 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Locks the mutex from synchronous code, blocking the thread, as tokio's.
+    ///
+    /// # Panics
+    /// Inside an async context (a racewright execution, a tokio runtime), as tokio's.
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        assert!(
+            !engine::in_async_context(),
+            "Cannot block the current thread from within a runtime. This happens because a function attempted \
+             to block the current thread while the thread is being used to drive asynchronous tasks."
+        );
+        futures::executor::block_on(self.lock())
+    }
+
     /// Locks the mutex if it is free, without waiting.
     #[track_caller]
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
