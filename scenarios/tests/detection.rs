@@ -161,3 +161,10 @@ fn every_entry_is_caught_on_loom_and_every_fix_passes() {
         assert!(fixed.failure().is_none() && fixed.exhaustive(), "{} fixed, on loom:\n{fixed}", entry.name);
     }
 }
+
+/// A passing test can pin what the exploration did too: executions, distinct schedules,
+/// and no finding of any kind. A change that makes the scenario explore less shows here.
+#[racewright::test(snapshot)]
+async fn lost_update_fixed_exploration_summary() {
+    racewright_scenarios::lost_update::scenario(racewright_scenarios::Variant::Fixed).await
+}
