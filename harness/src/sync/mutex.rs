@@ -166,18 +166,7 @@ impl<T> From<T> for Mutex<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("Mutex");
-        match self.permits.try_acquire(1) {
-            Ok(()) => {
-                // SAFETY: the permit just taken makes this access exclusive.
-                debug.field("data", &unsafe { &*self.data.get() });
-                self.permits.release(1);
-            }
-            Err(_) => {
-                debug.field("data", &format_args!("<locked>"));
-            }
-        }
-        debug.finish()
+        self.permits.debug_data(f, "Mutex", self.data.get())
     }
 }
 

@@ -63,6 +63,28 @@ impl Permits {
         self.state.lock()
     }
 
+    /// Formats `name { data: .. }` for a lock's `Debug`: the value only if one permit is
+    /// free (so no writer holds it), `<locked>` otherwise. Not a scheduling point.
+    pub(crate) fn debug_data<T: ?Sized + std::fmt::Debug>(
+        &self,
+        f: &mut std::fmt::Formatter<'_>,
+        name: &str,
+        data: *const T,
+    ) -> std::fmt::Result {
+        let mut debug = f.debug_struct(name);
+        match self.try_acquire(1) {
+            Ok(()) => {
+                // SAFETY: the permit just taken keeps writers out while the value is read.
+                debug.field("data", &unsafe { &*data });
+                self.release(1);
+            }
+            Err(_) => {
+                debug.field("data", &format_args!("<locked>"));
+            }
+        }
+        debug.finish()
+    }
+
     /// Permits not held by anyone.
     pub(crate) fn available(&self) -> usize {
         self.lock().available

@@ -210,18 +210,7 @@ impl<T> From<T> for RwLock<T> {
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut debug = f.debug_struct("RwLock");
-        match self.permits.try_acquire(1) {
-            Ok(()) => {
-                // SAFETY: the read permit just taken keeps writers out.
-                debug.field("data", &unsafe { &*self.data.get() });
-                self.permits.release(1);
-            }
-            Err(_) => {
-                debug.field("data", &format_args!("<locked>"));
-            }
-        }
-        debug.finish()
+        self.permits.debug_data(f, "RwLock", self.data.get())
     }
 }
 
