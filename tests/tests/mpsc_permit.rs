@@ -42,3 +42,18 @@ fn reserve_fails_once_the_receiver_is_gone() {
         assert!(tx.reserve().await.is_err());
     });
 }
+
+#[test]
+fn send_timeout_gives_the_value_back_when_the_channel_stays_full() {
+    racewright::check(|| async {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.send(1).await.unwrap();
+        let started = racewright::time::Instant::now();
+        let error = tx.send_timeout(2, std::time::Duration::from_secs(5)).await.unwrap_err();
+        assert!(matches!(error, mpsc::error::SendTimeoutError::Timeout(2)));
+        assert_eq!(started.elapsed(), std::time::Duration::from_secs(5));
+        assert_eq!(rx.recv().await, Some(1));
+        tx.send_timeout(3, std::time::Duration::from_secs(5)).await.unwrap();
+        assert_eq!(rx.recv().await, Some(3));
+    });
+}

@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::task::{Context, Poll};
 
 use super::chan::{Chan, Rx, Tx};
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::engine;
 use crate::explore::execution;
 use crate::sync::permits;
@@ -94,6 +94,31 @@ impl<T> Sender<T> {
                 Err(permits::Closed) => {
                     execution::record_with("mpsc::Sender::reserve", at, || "closed".into());
                     Err(SendError(()))
+                }
+            }
+        }
+    }
+
+    /// Sends, waiting at most `timeout` for room (on the virtual clock inside a run).
+    /// Cancel safe, and the value comes back on failure.
+    #[track_caller]
+    pub fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> impl Future<Output = Result<(), SendTimeoutError<T>>> + '_ {
+        let at = Location::caller();
+        async move {
+            // Reserve first, so that a timeout never loses the value.
+            match crate::time::timeout(timeout, self.reserve()).await {
+                Ok(Ok(permit)) => {
+                    permit.send(value);
+                    Ok(())
+                }
+                Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
+                Err(_) => {
+                    execution::record_with("mpsc::Sender::send_timeout", at, || "timed out".into());
+                    Err(SendTimeoutError::Timeout(value))
                 }
             }
         }
