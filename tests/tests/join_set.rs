@@ -106,3 +106,18 @@ fn a_join_handle_polled_after_completion_panics_as_tokio_does() {
 async fn futures_poll<F: std::future::Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
     std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *future).poll(cx))).await
 }
+
+#[test]
+fn an_abort_handle_cancels_without_owning_the_task() {
+    racewright::check(|| async {
+        let never = Arc::new(Notify::new());
+        let mut set = JoinSet::new();
+        let waiter = never.clone();
+        let abort = set.spawn(async move { waiter.notified().await });
+        assert!(!abort.is_finished());
+        abort.abort();
+        let result = set.join_next().await.unwrap();
+        assert!(result.unwrap_err().is_cancelled());
+        assert!(abort.is_finished());
+    });
+}

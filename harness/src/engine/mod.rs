@@ -127,6 +127,34 @@ impl RawTask {
             RawTask::Tokio(handle) => handle.abort(),
         }
     }
+
+    /// A handle that can only abort the task, and can be cloned.
+    pub(crate) fn abort_handle(&self) -> RawAbort {
+        match self {
+            RawTask::Shuttle(handle) => RawAbort::Shuttle(handle.abort_handle()),
+            RawTask::Loom(task) => RawAbort::Loom(task.clone()),
+            RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
+        }
+    }
+}
+
+/// The engine's permission to abort a task, apart from its handle.
+#[derive(Clone)]
+pub(crate) enum RawAbort {
+    Shuttle(::shuttle::future::AbortHandle),
+    Loom(loom::LoomTask),
+    Tokio(::tokio::task::AbortHandle),
+}
+
+impl RawAbort {
+    /// Cancels the task at its next await.
+    pub(crate) fn abort(&self) {
+        match self {
+            RawAbort::Shuttle(handle) => handle.abort(),
+            RawAbort::Loom(task) => task.abort(),
+            RawAbort::Tokio(handle) => handle.abort(),
+        }
+    }
 }
 
 /// Blocks the calling task (not just its future) until another task unparks it.

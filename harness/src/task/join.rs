@@ -47,6 +47,17 @@ impl<T> JoinSlot<T> {
     }
 }
 
+/// Whether a task has finished, whatever its output type.
+trait Finished: Send + Sync {
+    fn finished(&self) -> bool;
+}
+
+impl<T: Send> Finished for JoinSlot<T> {
+    fn finished(&self) -> bool {
+        self.is_finished()
+    }
+}
+
 /// An owned permission to await a spawned task, as `tokio::task::JoinHandle`.
 ///
 /// Awaiting it yields the task's output, or a [`JoinError`] if the task panicked or was
@@ -93,6 +104,47 @@ impl<T> JoinHandle<T> {
     /// Whether the task has finished: returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
         self.slot.is_finished()
+    }
+
+    /// A handle that can abort the task without owning it, as tokio's.
+    pub fn abort_handle(&self) -> AbortHandle
+    where
+        T: Send + 'static,
+    {
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, slot: self.slot.clone() }
+    }
+}
+
+/// Permission to abort a task without owning its [`JoinHandle`], as
+/// `tokio::task::AbortHandle`. Dropping it does nothing.
+#[derive(Clone)]
+pub struct AbortHandle {
+    raw: engine::RawAbort,
+    task: Option<TaskId>,
+    slot: Arc<dyn Finished>,
+}
+
+impl AbortHandle {
+    /// Cancels the task at its next await, as [`JoinHandle::abort`].
+    #[track_caller]
+    pub fn abort(&self) {
+        let at = Location::caller();
+        engine::scheduling_point();
+        if let Some(task) = self.task {
+            execution::record_with("AbortHandle::abort", at, || format!("task {task}"));
+        }
+        self.raw.abort();
+    }
+
+    /// Whether the task has finished: returned, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.slot.finished()
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("task", &self.task).finish_non_exhaustive()
     }
 }
 

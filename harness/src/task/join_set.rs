@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{JoinError, JoinHandle};
+use super::{AbortHandle, JoinError, JoinHandle};
 
 /// A set of spawned tasks, awaited in the order they finish. Dropping the set aborts
 /// every task still in it, as tokio's does.
@@ -44,14 +44,17 @@ impl<T> JoinSet<T> {
         self.handles.is_empty()
     }
 
-    /// Spawns a task into the set, as [`spawn`](super::spawn).
+    /// Spawns a task into the set, as [`spawn`](super::spawn); the handle aborts it.
     #[track_caller]
-    pub fn spawn<F>(&mut self, task: F)
+    pub fn spawn<F>(&mut self, task: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        self.handles.push(super::spawn_named(task, None, Location::caller()));
+        let handle = super::spawn_named(task, None, Location::caller());
+        let abort = handle.abort_handle();
+        self.handles.push(handle);
+        abort
     }
 
     /// Waits for the next task to finish and removes it from the set; `None` once the set

@@ -102,6 +102,7 @@ pub(super) fn begin_execution(_execution: u64) {
 }
 
 /// A task spawned on loom: the handle to abort it.
+#[derive(Clone)]
 pub(crate) struct LoomTask {
     key: usize,
     cancel: Arc<CancelFlag>,
