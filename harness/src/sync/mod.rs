@@ -18,3 +18,8 @@ pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;
 pub use rwlock::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError};
+
+/// The named futures of the primitives, where tokio has them: `tokio::sync::futures`.
+pub mod futures {
+    pub use super::notify::{Notified, OwnedNotified};
+}
