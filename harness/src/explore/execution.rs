@@ -27,6 +27,15 @@ pub(crate) struct Execution {
     state: RefCell<ExecutionState>,
 }
 
+/// A switch away from a task that could have gone on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Preemption {
+    /// Its place in the schedule: the choice that preempted.
+    pub(crate) decision: usize,
+    /// The step it happened at, for the timeline.
+    pub(crate) step: usize,
+}
+
 /// Why the scheduler ran the idle task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IdleReason {
@@ -57,10 +66,8 @@ pub(crate) struct ExecutionState {
     pub(crate) wind_down_firings: usize,
     /// The choices of this execution, as the engine's task ids.
     pub(crate) schedule: Vec<usize>,
-    /// Where in `schedule` a task that could go on was switched away from.
-    pub(crate) preemptions: Vec<usize>,
-    /// The steps at which those preemptions happened, for the timeline.
-    pub(crate) preempted_steps: Vec<usize>,
+    /// Where a task that could go on was switched away from.
+    pub(crate) preemptions: Vec<Preemption>,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
     /// The virtual clock and its timers.
@@ -141,6 +148,27 @@ impl ExecutionState {
     /// The running task, in racewright's numbering.
     pub(crate) fn current_task(&self) -> TaskId {
         crate::engine::current_task_key().and_then(|key| self.tasks.by_engine_key(key)).unwrap_or(TaskId::BODY)
+    }
+
+    /// Counts a scheduling step. Past the step limit the execution fails with a
+    /// `step_limit` finding, and this returns `false`.
+    pub(crate) fn take_step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.settings.max_steps {
+            let finding = crate::detect::step_limit::detect(self, self.settings.max_steps);
+            self.fail(finding);
+            return false;
+        }
+        true
+    }
+
+    /// Records the task the scheduler chose (the engine's id), and whether choosing it
+    /// preempted a task that could have gone on.
+    pub(crate) fn record_choice(&mut self, key: usize, preempted: bool) {
+        if preempted {
+            self.preemptions.push(Preemption { decision: self.schedule.len(), step: self.steps });
+        }
+        self.schedule.push(key);
     }
 
     /// Records a finding; the first one found leads the report.

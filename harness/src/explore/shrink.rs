@@ -4,7 +4,8 @@
 //! Each candidate replays a prefix of the schedule, takes back one preemption (the
 //! running task goes on instead), and completes without preempting, or follows the rest
 //! of the old schedule where it still can. A candidate is kept when it fails with the
-//! same kind and has fewer preemptions, or as many and fewer steps. Bounded in time.
+//! same kind and has fewer preemptions, or as many and fewer steps. Bounded by counts, not
+//! time, so that every machine shrinks alike.
 
 use crate::detect::FailureKind;
 use crate::explore::execution::ExecutionState;
@@ -26,7 +27,8 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
     let mut attempts = 0;
     let mut decisions = 0;
     'improve: loop {
-        for point in best.preemptions.clone().into_iter().rev() {
+        let points: Vec<usize> = best.preemptions.iter().map(|preemption| preemption.decision).collect();
+        for point in points.into_iter().rev() {
             let previous = match point.checked_sub(1).and_then(|index| best.schedule.get(index)) {
                 Some(previous) => *previous,
                 None => continue,

@@ -160,7 +160,9 @@ impl Report {
                 blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
             })
             .collect();
-        let mut marked = std::collections::HashSet::new();
+        // The first event of a step that preempted carries the mark.
+        let mut preempted_steps: std::collections::HashSet<usize> =
+            state.preemptions.iter().map(|preemption| preemption.step).collect();
         self.timeline = state
             .trace
             .events()
@@ -171,7 +173,7 @@ impl Report {
                 operation: event.operation.to_string(),
                 at: event.at.render(),
                 detail: event.detail.clone(),
-                preempted: state.preempted_steps.contains(&event.step) && marked.insert(event.step),
+                preempted: preempted_steps.remove(&event.step),
             })
             .collect();
     }

@@ -15,7 +15,6 @@ use std::task::{Context, Wake, Waker};
 use futures::future::LocalBoxFuture;
 
 use super::{CancelFlag, MAX_TASKS, running_execution, stop, stop_if_stopping, too_many_tasks};
-use crate::detect;
 use crate::engine::TaskFuture;
 use crate::explore::execution::{self, IdleReason};
 
@@ -294,17 +293,10 @@ pub(super) fn step(key: usize) {
         })
     });
     let over = execution::with(|state| {
-        state.steps += 1;
-        if state.steps > state.settings.max_steps {
-            let finding = detect::step_limit::detect(state, state.settings.max_steps);
-            state.fail(finding);
+        if !state.take_step() {
             return true;
         }
-        if preempted {
-            state.preemptions.push(state.schedule.len());
-            state.preempted_steps.push(state.steps);
-        }
-        state.schedule.push(key);
+        state.record_choice(key, preempted);
         false
     });
     if over == Some(true) {

@@ -80,7 +80,6 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
     let supervisor = Supervisor {
         inner: plan.scheduler,
         progress: progress.clone(),
-        max_steps: plan.settings.max_steps,
         iterations: plan.iterations,
         deadline: plan.deadline,
         give_up: plan.give_up,

@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 
-use crate::detect;
 use crate::explore::config::TimeMode;
 use crate::explore::execution::{self, Execution, ExecutionState, IdleReason};
 
@@ -29,7 +28,6 @@ pub(super) struct Progress {
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,
     pub(super) progress: Rc<std::cell::RefCell<Progress>>,
-    pub(super) max_steps: usize,
     pub(super) iterations: usize,
     pub(super) deadline: Option<Instant>,
     pub(super) give_up: Option<Box<dyn Fn() -> bool>>,
@@ -74,10 +72,7 @@ impl Scheduler for Supervisor {
                 if state.stopping {
                     return None;
                 }
-                state.steps += 1;
-                if state.steps > self.max_steps {
-                    let finding = detect::step_limit::detect(state, self.max_steps);
-                    state.fail(finding);
+                if !state.take_step() {
                     return None;
                 }
                 let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
@@ -116,11 +111,8 @@ impl Scheduler for Supervisor {
                     state.idle_reason = Some(IdleReason::LetTimePass);
                 }
                 // Switching away from a task that could go on, and did not yield, is a preemption.
-                if !is_yielding && current_ready.is_some_and(|current| current != choice) {
-                    state.preemptions.push(state.schedule.len());
-                    state.preempted_steps.push(state.steps);
-                }
-                state.schedule.push(usize::from(choice));
+                let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
+                state.record_choice(usize::from(choice), preempted);
             });
         }
         Some(choice)
