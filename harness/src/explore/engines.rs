@@ -106,17 +106,12 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
 /// test again fails at the same execution. There is no token: loom cannot be asked to
 /// run one execution of its search by itself.
 fn rerun(origin: &Origin, report: &Report) -> Replayed {
-    let target = match &origin.target {
-        Some(target) => format!("--test {target}"),
-        None => "--lib".to_string(),
-    };
     let execution = report.failing_execution().unwrap_or(report.executions());
     Replayed {
         token: String::new(),
         command: format!(
-            "RACEWRIGHT_ENGINE=loom cargo test -p {} {target} {} -- --exact   (loom's search is deterministic: \
-             execution {execution} fails again)",
-            origin.package, origin.test
+            "RACEWRIGHT_ENGINE=loom {}   (loom's search is deterministic: execution {execution} fails again)",
+            origin.cargo_test()
         ),
         found_preemptions: report.preemptions(),
         kept: false,

@@ -24,32 +24,26 @@ const LANES: usize = 4;
 /// Fewer iterations than this per lane run in one lane: threads would cost more than they give.
 const MIN_PER_LANE: usize = 32;
 
-/// Explores `body` with the knobs' strategy over every core.
+/// Explores `body` with the knobs' strategy, lane by lane, on `knobs.threads` threads.
 pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<Instant>) -> Exploration {
     // DFS enumerates one tree: it cannot be dealt out.
     let lanes = if knobs.strategy == Strategy::Dfs || knobs.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
-    if lanes == 1 {
-        return run_lane(knobs, seed, knobs.iterations, body, deadline, None);
+    let threads = knobs.threads.unwrap_or(1).min(lanes);
+    let run = |lane: usize, give_up: Option<Box<dyn Fn() -> bool>>| {
+        run_lane(knobs, lane_seed(seed, lane), lane_iterations(knobs, lanes, lane), body, deadline, give_up)
+    };
+    if threads == 1 {
+        let mut results: Vec<Exploration> = Vec::with_capacity(lanes);
+        for lane in 0..lanes {
+            // Once a lane has failed, the higher ones have nothing to add.
+            let failed = results.iter().any(|exploration| exploration.failed.is_some());
+            results.push(if failed { Exploration::default() } else { run(lane, None) });
+        }
+        return merge(results);
     }
     let lowest_failed = Arc::new(AtomicUsize::new(usize::MAX));
     let next_lane = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Exploration>>> = Mutex::new((0..lanes).map(|_| None).collect());
-    let threads = knobs.threads.unwrap_or(1).min(lanes);
-    if threads == 1 {
-        let mut results = Vec::with_capacity(lanes);
-        let mut failed = false;
-        for lane in 0..lanes {
-            if failed {
-                results.push(Exploration::default());
-                continue;
-            }
-            let exploration =
-                run_lane(knobs, lane_seed(seed, lane), lane_iterations(knobs, lanes, lane), body, deadline, None);
-            failed = exploration.failed.is_some();
-            results.push(exploration);
-        }
-        return merge(results);
-    }
     let heartbeat = super::watchdog::heartbeat();
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -60,11 +54,8 @@ pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<In
                     if lane >= lanes {
                         break;
                     }
-                    let iterations = lane_iterations(knobs, lanes, lane);
                     let watched = lowest_failed.clone();
-                    let give_up = move || watched.load(Ordering::SeqCst) < lane;
-                    let exploration =
-                        run_lane(knobs, lane_seed(seed, lane), iterations, body, deadline, Some(Box::new(give_up)));
+                    let exploration = run(lane, Some(Box::new(move || watched.load(Ordering::SeqCst) < lane)));
                     if exploration.failed.is_some() {
                         lowest_failed.fetch_min(lane, Ordering::SeqCst);
                     }

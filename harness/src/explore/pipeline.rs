@@ -29,12 +29,13 @@ pub(crate) struct Origin {
 }
 
 impl Origin {
-    fn command(&self, token: &str) -> String {
+    /// The command that runs this one test: `cargo test -p <package> --test <target> <test> -- --exact`.
+    pub(crate) fn cargo_test(&self) -> String {
         let target = match &self.target {
             Some(target) => format!("--test {target}"),
             None => "--lib".to_string(),
         };
-        format!("RACEWRIGHT_REPLAY={token} cargo test -p {} {target} {} -- --exact", self.package, self.test)
+        format!("cargo test -p {} {target} {} -- --exact", self.package, self.test)
     }
 }
 
@@ -43,9 +44,10 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
     let _watchdog = super::watchdog::arm(name, knobs.budget);
     let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
     let settings = Arc::new(knobs.settings());
-    let run = |scheduler: Box<dyn Scheduler>, iterations: usize, deadline: Option<Instant>| {
+    // One execution, as `scheduler` chooses: a replay, or a shrinking candidate.
+    let run_once = |scheduler: Box<dyn Scheduler>| {
         engine::explore(
-            Plan { settings: settings.clone(), scheduler, iterations, deadline, give_up: None },
+            Plan { settings: settings.clone(), scheduler, iterations: 1, deadline: None, give_up: None },
             body.clone(),
         )
     };
@@ -55,15 +57,11 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
 
     if let Some(text) = replay {
         let token = Token::decode(text, name).unwrap_or_else(|error| panic!("{error}"));
-        let (mut exploration, divergence) = replay_strictly(&run, &token.choices, &token.randoms);
+        let (mut exploration, divergence) = replay_token(&run_once, &token);
         if let (Some(divergence), Some((_, state))) = (divergence, exploration.failed.as_mut()) {
             state.findings.insert(0, diverged(&divergence));
         }
-        if let Some((index, _)) = exploration.failed.as_mut() {
-            *index = token.execution;
-        }
-        let replayed = replayed(&token, origin);
-        return report(exploration, Some(replayed));
+        return report(exploration, Some(replayed(&token, origin)));
     }
 
     // Failures found by earlier runs come first.
@@ -72,14 +70,10 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
             eprintln!("racewright: skipping a kept schedule of `{name}` that this version cannot replay: {text}");
             continue;
         };
-        let (mut exploration, divergence) = replay_strictly(&run, &token.choices, &token.randoms);
-        if divergence.is_none() {
-            if let Some((index, _)) = exploration.failed.as_mut() {
-                *index = token.execution;
-                let mut replayed = replayed(&token, origin);
-                replayed.kept = true;
-                return report(exploration, Some(replayed));
-            }
+        let (exploration, divergence) = replay_token(&run_once, &token);
+        if divergence.is_none() && exploration.failed.is_some() {
+            let replayed = Replayed { kept: true, ..replayed(&token, origin) };
+            return report(exploration, Some(replayed));
         }
     }
 
@@ -89,10 +83,10 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
 
     let found_preemptions = found.preemptions.len();
     let rerun = |choices: Vec<usize>, randoms: Vec<u64>| {
-        run(Box::new(Replay::guided(choices, randoms)), 1, None).failed.map(|(_, state)| state)
+        run_once(Box::new(Replay::guided(choices, randoms))).failed.map(|(_, state)| state)
     };
     let mut shrunk = shrink::shrink(&rerun, found);
-    if let Some(finding) = nondeterminism(&run, &shrunk) {
+    if let Some(finding) = nondeterminism(&run_once, &shrunk) {
         shrunk.findings.insert(0, finding);
     }
     let token = Token {
@@ -107,19 +101,29 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
     report(exploration, Some(replayed))
 }
 
-type Run<'a> = dyn Fn(Box<dyn Scheduler>, usize, Option<Instant>) -> Exploration + 'a;
+/// Runs one execution as the given scheduler chooses.
+type RunOnce<'a> = dyn Fn(Box<dyn Scheduler>) -> Exploration + 'a;
 
-fn replay_strictly(run: &Run<'_>, choices: &[usize], randoms: &[u64]) -> (Exploration, Option<Divergence>) {
+fn replay_strictly(run_once: &RunOnce<'_>, choices: &[usize], randoms: &[u64]) -> (Exploration, Option<Divergence>) {
     let divergence = Rc::new(Cell::new(None));
     let scheduler = Replay::strict(choices.to_vec(), randoms.to_vec(), divergence.clone());
-    let exploration = run(Box::new(scheduler), 1, None);
+    let exploration = run_once(Box::new(scheduler));
     (exploration, divergence.take())
+}
+
+/// Replays a token's execution, numbered as when it was found.
+fn replay_token(run_once: &RunOnce<'_>, token: &Token) -> (Exploration, Option<Divergence>) {
+    let (mut exploration, divergence) = replay_strictly(run_once, &token.choices, &token.randoms);
+    if let Some((index, _)) = exploration.failed.as_mut() {
+        *index = token.execution;
+    }
+    (exploration, divergence)
 }
 
 /// Replays the failing schedule once more: a scenario that reads real time, OS
 /// randomness or a `HashMap`'s order does not fail the same way twice.
-fn nondeterminism(run: &Run<'_>, failing: &ExecutionState) -> Option<Failure> {
-    let (again, divergence) = replay_strictly(run, &failing.schedule, &failing.randoms);
+fn nondeterminism(run_once: &RunOnce<'_>, failing: &ExecutionState) -> Option<Failure> {
+    let (again, divergence) = replay_strictly(run_once, &failing.schedule, &failing.randoms);
     if let Some(divergence) = divergence {
         return Some(diverged(&divergence));
     }
@@ -176,7 +180,7 @@ fn diverged(divergence: &Divergence) -> Failure {
 fn replayed(token: &Token, origin: Option<&Origin>) -> Replayed {
     let encoded = token.encode();
     let command = match origin {
-        Some(origin) => origin.command(&encoded),
+        Some(origin) => format!("RACEWRIGHT_REPLAY={encoded} {}", origin.cargo_test()),
         None => format!("RACEWRIGHT_REPLAY={encoded} (then run this test again)"),
     };
     Replayed { token: encoded, command, found_preemptions: token.found_preemptions, kept: false }
