@@ -5,7 +5,7 @@
 //! strategy chooses to (`time = "any"`). Timers fire in deadline order, ties in the
 //! order they were set.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -27,8 +27,6 @@ pub(crate) struct Timers {
     /// Pending timers by deadline, then creation order, with the task that set each;
     /// never holds a deadline of `NEVER`.
     pending: BTreeMap<(Duration, u64), (Waker, TaskId)>,
-    /// Timers that fired and whose future has not taken notice yet.
-    fired: HashSet<u64>,
 }
 
 impl Timers {
@@ -59,12 +57,6 @@ impl Timers {
     /// Forgets a timer whose future was dropped or no longer needs it.
     pub(crate) fn cancel(&mut self, id: TimerId, deadline: Duration) {
         self.pending.remove(&(deadline, id.0));
-        self.fired.remove(&id.0);
-    }
-
-    /// Whether the timer fired; the first call after it fired says so.
-    pub(crate) fn take_fired(&mut self, id: TimerId) -> bool {
-        self.fired.remove(&id.0)
     }
 
     /// Whether some timer can still fire.
@@ -83,8 +75,7 @@ impl Timers {
             if entry.key().0 > self.now {
                 break;
             }
-            let ((_, id), (waker, owner)) = entry.remove_entry();
-            self.fired.insert(id);
+            let (_, (waker, owner)) = entry.remove_entry();
             wakers.push((owner, waker));
         }
         Some((self.now, wakers))
