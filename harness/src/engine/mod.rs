@@ -63,14 +63,8 @@ pub(crate) fn prepare_panic_hook() {
 #[inline]
 pub(crate) fn scheduling_point() {
     match current() {
-        Engine::Shuttle => {
-            crate::explore::watchdog::beat();
-            shuttle::scheduling_point();
-        }
-        Engine::Loom => {
-            crate::explore::watchdog::beat();
-            loom::scheduling_point();
-        }
+        Engine::Shuttle => shuttle::scheduling_point(),
+        Engine::Loom => loom::scheduling_point(),
         Engine::Tokio => {}
     }
 }
@@ -217,11 +211,12 @@ pub(crate) fn in_async_context() -> bool {
 pub(crate) fn spin() {
     match current() {
         Engine::Shuttle => {
-            request_yield();
-            scheduling_point();
+            shuttle_engine::runtime::execution::ExecutionState::request_yield();
+            shuttle::scheduling_point();
         }
         Engine::Loom => {
-            crate::explore::watchdog::beat();
+            // A counted step (the step limit ends a spin that never ends), then loom's yield.
+            loom::scheduling_point();
             ::loom::thread::yield_now();
         }
         Engine::Tokio => std::thread::yield_now(),

@@ -153,6 +153,7 @@ impl ExecutionState {
     /// Counts a scheduling step. Past the step limit the execution fails with a
     /// `step_limit` finding, and this returns `false`.
     pub(crate) fn take_step(&mut self) -> bool {
+        crate::explore::watchdog::beat();
         self.steps += 1;
         if self.steps > self.settings.max_steps {
             let finding = crate::detect::step_limit::detect(self, self.settings.max_steps);

@@ -171,10 +171,6 @@ impl<T> Shared<T> {
     /// holder would on a multi-threaded runtime. (A `Ref` held across an `.await` that
     /// waits for this very task is then a livelock: the step limit reports it.)
     fn wait_for_value(&self, operation: &'static str) {
-        if !execution::is_active() {
-            std::thread::yield_now();
-            return;
-        }
         crate::task::wait(operation, self.resource.created_at, Some(self.resource));
         crate::engine::spin();
     }
