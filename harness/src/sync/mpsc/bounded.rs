@@ -40,22 +40,12 @@ impl<T> Sender<T> {
     pub fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + '_ {
         let at = Location::caller();
         async move {
-            let slots = self.slots();
-            if let Err(permits::Closed) = slots.acquire(1, "mpsc::Sender::send", at).await {
-                execution::record_with("mpsc::Sender::send", at, || "closed".into());
-                return Err(SendError(value));
-            }
-            match self.tx.push(value) {
-                Ok(()) => {
-                    execution::record_with("mpsc::Sender::send", at, || "sent".into());
-                    Ok(())
-                }
-                Err(value) => {
-                    slots.release(1);
-                    execution::record_with("mpsc::Sender::send", at, || "closed".into());
-                    Err(SendError(value))
-                }
-            }
+            let result = match self.slots().acquire(1, "mpsc::Sender::send", at).await {
+                Ok(()) => self.push_in_slot(value),
+                Err(permits::Closed) => Err(value),
+            };
+            execution::record_with("mpsc::Sender::send", at, || if result.is_ok() { "sent" } else { "closed" }.into());
+            result.map_err(SendError)
         }
     }
 
@@ -67,10 +57,7 @@ impl<T> Sender<T> {
         let result = match self.slots().try_acquire(1) {
             Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(value)),
             Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
-            Ok(()) => self.tx.push(value).map_err(|value| {
-                self.slots().release(1);
-                TrySendError::Closed(value)
-            }),
+            Ok(()) => self.push_in_slot(value).map_err(TrySendError::Closed),
         };
         execution::record_with("mpsc::Sender::try_send", at, || match &result {
             Ok(()) => "sent".into(),
@@ -109,18 +96,19 @@ impl<T> Sender<T> {
     ) -> impl Future<Output = Result<(), SendTimeoutError<T>>> + '_ {
         let at = Location::caller();
         async move {
-            // Reserve first, so that a timeout never loses the value.
-            match crate::time::timeout(timeout, self.reserve()).await {
-                Ok(Ok(permit)) => {
-                    permit.send(value);
-                    Ok(())
-                }
-                Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
-                Err(_) => {
-                    execution::record_with("mpsc::Sender::send_timeout", at, || "timed out".into());
-                    Err(SendTimeoutError::Timeout(value))
-                }
-            }
+            // Take a slot first, so that a timeout never loses the value.
+            let slot = self.slots().acquire(1, "mpsc::Sender::send_timeout", at);
+            let result = match crate::time::timeout(timeout, slot).await {
+                Ok(Ok(())) => self.push_in_slot(value).map_err(SendTimeoutError::Closed),
+                Ok(Err(permits::Closed)) => Err(SendTimeoutError::Closed(value)),
+                Err(_) => Err(SendTimeoutError::Timeout(value)),
+            };
+            execution::record_with("mpsc::Sender::send_timeout", at, || match &result {
+                Ok(()) => "sent".into(),
+                Err(SendTimeoutError::Closed(_)) => "closed".into(),
+                Err(SendTimeoutError::Timeout(_)) => "timed out".into(),
+            });
+            result
         }
     }
 
@@ -174,6 +162,12 @@ impl<T> Sender<T> {
     /// Whether both senders send into the same channel.
     pub fn same_channel(&self, other: &Self) -> bool {
         self.tx.same_channel(&other.tx)
+    }
+
+    /// Queues `value` in a slot this sender holds; if the receiver is gone, the slot is
+    /// given back and the value returned.
+    fn push_in_slot(&self, value: T) -> Result<(), T> {
+        self.tx.push(value).inspect_err(|_| self.slots().release(1))
     }
 
     fn slots(&self) -> &permits::Permits {
@@ -292,14 +286,8 @@ impl<T> Permit<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
         self.sent = true;
-        match self.sender.tx.push(value) {
-            Ok(()) => execution::record_with("mpsc::Permit::send", at, || "sent".into()),
-            Err(value) => {
-                self.sender.slots().release(1);
-                execution::record_with("mpsc::Permit::send", at, || "closed: value dropped".into());
-                drop(value);
-            }
-        }
+        let sent = self.sender.push_in_slot(value).is_ok();
+        execution::record_with("mpsc::Permit::send", at, || if sent { "sent" } else { "closed: value dropped" }.into());
     }
 }
 
