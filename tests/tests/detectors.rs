@@ -132,3 +132,18 @@ fn a_spin_loop_hits_the_step_limit() {
     assert_eq!(failure.kind(), FailureKind::StepLimit, "{report}");
     assert!(report.to_string().contains("spinner"), "{report}");
 }
+
+#[test]
+fn a_split_semaphore_permit_still_names_its_holder() {
+    let report = Scenario::new("detectors::split_permit").iterations(5).run(|| async {
+        let semaphore = racewright::sync::Semaphore::new(2);
+        let mut both = semaphore.acquire_many(2).await.unwrap();
+        let kept = both.split(1).unwrap();
+        drop(both);
+        // One permit is free, one is still held here: this waits for itself.
+        let _all = semaphore.acquire_many(2).await.unwrap();
+        drop(kept);
+    });
+    assert_eq!(report.failure().map(|failure| failure.kind()), Some(FailureKind::Deadlock), "{report}");
+    assert!(report.to_string().contains("held by #0 \"main\""), "{report}");
+}

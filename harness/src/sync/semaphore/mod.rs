@@ -266,12 +266,21 @@ impl Semaphore {
         result
     }
 
-    fn release(&self, n: usize, at: &'static Location<'static>) {
+    /// A permit taken at `at` was dropped: gives back its `n` permits, and its hold if it
+    /// still counts as one.
+    fn release(&self, n: usize, at: &'static Location<'static>, held: bool) {
+        if held {
+            execution::released(self.permits.resource, at);
+        }
         if n > 0 {
             execution::record_with("Semaphore::release", at, || n.to_string());
-            execution::released(self.permits.resource, at);
             self.permits.release(n);
         }
+    }
+
+    /// The running task holds permits taken at `at` in one more permit (a split).
+    fn held(&self, at: &'static Location<'static>) {
+        execution::acquired(self.permits.resource, at);
     }
 }
 

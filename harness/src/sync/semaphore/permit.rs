@@ -13,16 +13,20 @@ pub struct SemaphorePermit<'a> {
     permits: usize,
     /// Where the permits were acquired.
     at: &'static Location<'static>,
+    /// This permit counts as a hold of the semaphore in deadlock reports; a forgotten one
+    /// stays held for good.
+    held: bool,
 }
 
 impl<'a> SemaphorePermit<'a> {
     pub(super) fn new(semaphore: &'a Semaphore, permits: usize, at: &'static Location<'static>) -> Self {
-        SemaphorePermit { semaphore, permits, at }
+        SemaphorePermit { semaphore, permits, at, held: true }
     }
 
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
         self.permits = 0;
+        self.held = false;
     }
 
     /// Takes over the permits of `other`, from the same semaphore.
@@ -40,7 +44,8 @@ impl<'a> SemaphorePermit<'a> {
             return None;
         }
         self.permits -= n;
-        Some(SemaphorePermit { semaphore: self.semaphore, permits: n, at: self.at })
+        self.semaphore.held(self.at);
+        Some(SemaphorePermit { semaphore: self.semaphore, permits: n, at: self.at, held: true })
     }
 
     /// The semaphore the permits belong to.
@@ -56,7 +61,7 @@ impl<'a> SemaphorePermit<'a> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.semaphore.release(self.permits, self.at);
+        self.semaphore.release(self.permits, self.at, self.held);
     }
 }
 
@@ -72,16 +77,18 @@ pub struct OwnedSemaphorePermit {
     semaphore: Arc<Semaphore>,
     permits: usize,
     at: &'static Location<'static>,
+    held: bool,
 }
 
 impl OwnedSemaphorePermit {
     pub(super) fn new(semaphore: Arc<Semaphore>, permits: usize, at: &'static Location<'static>) -> Self {
-        OwnedSemaphorePermit { semaphore, permits, at }
+        OwnedSemaphorePermit { semaphore, permits, at, held: true }
     }
 
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
         self.permits = 0;
+        self.held = false;
     }
 
     /// Takes over the permits of `other`, from the same semaphore.
@@ -99,7 +106,8 @@ impl OwnedSemaphorePermit {
             return None;
         }
         self.permits -= n;
-        Some(OwnedSemaphorePermit { semaphore: self.semaphore.clone(), permits: n, at: self.at })
+        self.semaphore.held(self.at);
+        Some(OwnedSemaphorePermit { semaphore: self.semaphore.clone(), permits: n, at: self.at, held: true })
     }
 
     /// The semaphore the permits belong to.
@@ -115,7 +123,7 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.semaphore.release(self.permits, self.at);
+        self.semaphore.release(self.permits, self.at, self.held);
     }
 }
 
