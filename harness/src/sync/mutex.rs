@@ -7,9 +7,8 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::permits::{Permits, TryAcquireError};
+use super::permits::Permits;
 use crate::engine;
-use crate::explore::execution;
 
 /// An asynchronous mutex, as `tokio::sync::Mutex`: waiters are served in FIFO order,
 /// and a guard may be held across an `.await`.
@@ -72,9 +71,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> {
         let at = Location::caller();
         async move {
-            self.permits.acquire(1, "Mutex::lock", at).await.expect("a mutex is never closed");
-            execution::record("Mutex::lock", at);
-            execution::acquired(self.permits.resource, at);
+            self.permits.acquire_lock(1, "Mutex::lock", at).await;
             MutexGuard { mutex: self, at }
         }
     }
@@ -97,17 +94,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         let at = Location::caller();
-        engine::scheduling_point();
-        match self.permits.try_acquire(1) {
-            Ok(()) => {
-                execution::record_with("Mutex::try_lock", at, || "acquired".into());
-                execution::acquired(self.permits.resource, at);
-                Ok(MutexGuard { mutex: self, at })
-            }
-            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => {
-                execution::record_with("Mutex::try_lock", at, || "would block".into());
-                Err(TryLockError(()))
-            }
+        if self.permits.try_acquire_lock(1, "Mutex::try_lock", at) {
+            Ok(MutexGuard { mutex: self, at })
+        } else {
+            Err(TryLockError(()))
         }
     }
 
@@ -121,9 +111,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
         let at = Location::caller();
         async move {
-            self.permits.acquire(1, "Mutex::lock_owned", at).await.expect("a mutex is never closed");
-            execution::record("Mutex::lock_owned", at);
-            execution::acquired(self.permits.resource, at);
+            self.permits.acquire_lock(1, "Mutex::lock_owned", at).await;
             OwnedMutexGuard { mutex: self, at }
         }
     }
@@ -132,21 +120,15 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
         let at = Location::caller();
-        engine::scheduling_point();
-        match self.permits.try_acquire(1) {
-            Ok(()) => {
-                execution::record_with("Mutex::try_lock_owned", at, || "acquired".into());
-                execution::acquired(self.permits.resource, at);
-                Ok(OwnedMutexGuard { mutex: self, at })
-            }
-            Err(_) => Err(TryLockError(())),
+        if self.permits.try_acquire_lock(1, "Mutex::try_lock_owned", at) {
+            Ok(OwnedMutexGuard { mutex: self, at })
+        } else {
+            Err(TryLockError(()))
         }
     }
 
     fn unlock(&self, at: &'static Location<'static>) {
-        execution::record("Mutex::unlock", at);
-        execution::released(self.permits.resource, at);
-        self.permits.release(1);
+        self.permits.release_lock(1, "Mutex::unlock", None, at);
     }
 }
 

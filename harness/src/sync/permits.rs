@@ -13,6 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::engine::{self, StateGuard, StateLock};
+use crate::explore::execution;
 use crate::task::registry::Resource;
 
 /// The permits of one primitive.
@@ -61,6 +62,42 @@ impl Permits {
 
     fn lock(&self) -> StateGuard<'_, State> {
         self.state.lock()
+    }
+
+    /// Takes `n` permits as a lock: waits for them, then records the operation and who
+    /// holds them now. For locks, which are never closed.
+    pub(crate) async fn acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) {
+        self.acquire(n, operation, at).await.expect("a lock is never closed");
+        execution::record(operation, at);
+        execution::acquired(self.resource, at);
+    }
+
+    /// Takes `n` permits as a lock if they are free; a scheduling point, recorded either way.
+    pub(crate) fn try_acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) -> bool {
+        engine::scheduling_point();
+        let locked = self.try_acquire(n).is_ok();
+        execution::record_with(operation, at, || if locked { "acquired" } else { "would block" }.into());
+        if locked {
+            execution::acquired(self.resource, at);
+        }
+        locked
+    }
+
+    /// Gives back `n` permits taken as a lock at `at`: records it and forgets the hold.
+    /// Never a scheduling point: guards are dropped anywhere.
+    pub(crate) fn release_lock(
+        &self,
+        n: usize,
+        operation: &'static str,
+        detail: Option<&'static str>,
+        at: &'static Location<'static>,
+    ) {
+        match detail {
+            Some(detail) => execution::record_with(operation, at, || detail.into()),
+            None => execution::record(operation, at),
+        }
+        execution::released(self.resource, at);
+        self.release(n);
     }
 
     /// Formats `name { data: .. }` for a lock's `Debug`: the value only if one permit is

@@ -17,8 +17,6 @@ pub use owned::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 use super::mutex::TryLockError;
 use super::permits::Permits;
-use crate::engine;
-use crate::explore::execution;
 
 /// The most readers an `RwLock` admits at once, as tokio's.
 const MAX_READS: u32 = u32::MAX >> 3;
@@ -163,9 +161,7 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     async fn acquire(&self, permits: u32, operation: &'static str, at: &'static Location<'static>) {
-        self.permits.acquire(permits as usize, operation, at).await.expect("an RwLock is never closed");
-        execution::record(operation, at);
-        execution::acquired(self.permits.resource, at);
+        self.permits.acquire_lock(permits as usize, operation, at).await;
     }
 
     fn try_acquire(
@@ -174,24 +170,13 @@ impl<T: ?Sized> RwLock<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Result<(), TryLockError> {
-        engine::scheduling_point();
-        let acquired = self.permits.try_acquire(permits as usize).is_ok();
-        execution::record_with(operation, at, || if acquired { "acquired" } else { "would block" }.into());
-        if acquired {
-            execution::acquired(self.permits.resource, at);
-            Ok(())
-        } else {
-            Err(TryLockError(()))
-        }
+        if self.permits.try_acquire_lock(permits as usize, operation, at) { Ok(()) } else { Err(TryLockError(())) }
     }
 }
 
-/// Gives back a guard's permits (never a scheduling point: guards are dropped anywhere).
-/// `what` is `read` or `write`, for the trace.
+/// Gives back a guard's permits. `what` is `read` or `write`, for the trace.
 fn unlock(permits: &Permits, held: u32, what: &'static str, at: &'static Location<'static>) {
-    execution::record_with("RwLock::unlock", at, || what.into());
-    execution::released(permits.resource, at);
-    permits.release(held as usize);
+    permits.release_lock(held as usize, "RwLock::unlock", Some(what), at);
 }
 
 impl<T: Default> Default for RwLock<T> {
