@@ -16,8 +16,10 @@ use super::pipeline::Origin;
 use crate::detect::{Failure, FailureKind};
 use crate::report::Report;
 
-/// Runs the test of `origin` in a child process and returns the report of its loom exploration.
-pub(crate) fn run(origin: &Origin, name: &str) -> Report {
+/// Runs the test of `origin` in a child process and returns the report of its loom
+/// exploration; `blank` is the report of an exploration that found nothing, for when the
+/// child could not say more.
+pub(crate) fn run(origin: &Origin, blank: &dyn Fn() -> Report) -> Report {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let path = std::env::temp_dir().join(format!(
         "racewright-loom-{}-{}.json",
@@ -36,7 +38,7 @@ pub(crate) fn run(origin: &Origin, name: &str) -> Report {
     let _ = std::fs::remove_file(&path);
     let output = match output {
         Ok(output) => output,
-        Err(error) => return failed(name, format!("could not start the loom child process: {error}"), None),
+        Err(error) => return failed(blank, format!("could not start the loom child process: {error}"), None),
     };
     let printed = tail(&String::from_utf8_lossy(&output.stdout), &String::from_utf8_lossy(&output.stderr));
     match written.map_err(|error| error.to_string()).and_then(|text| Report::from_json(&text)) {
@@ -44,7 +46,7 @@ pub(crate) fn run(origin: &Origin, name: &str) -> Report {
         // The child wrote its last words, then loom aborted it.
         Ok(report) => report.note(format!("the loom child process ended with {}", output.status)),
         Err(_) if output.status.success() => failed(
-            name,
+            blank,
             format!(
                 "the loom child process ran no test named `{}` (the test binary must be libtest's, and the test \
                  named as libtest names it)",
@@ -52,7 +54,7 @@ pub(crate) fn run(origin: &Origin, name: &str) -> Report {
             ),
             None,
         ),
-        Err(_) => died(name, output.status.to_string(), &printed),
+        Err(_) => died(blank, output.status.to_string(), &printed),
     }
 }
 
@@ -72,7 +74,7 @@ pub(crate) fn write(path: &Path, report: &Report) {
 }
 
 /// The report of a child that died before it could write one.
-fn died(name: &str, status: String, printed: &str) -> Report {
+fn died(blank: &dyn Fn() -> Report, status: String, printed: &str) -> Report {
     let kind = if printed.contains("deadlock") {
         Some(FailureKind::Deadlock)
     } else if printed.contains("Model exceeded maximum number of branches") {
@@ -87,16 +89,14 @@ fn died(name: &str, status: String, printed: &str) -> Report {
             |failure, line| failure.detail(line),
         )
     });
-    failed(name, format!("{message}; it printed:\n{printed}"), failure)
+    failed(blank, format!("{message}; it printed:\n{printed}"), failure)
 }
 
-fn failed(name: &str, error: String, failure: Option<Failure>) -> Report {
-    let mut report = Report::new(name, "loom", "dpor".into(), 0, 0, Default::default(), None);
+fn failed(blank: &dyn Fn() -> Report, error: String, failure: Option<Failure>) -> Report {
     match failure {
-        Some(failure) => report = report.with_finding(failure),
-        None => report = report.note(error),
+        Some(failure) => blank().with_finding(failure),
+        None => blank().note(error),
     }
-    report
 }
 
 /// The last lines the child printed, for a report.

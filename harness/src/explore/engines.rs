@@ -7,7 +7,7 @@ use super::child;
 use super::config::{EngineChoice, Knobs, seed_for};
 use super::env;
 use super::pipeline::{self, Origin};
-use crate::engine::exploration::Body;
+use crate::engine::exploration::{Body, Exploration};
 use crate::engine::loom::{self as engine, LastWords, MAX_TASKS, Plan};
 use crate::explore::execution::ExecutionState;
 use crate::report::{Replayed, Report};
@@ -57,7 +57,10 @@ fn misfit(knobs: &Knobs, max_tasks: usize) -> Option<String> {
 /// The loom exploration, in a child process when the test can be run again by name.
 fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Report {
     let report = match origin {
-        Some(origin) => child::run(origin, name),
+        Some(origin) => {
+            let report = loom_report(name, knobs);
+            child::run(origin, &|| report(Exploration::default()))
+        }
         // Without a test to re-run, a loom abort (loom#291) would take this process along.
         None => loom_here(name, knobs, body, None),
     };
@@ -74,16 +77,11 @@ fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Repor
 /// of an execution loom is about to abort the process over.
 fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
     let _watchdog = super::watchdog::arm(name, knobs.budget);
-    let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
-    let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);
-    let blank = {
-        let (name, strategy, iterations) = (name.to_string(), strategy.clone(), knobs.iterations);
-        move || Report::new(&name, "loom", strategy.clone(), seed, iterations, Default::default(), None)
-    };
+    let report = loom_report(name, knobs);
     let last_words = last_words.map(|path| {
-        let blank = blank.clone();
+        let report = report.clone();
         Box::new(move |state: &ExecutionState, execution: usize| {
-            let report = blank().failing_at(execution, state).note(
+            let report = report(Exploration::default()).failing_at(execution, state).note(
                 "loom then aborted the process (a second panic while unwinding, loom#291); this is the execution \
                  as racewright last saw it"
                     .into(),
@@ -98,8 +96,17 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
         preemption_bound: knobs.preemption_bound,
         last_words,
     };
-    let exploration = engine::explore(plan, body);
-    Report::new(name, "loom", strategy, seed, knobs.iterations, exploration, None)
+    report(engine::explore(plan, body))
+}
+
+/// Makes the report of a loom exploration of `name`, the same in this process and in a
+/// loom child's.
+fn loom_report(name: &str, knobs: &Knobs) -> impl Fn(Exploration) -> Report + Clone + 'static {
+    let name = name.to_string();
+    let seed = knobs.seed.unwrap_or_else(|| seed_for(&name));
+    let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);
+    let iterations = knobs.iterations;
+    move |exploration| Report::new(&name, "loom", strategy.clone(), seed, iterations, exploration, None)
 }
 
 /// How to see a loom failure again: loom's exploration is deterministic, so running the
