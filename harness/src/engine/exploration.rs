@@ -53,19 +53,16 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
         let body = state.tasks.get_mut(TaskId::BODY);
         body.state = if failure.is_some() { TaskState::Panicked } else { TaskState::Finished };
         body.waiting = None;
-        let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
-        if let Some(failure) = &failure {
+        if let Some(failure) = failure {
             let what = if failure.kind() == FailureKind::Panic { "panicked" } else { "returned Err" };
             let first_line = failure.message().lines().next().unwrap_or_default().to_string();
-            let step = state.steps;
-            let at = failure.location().map(str::to_string);
+            let (step, at) = (state.steps, failure.location().map(str::to_string));
             state.trace.push_ending(step, TaskId::BODY, what, at, first_line);
-        }
-        if let Some(failure) = failure {
+            let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
             state.fail(failure.in_task(task));
         }
     });
-    if stopping() {
+    if execution::is_stopping() {
         return super::scheduling_point();
     }
     // Let the other tasks run until each has finished or blocked.
@@ -75,13 +72,9 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
             state.fail(finding);
         }
     });
-    if stopping() {
+    if execution::is_stopping() {
         super::scheduling_point();
     }
-}
-
-fn stopping() -> bool {
-    execution::with(|state| state.stopping).unwrap_or(false)
 }
 
 /// Resolves once every other task has finished or is blocked (the engine wakes it when

@@ -138,6 +138,11 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R>
     })
 }
 
+/// Whether the current execution has been judged and is ending (never outside one).
+pub(crate) fn is_stopping() -> bool {
+    with(|state| state.stopping).unwrap_or(false)
+}
+
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));

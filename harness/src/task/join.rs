@@ -96,7 +96,7 @@ impl<T> JoinHandle<T> {
     /// Aborts from a destructor: no trace event, and nothing once the execution is being
     /// torn down (the engine cancels every task then anyway).
     pub(crate) fn abort_quietly(&self) {
-        if !execution::with(|state| state.stopping).unwrap_or(false) && !self.is_finished() {
+        if !execution::is_stopping() && !self.is_finished() {
             self.raw.abort();
         }
     }

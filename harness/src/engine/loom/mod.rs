@@ -230,7 +230,7 @@ fn stop() -> ! {
 
 /// Ends the exploration if the execution has been judged.
 fn stop_if_stopping() {
-    if execution::with(|state| state.stopping).unwrap_or(false) {
+    if execution::is_stopping() {
         stop();
     }
 }
