@@ -41,6 +41,51 @@ pub(crate) struct Exploration {
     pub(crate) max_tasks: usize,
 }
 
+/// What an exploration has seen so far, across executions; the same for every engine.
+#[derive(Default)]
+pub(crate) struct Progress {
+    /// Executions started.
+    pub(crate) executions: usize,
+    /// The first failing execution: its number (from 1) and its state.
+    pub(crate) failed: Option<(usize, ExecutionState)>,
+    pub(crate) out_of_time: bool,
+    /// Hashes of the schedules run, to count the distinct ones.
+    schedules: std::collections::HashSet<u64>,
+    /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
+    max_tasks: usize,
+}
+
+impl Progress {
+    /// Takes in a finished execution; returns whether it failed (the first failure is kept).
+    pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
+        self.schedules.insert(schedule_hash(&state.schedule));
+        self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        let failed = !state.findings.is_empty();
+        if failed && self.failed.is_none() {
+            self.failed = Some((self.executions, state));
+        }
+        failed
+    }
+
+    /// The exploration this progress amounts to.
+    pub(crate) fn into_exploration(self, harness_error: Option<String>) -> Exploration {
+        Exploration {
+            executions: self.executions,
+            failed: self.failed,
+            out_of_time: self.out_of_time,
+            distinct_schedules: self.schedules.len(),
+            harness_error,
+            max_tasks: self.max_tasks,
+            ..Exploration::default()
+        }
+    }
+}
+
+/// FNV-1a over the choices: cheap, and only compared within one exploration.
+fn schedule_hash(schedule: &[usize]) -> u64 {
+    schedule.iter().fold(0xcbf2_9ce4_8422_2325, |hash, choice| (hash ^ *choice as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// The body's life: run it, judge it, wind the other tasks down, judge what is left.
 pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
     let outcome = CatchPanic::new(crate::task::Instrumented::new(TaskId::BODY, body)).await;

@@ -18,8 +18,6 @@
 mod task;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
 use std::sync::Arc;
 use std::time::Instant;
@@ -30,6 +28,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use super::exploration::{Body, Exploration, supervise_body};
 use super::{Engine, TaskFuture};
 use crate::detect::{self, Failure, FailureKind};
+use crate::engine::exploration::Progress;
 use crate::explore::config::{Settings, TimeMode};
 use crate::explore::execution::{self, Execution, ExecutionState};
 use crate::task::registry::TaskId;
@@ -62,12 +61,8 @@ struct Run {
     settings: Arc<Settings>,
     iterations: usize,
     deadline: Option<Instant>,
-    executions: usize,
-    failed: Option<(usize, ExecutionState)>,
-    schedules: HashSet<u64>,
-    max_tasks: usize,
+    progress: Progress,
     limit: Option<String>,
-    out_of_time: bool,
     last_words: Option<LastWords>,
 }
 
@@ -116,12 +111,8 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
             settings: plan.settings.clone(),
             iterations: plan.iterations,
             deadline: plan.deadline,
-            executions: 0,
-            failed: None,
-            schedules: HashSet::new(),
-            max_tasks: 0,
+            progress: Progress::default(),
             limit: None,
-            out_of_time: false,
             last_words: plan.last_words,
         })
     });
@@ -135,44 +126,27 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
     TEARDOWN.with(|teardown| teardown.set(false));
     let mut run = RUN.with(|run| run.borrow_mut().take()).expect("the exploration's state");
     if let Some(state) = leftover.and_then(Execution::into_state) {
-        run.judge(state);
+        run.progress.judge(state);
     }
     let mut harness_error = None;
     if let Err(payload) = &checked {
-        if !payload.is::<Stop>() && run.failed.is_none() {
+        if !payload.is::<Stop>() && run.progress.failed.is_none() {
             let caught = detect::panics::take_caught();
             let message = caught.map(|c| c.message).unwrap_or_else(|| detect::panics::message_of(payload.as_ref()));
             harness_error = Some(format!("loom stopped with: {message}"));
         }
     }
-    Exploration {
-        executions: run.executions,
-        exhaustive: checked.is_ok() && run.failed.is_none() && run.limit.is_none(),
-        failed: run.failed,
-        out_of_time: run.out_of_time,
-        distinct_schedules: run.schedules.len(),
-        harness_error,
-        limit: run.limit,
-        max_tasks: run.max_tasks,
-    }
+    let exhaustive = checked.is_ok() && run.progress.failed.is_none() && run.limit.is_none();
+    Exploration { exhaustive, limit: run.limit, ..run.progress.into_exploration(harness_error) }
 }
 
 impl Run {
-    /// Takes in a finished execution: a failing one ends the exploration.
-    fn judge(&mut self, state: ExecutionState) {
-        self.schedules.insert(BuildHasherDefault::<DefaultHasher>::default().hash_one(&state.schedule));
-        self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
-        if !state.findings.is_empty() && self.failed.is_none() {
-            self.failed = Some((self.executions, state));
-        }
-    }
-
     /// Whether another execution may start; if not, says why.
     fn may_start(&mut self) -> bool {
-        if self.failed.is_some() || self.limit.is_some() {
+        if self.progress.failed.is_some() || self.limit.is_some() {
             return false;
         }
-        if self.executions >= self.iterations {
+        if self.progress.executions >= self.iterations {
             self.limit = Some(format!(
                 "loom was still exploring after {} executions, the `iterations` limit: raise it, or lower \
                  `preemption_bound`, to let it finish",
@@ -181,15 +155,15 @@ impl Run {
             return false;
         }
         if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-            self.out_of_time = true;
+            self.progress.out_of_time = true;
             self.limit = Some(format!(
                 "the time budget ended the exploration after {} executions, before loom had tried every \
                  interleaving",
-                self.executions
+                self.progress.executions
             ));
             return false;
         }
-        self.executions += 1;
+        self.progress.executions += 1;
         true
     }
 }
@@ -198,7 +172,7 @@ impl Run {
 fn run_execution(body: &Body) {
     // Between executions nothing is on any stack yet: the cleanest place to stop.
     if let Some(state) = execution::finish().and_then(Execution::into_state) {
-        with_run(|run| run.judge(state));
+        with_run(|run| run.progress.judge(state));
     }
     let settings = match with_run(|run| run.may_start().then(|| run.settings.clone())) {
         Some(settings) => settings,
@@ -348,8 +322,8 @@ pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
         };
         state.fail(finding);
         RUN.with(|run| {
-            if let Some(Run { executions, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
-                last_words(state, *executions);
+            if let Some(Run { progress, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
+                last_words(state, progress.executions);
             }
         });
     });

@@ -17,13 +17,14 @@ use shuttle::scheduler::Scheduler;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
+use super::exploration::Progress;
 pub(crate) use super::exploration::{Body, Exploration};
 use crate::detect;
 use crate::explore::config::Settings;
 use crate::explore::execution::{self, Execution};
 use crate::task::registry::TaskId;
 use idle::IdleTask;
-use supervisor::{Progress, Supervisor};
+use supervisor::Supervisor;
 
 /// How to explore.
 pub(crate) struct Plan {
@@ -112,15 +113,7 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
             }
         }
     };
-    Exploration {
-        executions: progress.executions,
-        failed: progress.failed,
-        out_of_time: progress.out_of_time,
-        distinct_schedules: progress.schedules.len(),
-        harness_error,
-        max_tasks: progress.max_tasks,
-        ..Exploration::default()
-    }
+    progress.into_exploration(harness_error)
 }
 
 /// One execution, run on shuttle's main task.

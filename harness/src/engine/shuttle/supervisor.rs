@@ -4,26 +4,14 @@
 //! `time = "any"`), keeps yields fair, counts steps and preemptions, records the
 //! schedule for replay, and ends every execution that racewright has judged.
 
-use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::Instant;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 
+use crate::engine::exploration::Progress;
 use crate::explore::config::TimeMode;
-use crate::explore::execution::{self, Execution, ExecutionState, IdleReason};
-
-/// Progress of an exploration, across executions.
-#[derive(Default)]
-pub(super) struct Progress {
-    pub(super) executions: usize,
-    pub(super) failed: Option<(usize, ExecutionState)>,
-    pub(super) out_of_time: bool,
-    /// Hashes of the schedules run, to count the distinct ones.
-    pub(super) schedules: HashSet<u64>,
-    /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
-    pub(super) max_tasks: usize,
-}
+use crate::explore::execution::{self, Execution, IdleReason};
 
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,
@@ -37,11 +25,7 @@ impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
         if let Some(state) = execution::finish().and_then(Execution::into_state) {
-            progress.schedules.insert(schedule_hash(&state.schedule));
-            progress.max_tasks = progress.max_tasks.max(state.tasks.iter().count() - 1);
-            if !state.findings.is_empty() {
-                let index = progress.executions;
-                progress.failed = Some((index, state));
+            if progress.judge(state) {
                 return None;
             }
         }
@@ -123,9 +107,4 @@ impl Scheduler for Supervisor {
         execution::with(|state| state.randoms.push(value));
         value
     }
-}
-
-/// FNV-1a over the choices: cheap, and only compared within one exploration.
-fn schedule_hash(schedule: &[usize]) -> u64 {
-    schedule.iter().fold(0xcbf2_9ce4_8422_2325, |hash, choice| (hash ^ *choice as u64).wrapping_mul(0x0100_0000_01b3))
 }
