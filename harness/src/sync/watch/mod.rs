@@ -151,6 +151,16 @@ impl<T> Shared<T> {
         }
     }
 
+    /// Reads the value and marks its version seen by a receiver that had seen `seen`;
+    /// says whether it was new to it.
+    fn read_marking(&self, seen: &mut u64) -> (RwLockReadGuard<'_, T>, bool) {
+        let inner = self.read();
+        let current = self.lock().version;
+        let has_changed = current != *seen;
+        *seen = current;
+        (inner, has_changed)
+    }
+
     /// Whether a task holds a `Ref` while suspended at an `.await`.
     fn borrowed_across_an_await(&self) -> bool {
         let borrowers = self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();

@@ -42,12 +42,7 @@ impl<T> Receiver<T> {
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
         let at = Location::caller();
         engine::scheduling_point();
-        let inner = self.shared.read();
-        let state = self.shared.lock();
-        let current = state.version;
-        drop(state);
-        let has_changed = current != self.version;
-        self.version = current;
+        let (inner, has_changed) = self.shared.read_marking(&mut self.version);
         execution::record_with("watch::Receiver::borrow_and_update", at, || seen(has_changed));
         self.shared.make_ref(inner, has_changed)
     }
@@ -97,25 +92,19 @@ impl<T> Receiver<T> {
         let shared: &Shared<T> = shared;
         async move {
             engine::scheduling_point();
-            let mut closed = false;
             loop {
                 {
-                    let inner = shared.read();
-                    let state = shared.lock();
-                    let current = state.version;
-                    drop(state);
-                    let has_changed = *version != current;
-                    *version = current;
-                    if (!closed || has_changed) && f(&inner) {
+                    let (inner, has_changed) = shared.read_marking(version);
+                    if f(&inner) {
                         execution::record_with("watch::Receiver::wait_for", at, || "accepted".into());
                         return Ok(shared.make_ref(inner, has_changed));
                     }
                 }
-                if closed {
+                // Closed means every sender is gone and every value was seen: no new one can come.
+                if shared.wait_for_change(version, "watch::Receiver::wait_for", at).await.is_err() {
                     execution::record_with("watch::Receiver::wait_for", at, || "closed".into());
                     return Err(RecvError(()));
                 }
-                closed = shared.wait_for_change(version, "watch::Receiver::wait_for", at).await.is_err();
             }
         }
     }
