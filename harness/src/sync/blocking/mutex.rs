@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
@@ -54,8 +54,7 @@ impl<T> Mutex<T> {
     /// The protected value, consuming the mutex; `Err` (with the value) if it is poisoned.
     pub fn into_inner(self) -> LockResult<T> {
         let poisoned = self.raw.is_poisoned();
-        let value = self.data.into_inner();
-        if poisoned { Err(PoisonError::new(value)) } else { Ok(value) }
+        super::raw::poison_result(poisoned, self.data.into_inner())
     }
 }
 
@@ -83,7 +82,7 @@ impl<T: ?Sized> Mutex<T> {
             return Err(TryLockError::WouldBlock);
         };
         execution::record_with("blocking::Mutex::try_lock", at, || "acquired".into());
-        self.poison_check(MutexGuard::new(self, hold)).map_err(TryLockError::Poisoned)
+        self.raw.check_poison(MutexGuard::new(self, hold)).map_err(TryLockError::Poisoned)
     }
 
     /// Whether a thread or task panicked while holding the lock.
@@ -100,8 +99,7 @@ impl<T: ?Sized> Mutex<T> {
     /// `Err` (with the reference) if the mutex is poisoned.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         let poisoned = self.raw.is_poisoned();
-        let value = self.data.get_mut();
-        if poisoned { Err(PoisonError::new(value)) } else { Ok(value) }
+        super::raw::poison_result(poisoned, self.data.get_mut())
     }
 
     /// `lock`, with the operation's name for reports (`Condvar::wait` re-locks through it).
@@ -111,11 +109,7 @@ impl<T: ?Sized> Mutex<T> {
         at: &'static Location<'static>,
     ) -> LockResult<MutexGuard<'_, T>> {
         let hold = self.raw.lock(Access::Exclusive, operation, at);
-        self.poison_check(MutexGuard::new(self, hold))
-    }
-
-    fn poison_check<G>(&self, guard: G) -> LockResult<G> {
-        if self.raw.is_poisoned() { Err(PoisonError::new(guard)) } else { Ok(guard) }
+        self.raw.check_poison(MutexGuard::new(self, hold))
     }
 }
 

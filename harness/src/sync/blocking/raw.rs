@@ -201,6 +201,11 @@ impl RawLock {
         self.poisoned.load(Ordering::Relaxed)
     }
 
+    /// `Ok(value)`, or, if the lock is poisoned, `Err` holding it, as std's.
+    pub(super) fn check_poison<G>(&self, value: G) -> std::sync::LockResult<G> {
+        poison_result(self.is_poisoned(), value)
+    }
+
     pub(super) fn clear_poison(&self) {
         self.poisoned.store(false, Ordering::Relaxed);
     }
@@ -237,4 +242,9 @@ impl RawLock {
             held.at
         );
     }
+}
+
+/// `Ok(value)`, or `Err` holding it when `poisoned`, as std's.
+pub(super) fn poison_result<G>(poisoned: bool, value: G) -> std::sync::LockResult<G> {
+    if poisoned { Err(std::sync::PoisonError::new(value)) } else { Ok(value) }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
@@ -55,8 +55,7 @@ impl<T> RwLock<T> {
     /// The protected value, consuming the lock; `Err` (with the value) if it is poisoned.
     pub fn into_inner(self) -> LockResult<T> {
         let poisoned = self.raw.is_poisoned();
-        let value = self.data.into_inner();
-        if poisoned { Err(PoisonError::new(value)) } else { Ok(value) }
+        super::raw::poison_result(poisoned, self.data.into_inner())
     }
 }
 
@@ -69,7 +68,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let hold = self.raw.lock(Access::Shared, "blocking::RwLock::read", Location::caller());
-        self.poison_check(RwLockReadGuard { lock: self, hold, not_send: PhantomData })
+        self.raw.check_poison(RwLockReadGuard { lock: self, hold, not_send: PhantomData })
     }
 
     /// Takes the exclusive lock, blocking the task while anyone else holds it.
@@ -80,21 +79,25 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let hold = self.raw.lock(Access::Exclusive, "blocking::RwLock::write", Location::caller());
-        self.poison_check(RwLockWriteGuard { lock: self, hold, not_send: PhantomData })
+        self.raw.check_poison(RwLockWriteGuard { lock: self, hold, not_send: PhantomData })
     }
 
     /// Takes a shared lock if no writer holds it or waits for it, without blocking.
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let hold = self.try_lock(Access::Shared, "blocking::RwLock::try_read", Location::caller())?;
-        self.poison_check(RwLockReadGuard { lock: self, hold, not_send: PhantomData }).map_err(TryLockError::Poisoned)
+        self.raw
+            .check_poison(RwLockReadGuard { lock: self, hold, not_send: PhantomData })
+            .map_err(TryLockError::Poisoned)
     }
 
     /// Takes the exclusive lock if nobody holds it, without blocking.
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let hold = self.try_lock(Access::Exclusive, "blocking::RwLock::try_write", Location::caller())?;
-        self.poison_check(RwLockWriteGuard { lock: self, hold, not_send: PhantomData }).map_err(TryLockError::Poisoned)
+        self.raw
+            .check_poison(RwLockWriteGuard { lock: self, hold, not_send: PhantomData })
+            .map_err(TryLockError::Poisoned)
     }
 
     /// Whether a thread or task panicked while holding the write lock.
@@ -111,8 +114,7 @@ impl<T: ?Sized> RwLock<T> {
     /// `Err` (with the reference) if the lock is poisoned.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         let poisoned = self.raw.is_poisoned();
-        let value = self.data.get_mut();
-        if poisoned { Err(PoisonError::new(value)) } else { Ok(value) }
+        super::raw::poison_result(poisoned, self.data.get_mut())
     }
 
     fn try_lock<G>(
@@ -125,10 +127,6 @@ impl<T: ?Sized> RwLock<T> {
         let hold = self.raw.try_lock(access, at);
         execution::record_with(operation, at, || if hold.is_some() { "acquired" } else { "would block" }.into());
         hold.ok_or(TryLockError::WouldBlock)
-    }
-
-    fn poison_check<G>(&self, guard: G) -> LockResult<G> {
-        if self.raw.is_poisoned() { Err(PoisonError::new(guard)) } else { Ok(guard) }
     }
 }
 
