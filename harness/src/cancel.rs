@@ -99,10 +99,7 @@ where
         rounds += 1;
         let driven = drive(make().into_future(), target).await;
         // The round's future is gone: what it waited on, the task no longer does.
-        execution::with(|state| {
-            let task = state.current_task();
-            state.tasks.get_mut(task).waiting = None;
-        });
+        crate::task::set_wait(None);
         let (outcome, reached) = match driven {
             Driven::Cancelled => (Outcome::Cancelled(target), target.pending),
             Driven::Completed(output, awaits) => (Outcome::Completed(output), awaits),
@@ -182,7 +179,7 @@ fn poll_teed<F: Future>(
         let tee = Waker::from(Arc::new(Tee { mock: mock.waker().clone(), caller: caller.clone() }));
         future.poll(&mut Context::from_waker(&tee))
     });
-    let wait = execution::with(|state| state.tasks.get(state.current_task()).waiting.clone()).flatten();
+    let wait = crate::task::current_wait();
     (poll, wait)
 }
 
@@ -199,8 +196,8 @@ fn wake_of<'a, F>(
             return Poll::Ready(());
         }
         // Polled again without a wakeup: the wait the future told reports still holds.
-        if let Some(wait) = &wait {
-            crate::task::wait(wait.operation, wait.at, wait.resource);
+        if wait.is_some() {
+            crate::task::set_wait(wait.clone());
         }
         Poll::Pending
     })

@@ -9,8 +9,9 @@ use std::time::Duration;
 use super::Instant;
 use super::error::Elapsed;
 use super::timers::display;
-use super::traced::{TracedTimer, restore_wait, task_wait};
+use super::traced::TracedTimer;
 use crate::explore::execution;
+use crate::task::{current_wait, set_wait};
 
 /// Bounds `future` by `duration`, as `tokio::time::timeout`: `Ok` with its output if it
 /// completes first, `Err(Elapsed)` (and the future dropped, cancelled) otherwise.
@@ -92,17 +93,17 @@ impl<T: Future> Future for Timeout<T> {
         // SAFETY: see above.
         let value = unsafe { Pin::new_unchecked(&mut this.value) };
         this.timer.start();
-        let before = task_wait();
+        let before = current_wait();
         // The value first, as tokio: if both are ready, the work wins.
         if let Poll::Ready(output) = value.poll(cx) {
             this.timer.finish();
-            restore_wait(before);
+            set_wait(before);
             return Poll::Ready(Ok(output));
         }
-        let value_waits = task_wait().is_some();
+        let value_waits = current_wait().is_some();
         match this.timer.poll(cx, value_waits) {
             Poll::Ready(()) => {
-                restore_wait(before);
+                set_wait(before);
                 let at = this.timer.at();
                 execution::with(|state| {
                     let now = display(state.timers.now());

@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::timers::display;
 use crate::engine::{self, NEVER, Timer};
 use crate::explore::execution;
-use crate::task::registry::Wait;
 
 /// A timer that behaves as a facade operation: a scheduling point and a trace event on its
 /// first poll, a wait that reports can name while it is pending, and a trace event when it
@@ -114,18 +113,4 @@ pub(crate) fn describe(deadline: Duration, requested: Option<Duration>) -> Strin
         Some(duration) => format!("{}, until t={}", display(duration), display(deadline)),
         None => format!("until t={}", display(deadline)),
     }
-}
-
-/// What the running task told reports it waits on, during this poll.
-pub(crate) fn task_wait() -> Option<Wait> {
-    execution::with(|state| state.tasks.get(state.current_task()).waiting.clone()).flatten()
-}
-
-/// Puts back what the running task waits on: a completed timeout's bounded future waits
-/// for nothing any more.
-pub(crate) fn restore_wait(wait: Option<Wait>) {
-    execution::with(|state| {
-        let task = state.current_task();
-        state.tasks.get_mut(task).waiting = wait;
-    });
 }

@@ -8,8 +8,8 @@ use std::sync::{LockResult, PoisonError};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use super::Holder;
 use super::mutex::MutexGuard;
-use super::{Holder, done_waiting};
 use crate::engine::{self, Engine, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
 use crate::task::registry::Resource;
@@ -224,7 +224,8 @@ impl Condvar {
             crate::task::wait(operation, at, Some(self.resource));
             park_until(deadline.as_deref());
         }
-        done_waiting();
+        // Woken inside its poll, the task is not polled anew: clear its wait here.
+        crate::task::set_wait(None);
         (mutex.lock_as(operation, at), WaitTimeoutResult(timed_out))
     }
 }

@@ -43,18 +43,6 @@ use std::fmt;
 use crate::explore::execution;
 use crate::task::registry::TaskId;
 
-/// Forgets what the running task was blocked in, once it runs again.
-///
-/// `task::wait` marks a task blocked before it parks; the task's `Instrumented` wrapper
-/// clears the mark only when the task is polled anew, which a task woken inside a poll
-/// is not.
-pub(crate) fn done_waiting() {
-    execution::with(|state| {
-        let task = state.current_task();
-        state.tasks.get_mut(task).waiting = None;
-    });
-}
-
 /// Who holds a lock or waits for one: a task inside an exploration, a thread outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Holder {

@@ -10,7 +10,7 @@
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Holder, done_waiting};
+use super::Holder;
 use crate::detect::{Failure, FailureKind, TaskRef};
 use crate::engine::{self, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
@@ -128,7 +128,8 @@ impl RawLock {
                 drop(state);
                 execution::acquired(self.resource, at);
                 if waiter.is_some() {
-                    done_waiting();
+                    // Woken inside its poll, the task is not polled anew: clear its wait here.
+                    crate::task::set_wait(None);
                 }
                 execution::record_with(operation, at, || {
                     if waiter.is_some() { "acquired after waiting" } else { "acquired" }.to_string()
