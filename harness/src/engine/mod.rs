@@ -18,7 +18,7 @@ use std::pin::Pin;
 
 use crate::explore::execution;
 pub(crate) use state_lock::{StateGuard, StateLock};
-pub(crate) use timer::{NEVER, Timer, now};
+pub(crate) use timer::{NEVER, Timer, after, now};
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

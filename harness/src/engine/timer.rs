@@ -16,6 +16,11 @@ use crate::time::timers::TimerId;
 /// A deadline at or past this never comes.
 pub(crate) const NEVER: Duration = crate::time::timers::NEVER;
 
+/// The deadline `delay` after `base`, or [`NEVER`] when that is past what the clock counts.
+pub(crate) fn after(base: Duration, delay: Duration) -> Duration {
+    base.checked_add(delay).unwrap_or(NEVER)
+}
+
 /// The time on the current engine's clock.
 pub(crate) fn now() -> Duration {
     match current() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::Instant;
 use super::timers::display;
-use crate::engine::{self, NEVER, Timer};
+use crate::engine::{self, Timer};
 use crate::explore::execution;
 
 /// Ticks every `period`, the first tick at once, as `tokio::time::interval`.
@@ -60,12 +60,12 @@ impl MissedTickBehavior {
     /// The next deadline, when the tick due at `timeout` completed late, at `now`.
     fn next_timeout(self, timeout: Duration, now: Duration, period: Duration) -> Duration {
         match self {
-            MissedTickBehavior::Burst => timeout.checked_add(period).unwrap_or(NEVER),
-            MissedTickBehavior::Delay => now.checked_add(period).unwrap_or(NEVER),
+            MissedTickBehavior::Burst => engine::after(timeout, period),
+            MissedTickBehavior::Delay => engine::after(now, period),
             MissedTickBehavior::Skip => {
                 let behind = (now - timeout).as_nanos() % period.as_nanos();
                 let behind = Duration::from_nanos(u64::try_from(behind).expect("a period fits in u64 nanoseconds"));
-                now.checked_add(period - behind).unwrap_or(NEVER)
+                engine::after(now, period - behind)
             }
         }
     }
@@ -117,7 +117,7 @@ impl Interval {
         let next = if now > due.saturating_add(LATE) {
             self.missed_tick_behavior.next_timeout(due, now, self.period)
         } else {
-            due.checked_add(self.period).unwrap_or(NEVER)
+            engine::after(due, self.period)
         };
         // Registered at the next poll, so a task that stops ticking leaves no timer behind.
         self.timer.reset(next, false);
@@ -127,7 +127,7 @@ impl Interval {
 
     /// Starts over: the next tick is one period from now.
     pub fn reset(&mut self) {
-        self.timer.reset(engine::now().checked_add(self.period).unwrap_or(NEVER), true);
+        self.timer.reset(engine::after(engine::now(), self.period), true);
     }
 
     /// The next tick completes at once.
@@ -137,7 +137,7 @@ impl Interval {
 
     /// The next tick is `after` from now.
     pub fn reset_after(&mut self, after: Duration) {
-        self.timer.reset(engine::now().checked_add(after).unwrap_or(NEVER), true);
+        self.timer.reset(engine::after(engine::now(), after), true);
     }
 
     /// The next tick is at `deadline`.

@@ -35,7 +35,7 @@ impl TracedTimer {
 
     /// The deadline of `duration` from now; one past the end of time never comes.
     pub(crate) fn deadline_after(duration: Duration) -> Duration {
-        engine::now().checked_add(duration).unwrap_or(NEVER)
+        engine::after(engine::now(), duration)
     }
 
     pub(crate) fn timer(&self) -> &Timer {
