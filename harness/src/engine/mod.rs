@@ -3,7 +3,9 @@
 //! Every facade primitive is written once, against the handful of operations below.
 //! This module alone decides which engine serves them: inside an exploration the
 //! deterministic scheduler that explores it (shuttle, or loom), outside of one a real
-//! tokio runtime. Nothing else in the crate names an engine.
+//! tokio runtime. The facade (`sync`, `task`, `time`) never names an engine; `explore`
+//! chooses the engine of an exploration and writes its strategies against shuttle's
+//! `Scheduler` trait.
 
 pub(crate) mod atomic;
 pub(crate) mod exploration;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::Holder;
 use super::mutex::MutexGuard;
-use crate::engine::{self, Engine, StateGuard, StateLock, Unparker};
+use crate::engine::{self, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
 use crate::task::registry::Resource;
 
@@ -261,12 +261,11 @@ impl Wake for UnparkOnWake {
 
 /// When a wait of `timeout` from now ends; `None` for a timeout too long to count.
 fn deadline(timeout: Duration) -> Option<Deadline> {
-    match engine::current() {
-        Engine::Shuttle | Engine::Loom => {
-            let deadline = engine::now().checked_add(timeout).filter(|deadline| *deadline < engine::NEVER)?;
-            Some(Deadline::Virtual(engine::Timer::new(deadline)))
-        }
-        Engine::Tokio => Instant::now().checked_add(timeout).map(Deadline::Real),
+    if execution::is_active() {
+        let deadline = engine::after(engine::now(), timeout);
+        (deadline < engine::NEVER).then(|| Deadline::Virtual(engine::Timer::new(deadline)))
+    } else {
+        Instant::now().checked_add(timeout).map(Deadline::Real)
     }
 }
 
