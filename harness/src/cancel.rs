@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use tokio_test::task::Spawn;
 
 use crate::explore::execution;
-use crate::task::registry::Wait;
+use crate::model::tasks::Wait;
 
 /// Checks that a future is cancellation safe: drops it at every await point in turn and
 /// checks the invariants after each drop.
@@ -400,7 +400,7 @@ impl CancelSafety {
 
 impl fmt::Display for CancelSafety {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = crate::report::paths::location(self.at);
+        let at = crate::model::paths::location(self.at);
         match &self.broken {
             None => write!(
                 f,

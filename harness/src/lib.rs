@@ -35,6 +35,7 @@ pub mod cancel;
 mod detect;
 mod engine;
 mod explore;
+mod model;
 mod report;
 #[doc(hidden)]
 pub mod select;
@@ -43,8 +44,8 @@ pub mod task;
 pub mod time;
 mod trace;
 
-pub use detect::{Failure, FailureKind, TaskRef};
 pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
+pub use model::failure::{Failure, FailureKind, TaskRef};
 pub use racewright_macros::test;
 pub use report::{EngineRun, Replayed, Report, TaskSummary, TimelineEvent};
 pub use task::spawn;

@@ -5,8 +5,8 @@
 
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::execution::ExecutionState;
-use crate::report::paths;
-use crate::task::registry::{Holding, TaskId};
+use crate::model::paths;
+use crate::model::tasks::{Holding, TaskId};
 
 /// Describes the deadlock of an execution whose every task is blocked.
 pub(crate) fn detect(state: &ExecutionState) -> Failure {

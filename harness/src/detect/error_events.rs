@@ -12,7 +12,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::config::Policy;
 use crate::explore::execution;
-use crate::report::paths;
+use crate::model::paths;
 
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;

@@ -3,8 +3,8 @@
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::config::Policy;
 use crate::explore::execution::ExecutionState;
-use crate::report::paths;
-use crate::task::registry::TaskId;
+use crate::model::paths;
+use crate::model::tasks::TaskId;
 
 /// One finding per task still alive at the end of a wound-down execution.
 pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {

@@ -50,7 +50,7 @@ fn record(info: &PanicHookInfo<'_>) {
         message: message_of(info.payload()),
         location: info
             .location()
-            .map(|location| crate::report::paths::location_parts(location.file(), location.line(), location.column())),
+            .map(|location| crate::model::paths::location_parts(location.file(), location.line(), location.column())),
     };
     LAST_PANIC.with(|last| *last.borrow_mut() = Some(caught));
 }

@@ -22,11 +22,11 @@ pub(crate) fn detect(state: &ExecutionState, max_steps: usize) -> Failure {
         }
     }
     for (id, count) in counts {
-        let task = state.tasks.get(crate::task::registry::TaskId(id));
+        let task = state.tasks.get(crate::model::tasks::TaskId(id));
         let at = task
             .waiting
             .as_ref()
-            .map(|wait| format!(", last waited in {} at {}", wait.operation, crate::report::paths::location(wait.at)))
+            .map(|wait| format!(", last waited in {} at {}", wait.operation, crate::model::paths::location(wait.at)))
             .unwrap_or_default();
         failure = failure.detail(format!("{} ran {count} of the last {} steps{at}", TaskRef::of(task), recent.len()));
     }

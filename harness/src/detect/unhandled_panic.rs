@@ -3,8 +3,8 @@
 use super::{Failure, FailureKind, TaskRef};
 use crate::explore::config::Policy;
 use crate::explore::execution::ExecutionState;
-use crate::report::paths;
-use crate::task::registry::TaskState;
+use crate::model::paths;
+use crate::model::tasks::TaskState;
 
 /// One finding per task whose panic was never observed through its `JoinHandle`.
 pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {

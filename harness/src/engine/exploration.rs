@@ -10,8 +10,8 @@ use futures::future::LocalBoxFuture;
 
 use crate::detect::{self, Failure, FailureKind};
 use crate::explore::execution::{self, ExecutionState, IdleReason};
+use crate::model::tasks::{TaskId, TaskState};
 use crate::task::catch::CatchPanic;
-use crate::task::registry::{TaskId, TaskState};
 
 /// What the body of a scenario returns: `Err` carries the error's `Debug` form.
 pub(crate) type Outcome = Result<(), String>;
@@ -165,7 +165,7 @@ pub(crate) fn when_nothing_can_run(state: &mut ExecutionState) -> Option<Vec<Wak
         }
     }
     if let Some((now, fired)) = state.timers.fire_next() {
-        let at = crate::time::timers::display(now);
+        let at = crate::model::timers::display(now);
         for (owner, _) in &fired {
             state.trace.push_note(state.steps, *owner, "timer fired", format!("t={at}"));
         }

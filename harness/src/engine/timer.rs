@@ -11,10 +11,10 @@ use std::time::Duration;
 
 use super::{Engine, current};
 use crate::explore::execution;
-use crate::time::timers::TimerId;
+use crate::model::timers::TimerId;
 
 /// A deadline at or past this never comes.
-pub(crate) const NEVER: Duration = crate::time::timers::NEVER;
+pub(crate) const NEVER: Duration = crate::model::timers::NEVER;
 
 /// The deadline `delay` after `base`, or [`NEVER`] when that is past what the clock counts.
 pub(crate) fn after(base: Duration, delay: Duration) -> Duration {

@@ -13,8 +13,8 @@ use std::task::Waker;
 
 use crate::detect::Failure;
 use crate::explore::config::Settings;
-use crate::task::registry::TaskRegistry;
-use crate::task::registry::{Holding, Resource, TaskId};
+use crate::model::tasks::TaskRegistry;
+use crate::model::tasks::{Holding, Resource, TaskId};
 use crate::trace::Trace;
 
 thread_local! {
@@ -71,7 +71,7 @@ pub(crate) struct ExecutionState {
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
     /// The virtual clock and its timers.
-    pub(crate) timers: crate::time::timers::Timers,
+    pub(crate) timers: crate::model::timers::Timers,
     /// Why the scheduler ran the idle task, when it did.
     pub(crate) idle_reason: Option<IdleReason>,
     /// Who holds which lock or semaphore permits, for deadlock reports.

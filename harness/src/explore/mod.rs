@@ -311,7 +311,7 @@ where
     Fut::Output: TestResult,
 {
     let location = std::panic::Location::caller();
-    let name = format!("{}:{}", crate::report::paths::relative(location.file()), location.line());
+    let name = format!("{}:{}", crate::model::paths::relative(location.file()), location.line());
     let report = Scenario::new(name).run(body);
     if report.failure().is_some() || report.harness_error().is_some() {
         panic!("{report}");

@@ -1,6 +1,5 @@
 //! The report of an exploration: one serde model, rendered as text and JSON.
 
-pub(crate) mod paths;
 mod text;
 
 use std::fmt;
@@ -8,10 +7,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{Failure, TaskRef};
 use crate::engine::exploration::Exploration;
 use crate::explore::execution::ExecutionState;
-use crate::task::registry::TaskState;
+use crate::model::failure::{Failure, TaskRef};
+use crate::model::paths;
+use crate::model::tasks::TaskState;
 
 /// What an exploration found: the verdict, the failing execution's findings, its
 /// tasks and timeline. `Display` renders the text report; [`Report::to_json`] the JSON.

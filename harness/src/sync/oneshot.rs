@@ -22,7 +22,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
-use crate::task::registry::Resource;
+use crate::model::tasks::Resource;
 
 pub mod error {
     //! The errors of [`oneshot`](super) channels.

@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
-use crate::task::registry::Resource;
+use crate::model::tasks::Resource;
 
 /// The permits of one primitive.
 #[derive(Debug)]

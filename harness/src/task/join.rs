@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::catch::Panicked;
-use super::registry::TaskId;
 use crate::engine::{self, RawTask, StateLock};
 use crate::explore::execution;
+use crate::model::tasks::TaskId;
 
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {

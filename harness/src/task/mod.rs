@@ -4,7 +4,6 @@ mod builder;
 pub(crate) mod catch;
 mod join;
 mod join_set;
-pub(crate) mod registry;
 mod yield_now;
 
 use std::future::Future;
@@ -20,9 +19,9 @@ pub use yield_now::yield_now;
 
 use crate::engine;
 use crate::explore::execution;
+use crate::model::tasks::{Resource, TaskId, TaskState, Wait};
 use catch::CatchPanic;
 use join::JoinSlot;
-use registry::{Resource, TaskId, TaskState, Wait};
 
 /// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
 /// panic inside it is caught and handed to whoever awaits its [`JoinHandle`].

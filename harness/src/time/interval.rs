@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::Instant;
-use super::timers::display;
 use crate::engine::{self, Timer};
 use crate::explore::execution;
+use crate::model::timers::display;
 
 /// Ticks every `period`, the first tick at once, as `tokio::time::interval`.
 ///

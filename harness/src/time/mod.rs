@@ -27,7 +27,6 @@ mod instant;
 mod interval;
 mod sleep;
 mod timeout;
-pub(crate) mod timers;
 mod traced;
 
 #[cfg(test)]

@@ -4,9 +4,9 @@ use std::panic::Location;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::timers::display;
 use crate::engine::{self, NEVER, Timer};
 use crate::explore::execution;
+use crate::model::timers::display;
 
 /// A timer that behaves as a facade operation: a scheduling point and a trace event on its
 /// first poll, a wait that reports can name while it is pending, and a trace event when it

@@ -2,7 +2,7 @@
 
 use std::panic::Location;
 
-use crate::task::registry::TaskId;
+use crate::model::tasks::TaskId;
 
 /// One thing a task did.
 #[derive(Clone, Debug)]
@@ -33,7 +33,7 @@ impl Site {
     /// `file:line`, relative to the workspace.
     pub(crate) fn render(&self) -> String {
         match self {
-            Site::Caller(location) => crate::report::paths::short(location),
+            Site::Caller(location) => crate::model::paths::short(location),
             Site::Source(text) => text.rsplit_once(':').map(|(file_line, _)| file_line.to_string()).unwrap_or_default(),
             Site::Engine => String::new(),
         }

@@ -31,7 +31,7 @@ use crate::detect::{self, Failure, FailureKind};
 use crate::engine::exploration::Progress;
 use crate::explore::config::{Settings, TimeMode};
 use crate::explore::execution::{self, Execution, ExecutionState};
-use crate::task::registry::TaskId;
+use crate::model::tasks::TaskId;
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.

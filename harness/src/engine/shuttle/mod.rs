@@ -22,7 +22,7 @@ pub(crate) use super::exploration::{Body, Exploration};
 use crate::detect;
 use crate::explore::config::Settings;
 use crate::explore::execution::{self, Execution};
-use crate::task::registry::TaskId;
+use crate::model::tasks::TaskId;
 use idle::IdleTask;
 use supervisor::Supervisor;
 

@@ -12,7 +12,7 @@ use super::Holder;
 use super::mutex::MutexGuard;
 use crate::engine::{self, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
-use crate::task::registry::Resource;
+use crate::model::tasks::Resource;
 
 /// A condition variable, as `std::sync::Condvar`: `wait` releases the mutex and blocks
 /// the whole task until another notifies it, then takes the mutex again.

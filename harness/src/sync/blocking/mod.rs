@@ -41,7 +41,7 @@ pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::fmt;
 
 use crate::explore::execution;
-use crate::task::registry::TaskId;
+use crate::model::tasks::TaskId;
 
 /// Who holds a lock or waits for one: a task inside an exploration, a thread outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

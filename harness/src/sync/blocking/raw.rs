@@ -14,8 +14,8 @@ use super::Holder;
 use crate::detect::{Failure, FailureKind, TaskRef};
 use crate::engine::{self, StateGuard, StateLock, Unparker};
 use crate::explore::execution;
-use crate::report::paths;
-use crate::task::registry::{Resource, Wait};
+use crate::model::paths;
+use crate::model::tasks::{Resource, Wait};
 
 /// The lock of one `Mutex` or `RwLock`.
 pub(super) struct RawLock {

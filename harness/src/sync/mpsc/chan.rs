@@ -14,9 +14,9 @@ use std::task::{Context, Poll, Waker};
 use super::error::TryRecvError;
 use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
+use crate::model::tasks::Resource;
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
-use crate::task::registry::Resource;
 
 pub(super) struct Chan<T> {
     state: StateLock<State<T>>,

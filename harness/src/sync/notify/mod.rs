@@ -14,7 +14,7 @@ pub use notified::{Notified, OwnedNotified};
 
 use crate::engine::{self, StateGuard, StateLock};
 use crate::explore::execution;
-use crate::task::registry::Resource;
+use crate::model::tasks::Resource;
 use notified::Registration;
 
 /// Notifies tasks, as `tokio::sync::Notify`.

@@ -41,8 +41,8 @@ pub use sender::Sender;
 
 use crate::engine::{StateGuard, StateLock};
 use crate::explore::execution;
+use crate::model::tasks::{Resource, TaskId};
 use crate::sync::notify::Notify;
-use crate::task::registry::{Resource, TaskId};
 
 pub mod error {
     //! The errors of [`watch`](super) channels.

@@ -36,7 +36,7 @@ impl Wait {
     /// `Mutex::lock on Mutex@src/bank.rs:12 at src/bank.rs:30:9`.
     pub(crate) fn describe(&self) -> String {
         let on = self.resource.map(|resource| format!(" on {resource}")).unwrap_or_default();
-        format!("{}{on} at {}", self.operation, crate::report::paths::location(self.at))
+        format!("{}{on} at {}", self.operation, crate::model::paths::location(self.at))
     }
 }
 
@@ -71,7 +71,7 @@ pub(crate) struct Holding {
 
 impl std::fmt::Display for Resource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@{}", self.kind, crate::report::paths::short(self.created_at))
+        write!(f, "{}@{}", self.kind, crate::model::paths::short(self.created_at))
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::task::Waker;
 use std::time::Duration;
 
-use crate::task::registry::TaskId;
+use crate::model::tasks::TaskId;
 
 /// A timer of the current execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
