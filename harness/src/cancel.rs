@@ -15,8 +15,8 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use tokio_test::task::Spawn;
 
-use crate::explore::execution;
 use crate::model::tasks::Wait;
+use crate::runtime::execution;
 
 /// Checks that a future is cancellation safe: drops it at every await point in turn and
 /// checks the invariants after each drop.

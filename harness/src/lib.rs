@@ -37,6 +37,7 @@ mod engine;
 mod explore;
 mod model;
 mod report;
+mod runtime;
 #[doc(hidden)]
 pub mod select;
 pub mod sync;

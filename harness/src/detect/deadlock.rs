@@ -3,13 +3,21 @@
 //! The report says, for each blocked task, what it waits on and where, who holds that
 //! primitive and where they took it; and, when the waits form a cycle, the cycle.
 
-use super::{Failure, FailureKind, TaskRef};
-use crate::explore::execution::ExecutionState;
+use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
-use crate::model::tasks::{Holding, TaskId};
+use crate::model::tasks::{Hold, TaskId};
+use crate::runtime::execution::ExecutionState;
 
 /// Describes the deadlock of an execution whose every task is blocked.
-pub(crate) fn detect(state: &ExecutionState) -> Failure {
+pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
+    if !matches!(moment, Moment::Stuck) {
+        return Vec::new();
+    }
+    vec![finding(state)]
+}
+
+/// The deadlock finding: each blocked task, what it waits on, who holds it, the cycle.
+pub(crate) fn finding(state: &ExecutionState) -> Failure {
     let graph = WaitForGraph::of(state);
     let blocked: Vec<_> = state.tasks.alive().collect();
     let message = match blocked.len() {
@@ -44,11 +52,11 @@ pub(crate) fn detect(state: &ExecutionState) -> Failure {
                 } else {
                     let names: Vec<_> = holders
                         .iter()
-                        .map(|holding| {
+                        .map(|hold| {
                             format!(
                                 "{} (acquired at {})",
-                                TaskRef::of(state.tasks.get(holding.task)),
-                                paths::location(holding.at)
+                                TaskRef::of(state.tasks.get(hold.task)),
+                                paths::location(hold.at)
                             )
                         })
                         .collect();
@@ -69,7 +77,7 @@ pub(crate) fn detect(state: &ExecutionState) -> Failure {
 /// primitive it waits on.
 struct WaitForGraph {
     /// For each blocked task, the holdings of what it waits on.
-    waits: Vec<(TaskId, Vec<Holding>)>,
+    waits: Vec<(TaskId, Vec<Hold>)>,
 }
 
 impl WaitForGraph {
@@ -79,15 +87,15 @@ impl WaitForGraph {
             .alive()
             .filter_map(|task| {
                 let resource = task.waiting.as_ref()?.resource?;
-                let holders: Vec<Holding> =
-                    state.holdings.iter().filter(|holding| holding.resource.same(&resource)).copied().collect();
+                let holders: Vec<Hold> =
+                    state.holds.iter().filter(|hold| hold.resource.same(&resource)).copied().collect();
                 Some((task.id, holders))
             })
             .collect();
         WaitForGraph { waits }
     }
 
-    fn holders_of(&self, task: TaskId) -> &[Holding] {
+    fn holders_of(&self, task: TaskId) -> &[Hold] {
         self.waits.iter().find(|(waiter, _)| *waiter == task).map(|(_, holders)| holders.as_slice()).unwrap_or(&[])
     }
 
@@ -104,11 +112,11 @@ impl WaitForGraph {
 
     fn walk(&self, path: &mut Vec<TaskId>) -> Option<Vec<TaskId>> {
         let last = *path.last()?;
-        for holding in self.holders_of(last) {
-            if let Some(position) = path.iter().position(|task| *task == holding.task) {
+        for hold in self.holders_of(last) {
+            if let Some(position) = path.iter().position(|task| *task == hold.task) {
                 return Some(path[position..].to_vec());
             }
-            path.push(holding.task);
+            path.push(hold.task);
             if let Some(cycle) = self.walk(path) {
                 return Some(cycle);
             }

@@ -10,9 +10,9 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::{Failure, FailureKind, TaskRef};
-use crate::explore::config::Policy;
-use crate::explore::execution;
 use crate::model::paths;
+use crate::runtime::execution;
+use crate::runtime::settings::Policy;
 
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;
@@ -32,7 +32,7 @@ impl<S: Subscriber> Layer<S> for ErrorEvents {
         let level = *metadata.level();
         execution::try_with(|state| {
             let task = state.current_task();
-            let step = state.steps;
+            let step = state.scheduler.steps;
             let text = fields.render();
             state.trace.push_event(step, task, level, location.clone(), text.clone());
             if level == Level::ERROR && state.settings.error_events == Policy::Deny && !state.stopping {

@@ -1,14 +1,14 @@
 //! Leaked tasks: alive when the body has returned and every other task has settled.
 
-use super::{Failure, FailureKind, TaskRef};
-use crate::explore::config::Policy;
-use crate::explore::execution::ExecutionState;
+use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::TaskId;
+use crate::runtime::execution::ExecutionState;
+use crate::runtime::settings::Policy;
 
 /// One finding per task still alive at the end of a wound-down execution.
-pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
-    if state.settings.leaks == Policy::Allow {
+pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
+    if !matches!(moment, Moment::Settled) || state.settings.leaks == Policy::Allow {
         return Vec::new();
     }
     state

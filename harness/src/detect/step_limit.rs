@@ -2,19 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use super::{Failure, FailureKind, TaskRef};
-use crate::explore::execution::ExecutionState;
+use super::{Failure, FailureKind, Moment, TaskRef};
+use crate::runtime::execution::ExecutionState;
 
 /// How many of the last decisions are looked at to tell which tasks kept running.
 const RECENT_STEPS: usize = 1_000;
 
 /// Describes an execution that reached `max_steps` scheduling decisions.
-pub(crate) fn detect(state: &ExecutionState, max_steps: usize) -> Failure {
+pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
+    if !matches!(moment, Moment::StepLimit) {
+        return Vec::new();
+    }
+    vec![finding(state)]
+}
+
+/// The step-limit finding: which tasks kept running.
+pub(crate) fn finding(state: &ExecutionState) -> Failure {
+    let max_steps = state.settings.max_steps;
     let mut failure = Failure::new(
         FailureKind::StepLimit,
         format!("the execution took more than {max_steps} scheduling steps (livelock or spin loop?)"),
     );
-    let recent = &state.schedule[state.schedule.len().saturating_sub(RECENT_STEPS)..];
+    let recent = &state.scheduler.choices[state.scheduler.choices.len().saturating_sub(RECENT_STEPS)..];
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for key in recent {
         if let Some(task) = state.tasks.by_engine_key(*key) {

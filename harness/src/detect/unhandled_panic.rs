@@ -1,14 +1,15 @@
 //! Unhandled panics: a task panicked and nobody awaited its handle to see it.
 
-use super::{Failure, FailureKind, TaskRef};
-use crate::explore::config::Policy;
-use crate::explore::execution::ExecutionState;
+use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::TaskState;
+use crate::runtime::execution::ExecutionState;
+use crate::runtime::settings::Policy;
 
 /// One finding per task whose panic was never observed through its `JoinHandle`.
-pub(crate) fn detect(state: &ExecutionState) -> Vec<Failure> {
-    if state.settings.unhandled_panics == Policy::Allow {
+pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
+    let at_the_end = matches!(moment, Moment::Stuck | Moment::Settled);
+    if !at_the_end || state.settings.unhandled_panics == Policy::Allow {
         return Vec::new();
     }
     state

@@ -8,18 +8,24 @@
 //! `Scheduler` trait.
 
 pub(crate) mod atomic;
-pub(crate) mod exploration;
+mod body;
 pub(crate) mod loom;
+mod panic_hook;
+mod progress;
 pub(crate) mod shuttle;
 mod state_lock;
+mod task_frame;
 mod timer;
 pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::explore::execution;
+use crate::runtime::execution;
+pub(crate) use body::Body;
+pub(crate) use progress::Explored;
 pub(crate) use state_lock::{StateGuard, StateLock};
+pub(crate) use task_frame::{CatchPanic, Instrumented, Panicked};
 pub(crate) use timer::{NEVER, Timer, after, now};
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
@@ -53,12 +59,6 @@ pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> 
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(explore));
     EXPLORING.with(|exploring| exploring.set(previous));
     result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-}
-
-/// Lets the engines install what they hook into panics before racewright's own hook
-/// goes on top (shuttle installs its hook on its first run).
-pub(crate) fn prepare_panic_hook() {
-    shuttle::initialise();
 }
 
 /// A point where the scheduler may switch to another task.

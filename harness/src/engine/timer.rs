@@ -10,8 +10,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::{Engine, current};
-use crate::explore::execution;
 use crate::model::timers::TimerId;
+use crate::runtime::execution;
 
 /// A deadline at or past this never comes.
 pub(crate) const NEVER: Duration = crate::model::timers::NEVER;

@@ -5,27 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::strategy::Strategy;
-
-/// Whether a kind of finding fails the test.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Policy {
-    /// It is a failure (the default).
-    #[default]
-    Deny,
-    /// It is tolerated.
-    Allow,
-}
-
-/// When the virtual clock may move.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum TimeMode {
-    /// Only when every task is blocked: the clock jumps to the next deadline (the default).
-    #[default]
-    Idle,
-    /// Also at any scheduling point, as the strategy chooses: models slow tasks, and
-    /// explores the races between timeouts and the work they bound.
-    Any,
-}
+pub(crate) use crate::runtime::settings::Settings;
+pub use crate::runtime::settings::{Policy, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
 ///
@@ -77,18 +58,6 @@ impl fmt::Display for EngineChoice {
             EngineChoice::All => "all",
         })
     }
-}
-
-/// What every execution of one exploration needs to know.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Settings {
-    pub(crate) max_steps: usize,
-    pub(crate) leaks: Policy,
-    pub(crate) unhandled_panics: Policy,
-    pub(crate) error_events: Policy,
-    pub(crate) time: TimeMode,
-    /// Whether facade operations go to the trace (the report's timeline).
-    pub(crate) record_trace: bool,
 }
 
 /// The defaults of the `#[racewright::test]` attribute.

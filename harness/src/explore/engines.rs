@@ -7,10 +7,10 @@ use super::child;
 use super::config::{EngineChoice, Knobs, seed_for};
 use super::env;
 use super::pipeline::{self, Origin};
-use crate::engine::exploration::{Body, Exploration};
 use crate::engine::loom::{self as engine, LastWords, MAX_TASKS, Plan};
-use crate::explore::execution::ExecutionState;
+use crate::engine::{Body, Explored};
 use crate::report::{Replayed, Report};
+use crate::runtime::execution::ExecutionState;
 
 /// Explores `body` on the engines `knobs` asks for, or replays `replay`.
 pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
@@ -59,7 +59,7 @@ fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Repor
     let report = match origin {
         Some(origin) => {
             let report = loom_report(name, knobs);
-            child::run(origin, &|| report(Exploration::default()))
+            child::run(origin, &|| report(Explored::default()))
         }
         // Without a test to re-run, a loom abort (loom#291) would take this process along.
         None => loom_here(name, knobs, body, None),
@@ -81,7 +81,7 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
     let last_words = last_words.map(|path| {
         let report = report.clone();
         Box::new(move |state: &ExecutionState, execution: usize| {
-            let report = report(Exploration::default()).failing_at(execution, state).note(
+            let report = report(Explored::default()).failing_at(execution, state).note(
                 "loom then aborted the process (a second panic while unwinding, loom#291); this is the execution \
                  as racewright last saw it"
                     .into(),
@@ -101,7 +101,7 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
 
 /// Makes the report of a loom exploration of `name`, the same in this process and in a
 /// loom child's.
-fn loom_report(name: &str, knobs: &Knobs) -> impl Fn(Exploration) -> Report + Clone + 'static {
+fn loom_report(name: &str, knobs: &Knobs) -> impl Fn(Explored) -> Report + Clone + 'static {
     let name = name.to_string();
     let seed = knobs.seed.unwrap_or_else(|| seed_for(&name));
     let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);

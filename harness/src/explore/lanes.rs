@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use super::config::Knobs;
 use super::strategy::Strategy;
-use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
+use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 
 /// Lanes of an exploration: a constant, so that reports are the same on every machine.
 const LANES: usize = 4;
@@ -25,7 +25,7 @@ const LANES: usize = 4;
 const MIN_PER_LANE: usize = 32;
 
 /// Explores `body` with the knobs' strategy, lane by lane, on `knobs.threads` threads.
-pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<Instant>) -> Exploration {
+pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<Instant>) -> Explored {
     // DFS enumerates one tree: it cannot be dealt out.
     let lanes = if knobs.strategy == Strategy::Dfs || knobs.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
     let threads = knobs.threads.unwrap_or(1).min(lanes);
@@ -33,22 +33,22 @@ pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<In
         run_lane(knobs, lane_seed(seed, lane), lane_iterations(knobs, lanes, lane), body, deadline, give_up)
     };
     if threads == 1 {
-        let mut results: Vec<Exploration> = Vec::with_capacity(lanes);
+        let mut results: Vec<Explored> = Vec::with_capacity(lanes);
         for lane in 0..lanes {
             // Once a lane has failed, the higher ones have nothing to add.
             let failed = results.iter().any(|exploration| exploration.failed.is_some());
-            results.push(if failed { Exploration::default() } else { run(lane, None) });
+            results.push(if failed { Explored::default() } else { run(lane, None) });
         }
         return merge(results);
     }
     let lowest_failed = Arc::new(AtomicUsize::new(usize::MAX));
     let next_lane = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Exploration>>> = Mutex::new((0..lanes).map(|_| None).collect());
-    let heartbeat = super::watchdog::heartbeat();
+    let results: Mutex<Vec<Option<Explored>>> = Mutex::new((0..lanes).map(|_| None).collect());
+    let heartbeat = crate::runtime::heartbeat::current();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                super::watchdog::adopt(heartbeat.clone());
+                crate::runtime::heartbeat::adopt(heartbeat.clone());
                 loop {
                     let lane = next_lane.fetch_add(1, Ordering::SeqCst);
                     if lane >= lanes {
@@ -75,7 +75,7 @@ fn run_lane(
     body: &Body,
     deadline: Option<Instant>,
     give_up: Option<Box<dyn Fn() -> bool>>,
-) -> Exploration {
+) -> Explored {
     let plan = Plan {
         settings: Arc::new(knobs.settings()),
         scheduler: knobs.strategy.scheduler(seed, iterations),
@@ -93,9 +93,9 @@ fn lane_seed(seed: u64, lane: usize) -> u64 {
 
 /// One exploration made of the lanes' explorations: the lowest failing lane's failure,
 /// with its execution numbered as if the lanes had taken turns.
-fn merge(lanes: Vec<Exploration>) -> Exploration {
+fn merge(lanes: Vec<Explored>) -> Explored {
     let count = lanes.len();
-    let mut merged = Exploration::default();
+    let mut merged = Explored::default();
     for (lane, exploration) in lanes.into_iter().enumerate() {
         merged.executions += exploration.executions;
         merged.distinct_schedules += exploration.distinct_schedules;

@@ -5,7 +5,7 @@ mod child;
 pub(crate) mod config;
 mod engines;
 pub mod env;
-pub(crate) mod execution;
+
 mod lanes;
 mod pct;
 mod pipeline;
@@ -25,7 +25,7 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use crate::detect::FailureKind;
-use crate::engine::exploration::Body;
+use crate::engine::Body;
 use crate::report::Report;
 use config::Knobs;
 pub use config::{EngineChoice, Policy, TimeMode};

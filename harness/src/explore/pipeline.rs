@@ -9,12 +9,12 @@ use std::time::Instant;
 use shuttle::scheduler::Scheduler;
 
 use super::config::{Knobs, seed_for};
-use super::execution::ExecutionState;
 use super::replay::{Divergence, Replay, Token, scenario_hash};
 use super::shrink;
-use crate::detect::{Failure, FailureKind};
-use crate::engine::shuttle::{self as engine, Body, Exploration, Plan};
+use crate::detect::{self, Failure};
+use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 use crate::report::{Replayed, Report};
+use crate::runtime::execution::ExecutionState;
 
 /// Where a test lives, for the replay command of its report.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
             body.clone(),
         )
     };
-    let report = |exploration: Exploration, replayed: Option<Replayed>| {
+    let report = |exploration: Explored, replayed: Option<Replayed>| {
         Report::new(name, "shuttle", knobs.strategy.to_string(), seed, knobs.iterations, exploration, replayed)
     };
 
@@ -81,7 +81,7 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
     let mut exploration = super::lanes::explore(knobs, seed, &body, deadline);
     let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
 
-    let found_preemptions = found.preemptions.len();
+    let found_preemptions = found.scheduler.preemptions.len();
     let rerun = |choices: Vec<usize>, randoms: Vec<u64>| {
         run_once(Box::new(Replay::guided(choices, randoms))).failed.map(|(_, state)| state)
     };
@@ -93,8 +93,8 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
         scenario: scenario_hash(name),
         execution: index,
         found_preemptions,
-        choices: shrunk.schedule.clone(),
-        randoms: shrunk.randoms.clone(),
+        choices: shrunk.scheduler.choices.clone(),
+        randoms: shrunk.scheduler.randoms.clone(),
     };
     exploration.failed = Some((index, shrunk));
     let replayed = replayed(&token, origin);
@@ -102,9 +102,9 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
 }
 
 /// Runs one execution as the given scheduler chooses.
-type RunOnce<'a> = dyn Fn(Box<dyn Scheduler>) -> Exploration + 'a;
+type RunOnce<'a> = dyn Fn(Box<dyn Scheduler>) -> Explored + 'a;
 
-fn replay_strictly(run_once: &RunOnce<'_>, choices: &[usize], randoms: &[u64]) -> (Exploration, Option<Divergence>) {
+fn replay_strictly(run_once: &RunOnce<'_>, choices: &[usize], randoms: &[u64]) -> (Explored, Option<Divergence>) {
     let divergence = Rc::new(Cell::new(None));
     let scheduler = Replay::strict(choices.to_vec(), randoms.to_vec(), divergence.clone());
     let exploration = run_once(Box::new(scheduler));
@@ -112,7 +112,7 @@ fn replay_strictly(run_once: &RunOnce<'_>, choices: &[usize], randoms: &[u64]) -
 }
 
 /// Replays a token's execution, numbered as when it was found.
-fn replay_token(run_once: &RunOnce<'_>, token: &Token) -> (Exploration, Option<Divergence>) {
+fn replay_token(run_once: &RunOnce<'_>, token: &Token) -> (Explored, Option<Divergence>) {
     let (mut exploration, divergence) = replay_strictly(run_once, &token.choices, &token.randoms);
     if let Some((index, _)) = exploration.failed.as_mut() {
         *index = token.execution;
@@ -123,58 +123,15 @@ fn replay_token(run_once: &RunOnce<'_>, token: &Token) -> (Exploration, Option<D
 /// Replays the failing schedule once more: a scenario that reads real time, OS
 /// randomness or a `HashMap`'s order does not fail the same way twice.
 fn nondeterminism(run_once: &RunOnce<'_>, failing: &ExecutionState) -> Option<Failure> {
-    let (again, divergence) = replay_strictly(run_once, &failing.schedule, &failing.randoms);
+    let (again, divergence) = replay_strictly(run_once, &failing.scheduler.choices, &failing.scheduler.randoms);
     if let Some(divergence) = divergence {
         return Some(diverged(&divergence));
     }
-    let first = failing.trace.events();
-    let Some((_, second_state)) = &again.failed else {
-        return Some(Failure::new(
-            FailureKind::Nondeterminism,
-            "replaying the failing schedule did not fail: the scenario depends on something racewright does not \
-             control (real time, OS randomness, HashMap order, a thread of its own...)",
-        ));
-    };
-    let second = second_state.trace.events();
-    let parted = first.iter().zip(second).position(|(a, b)| (a.task, a.operation) != (b.task, b.operation));
-    let parted = parted.or_else(|| (first.len() != second.len()).then(|| first.len().min(second.len())));
-    let same_kind = failing.findings.first().map(Failure::kind) == second_state.findings.first().map(Failure::kind);
-    match parted {
-        None if same_kind => None,
-        _ => {
-            let at = parted.unwrap_or(first.len());
-            let describe = |events: &[crate::trace::Event]| {
-                events
-                    .get(at)
-                    .map(|e| format!("task {} {} at step {}", e.task, e.operation, e.step))
-                    .unwrap_or("the end".into())
-            };
-            Some(
-                Failure::new(
-                    FailureKind::Nondeterminism,
-                    format!(
-                        "the same schedule ran differently twice: the runs part at event {at} (the scenario depends on \
-                         something racewright does not control: real time, OS randomness, HashMap order...)"
-                    ),
-                )
-                .detail(format!("first run: {}", describe(first)))
-                .detail(format!("second run: {}", describe(second))),
-            )
-        }
-    }
+    detect::nondeterminism::compare(failing, again.failed.as_ref().map(|(_, state)| state))
 }
 
 fn diverged(divergence: &Divergence) -> Failure {
-    Failure::new(
-        FailureKind::Nondeterminism,
-        format!(
-            "the replay could not follow its schedule at decision {}: task {} was to run, but only [{}] could",
-            divergence.decision,
-            divergence.wanted,
-            divergence.runnable.join(", ")
-        ),
-    )
-    .detail("the scenario ran differently from when the token was made, or the code changed since")
+    detect::nondeterminism::diverged(divergence.decision, &divergence.wanted, &divergence.runnable)
 }
 
 fn replayed(token: &Token, origin: Option<&Origin>) -> Replayed {

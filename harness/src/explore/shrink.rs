@@ -8,7 +8,7 @@
 //! time, so that every machine shrinks alike.
 
 use crate::detect::FailureKind;
-use crate::explore::execution::ExecutionState;
+use crate::runtime::execution::ExecutionState;
 
 /// Runs one guided execution of (choices, randoms) and returns its state if it failed.
 pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;
@@ -27,26 +27,26 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
     let mut attempts = 0;
     let mut decisions = 0;
     'improve: loop {
-        let points: Vec<usize> = best.preemptions.iter().map(|preemption| preemption.decision).collect();
+        let points: Vec<usize> = best.scheduler.preemptions.iter().map(|preemption| preemption.decision).collect();
         for point in points.into_iter().rev() {
-            let previous = match point.checked_sub(1).and_then(|index| best.schedule.get(index)) {
+            let previous = match point.checked_sub(1).and_then(|index| best.scheduler.choices.get(index)) {
                 Some(previous) => *previous,
                 None => continue,
             };
-            let prefix = &best.schedule[..point];
+            let prefix = &best.scheduler.choices[..point];
             let candidates = [
                 // Take the preemption back and complete without preempting.
                 [prefix, &[previous]].concat(),
                 // Take it back and follow the rest of the old schedule where possible.
-                [prefix, &[previous], &best.schedule[point + 1..]].concat(),
+                [prefix, &[previous], &best.scheduler.choices[point + 1..]].concat(),
             ];
             for choices in candidates {
-                decisions += best.schedule.len();
+                decisions += best.scheduler.choices.len();
                 if attempts >= MAX_ATTEMPTS || decisions > MAX_DECISIONS {
                     break 'improve;
                 }
                 attempts += 1;
-                if let Some(candidate) = rerun(choices, best.randoms.clone()) {
+                if let Some(candidate) = rerun(choices, best.scheduler.randoms.clone()) {
                     if better(&candidate, &best, kind) {
                         best = candidate;
                         continue 'improve;
@@ -61,6 +61,7 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
 
 fn better(candidate: &ExecutionState, best: &ExecutionState, kind: FailureKind) -> bool {
     let same_kind = candidate.findings.first().is_some_and(|finding| finding.kind() == kind);
-    let fewer = (candidate.preemptions.len(), candidate.schedule.len()) < (best.preemptions.len(), best.schedule.len());
+    let fewer = (candidate.scheduler.preemptions.len(), candidate.scheduler.choices.len())
+        < (best.scheduler.preemptions.len(), best.scheduler.choices.len());
     same_kind && fewer
 }

@@ -7,38 +7,14 @@
 //! while ends the process with a message that says which test and why, so CI gets a
 //! verdict instead of a hang. A long exploration that keeps scheduling is never stopped.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::runtime::heartbeat;
+
 /// How long an exploration may go without a scheduling point when no budget is set.
 pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
-
-thread_local! {
-    /// The heartbeat of the exploration running on this thread.
-    static HEARTBEAT: RefCell<Option<Arc<AtomicU64>>> = const { RefCell::new(None) };
-}
-
-/// The heartbeat of this thread's exploration, for the threads that help it.
-pub(crate) fn heartbeat() -> Option<Arc<AtomicU64>> {
-    HEARTBEAT.with(|heartbeat| heartbeat.borrow().clone())
-}
-
-/// Makes this thread beat `heartbeat` (a lane of an exploration armed on another thread).
-pub(crate) fn adopt(heartbeat: Option<Arc<AtomicU64>>) {
-    HEARTBEAT.with(|current| *current.borrow_mut() = heartbeat);
-}
-
-/// Tells the watchdog of this thread's exploration that it still makes progress.
-#[inline]
-pub(crate) fn beat() {
-    HEARTBEAT.with(|heartbeat| {
-        if let Some(heartbeat) = &*heartbeat.borrow() {
-            heartbeat.fetch_add(1, Ordering::Relaxed);
-        }
-    });
-}
 
 /// Arms the watchdog of an exploration of `test` on this thread, whose knobs set `budget`:
 /// no scheduling point for the budget and 5 s more, or for 2 minutes without a budget,
@@ -57,7 +33,7 @@ impl Watchdog {
     pub(crate) fn arm(test: &str, stall: Duration) -> Watchdog {
         let done = Arc::new(AtomicBool::new(false));
         let heartbeat = Arc::new(AtomicU64::new(0));
-        HEARTBEAT.with(|current| *current.borrow_mut() = Some(heartbeat.clone()));
+        heartbeat::adopt(Some(heartbeat.clone()));
         let watched = done.clone();
         let name = test.to_string();
         let spawned = std::thread::Builder::new().name("racewright-watchdog".into()).spawn(move || {
@@ -96,7 +72,7 @@ impl Watchdog {
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        HEARTBEAT.with(|current| current.borrow_mut().take());
+        heartbeat::adopt(None);
         self.done.store(true, Ordering::Release);
         if let Some(thread) = &self.thread {
             thread.unpark();

@@ -63,7 +63,7 @@ impl Resource {
 
 /// A task holds (part of) a lock or semaphore, acquired at `at`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Holding {
+pub(crate) struct Hold {
     pub(crate) resource: Resource,
     pub(crate) task: TaskId,
     pub(crate) at: &'static Location<'static>,

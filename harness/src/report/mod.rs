@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::exploration::Exploration;
-use crate::explore::execution::ExecutionState;
+use crate::engine::Explored;
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::TaskState;
+use crate::runtime::execution::ExecutionState;
 
 /// What an exploration found: the verdict, the failing execution's findings, its
 /// tasks and timeline. `Display` renders the text report; [`Report::to_json`] the JSON.
@@ -111,7 +111,7 @@ impl Report {
         strategy: String,
         seed: u64,
         iterations: usize,
-        exploration: Exploration,
+        exploration: Explored,
         replay: Option<Replayed>,
     ) -> Report {
         let (failing_execution, state) = match exploration.failed {
@@ -148,7 +148,7 @@ impl Report {
 
     /// Describes `state` as the failing execution.
     pub(crate) fn describe(&mut self, state: &ExecutionState) {
-        self.preemptions = state.preemptions.len();
+        self.preemptions = state.scheduler.preemptions.len();
         self.findings = state.findings.clone();
         self.tasks = state
             .tasks
@@ -162,7 +162,7 @@ impl Report {
             .collect();
         // The first event of a step that preempted carries the mark.
         let mut preempted_steps: std::collections::HashSet<usize> =
-            state.preemptions.iter().map(|preemption| preemption.step).collect();
+            state.scheduler.preemptions.iter().map(|preemption| preemption.step).collect();
         self.timeline = state
             .trace
             .events()

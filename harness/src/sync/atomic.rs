@@ -37,7 +37,7 @@ use std::sync::atomic as std_atomic;
 pub use std::sync::atomic::Ordering;
 
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A memory fence, as `std::sync::atomic::fence`, and a scheduling point.
 ///

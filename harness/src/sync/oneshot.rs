@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use crate::engine::{self, StateGuard, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::Resource;
+use crate::runtime::execution;
 
 pub mod error {
     //! The errors of [`oneshot`](super) channels.

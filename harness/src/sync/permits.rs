@@ -13,8 +13,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::engine::{self, StateGuard, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::Resource;
+use crate::runtime::execution;
 
 /// The permits of one primitive.
 #[derive(Debug)]

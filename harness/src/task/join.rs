@@ -8,10 +8,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::catch::Panicked;
+use crate::engine::Panicked;
 use crate::engine::{self, RawTask, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::TaskId;
+use crate::runtime::execution;
 
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {

@@ -1,7 +1,6 @@
 //! Tasks: `spawn`, `Builder`, `JoinHandle`, `JoinError`, `yield_now`, as in `tokio::task`.
 
 mod builder;
-pub(crate) mod catch;
 mod join;
 mod join_set;
 mod yield_now;
@@ -17,10 +16,9 @@ pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use yield_now::yield_now;
 
-use crate::engine;
-use crate::explore::execution;
+use crate::engine::{self, CatchPanic, Instrumented};
 use crate::model::tasks::{Resource, TaskId, TaskState, Wait};
-use catch::CatchPanic;
+use crate::runtime::execution;
 use join::JoinSlot;
 
 /// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
@@ -88,51 +86,6 @@ pub(crate) fn set_wait(wait: Option<Wait>) {
     });
 }
 
-/// A task's future as the registry sees it: it learns the engine's id of the task on
-/// the first poll and forgets what the task waited on each time it runs again.
-pub(crate) struct Instrumented<F> {
-    task: Option<TaskId>,
-    bound: bool,
-    inner: Pin<Box<F>>,
-}
-
-impl<F: Future> Instrumented<F> {
-    /// The body of an execution, already bound by the engine.
-    pub(crate) fn new(task: TaskId, inner: F) -> Self {
-        Instrumented { task: Some(task), bound: true, inner: Box::pin(inner) }
-    }
-
-    fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
-        Instrumented { task, bound: false, inner: Box::pin(inner) }
-    }
-}
-
-impl<F: Future> Future for Instrumented<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if let Some(task) = self.task {
-            let bind = !self.bound;
-            self.bound = true;
-            execution::with(|state| {
-                if bind {
-                    if let Some(key) = engine::current_task_key() {
-                        state.tasks.bind_engine_key(key, task);
-                    }
-                }
-                let record = state.tasks.get_mut(task);
-                record.waiting = None;
-                record.in_poll = true;
-            });
-        }
-        let poll = self.inner.as_mut().poll(cx);
-        if let Some(task) = self.task {
-            execution::with(|state| state.tasks.get_mut(task).in_poll = false);
-        }
-        poll
-    }
-}
-
 /// The future the engine runs for a spawned task: publishes its result, or a
 /// cancellation when the engine drops it unfinished.
 struct TaskMain<F: Future> {
@@ -190,7 +143,7 @@ fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Opti
                 return;
             }
             if let Some((message, location)) = &panic {
-                let step = execution.steps;
+                let step = execution.scheduler.steps;
                 execution.trace.push_ending(step, task, "panicked", location.clone(), message.clone());
             }
             let record = execution.tasks.get_mut(task);

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::Instant;
 use crate::engine::{self, Timer};
-use crate::explore::execution;
 use crate::model::timers::display;
+use crate::runtime::execution;
 
 /// Ticks every `period`, the first tick at once, as `tokio::time::interval`.
 ///

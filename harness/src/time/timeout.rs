@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::Instant;
 use super::error::Elapsed;
 use super::traced::TracedTimer;
-use crate::explore::execution;
 use crate::model::timers::display;
+use crate::runtime::execution;
 use crate::task::{current_wait, set_wait};
 
 /// Bounds `future` by `duration`, as `tokio::time::timeout`: `Ok` with its output if it

@@ -5,8 +5,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::engine::{self, NEVER, Timer};
-use crate::explore::execution;
 use crate::model::timers::display;
+use crate::runtime::execution;
 
 /// A timer that behaves as a facade operation: a scheduling point and a trace event on its
 /// first poll, a wait that reports can name while it is pending, and a trace event when it

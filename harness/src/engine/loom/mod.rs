@@ -25,13 +25,14 @@ use std::time::Instant;
 use futures::FutureExt;
 use tracing_subscriber::layer::SubscriberExt;
 
-use super::exploration::{Body, Exploration, supervise_body};
+use super::body::supervise_body;
+use super::{Body, Explored};
 use super::{Engine, TaskFuture};
-use crate::detect::{self, Failure, FailureKind};
-use crate::engine::exploration::Progress;
-use crate::explore::config::{Settings, TimeMode};
-use crate::explore::execution::{self, Execution, ExecutionState};
+use crate::detect;
+use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
+use crate::runtime::execution::{self, Execution, ExecutionState};
+use crate::runtime::settings::{Settings, TimeMode};
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.
@@ -83,16 +84,16 @@ pub(crate) fn modelling() -> Option<u64> {
 }
 
 /// Explores `body` exhaustively within `plan`'s bounds, stopping at the first failing execution.
-pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
-    detect::panics::install_hook();
+pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
+    super::panic_hook::install_hook();
     if plan.settings.time == TimeMode::Any {
-        return Exploration {
+        return Explored {
             limit: Some(
                 "time = \"any\" lets the strategy choose when time passes, a choice loom cannot explore; \
                  run this scenario on the shuttle engine"
                     .into(),
             ),
-            ..Exploration::default()
+            ..Explored::default()
         };
     }
     let mut builder = ::loom::model::Builder::new();
@@ -131,13 +132,13 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
     let mut harness_error = None;
     if let Err(payload) = &checked {
         if !payload.is::<Stop>() && run.progress.failed.is_none() {
-            let caught = detect::panics::take_caught();
-            let message = caught.map(|c| c.message).unwrap_or_else(|| detect::panics::message_of(payload.as_ref()));
+            let caught = super::panic_hook::take_caught();
+            let message = caught.map(|c| c.message).unwrap_or_else(|| super::panic_hook::message_of(payload.as_ref()));
             harness_error = Some(format!("loom stopped with: {message}"));
         }
     }
     let exhaustive = checked.is_ok() && run.progress.failed.is_none() && run.limit.is_none();
-    Exploration { exhaustive, limit: run.limit, ..run.progress.into_exploration(harness_error) }
+    Explored { exhaustive, limit: run.limit, ..run.progress.into_explored(harness_error) }
 }
 
 impl Run {
@@ -181,7 +182,7 @@ fn run_execution(body: &Body) {
     let number = NEXT_EXECUTION.with(|next| next.replace(next.get() + 1));
     MODELLING.with(|modelling| modelling.set(number));
     TEARDOWN.with(|teardown| teardown.set(false));
-    let execution = Execution::begin(settings);
+    let execution = Execution::begin(settings, current_task_key);
     execution.with_state(|state| state.tasks.bind_engine_key(0, TaskId::BODY));
     drop(execution);
     task::begin_execution(number);
@@ -301,25 +302,9 @@ pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
         return from_loom;
     }
     TEARDOWN.with(|teardown| teardown.set(true));
-    let message = detect::panics::message_of(info.payload());
+    let message = super::panic_hook::message_of(info.payload());
     execution::try_with(|state| {
-        let finding = if message.starts_with("Model exceeded maximum number of branches") {
-            detect::step_limit::detect(state, state.settings.max_steps)
-                .detail("loom's branch limit was reached first (loom counts every access to a loom object)")
-        } else if message.starts_with("deadlock") {
-            detect::deadlock::detect(state).detail("loom found every thread blocked")
-        } else if message.contains("leaked") {
-            Failure::new(FailureKind::Leak, format!("loom's leak check: {}", first_line(&message)))
-        } else if message.contains("Is the model fully deterministic?") {
-            Failure::new(
-                FailureKind::Nondeterminism,
-                "loom could not follow its own schedule again: the scenario depends on something loom does \
-                 not control (real time, OS randomness, HashMap order...)",
-            )
-        } else {
-            Failure::new(FailureKind::Panic, format!("loom: {}", first_line(&message)))
-                .detail("loom's own check failed (a misuse of a loom object, or a bug of racewright's loom engine)")
-        };
+        let finding = detect::engine_verdicts::from_loom(state, &message);
         state.fail(finding);
         RUN.with(|run| {
             if let Some(Run { progress, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
@@ -328,10 +313,6 @@ pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
         });
     });
     true
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
 }
 
 /// Ends the exploration: the scenario spawned a task loom has no thread for.

@@ -15,8 +15,9 @@ use std::task::{Context, Wake, Waker};
 use futures::future::LocalBoxFuture;
 
 use super::{CancelFlag, MAX_TASKS, running_execution, stop, stop_if_stopping, too_many_tasks};
+use crate::detect::{self, Moment};
 use crate::engine::TaskFuture;
-use crate::explore::execution::{self, IdleReason};
+use crate::runtime::execution::{self, IdleReason};
 
 /// Why a task's thread is parked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,8 +275,8 @@ fn all_blocked() -> bool {
 /// wound-down body may finish, or the execution is deadlocked (and stops here).
 fn nothing_can_run() {
     let wakers = execution::with(|state| {
-        state.idle_reason = Some(IdleReason::AllBlocked);
-        crate::engine::exploration::when_nothing_can_run(state)
+        state.scheduler.idle_reason = Some(IdleReason::AllBlocked);
+        crate::engine::body::when_nothing_can_run(state)
     });
     stop_if_stopping();
     for waker in wakers.flatten().into_iter().flatten() {
@@ -294,6 +295,7 @@ pub(super) fn step(key: usize) {
     });
     let over = execution::with(|state| {
         if !state.take_step() {
+            detect::judge(state, Moment::StepLimit);
             return true;
         }
         state.record_choice(key, preempted);

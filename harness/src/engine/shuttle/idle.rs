@@ -4,8 +4,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::engine::exploration::when_nothing_can_run;
-use crate::explore::execution;
+use crate::engine::body::when_nothing_can_run;
+use crate::runtime::execution;
 
 /// The task the scheduler runs only when every other task is blocked, or, with
 /// `time = "any"`, when the strategy chooses to let time pass.

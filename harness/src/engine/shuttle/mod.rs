@@ -17,12 +17,12 @@ use shuttle::scheduler::Scheduler;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
-use super::exploration::Progress;
-pub(crate) use super::exploration::{Body, Exploration};
+use super::progress::Progress;
+pub(crate) use super::{Body, Explored};
 use crate::detect;
-use crate::explore::config::Settings;
-use crate::explore::execution::{self, Execution};
 use crate::model::tasks::TaskId;
+use crate::runtime::execution::{self, Execution};
+use crate::runtime::settings::Settings;
 use idle::IdleTask;
 use supervisor::Supervisor;
 
@@ -55,7 +55,7 @@ pub(crate) fn current_task_key() -> Option<usize> {
 }
 
 /// Runs one trivial exploration, so that shuttle installs its panic hook now
-/// (see `detect::panics::install_hook`).
+/// (see `super::panic_hook::install_hook`).
 pub(crate) fn initialise() {
     shuttle::Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), shuttle_config()).run(|| {});
 }
@@ -74,8 +74,8 @@ thread_local! {
 }
 
 /// Explores `body` as `plan` says, stopping at the first failing execution.
-pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
-    detect::panics::install_hook();
+pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
+    super::panic_hook::install_hook();
     SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
     let progress = Rc::new(std::cell::RefCell::new(Progress::default()));
     let supervisor = Supervisor {
@@ -98,8 +98,8 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
     let harness_error = match result {
         Ok(()) => None,
         Err(payload) => {
-            let caught = detect::panics::take_caught();
-            let message = caught.map(|c| c.message).unwrap_or_else(|| detect::panics::message_of(payload.as_ref()));
+            let caught = super::panic_hook::take_caught();
+            let message = caught.map(|c| c.message).unwrap_or_else(|| super::panic_hook::message_of(payload.as_ref()));
             // An execution that failed and then broke the engine still has its findings.
             if progress.failed.is_none() {
                 if let Some(state) = leftover.and_then(Execution::into_state).filter(|s| !s.findings.is_empty()) {
@@ -113,20 +113,20 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Exploration {
             }
         }
     };
-    progress.into_exploration(harness_error)
+    progress.into_explored(harness_error)
 }
 
 /// One execution, run on shuttle's main task.
 fn run_execution(body: &Body) {
     let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
-    let execution = Execution::begin(settings);
+    let execution = Execution::begin(settings, current_task_key);
     // The idle task is spawned first, so shuttle numbers it 1, after the main task's 0.
     drop(shuttle::future::spawn(IdleTask));
     execution.with_state(|state| {
-        state.idle_task = Some(1);
+        state.scheduler.idle_task = Some(1);
         state.tasks.bind_engine_key(0, TaskId::BODY);
     });
     // A stopped execution's stack may be leaked, not unwound: hold nothing on it.
     drop(execution);
-    shuttle::future::block_on(super::exploration::supervise_body(body()));
+    shuttle::future::block_on(super::body::supervise_body(body()));
 }

@@ -9,9 +9,10 @@ use std::time::Instant;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 
-use crate::engine::exploration::Progress;
-use crate::explore::config::TimeMode;
-use crate::explore::execution::{self, Execution, IdleReason};
+use crate::detect::{self, Moment};
+use crate::engine::progress::Progress;
+use crate::runtime::execution::{self, Execution, IdleReason};
+use crate::runtime::settings::TimeMode;
 
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,
@@ -57,10 +58,11 @@ impl Scheduler for Supervisor {
                     return None;
                 }
                 if !state.take_step() {
+                    detect::judge(state, Moment::StepLimit);
                     return None;
                 }
                 let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
-                Some((state.idle_task.map(ShuttleTaskId::from), time_may_pass))
+                Some((state.scheduler.idle_task.map(ShuttleTaskId::from), time_may_pass))
             })?,
             // Before the execution's state exists only shuttle's main task can run: not a
             // choice, and not one the strategy or a replay should see.
@@ -73,7 +75,7 @@ impl Scheduler for Supervisor {
             runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
         if ready.is_empty() {
             let idle = idle?;
-            execution?.with_state(|state| state.idle_reason = Some(IdleReason::AllBlocked));
+            execution?.with_state(|state| state.scheduler.idle_reason = Some(IdleReason::AllBlocked));
             return Some(idle.id());
         }
         let current = current.filter(|task| Some(*task) != idle_task);
@@ -92,7 +94,7 @@ impl Scheduler for Supervisor {
         if let Some(execution) = execution {
             execution.with_state(|state| {
                 if Some(choice) == idle_task {
-                    state.idle_reason = Some(IdleReason::LetTimePass);
+                    state.scheduler.idle_reason = Some(IdleReason::LetTimePass);
                 }
                 // Switching away from a task that could go on, and did not yield, is a preemption.
                 let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
@@ -104,7 +106,7 @@ impl Scheduler for Supervisor {
 
     fn next_u64(&mut self) -> u64 {
         let value = self.inner.next_u64();
-        execution::with(|state| state.randoms.push(value));
+        execution::with(|state| state.scheduler.randoms.push(value));
         value
     }
 }

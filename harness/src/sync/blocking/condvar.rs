@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use super::Holder;
 use super::mutex::MutexGuard;
 use crate::engine::{self, StateGuard, StateLock, Unparker};
-use crate::explore::execution;
 use crate::model::tasks::Resource;
+use crate::runtime::execution;
 
 /// A condition variable, as `std::sync::Condvar`: `wait` releases the mutex and blocks
 /// the whole task until another notifies it, then takes the mutex again.

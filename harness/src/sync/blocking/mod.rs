@@ -40,8 +40,8 @@ pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use std::fmt;
 
-use crate::explore::execution;
 use crate::model::tasks::TaskId;
+use crate::runtime::execution;
 
 /// Who holds a lock or waits for one: a task inside an exploration, a thread outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A blocking mutex, as `std::sync::Mutex`: `lock` blocks the whole task until the
 /// lock is free, and a guard dropped while its thread panics poisons the mutex.

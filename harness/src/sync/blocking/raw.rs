@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::Holder;
 use crate::detect::{Failure, FailureKind, TaskRef};
 use crate::engine::{self, StateGuard, StateLock, Unparker};
-use crate::explore::execution;
 use crate::model::paths;
 use crate::model::tasks::{Resource, Wait};
+use crate::runtime::execution;
 
 /// The lock of one `Mutex` or `RwLock`.
 pub(super) struct RawLock {

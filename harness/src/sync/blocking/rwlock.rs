@@ -9,7 +9,7 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A blocking reader-writer lock, as `std::sync::RwLock`: many readers or one writer,
 /// blocking the whole task while it waits; a write guard dropped while its thread

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chan::{Chan, Rx, Tx};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 use crate::sync::permits;
 use crate::sync::semaphore::Semaphore;
 

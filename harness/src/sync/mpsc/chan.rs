@@ -13,8 +13,8 @@ use std::task::{Context, Poll, Waker};
 
 use super::error::TryRecvError;
 use crate::engine::{self, StateGuard, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::Resource;
+use crate::runtime::execution;
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
 

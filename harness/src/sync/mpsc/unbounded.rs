@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use super::chan::{Chan, Rx, Tx};
 use super::error::{SendError, TryRecvError};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A channel without a bound: [`UnboundedSender::send`] never waits.
 #[track_caller]

@@ -13,8 +13,8 @@ use std::task::Waker;
 pub use notified::{Notified, OwnedNotified};
 
 use crate::engine::{self, StateGuard, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::Resource;
+use crate::runtime::execution;
 use notified::Registration;
 
 /// Notifies tasks, as `tokio::sync::Notify`.

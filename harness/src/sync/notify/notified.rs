@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{Notification, Notify, Waiter};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 impl Notify {
     fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {

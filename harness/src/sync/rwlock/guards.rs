@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
 use super::unlock;
-use crate::explore::execution;
+use crate::runtime::execution;
 use crate::sync::permits::Permits;
 
 /// Shared read access to an [`RwLock`](super::RwLock), released when dropped.

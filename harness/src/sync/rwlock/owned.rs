@@ -7,7 +7,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::{RwLock, unlock};
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// Shared read access to an `Arc`'d [`RwLock`], released when dropped; `U` is the part of
 /// the value it gives access to (see [`map`](OwnedRwLockReadGuard::map)).

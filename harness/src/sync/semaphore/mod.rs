@@ -11,7 +11,7 @@ pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
 use super::permits::{self, Permits};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A counting semaphore, as `tokio::sync::Semaphore`: acquisitions are served in FIFO
 /// order (one that needs many permits holds back the ones behind it), and a permit is

@@ -40,8 +40,8 @@ pub use receiver::Receiver;
 pub use sender::Sender;
 
 use crate::engine::{StateGuard, StateLock};
-use crate::explore::execution;
 use crate::model::tasks::{Resource, TaskId};
+use crate::runtime::execution;
 use crate::sync::notify::Notify;
 
 pub mod error {

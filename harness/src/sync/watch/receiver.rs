@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::error::RecvError;
 use super::{Ref, Shared};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// Sees the latest value of a `watch` channel and waits for changes; clone it to watch
 /// from several tasks (a clone has seen what the original has seen).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::error::SendError;
 use super::{Receiver, Ref, Shared};
 use crate::engine;
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// Replaces the value of a `watch` channel and wakes its receivers; clone it to send from
 /// several tasks.

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::panic::{self, PanicHookInfo};
 use std::sync::Once;
 
-use crate::explore::execution;
+use crate::runtime::execution;
 
 /// A panic caught in an execution.
 #[derive(Clone, Debug)]
@@ -30,12 +30,12 @@ pub(crate) fn install_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         // Shuttle installs its hook once, on its first run: make that happen now, then drop it.
-        crate::engine::prepare_panic_hook();
+        super::shuttle::initialise();
         drop(panic::take_hook());
         panic::set_hook(Box::new(move |info| {
             if execution::is_active() {
                 // The engine's own panics are its business, not the code under test's.
-                if !crate::engine::claims_panic(info) {
+                if !super::claims_panic(info) {
                     record(info);
                 }
             } else {

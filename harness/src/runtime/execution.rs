@@ -1,9 +1,9 @@
 //! The state of the one execution running on this thread.
 //!
-//! Shuttle runs every task of an execution on the thread that explores it, so a
-//! thread-local is the execution's home: the facade, the scheduler wrapper and the
-//! detectors all reach it from here. Outside an exploration there is none, and the
-//! facade falls back to tokio (see `engine`).
+//! Both engines run every task of an execution on the thread that explores it (loom's
+//! threads are coroutines of one OS thread), so a thread-local is the execution's home:
+//! the facade (through the engine's seam), the engines and the detectors all reach it
+//! from here. Outside an exploration there is none, and the facade falls back to tokio.
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
@@ -11,10 +11,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::detect::Failure;
-use crate::explore::config::Settings;
-use crate::model::tasks::TaskRegistry;
-use crate::model::tasks::{Holding, Resource, TaskId};
+use super::settings::Settings;
+use crate::model::failure::Failure;
+use crate::model::tasks::{Hold, Resource, TaskId, TaskRegistry};
+use crate::model::timers::Timers;
 use crate::trace::Trace;
 
 thread_local! {
@@ -49,39 +49,61 @@ pub(crate) enum IdleReason {
 #[derive(Default)]
 pub(crate) struct ExecutionState {
     pub(crate) settings: Arc<Settings>,
+    // What the program did.
     pub(crate) tasks: TaskRegistry,
     pub(crate) trace: Trace,
+    /// Who holds which lock or semaphore permits, for deadlock reports.
+    pub(crate) holds: Vec<Hold>,
+    /// The virtual clock and its timers.
+    pub(crate) timers: Timers,
     pub(crate) findings: Vec<Failure>,
     /// Once set, the scheduler ends the execution at its next decision.
     pub(crate) stopping: bool,
+    /// How the scheduler drove the program.
+    pub(crate) scheduler: SchedulerLog,
+    /// The body has returned: the others are let run until each finishes or blocks.
+    pub(crate) wind_down: WindDown,
+    /// The engine's id of the running task (the engine hands it in at `begin`).
+    task_key: Option<TaskKey>,
+}
+
+/// The engine's own id of the running task, when it has one.
+pub(crate) type TaskKey = fn() -> Option<usize>;
+
+/// How the scheduler drove an execution: what a replay and shrinking need.
+#[derive(Default)]
+pub(crate) struct SchedulerLog {
     /// Scheduling decisions taken so far.
     pub(crate) steps: usize,
-    /// The engine's id of the idle task (see `engine::shuttle::IdleTask`).
-    pub(crate) idle_task: Option<usize>,
-    /// The body has returned and waits for the other tasks to finish or block.
-    pub(crate) winding_down: Option<Waker>,
-    /// Set by the idle task once the wound-down body may finish.
-    pub(crate) settled: bool,
-    /// Timers fired since the body returned.
-    pub(crate) wind_down_firings: usize,
-    /// The choices of this execution, as the engine's task ids.
-    pub(crate) schedule: Vec<usize>,
+    /// The choices, as the engine's task ids.
+    pub(crate) choices: Vec<usize>,
     /// Where a task that could go on was switched away from.
     pub(crate) preemptions: Vec<Preemption>,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
-    /// The virtual clock and its timers.
-    pub(crate) timers: crate::model::timers::Timers,
+    /// The engine's id of the idle task (see `engine::shuttle::IdleTask`).
+    pub(crate) idle_task: Option<usize>,
     /// Why the scheduler ran the idle task, when it did.
     pub(crate) idle_reason: Option<IdleReason>,
-    /// Who holds which lock or semaphore permits, for deadlock reports.
-    pub(crate) holdings: Vec<Holding>,
+}
+
+/// The body's wait, once it has returned, for the other tasks to finish or block.
+#[derive(Default)]
+pub(crate) struct WindDown {
+    /// The body's waker, while it waits.
+    pub(crate) body: Option<Waker>,
+    /// Set once the wound-down body may finish.
+    pub(crate) settled: bool,
+    /// Timers fired since the body returned.
+    pub(crate) timer_firings: usize,
 }
 
 impl Execution {
-    /// Starts an execution on this thread, replacing any finished one.
-    pub(crate) fn begin(settings: Arc<Settings>) -> Rc<Execution> {
-        let execution = Rc::new(Execution { state: RefCell::new(ExecutionState { settings, ..Default::default() }) });
+    /// Starts an execution on this thread, replacing any finished one. `task_key` tells
+    /// the engine's id of the running task.
+    pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
+        let state = ExecutionState { settings, task_key: Some(task_key), ..Default::default() };
+        let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
         execution
@@ -152,29 +174,24 @@ pub(crate) fn finish() -> Option<Rc<Execution>> {
 impl ExecutionState {
     /// The running task, in racewright's numbering.
     pub(crate) fn current_task(&self) -> TaskId {
-        crate::engine::current_task_key().and_then(|key| self.tasks.by_engine_key(key)).unwrap_or(TaskId::BODY)
+        self.task_key.and_then(|key| key()).and_then(|key| self.tasks.by_engine_key(key)).unwrap_or(TaskId::BODY)
     }
 
-    /// Counts a scheduling step. Past the step limit the execution fails with a
-    /// `step_limit` finding, and this returns `false`.
+    /// Counts a scheduling step; `false` once the execution is past its step limit.
     pub(crate) fn take_step(&mut self) -> bool {
-        crate::explore::watchdog::beat();
-        self.steps += 1;
-        if self.steps > self.settings.max_steps {
-            let finding = crate::detect::step_limit::detect(self, self.settings.max_steps);
-            self.fail(finding);
-            return false;
-        }
-        true
+        super::heartbeat::beat();
+        self.scheduler.steps += 1;
+        self.scheduler.steps <= self.settings.max_steps
     }
 
     /// Records the task the scheduler chose (the engine's id), and whether choosing it
     /// preempted a task that could have gone on.
     pub(crate) fn record_choice(&mut self, key: usize, preempted: bool) {
+        let log = &mut self.scheduler;
         if preempted {
-            self.preemptions.push(Preemption { decision: self.schedule.len(), step: self.steps });
+            log.preemptions.push(Preemption { decision: log.choices.len(), step: log.steps });
         }
-        self.schedule.push(key);
+        log.choices.push(key);
     }
 
     /// Records a finding; the first one found leads the report.
@@ -191,8 +208,7 @@ impl ExecutionState {
     /// Records a facade operation of the running task in the trace.
     pub(crate) fn record(&mut self, operation: &'static str, at: &'static Location<'static>, detail: Option<String>) {
         let task = self.current_task();
-        let step = self.steps;
-        self.trace.push(step, task, operation, at, detail);
+        self.trace.push(self.scheduler.steps, task, operation, at, detail);
     }
 }
 
@@ -220,7 +236,7 @@ pub(crate) fn record_with(operation: &'static str, at: &'static Location<'static
 pub(crate) fn acquired(resource: Resource, at: &'static Location<'static>) {
     with(|state| {
         let task = state.current_task();
-        state.holdings.push(Holding { resource, task, at });
+        state.holds.push(Hold { resource, task, at });
     });
 }
 
@@ -228,14 +244,14 @@ pub(crate) fn acquired(resource: Resource, at: &'static Location<'static>) {
 pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
     with(|state| {
         let task = state.current_task();
-        let matches = |holding: &Holding| holding.resource.same(&resource) && std::ptr::eq(holding.at, at);
+        let matches = |hold: &Hold| hold.resource.same(&resource) && std::ptr::eq(hold.at, at);
         let position = state
-            .holdings
+            .holds
             .iter()
-            .position(|holding| matches(holding) && holding.task == task)
-            .or_else(|| state.holdings.iter().position(matches));
+            .position(|hold| matches(hold) && hold.task == task)
+            .or_else(|| state.holds.iter().position(matches));
         if let Some(position) = position {
-            state.holdings.remove(position);
+            state.holds.remove(position);
         }
     });
 }

@@ -1,0 +1,100 @@
+//! What every task's future runs in, the body's too: its panics caught (as tokio does,
+//! so they reach its `JoinHandle`), and the registry told when the task runs.
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::panic_hook as panics;
+use crate::model::tasks::TaskId;
+use crate::runtime::execution;
+
+/// A panic caught while polling a future.
+pub(crate) struct Panicked {
+    pub(crate) message: String,
+    /// `file:line:column`, relative to the workspace, when the panic hook saw it.
+    pub(crate) location: Option<String>,
+    pub(crate) payload: Box<dyn Any + Send>,
+}
+
+/// Polls `F`, turning a panic into `Err(Panicked)`.
+pub(crate) struct CatchPanic<F> {
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> CatchPanic<F> {
+    pub(crate) fn new(inner: F) -> Self {
+        CatchPanic { inner: Box::pin(inner) }
+    }
+}
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, Panicked>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.inner.as_mut();
+        match panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
+            Ok(poll) => poll.map(Ok),
+            Err(payload) => match panics::take_caught() {
+                Some(caught) => {
+                    Poll::Ready(Err(Panicked { message: caught.message, location: caught.location, payload }))
+                }
+                // Inside an execution every panic goes through the hook; an unwinding it did not
+                // see is the engine tearing the task down, which must go on.
+                None if execution::is_active() => panic::resume_unwind(payload),
+                None => Poll::Ready(Err(Panicked {
+                    message: panics::message_of(payload.as_ref()),
+                    location: None,
+                    payload,
+                })),
+            },
+        }
+    }
+}
+
+/// A task's future as the registry sees it: it learns the engine's id of the task on
+/// the first poll and forgets what the task waited on each time it runs again.
+pub(crate) struct Instrumented<F> {
+    task: Option<TaskId>,
+    bound: bool,
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Instrumented<F> {
+    /// The body of an execution, already bound by the engine.
+    pub(crate) fn new(task: TaskId, inner: F) -> Self {
+        Instrumented { task: Some(task), bound: true, inner: Box::pin(inner) }
+    }
+
+    pub(crate) fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
+        Instrumented { task, bound: false, inner: Box::pin(inner) }
+    }
+}
+
+impl<F: Future> Future for Instrumented<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        if let Some(task) = self.task {
+            let bind = !self.bound;
+            self.bound = true;
+            execution::with(|state| {
+                if bind {
+                    if let Some(key) = super::current_task_key() {
+                        state.tasks.bind_engine_key(key, task);
+                    }
+                }
+                let record = state.tasks.get_mut(task);
+                record.waiting = None;
+                record.in_poll = true;
+            });
+        }
+        let poll = self.inner.as_mut().poll(cx);
+        if let Some(task) = self.task {
+            execution::with(|state| state.tasks.get_mut(task).in_poll = false);
+        }
+        poll
+    }
+}
