@@ -99,7 +99,7 @@ where
         rounds += 1;
         let driven = drive(make().into_future(), target).await;
         // The round's future is gone: what it waited on, the task no longer does.
-        crate::task::set_wait(None);
+        crate::engine::set_wait(None);
         let (outcome, reached) = match driven {
             Driven::Cancelled => (Outcome::Cancelled(target), target.pending),
             Driven::Completed(output, awaits) => (Outcome::Completed(output), awaits),
@@ -179,7 +179,7 @@ fn poll_teed<F: Future>(
         let tee = Waker::from(Arc::new(Tee { mock: mock.waker().clone(), caller: caller.clone() }));
         future.poll(&mut Context::from_waker(&tee))
     });
-    let wait = crate::task::current_wait();
+    let wait = crate::engine::current_wait();
     (poll, wait)
 }
 
@@ -197,7 +197,7 @@ fn wake_of<'a, F>(
         }
         // Polled again without a wakeup: the wait the future told reports still holds.
         if wait.is_some() {
-            crate::task::set_wait(wait.clone());
+            crate::engine::set_wait(wait.clone());
         }
         Poll::Pending
     })

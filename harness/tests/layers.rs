@@ -62,14 +62,17 @@ impl Source {
     fn imports(&self) -> BTreeMap<ModulePath, BTreeSet<ModulePath>> {
         let mut imports = BTreeMap::new();
         for (module, path) in &self.files {
-            let text = without_test_code(&std::fs::read_to_string(path).expect("readable source file"));
+            let text =
+                without_comments(&without_test_code(&std::fs::read_to_string(path).expect("readable source file")));
             let mut named = BTreeSet::new();
-            for reference in references(&text) {
+            for (position, reference) in references(&text) {
+                // Inside an inline `mod name { .. }`, `self` and `super` start from it.
+                let here = [module.clone(), inline_module_at(&text, position)].concat();
                 let absolute = match reference.first().map(String::as_str) {
                     Some("crate") => reference[1..].to_vec(),
-                    Some("self") => [module.clone(), reference[1..].to_vec()].concat(),
+                    Some("self") => [here, reference[1..].to_vec()].concat(),
                     Some("super") => {
-                        let mut base = module.clone();
+                        let mut base = here;
                         let mut rest = &reference[..];
                         // `super` of `a::b` is `a`, whether `b` is `a/b.rs` or `a/b/mod.rs`.
                         while rest.first().is_some_and(|part| part == "super") {
@@ -99,13 +102,20 @@ fn module_of(root: &Path, path: &Path) -> ModulePath {
     parts
 }
 
-/// The text without the items marked `#[cfg(test)]` (a `mod tests { .. }` or `mod tests;`).
+/// The text without the items marked `#[cfg(test)]` (a `mod tests { .. }` at the end of
+/// the file, or another item).
 fn without_test_code(text: &str) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("#[cfg(test)]") {
         out.push_str(&rest[..start]);
         let after = &rest[start..];
+        // A test module closes its file, as is the custom here (and braces in its strings
+        // would mislead the count below).
+        if after["#[cfg(test)]".len()..].trim_start().starts_with("mod tests {") {
+            rest = "";
+            break;
+        }
         // The item ends at `;` before any `{`, or at the brace that closes its first `{`.
         let semicolon = after.find(';');
         let brace = after.find('{');
@@ -138,23 +148,66 @@ fn without_test_code(text: &str) -> String {
     out
 }
 
-/// Every path that starts with `crate`, `super` or `self`, with `use` groups expanded;
-/// comments and `$crate` (macro output, resolved where the macro is used) left out.
-fn references(text: &str) -> Vec<ModulePath> {
-    let code: String =
-        text.lines().map(|line| line.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n");
+/// The inline modules (`mod name { .. }`) around byte `position` of `text`, outermost first.
+fn inline_module_at(text: &str, position: usize) -> ModulePath {
+    let bytes = text.as_bytes();
+    let mut names = Vec::new();
+    let mut search = 0;
+    while let Some(found) = text[search..position].find("mod ") {
+        let start = search + found;
+        search = start + 4;
+        let name_end = bytes[search..]
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+            .map_or(text.len(), |n| search + n);
+        let after_name = text[name_end..].trim_start();
+        if name_end == search || !after_name.starts_with('{') {
+            continue;
+        }
+        let open = text.len() - after_name.len();
+        let mut depth = 0usize;
+        let mut close = text.len();
+        for (offset, byte) in bytes[open..].iter().enumerate() {
+            match byte {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = open + offset;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if open < position && position < close {
+            names.push(text[search..name_end].to_string());
+        }
+    }
+    names
+}
+
+/// The code without its comments (line by line: what follows `//`).
+fn without_comments(text: &str) -> String {
+    text.lines().map(|line| line.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
+}
+
+/// Every path of `code` that starts with `crate`, `super` or `self`, with `use` groups
+/// expanded, and where it starts; `$crate` (macro output, resolved where the macro is
+/// used) left out.
+fn references(code: &str) -> Vec<(usize, ModulePath)> {
     let bytes = code.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         let starts_word =
             i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'$');
-        let head = ["crate::", "super::", "self::"].into_iter().find(|head| code[i..].starts_with(head));
+        let head = ["crate::", "super::", "self::"].into_iter().find(|head| bytes[i..].starts_with(head.as_bytes()));
         match head {
             Some(head) if starts_word => {
                 let first = head.trim_end_matches("::").to_string();
-                let (paths, end) = parse_tree(&code, i + head.len(), vec![first]);
-                found.extend(paths);
+                let (paths, end) = parse_tree(code, i + head.len(), vec![first]);
+                found.extend(paths.into_iter().map(|path| (i, path)));
                 i = end;
             }
             _ => i += 1,
@@ -188,13 +241,14 @@ fn parse_tree(code: &str, start: usize, prefix: ModulePath) -> (Vec<ModulePath>,
                 i = end.max(i + 1);
             }
         }
-        let word_end = code[i..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(code.len(), |n| i + n);
+        let word_end =
+            bytes[i..].iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_')).map_or(code.len(), |n| i + n);
         if word_end == i {
             return (vec![path], i);
         }
         path.push(code[i..word_end].to_string());
         i = word_end;
-        if code[i..].starts_with("::") {
+        if bytes[i..].starts_with(b"::") {
             i += 2;
         } else {
             // `self` inside a group names the group's own module.
@@ -332,8 +386,10 @@ fn no_import_cycle_between_files_or_folders() {
 
 #[test]
 fn the_reader_finds_what_a_file_imports() {
-    let text = "use crate::engine::{self, StateLock};\nuse super::{a::b, c};\n#[cfg(test)]\nmod tests { use crate::explore::Scenario; }\n// crate::report\nlet x = $crate::select::Select::new();";
-    let found = references(&without_test_code(text));
-    let found: Vec<String> = found.iter().map(|path| path.join("::")).collect();
-    assert_eq!(found, ["crate::engine", "crate::engine::StateLock", "super::a::b", "super::c"]);
+    let text = "use crate::engine::{self, StateLock};\nuse super::{a::b, c};\npub mod inner { pub use super::d::E; }\n#[cfg(test)]\nmod tests { use crate::explore::Scenario; }\n// crate::report\nlet x = $crate::select::Select::new();";
+    let found = references(&without_comments(&without_test_code(text)));
+    let found: Vec<String> = found.iter().map(|(_, path)| path.join("::")).collect();
+    assert_eq!(found, ["crate::engine", "crate::engine::StateLock", "super::a::b", "super::c", "super::d::E"]);
+    let inline = text.find("super::d").expect("in the text");
+    assert_eq!(inline_module_at(text, inline), ["inner"]);
 }

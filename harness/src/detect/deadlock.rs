@@ -5,7 +5,7 @@
 
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
-use crate::model::tasks::{Hold, TaskId};
+use crate::model::tasks::{Hold, TaskId, Wait};
 use crate::runtime::execution::ExecutionState;
 
 /// Describes the deadlock of an execution whose every task is blocked.
@@ -75,6 +75,25 @@ pub(crate) fn finding(state: &ExecutionState) -> Failure {
 
 /// Which task waits for which: an edge from a blocked task to each holder of the
 /// primitive it waits on.
+/// A task asked for a lock it already holds (since `held_at`), and waits for itself.
+pub(crate) fn relocked(
+    state: &ExecutionState,
+    task: TaskId,
+    wait: &Wait,
+    held_at: &'static std::panic::Location<'static>,
+) -> Failure {
+    let who = TaskRef::of(state.tasks.get(task));
+    let kind = wait.resource.map_or("lock", |resource| resource.kind);
+    Failure::new(
+        FailureKind::Deadlock,
+        format!("task {who} re-locked a {kind} it already holds, and waits for itself forever"),
+    )
+    .at_location(wait.at)
+    .in_task(who.clone())
+    .detail(format!("{who} is blocked in {}", wait.describe()))
+    .detail(format!("{who} holds it since {}", paths::location(held_at)))
+}
+
 struct WaitForGraph {
     /// For each blocked task, the holdings of what it waits on.
     waits: Vec<(TaskId, Vec<Hold>)>,

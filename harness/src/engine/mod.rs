@@ -10,6 +10,7 @@
 pub(crate) mod atomic;
 mod body;
 pub(crate) mod loom;
+mod operation;
 mod panic_hook;
 mod progress;
 pub(crate) mod shuttle;
@@ -23,7 +24,11 @@ use std::pin::Pin;
 
 use crate::runtime::execution;
 pub(crate) use body::Body;
-pub(crate) use progress::Explored;
+pub(crate) use operation::{
+    Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
+    relocked, run, set_wait, wait,
+};
+pub(crate) use progress::{Explored, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
 pub(crate) use task_frame::{CatchPanic, Instrumented, Panicked};
 pub(crate) use timer::{NEVER, Timer, after, now};
@@ -45,6 +50,12 @@ pub(crate) enum Engine {
 thread_local! {
     /// The engine that explores the executions of this thread, while one does.
     static EXPLORING: std::cell::Cell<Engine> = const { std::cell::Cell::new(Engine::Shuttle) };
+}
+
+/// Whether the calling code runs inside an execution (of either engine).
+#[inline]
+pub(crate) fn in_execution() -> bool {
+    execution::is_active()
 }
 
 /// The engine of the calling code.

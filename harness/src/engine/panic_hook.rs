@@ -24,13 +24,14 @@ thread_local! {
     static LAST_PANIC: RefCell<Option<CaughtPanic>> = const { RefCell::new(None) };
 }
 
-/// Installs the hook, once per process.
-pub(crate) fn install_hook() {
+/// Installs the hook, once per process. `prepare` lets the engines install what they hook
+/// into panics first (shuttle installs its hook on its first run), so that it is replaced.
+pub(crate) fn install_hook(prepare: fn()) {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         // Shuttle installs its hook once, on its first run: make that happen now, then drop it.
-        super::shuttle::initialise();
+        prepare();
         drop(panic::take_hook());
         panic::set_hook(Box::new(move |info| {
             if execution::is_active() {

@@ -1,7 +1,20 @@
-//! What an exploration has seen across its executions, and what it hands back to the
-//! pipeline at the end; the same for every engine.
+//! How far an exploration may go, what it has seen across its executions, and what it
+//! hands back to the pipeline at the end; the same for every engine.
+
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::runtime::execution::ExecutionState;
+use crate::runtime::settings::Settings;
+
+/// How far an exploration may go, on any engine.
+pub(crate) struct Plan {
+    pub(crate) settings: Arc<Settings>,
+    /// Executions to run at most (on loom: its permutation limit, counted at each one).
+    pub(crate) iterations: usize,
+    /// No execution starts after this instant.
+    pub(crate) deadline: Option<Instant>,
+}
 
 /// What an exploration found.
 #[derive(Default)]
@@ -19,7 +32,7 @@ pub(crate) struct Explored {
     /// Every interleaving within the bounds was explored (loom's exhaustive search ended).
     pub(crate) exhaustive: bool,
     /// Why the exploration stopped before it could say "no bug within the bounds": a limit
-    /// of the engine or of the knobs. Never a pass on an engine that promises exhaustiveness.
+    /// of the engine or of the config. Never a pass on an engine that promises exhaustiveness.
     pub(crate) limit: Option<String>,
     /// The most tasks (besides the body) that one execution spawned.
     pub(crate) max_tasks: usize,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::strategy::Strategy;
+use super::strategies::Strategy;
 pub(crate) use crate::runtime::settings::Settings;
 pub use crate::runtime::settings::{Policy, TimeMode};
 
@@ -70,9 +70,9 @@ pub(crate) mod defaults {
     pub(crate) const PREEMPTION_BOUND: usize = 2;
 }
 
-/// The knobs of [`Scenario`](crate::Scenario), before environment overrides.
+/// The configuration of [`Scenario`](crate::Scenario), before environment overrides.
 #[derive(Clone, Debug)]
-pub(crate) struct Knobs {
+pub(crate) struct Config {
     pub(crate) iterations: usize,
     pub(crate) seed: Option<u64>,
     pub(crate) strategy: Strategy,
@@ -90,9 +90,9 @@ pub(crate) struct Knobs {
     pub(crate) threads: Option<usize>,
 }
 
-impl Default for Knobs {
+impl Default for Config {
     fn default() -> Self {
-        Knobs {
+        Config {
             iterations: defaults::ITERATIONS,
             seed: None,
             strategy: Strategy::Portfolio,
@@ -111,7 +111,7 @@ impl Default for Knobs {
     }
 }
 
-impl Knobs {
+impl Config {
     pub(crate) fn settings(&self) -> Settings {
         Settings {
             max_steps: self.max_steps,

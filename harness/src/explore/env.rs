@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::config::EngineChoice;
-use super::strategy::Strategy;
+use super::strategies::Strategy;
 
 /// `RACEWRIGHT_ITERATIONS`: executions per engine, a positive integer.
 pub const ITERATIONS: &str = "RACEWRIGHT_ITERATIONS";

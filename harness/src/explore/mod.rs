@@ -1,22 +1,10 @@
 //! Exploration: the scenario's configuration (with environment overrides), the
 //! strategies, and the loop that runs executions until one fails.
 
-mod child;
 pub(crate) mod config;
-mod engines;
 pub mod env;
-
-mod lanes;
-mod pct;
 mod pipeline;
-mod portfolio;
-mod pos;
-mod random;
-mod regressions;
-pub(crate) mod replay;
-mod shrink;
-pub(crate) mod strategy;
-pub(crate) mod watchdog;
+pub(crate) mod strategies;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,10 +15,10 @@ use futures::FutureExt;
 use crate::detect::FailureKind;
 use crate::engine::Body;
 use crate::report::Report;
-use config::Knobs;
+use config::Config;
 pub use config::{EngineChoice, Policy, TimeMode};
 pub use env::EnvError;
-pub use strategy::Strategy;
+pub use strategies::Strategy;
 
 /// A concurrency test, configured: what `#[racewright::test]` expands to.
 ///
@@ -49,44 +37,44 @@ pub use strategy::Strategy;
 #[derive(Clone, Debug)]
 pub struct Scenario {
     name: String,
-    knobs: Knobs,
-    origin: Option<pipeline::Origin>,
+    config: Config,
+    origin: Option<pipeline::origin::Origin>,
     replay: Option<String>,
 }
 
 impl Scenario {
     /// A scenario with the attribute's defaults; `name` is the test's path.
     pub fn new(name: impl Into<String>) -> Scenario {
-        Scenario { name: name.into(), knobs: Knobs::default(), origin: None, replay: None }
+        Scenario { name: name.into(), config: Config::default(), origin: None, replay: None }
     }
 
     /// Executions to explore (default 1000). On loom, the most executions its exhaustive
     /// search may take: one that needs more is incomplete, never a pass.
     pub fn iterations(mut self, iterations: usize) -> Self {
-        self.knobs.iterations = iterations.max(1);
+        self.config.iterations = iterations.max(1);
         self
     }
 
     /// The seed of the random strategies (default: derived from the name).
     pub fn seed(mut self, seed: u64) -> Self {
-        self.knobs.seed = Some(seed);
+        self.config.seed = Some(seed);
         self
     }
 
     /// The exploration strategy (default: portfolio).
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         if let Strategy::Pct { depth } = strategy {
-            self.knobs.depth = depth;
+            self.config.depth = depth;
         }
-        self.knobs.strategy = strategy;
+        self.config.strategy = strategy;
         self
     }
 
     /// The PCT depth, kept when `RACEWRIGHT_STRATEGY=pct` overrides the strategy (default 3).
     pub fn depth(mut self, depth: usize) -> Self {
-        self.knobs.depth = depth.max(1);
-        if let Strategy::Pct { .. } = self.knobs.strategy {
-            self.knobs.strategy = Strategy::Pct { depth: self.knobs.depth };
+        self.config.depth = depth.max(1);
+        if let Strategy::Pct { .. } = self.config.strategy {
+            self.config.strategy = Strategy::Pct { depth: self.config.depth };
         }
         self
     }
@@ -94,7 +82,7 @@ impl Scenario {
     /// Scheduling steps before an execution counts as a livelock (default 100 000). On
     /// loom it is also loom's branch limit per execution.
     pub fn max_steps(mut self, max_steps: usize) -> Self {
-        self.knobs.max_steps = max_steps.max(1);
+        self.config.max_steps = max_steps.max(1);
         self
     }
 
@@ -125,38 +113,38 @@ impl Scenario {
     /// assert_eq!(report.failure().unwrap().kind(), FailureKind::Panic);
     /// ```
     pub fn engine(mut self, engine: EngineChoice) -> Self {
-        self.knobs.engine = engine;
+        self.config.engine = engine;
         self
     }
 
     /// The preemptions per execution loom explores (default 2): every interleaving with at
     /// most this many is tried. Higher finds deeper bugs, in many more executions.
     pub fn preemption_bound(mut self, bound: usize) -> Self {
-        self.knobs.preemption_bound = bound;
+        self.config.preemption_bound = bound;
         self
     }
 
     /// Whether a task alive at the end is a failure (default: deny).
     pub fn leaks(mut self, policy: Policy) -> Self {
-        self.knobs.leaks = policy;
+        self.config.leaks = policy;
         self
     }
 
     /// Whether a task panic nobody observed is a failure (default: deny).
     pub fn unhandled_panics(mut self, policy: Policy) -> Self {
-        self.knobs.unhandled_panics = policy;
+        self.config.unhandled_panics = policy;
         self
     }
 
     /// Whether an ERROR-level `tracing` event is a failure (default: deny).
     pub fn error_events(mut self, policy: Policy) -> Self {
-        self.knobs.error_events = policy;
+        self.config.error_events = policy;
         self
     }
 
     /// When the virtual clock may move (default: only when every task is blocked).
     pub fn time(mut self, mode: TimeMode) -> Self {
-        self.knobs.time = mode;
+        self.config.time = mode;
         self
     }
 
@@ -164,7 +152,7 @@ impl Scenario {
     /// Off, failures are still found and described, without a timeline; the benchmark
     /// measures what recording costs.
     pub fn record_trace(mut self, record: bool) -> Self {
-        self.knobs.record_trace = record;
+        self.config.record_trace = record;
         self
     }
 
@@ -174,13 +162,13 @@ impl Scenario {
     /// time: only for scenarios whose executions share nothing (no `static`, no state
     /// captured by the body).
     pub fn threads(mut self, threads: usize) -> Self {
-        self.knobs.threads = Some(threads.max(1));
+        self.config.threads = Some(threads.max(1));
         self
     }
 
     /// Wall-clock time after which no new execution starts (default: none).
     pub fn budget(mut self, budget: Duration) -> Self {
-        self.knobs.budget = Some(budget);
+        self.config.budget = Some(budget);
         self
     }
 
@@ -203,7 +191,7 @@ impl Scenario {
     ) -> Self {
         let target = (crate_name != package.replace('-', "_")).then(|| crate_name.to_string());
         let inner = module_path.split_once("::").map(|(_, inner)| format!("{inner}::")).unwrap_or_default();
-        self.origin = Some(pipeline::Origin {
+        self.origin = Some(pipeline::origin::Origin {
             package: package.to_string(),
             target,
             test: format!("{inner}{function}"),
@@ -221,24 +209,24 @@ impl Scenario {
     pub fn with_env_overrides(mut self) -> Result<Self, EnvError> {
         let overrides = env::overrides()?;
         if let Some(iterations) = overrides.iterations {
-            self.knobs.iterations = iterations;
+            self.config.iterations = iterations;
         }
         match overrides.seed {
-            Some(env::SeedChoice::Fixed(seed)) => self.knobs.seed = Some(seed),
-            Some(env::SeedChoice::Random) => self.knobs.seed = Some(fresh_seed()),
+            Some(env::SeedChoice::Fixed(seed)) => self.config.seed = Some(seed),
+            Some(env::SeedChoice::Random) => self.config.seed = Some(fresh_seed()),
             None => {}
         }
         if let Some(strategy) = overrides.strategy {
-            self.knobs.strategy = strategy.resolve(self.knobs.depth);
+            self.config.strategy = strategy.resolve(self.config.depth);
         }
         if let Some(budget) = overrides.budget {
-            self.knobs.budget = Some(budget);
+            self.config.budget = Some(budget);
         }
         if overrides.replay.is_some() {
             self.replay = overrides.replay;
         }
         if let Some(engine) = overrides.engine {
-            self.knobs.engine = engine;
+            self.config.engine = engine;
         }
         Ok(self)
     }
@@ -270,7 +258,7 @@ impl Scenario {
         Fut::Output: TestResult,
     {
         let body: Body = Arc::new(move || body().map(TestResult::into_outcome).boxed_local());
-        engines::run(&self.name, &self.knobs, self.origin.as_ref(), body, self.replay.as_deref())
+        pipeline::run(&self.name, &self.config, self.origin.as_ref(), body, self.replay.as_deref())
     }
 }
 
@@ -350,7 +338,7 @@ where
     if let Err(message) = verdict {
         // Loom's reruns have no token: its search is deterministic, and finds the failure again.
         if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay().filter(|r| !r.token.is_empty())) {
-            regressions::save(origin, &replay.token);
+            pipeline::regressions::save(origin, &replay.token);
         }
         let written =
             report.persist().map(|path| format!("\n(report written to {})", path.display())).unwrap_or_default();

@@ -40,7 +40,7 @@ pub struct Report {
     /// Every interleaving within the bounds was explored (loom).
     #[serde(default)]
     exhaustive: bool,
-    /// Why the exploration could not finish (a limit of the engine or of the knobs).
+    /// Why the exploration could not finish (a limit of the engine or of the config).
     #[serde(default)]
     limit: Option<String>,
     /// What the other engines of an `engine = "all"` run found, one line each.
@@ -341,7 +341,7 @@ impl Report {
             "  executions {} of {} | distinct schedules {}\n",
             self.executions, self.iterations, self.distinct_schedules
         ));
-        for kind in crate::FailureKind::ALL {
+        for kind in crate::model::failure::FailureKind::ALL {
             let found = self.findings.iter().filter(|failure| failure.kind() == kind).count();
             text.push_str(&format!(
                 "  {:<16} {}\n",

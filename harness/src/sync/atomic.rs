@@ -31,13 +31,11 @@
 //! ```
 
 use std::fmt;
-use std::panic::Location;
 use std::sync::atomic as std_atomic;
 
 pub use std::sync::atomic::Ordering;
 
 use crate::engine;
-use crate::runtime::execution;
 
 /// A memory fence, as `std::sync::atomic::fence`, and a scheduling point.
 ///
@@ -45,10 +43,9 @@ use crate::runtime::execution;
 /// If `order` is `Relaxed`, as std's.
 #[track_caller]
 pub fn fence(order: Ordering) {
-    let at = Location::caller();
-    engine::scheduling_point();
+    let at = engine::begin();
     engine::atomic::fence(order);
-    execution::record_with("fence", at, || format!("{order:?}"));
+    engine::record_with("fence", at, || format!("{order:?}"));
 }
 
 /// Calls `$method` on the atomic the engine uses: std's, or its loom model.
@@ -67,11 +64,7 @@ fn explored<A: ?Sized, R>(
     atomic: &A,
     detail: impl FnOnce(&R) -> String,
 ) -> R {
-    let at = Location::caller();
-    engine::scheduling_point();
-    let result = act(atomic);
-    execution::record_with(operation, at, || detail(&result));
-    result
+    engine::run(operation, || act(atomic), detail)
 }
 
 /// How a `compare_exchange` went, for the trace.

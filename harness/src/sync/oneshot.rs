@@ -20,9 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::engine::{self, StateGuard, StateLock};
-use crate::model::tasks::Resource;
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock};
 
 pub mod error {
     //! The errors of [`oneshot`](super) channels.
@@ -126,17 +124,16 @@ impl<T> Sender<T> {
     /// dropped or closed the channel.
     #[track_caller]
     pub fn send(self, value: T) -> Result<(), T> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let mut state = self.inner.lock();
         if state.receiver_closed {
             drop(state);
-            execution::record_with("oneshot::Sender::send", at, || "receiver closed".into());
+            engine::record_with("oneshot::Sender::send", at, || "receiver closed".into());
             return Err(value);
         }
         state.value = Some(value);
         drop(state);
-        execution::record_with("oneshot::Sender::send", at, || "sent".into());
+        engine::record_with("oneshot::Sender::send", at, || "sent".into());
         // Dropping `self` wakes the receiver.
         Ok(())
     }
@@ -144,10 +141,9 @@ impl<T> Sender<T> {
     /// Whether the receiver was dropped or closed the channel: a `send` would fail.
     #[track_caller]
     pub fn is_closed(&self) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = self.inner.lock().receiver_closed;
-        execution::record_with("oneshot::Sender::is_closed", at, || closed.to_string());
+        engine::record_with("oneshot::Sender::is_closed", at, || closed.to_string());
         closed
     }
 
@@ -199,12 +195,12 @@ impl<T> Future for Closed<'_, T> {
         let mut state = self.inner.lock();
         if state.receiver_closed {
             drop(state);
-            execution::record("oneshot::Sender::closed", self.at);
+            engine::record("oneshot::Sender::closed", self.at);
             return Poll::Ready(());
         }
         state.sender_waker = Some(cx.waker().clone());
         drop(state);
-        crate::task::wait("oneshot::Sender::closed", self.at, Some(self.inner.resource));
+        engine::wait("oneshot::Sender::closed", self.at, Some(self.inner.resource));
         Poll::Pending
     }
 }
@@ -234,8 +230,7 @@ impl<T> Receiver<T> {
     /// was taken).
     #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let result = match &self.inner {
             None => Err(TryRecvError::Closed),
             Some(inner) => {
@@ -250,7 +245,7 @@ impl<T> Receiver<T> {
         if !matches!(result, Err(TryRecvError::Empty)) {
             self.inner = None;
         }
-        execution::record_with("oneshot::Receiver::try_recv", at, || match &result {
+        engine::record_with("oneshot::Receiver::try_recv", at, || match &result {
             Ok(_) => "got the value".into(),
             Err(error) => error.to_string(),
         });
@@ -260,9 +255,8 @@ impl<T> Receiver<T> {
     /// Closes the channel: a later `send` fails. A value sent before can still be received.
     #[track_caller]
     pub fn close(&mut self) {
-        let at = Location::caller();
-        engine::scheduling_point();
-        execution::record("oneshot::Receiver::close", at);
+        let at = engine::begin();
+        engine::record("oneshot::Receiver::close", at);
         if let Some(inner) = &self.inner {
             inner.close_receiver();
         }
@@ -276,10 +270,9 @@ impl<T> Receiver<T> {
     /// Whether there is no value to take right now.
     #[track_caller]
     pub fn is_empty(&self) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let empty = self.inner.as_ref().is_none_or(|inner| inner.lock().value.is_none());
-        execution::record_with("oneshot::Receiver::is_empty", at, || empty.to_string());
+        engine::record_with("oneshot::Receiver::is_empty", at, || empty.to_string());
         empty
     }
 }
@@ -302,12 +295,12 @@ impl<T> Future for Receiver<T> {
             None => {
                 state.receiver_waker = Some(cx.waker().clone());
                 drop(state);
-                crate::task::wait("oneshot::Receiver::await", at, Some(inner.resource));
+                engine::wait("oneshot::Receiver::await", at, Some(inner.resource));
                 return Poll::Pending;
             }
         };
         drop(state);
-        execution::record_with("oneshot::Receiver::await", at, || {
+        engine::record_with("oneshot::Receiver::await", at, || {
             if result.is_ok() { "got the value" } else { "closed" }.into()
         });
         this.inner = None;

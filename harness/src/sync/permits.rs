@@ -12,9 +12,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::engine::{self, StateGuard, StateLock};
-use crate::model::tasks::Resource;
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock};
 
 /// The permits of one primitive.
 #[derive(Debug)]
@@ -68,17 +66,17 @@ impl Permits {
     /// holds them now. For locks, which are never closed.
     pub(crate) async fn acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) {
         self.acquire(n, operation, at).await.expect("a lock is never closed");
-        execution::record(operation, at);
-        execution::acquired(self.resource, at);
+        engine::record(operation, at);
+        engine::acquired(self.resource, at);
     }
 
     /// Takes `n` permits as a lock if they are free; a scheduling point, recorded either way.
     pub(crate) fn try_acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) -> bool {
         engine::scheduling_point();
         let locked = self.try_acquire(n).is_ok();
-        execution::record_with(operation, at, || if locked { "acquired" } else { "would block" }.into());
+        engine::record_with(operation, at, || if locked { "acquired" } else { "would block" }.into());
         if locked {
-            execution::acquired(self.resource, at);
+            engine::acquired(self.resource, at);
         }
         locked
     }
@@ -93,10 +91,10 @@ impl Permits {
         at: &'static Location<'static>,
     ) {
         match detail {
-            Some(detail) => execution::record_with(operation, at, || detail.into()),
-            None => execution::record(operation, at),
+            Some(detail) => engine::record_with(operation, at, || detail.into()),
+            None => engine::record(operation, at),
         }
-        execution::released(self.resource, at);
+        engine::released(self.resource, at);
         self.release(n);
     }
 
@@ -255,7 +253,7 @@ impl Future for Acquire<'_> {
                 for waker in wakers {
                     waker.wake();
                 }
-                crate::task::wait(this.operation, this.at, Some(this.permits.resource));
+                engine::wait(this.operation, this.at, Some(this.permits.resource));
                 Poll::Pending
             }
             Some(id) => {
@@ -275,7 +273,7 @@ impl Future for Acquire<'_> {
                 }
                 state.queue[position].waker = Some(cx.waker().clone());
                 drop(state);
-                crate::task::wait(this.operation, this.at, Some(this.permits.resource));
+                engine::wait(this.operation, this.at, Some(this.permits.resource));
                 Poll::Pending
             }
         }

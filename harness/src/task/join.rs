@@ -183,7 +183,7 @@ impl<T> Future for JoinHandle<T> {
             }
             None => {
                 if self.task.is_some() {
-                    super::wait("JoinHandle::await", self.spawned_at, None);
+                    crate::engine::wait("JoinHandle::await", self.spawned_at, None);
                 }
                 Poll::Pending
             }

@@ -17,7 +17,7 @@ pub use join_set::JoinSet;
 pub use yield_now::yield_now;
 
 use crate::engine::{self, CatchPanic, Instrumented};
-use crate::model::tasks::{Resource, TaskId, TaskState, Wait};
+use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution;
 use join::JoinSlot;
 
@@ -65,25 +65,6 @@ where
     };
     let raw = engine::spawn(Box::pin(main));
     JoinHandle::new(slot, raw, task, at)
-}
-
-/// Marks the running task as blocked in `operation`, for the deadlock and leak reports.
-/// Called by a facade future right before it returns `Pending`.
-pub(crate) fn wait(operation: &'static str, at: &'static Location<'static>, resource: Option<Resource>) {
-    set_wait(Some(Wait { operation, at, resource }));
-}
-
-/// What the running task waits on, as the facade last told the registry.
-pub(crate) fn current_wait() -> Option<Wait> {
-    execution::with(|state| state.tasks.get(state.current_task()).waiting.clone()).flatten()
-}
-
-/// Sets (or, with `None`, clears) what the running task waits on.
-pub(crate) fn set_wait(wait: Option<Wait>) {
-    execution::with(|state| {
-        let task = state.current_task();
-        state.tasks.get_mut(task).waiting = wait;
-    });
 }
 
 /// The future the engine runs for a spawned task: publishes its result, or a

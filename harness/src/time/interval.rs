@@ -109,7 +109,7 @@ impl Interval {
 
     fn poll_tick_at(&mut self, cx: &mut Context<'_>, at: &'static Location<'static>) -> Poll<Instant> {
         if self.timer.poll(cx).is_pending() {
-            crate::task::wait("time::Interval::tick", at, None);
+            crate::engine::wait("time::Interval::tick", at, None);
             return Poll::Pending;
         }
         let due = self.timer.deadline();

@@ -9,9 +9,9 @@ use std::time::Duration;
 use super::Instant;
 use super::error::Elapsed;
 use super::traced::TracedTimer;
+use crate::engine::{current_wait, set_wait};
 use crate::model::timers::display;
 use crate::runtime::execution;
-use crate::task::{current_wait, set_wait};
 
 /// Bounds `future` by `duration`, as `tokio::time::timeout`: `Ok` with its output if it
 /// completes first, `Err(Elapsed)` (and the future dropped, cancelled) otherwise.

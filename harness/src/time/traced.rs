@@ -62,7 +62,7 @@ impl TracedTimer {
         let poll = self.timer.poll(cx);
         match poll {
             Poll::Ready(()) => self.finished = true,
-            Poll::Pending if !inner_waits => crate::task::wait(self.wait_operation(), self.at, None),
+            Poll::Pending if !inner_waits => crate::engine::wait(self.wait_operation(), self.at, None),
             Poll::Pending => {}
         }
         poll

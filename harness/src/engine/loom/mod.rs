@@ -26,7 +26,7 @@ use futures::FutureExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 use super::body::supervise_body;
-use super::{Body, Explored};
+use super::{Body, Explored, Plan};
 use super::{Engine, TaskFuture};
 use crate::detect;
 use crate::engine::progress::Progress;
@@ -42,23 +42,11 @@ pub(crate) const MAX_TASKS: usize = ::loom::MAX_THREADS - 1;
 /// its number: the report written now is all the parent will get.
 pub(crate) type LastWords = Box<dyn Fn(&ExecutionState, usize)>;
 
-/// How to explore.
-pub(crate) struct Plan {
-    pub(crate) settings: Arc<Settings>,
-    /// Executions to run at most: loom's permutation limit, counted here, at each one.
-    pub(crate) iterations: usize,
-    /// No execution starts after this instant.
-    pub(crate) deadline: Option<Instant>,
-    /// Preemptions per execution (loom's bound).
-    pub(crate) preemption_bound: usize,
-    pub(crate) last_words: Option<LastWords>,
-}
-
 /// The payload that unwinds out of loom's `check` to end an exploration.
 struct Stop;
 
 /// The exploration running on this thread.
-struct Run {
+struct Search {
     settings: Arc<Settings>,
     iterations: usize,
     deadline: Option<Instant>,
@@ -68,7 +56,7 @@ struct Run {
 }
 
 thread_local! {
-    static RUN: RefCell<Option<Run>> = const { RefCell::new(None) };
+    static SEARCH: RefCell<Option<Search>> = const { RefCell::new(None) };
     /// The number of the running loom execution, which models belong to; 0 when none.
     static MODELLING: Cell<u64> = const { Cell::new(0) };
     /// Set while an execution unwinds: from then on nothing may touch a loom object.
@@ -84,8 +72,10 @@ pub(crate) fn modelling() -> Option<u64> {
 }
 
 /// Explores `body` exhaustively within `plan`'s bounds, stopping at the first failing execution.
-pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
-    super::panic_hook::install_hook();
+/// `preemption_bound` is loom's; `last_words` writes the report of an execution loom is
+/// about to abort the process over.
+pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<LastWords>, body: Body) -> Explored {
+    super::panic_hook::install_hook(super::shuttle::initialise);
     if plan.settings.time == TimeMode::Any {
         return Explored {
             limit: Some(
@@ -100,21 +90,21 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
     builder.max_threads = ::loom::MAX_THREADS;
     // Loom's branches are finer than racewright's steps; a run past either is a step limit.
     builder.max_branches = plan.settings.max_steps.max(1_000);
-    builder.preemption_bound = Some(plan.preemption_bound);
+    builder.preemption_bound = Some(preemption_bound);
     // Loom checks these only every 20 000 executions: `run_execution` counts them itself.
     builder.max_permutations = None;
     builder.max_duration = None;
     builder.checkpoint_file = None;
     builder.location = false;
     builder.log = false;
-    RUN.with(|run| {
-        *run.borrow_mut() = Some(Run {
+    SEARCH.with(|run| {
+        *run.borrow_mut() = Some(Search {
             settings: plan.settings.clone(),
             iterations: plan.iterations,
             deadline: plan.deadline,
             progress: Progress::default(),
             limit: None,
-            last_words: plan.last_words,
+            last_words,
         })
     });
     let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);
@@ -125,7 +115,7 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
     let leftover = execution::finish();
     MODELLING.with(|modelling| modelling.set(0));
     TEARDOWN.with(|teardown| teardown.set(false));
-    let mut run = RUN.with(|run| run.borrow_mut().take()).expect("the exploration's state");
+    let mut run = SEARCH.with(|run| run.borrow_mut().take()).expect("the exploration's state");
     if let Some(state) = leftover.and_then(Execution::into_state) {
         run.progress.judge(state);
     }
@@ -141,7 +131,7 @@ pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
     Explored { exhaustive, limit: run.limit, ..run.progress.into_explored(harness_error) }
 }
 
-impl Run {
+impl Search {
     /// Whether another execution may start; if not, says why.
     fn may_start(&mut self) -> bool {
         if self.progress.failed.is_some() || self.limit.is_some() {
@@ -173,9 +163,9 @@ impl Run {
 fn run_execution(body: &Body) {
     // Between executions nothing is on any stack yet: the cleanest place to stop.
     if let Some(state) = execution::finish().and_then(Execution::into_state) {
-        with_run(|run| run.progress.judge(state));
+        with_search(|run| run.progress.judge(state));
     }
-    let settings = match with_run(|run| run.may_start().then(|| run.settings.clone())) {
+    let settings = match with_search(|run| run.may_start().then(|| run.settings.clone())) {
         Some(settings) => settings,
         None => stop(),
     };
@@ -192,8 +182,8 @@ fn run_execution(body: &Body) {
     task::cancel_the_rest();
 }
 
-fn with_run<R>(f: impl FnOnce(&mut Run) -> R) -> R {
-    RUN.with(|run| f(run.borrow_mut().as_mut().expect("a loom exploration is running")))
+fn with_search<R>(f: impl FnOnce(&mut Search) -> R) -> R {
+    SEARCH.with(|run| f(run.borrow_mut().as_mut().expect("a loom exploration is running")))
 }
 
 /// Ends the exploration here: unwinds out of loom's `check`, touching no loom object on
@@ -212,7 +202,7 @@ fn stop_if_stopping() {
 
 /// Ends the exploration with a limit of racewright's loom engine, not a finding.
 fn stop_at_limit(limit: String) -> ! {
-    RUN.with(|run| {
+    SEARCH.with(|run| {
         if let Some(run) = run.borrow_mut().as_mut() {
             run.limit.get_or_insert(limit);
         }
@@ -306,8 +296,8 @@ pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
     execution::try_with(|state| {
         let finding = detect::engine_verdicts::from_loom(state, &message);
         state.fail(finding);
-        RUN.with(|run| {
-            if let Some(Run { progress, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
+        SEARCH.with(|run| {
+            if let Some(Search { progress, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
                 last_words(state, progress.executions);
             }
         });

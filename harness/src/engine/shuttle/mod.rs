@@ -8,7 +8,6 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
 
 mod idle;
 mod supervisor;
@@ -18,7 +17,7 @@ use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
 use super::progress::Progress;
-pub(crate) use super::{Body, Explored};
+pub(crate) use super::{Body, Explored, Plan};
 use crate::detect;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution::{self, Execution};
@@ -26,17 +25,8 @@ use crate::runtime::settings::Settings;
 use idle::IdleTask;
 use supervisor::Supervisor;
 
-/// How to explore.
-pub(crate) struct Plan {
-    pub(crate) settings: Arc<Settings>,
-    pub(crate) scheduler: Box<dyn Scheduler>,
-    /// Executions to run at most.
-    pub(crate) iterations: usize,
-    /// No execution starts after this instant.
-    pub(crate) deadline: Option<Instant>,
-    /// No execution starts once this says so (another lane found a failure first).
-    pub(crate) give_up: Option<Box<dyn Fn() -> bool>>,
-}
+/// Tells an exploration to start no new execution (another lane found a failure first).
+pub(crate) type GiveUp = Box<dyn Fn() -> bool>;
 
 /// A scheduling point: shuttle may run another task here.
 #[inline]
@@ -73,17 +63,18 @@ thread_local! {
     static SETTINGS: std::cell::RefCell<Option<Arc<Settings>>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Explores `body` as `plan` says, stopping at the first failing execution.
-pub(crate) fn explore(plan: Plan, body: Body) -> Explored {
-    super::panic_hook::install_hook();
+/// Explores `body` as `plan` says, choosing with `scheduler`, stopping at the first failing
+/// execution, or when `give_up` says so.
+pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option<GiveUp>, body: Body) -> Explored {
+    super::panic_hook::install_hook(initialise);
     SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
     let progress = Rc::new(std::cell::RefCell::new(Progress::default()));
     let supervisor = Supervisor {
-        inner: plan.scheduler,
+        inner: scheduler,
         progress: progress.clone(),
         iterations: plan.iterations,
         deadline: plan.deadline,
-        give_up: plan.give_up,
+        give_up,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
     let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);

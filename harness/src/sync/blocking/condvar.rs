@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::Holder;
 use super::mutex::MutexGuard;
-use crate::engine::{self, StateGuard, StateLock, Unparker};
-use crate::model::tasks::Resource;
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
 
 /// A condition variable, as `std::sync::Condvar`: `wait` releases the mutex and blocks
 /// the whole task until another notifies it, then takes the mutex again.
@@ -158,10 +156,9 @@ impl Condvar {
     /// Wakes the task that has waited longest, if any; the notification is lost otherwise.
     #[track_caller]
     pub fn notify_one(&self) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let woken = self.waiters().queue.pop_front();
-        execution::record_with("blocking::Condvar::notify_one", at, || match &woken {
+        engine::record_with("blocking::Condvar::notify_one", at, || match &woken {
             Some(waiter) => format!("woke {}", waiter.who),
             None => "lost: nobody waits".to_string(),
         });
@@ -173,10 +170,9 @@ impl Condvar {
     /// Wakes every waiting task.
     #[track_caller]
     pub fn notify_all(&self) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let woken = std::mem::take(&mut self.waiters().queue);
-        execution::record_with("blocking::Condvar::notify_all", at, || match woken.len() {
+        engine::record_with("blocking::Condvar::notify_all", at, || match woken.len() {
             0 => "lost: nobody waits".to_string(),
             _ => format!("woke {}", woken.iter().map(|waiter| waiter.who.to_string()).collect::<Vec<_>>().join(", ")),
         });
@@ -199,7 +195,7 @@ impl Condvar {
         at: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, WaitTimeoutResult) {
         engine::scheduling_point();
-        execution::record_with(operation, at, || "releases the mutex and waits".into());
+        engine::record_with(operation, at, || "releases the mutex and waits".into());
         let id = {
             let mut waiters = self.waiters();
             let id = waiters.next_id;
@@ -221,11 +217,11 @@ impl Condvar {
                 }
                 break;
             }
-            crate::task::wait(operation, at, Some(self.resource));
+            engine::wait(operation, at, Some(self.resource));
             park_until(deadline.as_deref());
         }
         // Woken inside its poll, the task is not polled anew: clear its wait here.
-        crate::task::set_wait(None);
+        engine::set_wait(None);
         (mutex.lock_as(operation, at), WaitTimeoutResult(timed_out))
     }
 }
@@ -261,7 +257,7 @@ impl Wake for UnparkOnWake {
 
 /// When a wait of `timeout` from now ends; `None` for a timeout too long to count.
 fn deadline(timeout: Duration) -> Option<Deadline> {
-    if execution::is_active() {
+    if engine::in_execution() {
         let deadline = engine::after(engine::now(), timeout);
         (deadline < engine::NEVER).then(|| Deadline::Virtual(engine::Timer::new(deadline)))
     } else {

@@ -40,8 +40,7 @@ pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use std::fmt;
 
-use crate::model::tasks::TaskId;
-use crate::runtime::execution;
+use crate::engine::{self, TaskId};
 
 /// Who holds a lock or waits for one: a task inside an exploration, a thread outside.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,8 +52,7 @@ pub(crate) enum Holder {
 impl Holder {
     /// The running task, or the running thread outside an exploration.
     pub(crate) fn current() -> Holder {
-        execution::with(|state| state.current_task())
-            .map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task)
+        engine::current_task().map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task)
     }
 }
 

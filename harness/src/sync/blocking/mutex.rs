@@ -9,7 +9,6 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
-use crate::runtime::execution;
 
 /// A blocking mutex, as `std::sync::Mutex`: `lock` blocks the whole task until the
 /// lock is free, and a guard dropped while its thread panics poisons the mutex.
@@ -75,13 +74,12 @@ impl<T: ?Sized> Mutex<T> {
     /// the guard) if it is poisoned.
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let Some(hold) = self.raw.try_lock(Access::Exclusive, at) else {
-            execution::record_with("blocking::Mutex::try_lock", at, || "would block".into());
+            engine::record_with("blocking::Mutex::try_lock", at, || "would block".into());
             return Err(TryLockError::WouldBlock);
         };
-        execution::record_with("blocking::Mutex::try_lock", at, || "acquired".into());
+        engine::record_with("blocking::Mutex::try_lock", at, || "acquired".into());
         self.raw.check_poison(MutexGuard::new(self, hold)).map_err(TryLockError::Poisoned)
     }
 
@@ -191,7 +189,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        execution::record("blocking::Mutex::unlock", self.hold.at);
+        engine::record("blocking::Mutex::unlock", self.hold.at);
         self.mutex.raw.unlock(Access::Exclusive, self.hold);
     }
 }

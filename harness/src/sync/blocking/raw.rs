@@ -11,11 +11,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Holder;
-use crate::detect::{Failure, FailureKind, TaskRef};
-use crate::engine::{self, StateGuard, StateLock, Unparker};
-use crate::model::paths;
-use crate::model::tasks::{Resource, Wait};
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
 
 /// The lock of one `Mutex` or `RwLock`.
 pub(super) struct RawLock {
@@ -126,12 +122,12 @@ impl RawLock {
                     state.waiters.retain(|(other, _)| *other != id);
                 }
                 drop(state);
-                execution::acquired(self.resource, at);
+                engine::acquired(self.resource, at);
                 if waiter.is_some() {
                     // Woken inside its poll, the task is not polled anew: clear its wait here.
-                    crate::task::set_wait(None);
+                    engine::set_wait(None);
                 }
-                execution::record_with(operation, at, || {
+                engine::record_with(operation, at, || {
                     if waiter.is_some() { "acquired after waiting" } else { "acquired" }.to_string()
                 });
                 return hold;
@@ -141,7 +137,7 @@ impl RawLock {
                 self.relocked(operation, at, hold.holder, held);
             }
             if waiter.is_none() {
-                execution::record_with(operation, at, || format!("waits for {}", state.blockers(access)));
+                engine::record_with(operation, at, || format!("waits for {}", state.blockers(access)));
             }
             if access == Access::Exclusive && !counted_as_writer {
                 state.writers_waiting += 1;
@@ -157,7 +153,7 @@ impl RawLock {
                 state.waiters.push((*id, unparker.clone()));
             }
             drop(state);
-            crate::task::wait(operation, at, Some(self.resource));
+            engine::wait(operation, at, Some(self.resource));
             engine::park();
         }
     }
@@ -170,7 +166,7 @@ impl RawLock {
         }
         let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
         state.take(access, hold);
-        execution::acquired(self.resource, at);
+        engine::acquired(self.resource, at);
         Some(hold)
     }
 
@@ -179,7 +175,7 @@ impl RawLock {
         if access == Access::Exclusive && !hold.panicking && std::thread::panicking() {
             self.poisoned.store(true, Ordering::Relaxed);
         }
-        execution::released(self.resource, hold.at);
+        engine::released(self.resource, hold.at);
         let waiters = {
             let mut state = self.state();
             match access {
@@ -216,27 +212,7 @@ impl RawLock {
     /// here; outside of one, a panic, where std's lock would hang or panic.
     fn relocked(&self, operation: &'static str, at: &'static Location<'static>, me: Holder, held: Hold) -> ! {
         let kind = self.resource.kind;
-        let wait = Wait { operation, at, resource: Some(self.resource) };
-        let found = execution::with(|state| {
-            let task = state.current_task();
-            state.record(operation, at, Some("already held".to_string()));
-            let who = TaskRef::of(state.tasks.get(task));
-            let finding = Failure::new(
-                FailureKind::Deadlock,
-                format!("task {who} re-locked a {kind} it already holds, and waits for itself forever"),
-            )
-            .at_location(at)
-            .in_task(who.clone())
-            .detail(format!("{who} is blocked in {}", wait.describe()))
-            .detail(format!("{who} holds it since {}", paths::location(held.at)));
-            state.tasks.get_mut(task).waiting = Some(wait);
-            state.fail(finding);
-        });
-        if found.is_some() {
-            // The scheduler ends a failed execution at its next decision.
-            engine::scheduling_point();
-            unreachable!("racewright bug: an execution went on after a deadlock ended it");
-        }
+        engine::relocked(operation, at, self.resource, held.at);
         panic!(
             "{operation} at {at}: {me} already holds this {kind} (locked at {}); \
              std's would deadlock here",

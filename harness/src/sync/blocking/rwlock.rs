@@ -9,7 +9,6 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use super::raw::{Access, Hold, RawLock};
 use crate::engine;
-use crate::runtime::execution;
 
 /// A blocking reader-writer lock, as `std::sync::RwLock`: many readers or one writer,
 /// blocking the whole task while it waits; a write guard dropped while its thread
@@ -125,7 +124,7 @@ impl<T: ?Sized> RwLock<T> {
     ) -> Result<Hold, TryLockError<G>> {
         engine::scheduling_point();
         let hold = self.raw.try_lock(access, at);
-        execution::record_with(operation, at, || if hold.is_some() { "acquired" } else { "would block" }.into());
+        engine::record_with(operation, at, || if hold.is_some() { "acquired" } else { "would block" }.into());
         hold.ok_or(TryLockError::WouldBlock)
     }
 }
@@ -184,7 +183,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        execution::record("blocking::RwLock::unlock_read", self.hold.at);
+        engine::record("blocking::RwLock::unlock_read", self.hold.at);
         self.lock.raw.unlock(Access::Shared, self.hold);
     }
 }
@@ -230,7 +229,7 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        execution::record("blocking::RwLock::unlock_write", self.hold.at);
+        engine::record("blocking::RwLock::unlock_write", self.hold.at);
         self.lock.raw.unlock(Access::Exclusive, self.hold);
     }
 }

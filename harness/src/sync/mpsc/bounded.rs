@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use super::chan::{Chan, Rx, Tx};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::engine;
-use crate::runtime::execution;
 use crate::sync::permits;
 use crate::sync::semaphore::Semaphore;
 
@@ -44,7 +43,7 @@ impl<T> Sender<T> {
                 Ok(()) => self.push_in_slot(value),
                 Err(permits::Closed) => Err(value),
             };
-            execution::record_with("mpsc::Sender::send", at, || if result.is_ok() { "sent" } else { "closed" }.into());
+            engine::record_with("mpsc::Sender::send", at, || if result.is_ok() { "sent" } else { "closed" }.into());
             result.map_err(SendError)
         }
     }
@@ -52,14 +51,13 @@ impl<T> Sender<T> {
     /// Sends `value` if there is a free slot, without waiting.
     #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let result = match self.slots().try_acquire(1) {
             Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(value)),
             Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
             Ok(()) => self.push_in_slot(value).map_err(TrySendError::Closed),
         };
-        execution::record_with("mpsc::Sender::try_send", at, || match &result {
+        engine::record_with("mpsc::Sender::try_send", at, || match &result {
             Ok(()) => "sent".into(),
             Err(TrySendError::Full(_)) => "full".into(),
             Err(TrySendError::Closed(_)) => "closed".into(),
@@ -75,11 +73,11 @@ impl<T> Sender<T> {
         async move {
             match self.slots().acquire(1, "mpsc::Sender::reserve", at).await {
                 Ok(()) => {
-                    execution::record_with("mpsc::Sender::reserve", at, || "reserved".into());
+                    engine::record_with("mpsc::Sender::reserve", at, || "reserved".into());
                     Ok(Permit { sender: self, sent: false })
                 }
                 Err(permits::Closed) => {
-                    execution::record_with("mpsc::Sender::reserve", at, || "closed".into());
+                    engine::record_with("mpsc::Sender::reserve", at, || "closed".into());
                     Err(SendError(()))
                 }
             }
@@ -103,7 +101,7 @@ impl<T> Sender<T> {
                 Ok(Err(permits::Closed)) => Err(SendTimeoutError::Closed(value)),
                 Err(_) => Err(SendTimeoutError::Timeout(value)),
             };
-            execution::record_with("mpsc::Sender::send_timeout", at, || match &result {
+            engine::record_with("mpsc::Sender::send_timeout", at, || match &result {
                 Ok(()) => "sent".into(),
                 Err(SendTimeoutError::Closed(_)) => "closed".into(),
                 Err(SendTimeoutError::Timeout(_)) => "timed out".into(),
@@ -115,14 +113,13 @@ impl<T> Sender<T> {
     /// Reserves a slot if one is free, without waiting.
     #[track_caller]
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let result = match self.slots().try_acquire(1) {
             Ok(()) => Ok(Permit { sender: self, sent: false }),
             Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
             Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(())),
         };
-        execution::record_with("mpsc::Sender::try_reserve", at, || match &result {
+        engine::record_with("mpsc::Sender::try_reserve", at, || match &result {
             Ok(_) => "reserved".into(),
             Err(TrySendError::Full(())) => "full".into(),
             Err(TrySendError::Closed(())) => "closed".into(),
@@ -147,10 +144,9 @@ impl<T> Sender<T> {
     /// The free slots right now.
     #[track_caller]
     pub fn capacity(&self) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let free = self.slots().available();
-        execution::record_with("mpsc::Sender::capacity", at, || free.to_string());
+        engine::record_with("mpsc::Sender::capacity", at, || free.to_string());
         free
     }
 
@@ -252,10 +248,9 @@ impl<T> Receiver<T> {
     /// The free slots right now.
     #[track_caller]
     pub fn capacity(&self) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let free = self.rx.chan.slots.as_ref().map_or(0, permits::Permits::available);
-        execution::record_with("mpsc::Receiver::capacity", at, || free.to_string());
+        engine::record_with("mpsc::Receiver::capacity", at, || free.to_string());
         free
     }
 
@@ -283,11 +278,10 @@ impl<T> Permit<'_, T> {
     /// dropped, as tokio's.
     #[track_caller]
     pub fn send(mut self, value: T) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         self.sent = true;
         let sent = self.sender.push_in_slot(value).is_ok();
-        execution::record_with("mpsc::Permit::send", at, || if sent { "sent" } else { "closed: value dropped" }.into());
+        engine::record_with("mpsc::Permit::send", at, || if sent { "sent" } else { "closed: value dropped" }.into());
     }
 }
 

@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::TryRecvError;
-use crate::engine::{self, StateGuard, StateLock};
-use crate::model::tasks::Resource;
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock};
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
 
@@ -119,10 +117,9 @@ impl<T> Tx<T> {
     /// Whether the receiver closed the channel or was dropped.
     #[track_caller]
     pub(super) fn is_closed(&self, operation: &'static str) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = self.chan.lock().receiver_closed;
-        execution::record_with(operation, at, || closed.to_string());
+        engine::record_with(operation, at, || closed.to_string());
         closed
     }
 
@@ -134,7 +131,7 @@ impl<T> Tx<T> {
         if !self.chan.lock().receiver_closed {
             notified.await;
         }
-        execution::record(operation, at);
+        engine::record(operation, at);
     }
 
     pub(super) fn same_channel(&self, other: &Self) -> bool {
@@ -192,17 +189,17 @@ impl<T> Rx<T> {
         if let Some(value) = state.queue.pop_front() {
             drop(state);
             self.chan.free_slots(1);
-            execution::record_with(operation, at, || "got a value".into());
+            engine::record_with(operation, at, || "got a value".into());
             return Poll::Ready(Some(value));
         }
         if state.senders == 0 || state.receiver_closed {
             drop(state);
-            execution::record_with(operation, at, || "closed".into());
+            engine::record_with(operation, at, || "closed".into());
             return Poll::Ready(None);
         }
         state.receiver_waker = Some(cx.waker().clone());
         drop(state);
-        crate::task::wait(operation, at, Some(self.chan.resource));
+        engine::wait(operation, at, Some(self.chan.resource));
         Poll::Pending
     }
 
@@ -227,17 +224,17 @@ impl<T> Rx<T> {
                 buffer.extend(state.queue.drain(..taken));
                 drop(state);
                 self.chan.free_slots(taken);
-                execution::record_with(operation, at, || format!("got {taken}"));
+                engine::record_with(operation, at, || format!("got {taken}"));
                 return Poll::Ready(taken);
             }
             if state.senders == 0 || state.receiver_closed {
                 drop(state);
-                execution::record_with(operation, at, || "closed".into());
+                engine::record_with(operation, at, || "closed".into());
                 return Poll::Ready(0);
             }
             state.receiver_waker = Some(cx.waker().clone());
             drop(state);
-            crate::task::wait(operation, at, Some(self.chan.resource));
+            engine::wait(operation, at, Some(self.chan.resource));
             Poll::Pending
         })
         .await
@@ -245,8 +242,7 @@ impl<T> Rx<T> {
 
     #[track_caller]
     pub(super) fn try_recv(&mut self, operation: &'static str) -> Result<T, TryRecvError> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let mut state = self.chan.lock();
         let result = match state.queue.pop_front() {
             Some(value) => Ok(value),
@@ -257,7 +253,7 @@ impl<T> Rx<T> {
         if result.is_ok() {
             self.chan.free_slots(1);
         }
-        execution::record_with(operation, at, || match &result {
+        engine::record_with(operation, at, || match &result {
             Ok(_) => "got a value".into(),
             Err(TryRecvError::Empty) => "empty".into(),
             Err(TryRecvError::Disconnected) => "disconnected".into(),
@@ -268,32 +264,29 @@ impl<T> Rx<T> {
     /// Closes the channel for the senders; the values already queued can still be received.
     #[track_caller]
     pub(super) fn close(&mut self, operation: &'static str) {
-        let at = Location::caller();
-        engine::scheduling_point();
-        execution::record(operation, at);
+        let at = engine::begin();
+        engine::record(operation, at);
         self.chan.close_for_senders();
     }
 
     /// Closed for the receiver: every sender is gone, or the receiver closed it.
     #[track_caller]
     pub(super) fn is_closed(&self, operation: &'static str) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = {
             let state = self.chan.lock();
             state.senders == 0 || state.receiver_closed
         };
-        execution::record_with(operation, at, || closed.to_string());
+        engine::record_with(operation, at, || closed.to_string());
         closed
     }
 
     /// How many values are queued.
     #[track_caller]
     pub(super) fn len(&self, operation: &'static str) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let len = self.chan.lock().queue.len();
-        execution::record_with(operation, at, || len.to_string());
+        engine::record_with(operation, at, || len.to_string());
         len
     }
 }

@@ -8,7 +8,6 @@ use std::task::{Context, Poll};
 use super::chan::{Chan, Rx, Tx};
 use super::error::{SendError, TryRecvError};
 use crate::engine;
-use crate::runtime::execution;
 
 /// A channel without a bound: [`UnboundedSender::send`] never waits.
 #[track_caller]
@@ -27,10 +26,9 @@ impl<T> UnboundedSender<T> {
     /// dropped or closed the channel.
     #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let result = self.tx.push(value).map_err(SendError);
-        execution::record_with("mpsc::UnboundedSender::send", at, || {
+        engine::record_with("mpsc::UnboundedSender::send", at, || {
             if result.is_ok() { "sent" } else { "closed" }.into()
         });
         result

@@ -12,9 +12,7 @@ use std::task::Waker;
 
 pub use notified::{Notified, OwnedNotified};
 
-use crate::engine::{self, StateGuard, StateLock};
-use crate::model::tasks::Resource;
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock};
 use notified::Registration;
 
 /// Notifies tasks, as `tokio::sync::Notify`.
@@ -147,7 +145,7 @@ impl Notify {
         // wakeups get lost: the scheduler must be able to run a notifier in it.
         engine::scheduling_point();
         let registration = Registration::new(self, "Notify::notified", at, true);
-        execution::record_with("Notify::notified", at, || "created".into());
+        engine::record_with("Notify::notified", at, || "created".into());
         Notified::new(self, registration)
     }
 
@@ -155,10 +153,9 @@ impl Notify {
     /// `Arc`, so it can move into a task.
     #[track_caller]
     pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let registration = Registration::new(&self, "Notify::notified_owned", at, true);
-        execution::record_with("Notify::notified_owned", at, || "created".into());
+        engine::record_with("Notify::notified_owned", at, || "created".into());
         OwnedNotified::new(self, registration)
     }
 
@@ -178,7 +175,7 @@ impl Notify {
     fn notify(&self, strategy: Strategy, operation: &'static str, at: &'static Location<'static>) {
         engine::scheduling_point();
         let (delivered, waker) = self.lock().notify_one(strategy);
-        execution::record_with(operation, at, || if delivered { "woke one" } else { "stored permit" }.into());
+        engine::record_with(operation, at, || if delivered { "woke one" } else { "stored permit" }.into());
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -188,10 +185,9 @@ impl Notify {
     /// Stores no permit: a `Notified` created afterwards waits for the next notification.
     #[track_caller]
     pub fn notify_waiters(&self) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let woken = self.wake_waiters();
-        execution::record_with("Notify::notify_waiters", at, || format!("woke {woken}"));
+        engine::record_with("Notify::notify_waiters", at, || format!("woke {woken}"));
     }
 
     /// `notify_waiters` for another primitive: no scheduling point and no trace event of

@@ -8,7 +8,6 @@ use std::task::{Context, Poll, Waker};
 
 use super::{Notification, Notify, Waiter};
 use crate::engine;
-use crate::runtime::execution;
 
 impl Notify {
     fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {
@@ -60,7 +59,7 @@ impl Notify {
         drop(state);
         registration.stage = Stage::Done;
         if registration.facade {
-            execution::record_with(registration.operation, registration.at, || how.into());
+            engine::record_with(registration.operation, registration.at, || how.into());
         }
         Poll::Ready(())
     }
@@ -68,7 +67,7 @@ impl Notify {
     fn poll_future(&self, registration: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
         let poll = self.poll_registration(registration, Some(cx.waker()));
         if poll.is_pending() {
-            crate::task::wait(registration.operation, registration.at, Some(self.resource));
+            engine::wait(registration.operation, registration.at, Some(self.resource));
         }
         poll
     }
@@ -85,7 +84,7 @@ impl Notify {
             state.notify_one(strategy).1
         };
         if registration.facade {
-            execution::record_with(registration.operation, registration.at, || "dropped, passed on".into());
+            engine::record_with(registration.operation, registration.at, || "dropped, passed on".into());
         }
         if let Some(waker) = waker {
             waker.wake();

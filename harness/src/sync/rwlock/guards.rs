@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
 use super::unlock;
-use crate::runtime::execution;
+use crate::engine;
 use crate::sync::permits::Permits;
 
 /// Shared read access to an [`RwLock`](super::RwLock), released when dropped.
@@ -99,7 +99,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Readers queued behind may then enter.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
         let this = ManuallyDrop::new(self);
-        execution::record("RwLock::downgrade", this.at);
+        engine::record("RwLock::downgrade", this.at);
         this.permits.release(this.held as usize - 1);
         RwLockReadGuard::new(this.permits, this.data, this.at)
     }

@@ -7,7 +7,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::{RwLock, unlock};
-use crate::runtime::execution;
+use crate::engine;
 
 /// Shared read access to an `Arc`'d [`RwLock`], released when dropped; `U` is the part of
 /// the value it gives access to (see [`map`](OwnedRwLockReadGuard::map)).
@@ -108,7 +108,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         let this = ManuallyDrop::new(self);
         // SAFETY: `this` is never dropped, so the `Arc` is moved out exactly once.
         let lock = unsafe { std::ptr::read(&this.lock) };
-        execution::record("RwLock::downgrade", this.at);
+        engine::record("RwLock::downgrade", this.at);
         lock.permits.release(lock.max_readers as usize - 1);
         OwnedRwLockReadGuard::new(lock, this.at)
     }

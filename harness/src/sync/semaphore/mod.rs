@@ -11,7 +11,6 @@ pub use permit::{OwnedSemaphorePermit, SemaphorePermit};
 
 use super::permits::{self, Permits};
 use crate::engine;
-use crate::runtime::execution;
 
 /// A counting semaphore, as `tokio::sync::Semaphore`: acquisitions are served in FIFO
 /// order (one that needs many permits holds back the ones behind it), and a permit is
@@ -92,10 +91,9 @@ impl Semaphore {
     /// The permits free right now.
     #[track_caller]
     pub fn available_permits(&self) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let available = self.permits.available();
-        execution::record_with("Semaphore::available_permits", at, || available.to_string());
+        engine::record_with("Semaphore::available_permits", at, || available.to_string());
         available
     }
 
@@ -104,24 +102,22 @@ impl Semaphore {
     /// Panics if the free permits would exceed [`Semaphore::MAX_PERMITS`].
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         assert!(
             self.permits.available().checked_add(n).is_some_and(|total| total <= Self::MAX_PERMITS),
             "number of added permits ({n}) would overflow MAX_PERMITS ({})",
             Self::MAX_PERMITS
         );
-        execution::record_with("Semaphore::add_permits", at, || n.to_string());
+        engine::record_with("Semaphore::add_permits", at, || n.to_string());
         self.permits.add(n);
     }
 
     /// Removes up to `n` free permits for good; returns how many were removed.
     #[track_caller]
     pub fn forget_permits(&self, n: usize) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let removed = self.permits.forget(n);
-        execution::record_with("Semaphore::forget_permits", at, || format!("{removed} of {n}"));
+        engine::record_with("Semaphore::forget_permits", at, || format!("{removed} of {n}"));
         removed
     }
 
@@ -210,19 +206,17 @@ impl Semaphore {
     /// Closes the semaphore: queued and later acquisitions fail; permits already held stay valid.
     #[track_caller]
     pub fn close(&self) {
-        let at = Location::caller();
-        engine::scheduling_point();
-        execution::record("Semaphore::close", at);
+        let at = engine::begin();
+        engine::record("Semaphore::close", at);
         self.permits.close();
     }
 
     /// Whether [`close`](Semaphore::close) was called.
     #[track_caller]
     pub fn is_closed(&self) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = self.permits.is_closed();
-        execution::record_with("Semaphore::is_closed", at, || closed.to_string());
+        engine::record_with("Semaphore::is_closed", at, || closed.to_string());
         closed
     }
 
@@ -234,12 +228,12 @@ impl Semaphore {
     ) -> Result<(), AcquireError> {
         match self.permits.acquire(n, operation, at).await {
             Ok(()) => {
-                execution::record_with(operation, at, || format!("got {n}"));
-                execution::acquired(self.permits.resource, at);
+                engine::record_with(operation, at, || format!("got {n}"));
+                engine::acquired(self.permits.resource, at);
                 Ok(())
             }
             Err(permits::Closed) => {
-                execution::record_with(operation, at, || "closed".into());
+                engine::record_with(operation, at, || "closed".into());
                 Err(AcquireError(()))
             }
         }
@@ -256,12 +250,12 @@ impl Semaphore {
             permits::TryAcquireError::Closed => TryAcquireError::Closed,
             permits::TryAcquireError::NoPermits => TryAcquireError::NoPermits,
         });
-        execution::record_with(operation, at, || match &result {
+        engine::record_with(operation, at, || match &result {
             Ok(()) => format!("got {n}"),
             Err(error) => error.to_string(),
         });
         if result.is_ok() {
-            execution::acquired(self.permits.resource, at);
+            engine::acquired(self.permits.resource, at);
         }
         result
     }
@@ -270,17 +264,17 @@ impl Semaphore {
     /// still counts as one.
     fn release(&self, n: usize, at: &'static Location<'static>, held: bool) {
         if held {
-            execution::released(self.permits.resource, at);
+            engine::released(self.permits.resource, at);
         }
         if n > 0 {
-            execution::record_with("Semaphore::release", at, || n.to_string());
+            engine::record_with("Semaphore::release", at, || n.to_string());
             self.permits.release(n);
         }
     }
 
     /// The running task holds permits taken at `at` in one more permit (a split).
     fn held(&self, at: &'static Location<'static>) {
-        execution::acquired(self.permits.resource, at);
+        engine::acquired(self.permits.resource, at);
     }
 }
 

@@ -39,9 +39,7 @@ use std::sync::{Arc, Mutex as StdMutex, RwLock, RwLockReadGuard, RwLockWriteGuar
 pub use receiver::Receiver;
 pub use sender::Sender;
 
-use crate::engine::{StateGuard, StateLock};
-use crate::model::tasks::{Resource, TaskId};
-use crate::runtime::execution;
+use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 use crate::sync::notify::Notify;
 
 pub mod error {
@@ -164,12 +162,12 @@ impl<T> Shared<T> {
     /// Whether a task holds a `Ref` while suspended at an `.await`.
     fn borrowed_across_an_await(&self) -> bool {
         let borrowers = self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone();
-        execution::with(|state| borrowers.iter().any(|task| !state.tasks.get(*task).in_poll)).unwrap_or(false)
+        borrowers.iter().any(|task| engine::is_suspended(*task))
     }
 
     /// A [`Ref`] to the value, noting which task holds it.
     fn make_ref<'a>(&'a self, inner: RwLockReadGuard<'a, T>, has_changed: bool) -> Ref<'a, T> {
-        let task = execution::with(|state| state.current_task());
+        let task = engine::current_task();
         if let Some(task) = task {
             self.borrowers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(task);
         }
@@ -181,7 +179,7 @@ impl<T> Shared<T> {
     /// holder would on a multi-threaded runtime. (A `Ref` held across an `.await` that
     /// waits for this very task is then a livelock: the step limit reports it.)
     fn wait_for_value(&self, operation: &'static str) {
-        crate::task::wait(operation, self.resource.created_at, Some(self.resource));
+        engine::wait(operation, self.resource.created_at, Some(self.resource));
         crate::engine::spin();
     }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use super::error::RecvError;
 use super::{Ref, Shared};
 use crate::engine;
-use crate::runtime::execution;
 
 /// Sees the latest value of a `watch` channel and waits for changes; clone it to watch
 /// from several tasks (a clone has seen what the original has seen).
@@ -26,37 +25,34 @@ impl<T> Receiver<T> {
     /// Borrows the current value without marking it seen.
     #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         // The value first, then the state, as everywhere in `watch`.
         let inner = self.shared.read();
         let state = self.shared.lock();
         let has_changed = state.version != self.version;
         drop(state);
-        execution::record_with("watch::Receiver::borrow", at, || seen(has_changed));
+        engine::record_with("watch::Receiver::borrow", at, || seen(has_changed));
         self.shared.make_ref(inner, has_changed)
     }
 
     /// Borrows the current value and marks it seen.
     #[track_caller]
     pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let (inner, has_changed) = self.shared.read_marking(&mut self.version);
-        execution::record_with("watch::Receiver::borrow_and_update", at, || seen(has_changed));
+        engine::record_with("watch::Receiver::borrow_and_update", at, || seen(has_changed));
         self.shared.make_ref(inner, has_changed)
     }
 
     /// Whether there is a value this receiver has not seen. Fails once every sender is gone.
     #[track_caller]
     pub fn has_changed(&self) -> Result<bool, RecvError> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let result = {
             let state = self.shared.lock();
             if state.senders == 0 { Err(RecvError(())) } else { Ok(state.version != self.version) }
         };
-        execution::record_with("watch::Receiver::has_changed", at, || match &result {
+        engine::record_with("watch::Receiver::has_changed", at, || match &result {
             Ok(changed) => changed.to_string(),
             Err(_) => "closed".into(),
         });
@@ -73,7 +69,7 @@ impl<T> Receiver<T> {
         async move {
             engine::scheduling_point();
             let result = self.shared.wait_for_change(&mut self.version, "watch::Receiver::changed", at).await;
-            execution::record_with("watch::Receiver::changed", at, || {
+            engine::record_with("watch::Receiver::changed", at, || {
                 if result.is_ok() { "changed" } else { "closed" }.into()
             });
             result
@@ -96,13 +92,13 @@ impl<T> Receiver<T> {
                 {
                     let (inner, has_changed) = shared.read_marking(version);
                     if f(&inner) {
-                        execution::record_with("watch::Receiver::wait_for", at, || "accepted".into());
+                        engine::record_with("watch::Receiver::wait_for", at, || "accepted".into());
                         return Ok(shared.make_ref(inner, has_changed));
                     }
                 }
                 // Closed means every sender is gone and every value was seen: no new one can come.
                 if shared.wait_for_change(version, "watch::Receiver::wait_for", at).await.is_err() {
-                    execution::record_with("watch::Receiver::wait_for", at, || "closed".into());
+                    engine::record_with("watch::Receiver::wait_for", at, || "closed".into());
                     return Err(RecvError(()));
                 }
             }
@@ -117,19 +113,17 @@ impl<T> Receiver<T> {
     /// Marks the current value seen.
     #[track_caller]
     pub fn mark_unchanged(&mut self) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         self.version = self.shared.lock().version;
-        execution::record("watch::Receiver::mark_unchanged", at);
+        engine::record("watch::Receiver::mark_unchanged", at);
     }
 
     /// Whether every sender is gone.
     #[track_caller]
     pub fn is_closed(&self) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = self.shared.lock().senders == 0;
-        execution::record_with("watch::Receiver::is_closed", at, || closed.to_string());
+        engine::record_with("watch::Receiver::is_closed", at, || closed.to_string());
         closed
     }
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use super::error::SendError;
 use super::{Receiver, Ref, Shared};
 use crate::engine;
-use crate::runtime::execution;
 
 /// Replaces the value of a `watch` channel and wakes its receivers; clone it to send from
 /// several tasks.
@@ -31,8 +30,7 @@ impl<T> Sender<T> {
     /// is no receiver.
     #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         // Checked and sent in one critical section, as tokio's: the last receiver cannot
         // go in between.
         let old = {
@@ -41,7 +39,7 @@ impl<T> Sender<T> {
             if state.receivers == 0 {
                 drop(state);
                 drop(current);
-                execution::record_with("watch::Sender::send", at, || "no receivers".into());
+                engine::record_with("watch::Sender::send", at, || "no receivers".into());
                 return Err(SendError(value));
             }
             state.version += 1;
@@ -50,43 +48,40 @@ impl<T> Sender<T> {
         // The old value's destructor is the user's code: it runs with no lock held.
         drop(old);
         self.shared.changed.wake_waiters();
-        execution::record_with("watch::Sender::send", at, || "sent".into());
+        engine::record_with("watch::Sender::send", at, || "sent".into());
         Ok(())
     }
 
     /// Replaces the value, even with no receiver, and returns the previous one.
     #[track_caller]
     pub fn send_replace(&self, mut value: T) -> T {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         self.modify(|current| {
             std::mem::swap(current, &mut value);
             true
         });
-        execution::record("watch::Sender::send_replace", at);
+        engine::record("watch::Sender::send_replace", at);
         value
     }
 
     /// Modifies the value in place, even with no receiver, and wakes the receivers.
     #[track_caller]
     pub fn send_modify<F: FnOnce(&mut T)>(&self, modify: F) {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         self.modify(|value| {
             modify(value);
             true
         });
-        execution::record("watch::Sender::send_modify", at);
+        engine::record("watch::Sender::send_modify", at);
     }
 
     /// Lets `modify` change the value in place; if it returns `true`, the receivers see a
     /// new value and are woken. Returns what `modify` returned.
     #[track_caller]
     pub fn send_if_modified<F: FnOnce(&mut T) -> bool>(&self, modify: F) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let modified = self.modify(modify);
-        execution::record_with("watch::Sender::send_if_modified", at, || {
+        engine::record_with("watch::Sender::send_if_modified", at, || {
             if modified { "modified" } else { "unmodified" }.into()
         });
         modified
@@ -110,53 +105,48 @@ impl<T> Sender<T> {
     /// Borrows the current value (its [`Ref::has_changed`] is `false`).
     #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
-        let at = Location::caller();
-        engine::scheduling_point();
-        execution::record("watch::Sender::borrow", at);
+        let at = engine::begin();
+        engine::record("watch::Sender::borrow", at);
         self.shared.make_ref(self.shared.read(), false)
     }
 
     /// A new receiver, which has seen the current value. Reopens a channel without receivers.
     #[track_caller]
     pub fn subscribe(&self) -> Receiver<T> {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let version = {
             let mut state = self.shared.lock();
             state.receivers += 1;
             state.version
         };
-        execution::record("watch::Sender::subscribe", at);
+        engine::record("watch::Sender::subscribe", at);
         Receiver::from_shared(self.shared.clone(), version)
     }
 
     /// How many receivers there are.
     #[track_caller]
     pub fn receiver_count(&self) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let receivers = self.shared.lock().receivers;
-        execution::record_with("watch::Sender::receiver_count", at, || receivers.to_string());
+        engine::record_with("watch::Sender::receiver_count", at, || receivers.to_string());
         receivers
     }
 
     /// How many senders there are.
     #[track_caller]
     pub fn sender_count(&self) -> usize {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let senders = self.shared.lock().senders;
-        execution::record_with("watch::Sender::sender_count", at, || senders.to_string());
+        engine::record_with("watch::Sender::sender_count", at, || senders.to_string());
         senders
     }
 
     /// Whether there is no receiver: [`send`](Sender::send) would fail.
     #[track_caller]
     pub fn is_closed(&self) -> bool {
-        let at = Location::caller();
-        engine::scheduling_point();
+        let at = engine::begin();
         let closed = self.shared.lock().receivers == 0;
-        execution::record_with("watch::Sender::is_closed", at, || closed.to_string());
+        engine::record_with("watch::Sender::is_closed", at, || closed.to_string());
         closed
     }
 
@@ -176,7 +166,7 @@ impl<T> Sender<T> {
                 }
                 notified.await;
             }
-            execution::record("watch::Sender::closed", at);
+            engine::record("watch::Sender::closed", at);
         }
     }
 

@@ -15,22 +15,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::config::Knobs;
-use super::strategy::Strategy;
-use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
+use crate::engine::shuttle::{self as engine, Body, Explored, GiveUp, Plan};
+use crate::explore::config::Config;
+use crate::explore::strategies::Strategy;
 
 /// Lanes of an exploration: a constant, so that reports are the same on every machine.
 const LANES: usize = 4;
 /// Fewer iterations than this per lane run in one lane: threads would cost more than they give.
 const MIN_PER_LANE: usize = 32;
 
-/// Explores `body` with the knobs' strategy, lane by lane, on `knobs.threads` threads.
-pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<Instant>) -> Explored {
+/// Explores `body` with the config' strategy, lane by lane, on `config.threads` threads.
+pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<Instant>) -> Explored {
     // DFS enumerates one tree: it cannot be dealt out.
-    let lanes = if knobs.strategy == Strategy::Dfs || knobs.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
-    let threads = knobs.threads.unwrap_or(1).min(lanes);
+    let lanes = if config.strategy == Strategy::Dfs || config.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
+    let threads = config.threads.unwrap_or(1).min(lanes);
     let run = |lane: usize, give_up: Option<Box<dyn Fn() -> bool>>| {
-        run_lane(knobs, lane_seed(seed, lane), lane_iterations(knobs, lanes, lane), body, deadline, give_up)
+        run_lane(config, lane_seed(seed, lane), lane_iterations(config, lanes, lane), body, deadline, give_up)
     };
     if threads == 1 {
         let mut results: Vec<Explored> = Vec::with_capacity(lanes);
@@ -69,21 +69,15 @@ pub(crate) fn explore(knobs: &Knobs, seed: u64, body: &Body, deadline: Option<In
 }
 
 fn run_lane(
-    knobs: &Knobs,
+    config: &Config,
     seed: u64,
     iterations: usize,
     body: &Body,
     deadline: Option<Instant>,
-    give_up: Option<Box<dyn Fn() -> bool>>,
+    give_up: Option<GiveUp>,
 ) -> Explored {
-    let plan = Plan {
-        settings: Arc::new(knobs.settings()),
-        scheduler: knobs.strategy.scheduler(seed, iterations),
-        iterations,
-        deadline,
-        give_up,
-    };
-    engine::explore(plan, body.clone())
+    let plan = Plan { settings: Arc::new(config.settings()), iterations, deadline };
+    engine::explore(plan, config.strategy.scheduler(seed, iterations), give_up, body.clone())
 }
 
 /// The seed of lane `lane`: lane 0 keeps the exploration's own.
@@ -112,6 +106,6 @@ fn merge(lanes: Vec<Explored>) -> Explored {
 }
 
 /// The iterations of lane `lane`: an equal share, the first lanes taking the remainder.
-fn lane_iterations(knobs: &Knobs, lanes: usize, lane: usize) -> usize {
-    knobs.iterations / lanes + usize::from(lane < knobs.iterations % lanes)
+fn lane_iterations(config: &Config, lanes: usize, lane: usize) -> usize {
+    config.iterations / lanes + usize::from(lane < config.iterations % lanes)
 }

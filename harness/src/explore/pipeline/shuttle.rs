@@ -8,51 +8,31 @@ use std::time::Instant;
 
 use shuttle::scheduler::Scheduler;
 
-use super::config::{Knobs, seed_for};
+use super::origin::Origin;
 use super::replay::{Divergence, Replay, Token, scenario_hash};
 use super::shrink;
 use crate::detect::{self, Failure};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
+use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
-/// Where a test lives, for the replay command of its report.
-#[derive(Clone, Debug)]
-pub(crate) struct Origin {
-    pub(crate) package: String,
-    /// The integration-test target, or `None` for the library's unit tests.
-    pub(crate) target: Option<String>,
-    /// The test's path inside its target, as libtest names it.
-    pub(crate) test: String,
-    /// The test's package directory, where its regression file lives.
-    pub(crate) manifest_dir: Option<std::path::PathBuf>,
-}
-
-impl Origin {
-    /// The command that runs this one test: `cargo test -p <package> --test <target> <test> -- --exact`.
-    pub(crate) fn cargo_test(&self) -> String {
-        let target = match &self.target {
-            Some(target) => format!("--test {target}"),
-            None => "--lib".to_string(),
-        };
-        format!("cargo test -p {} {target} {} -- --exact", self.package, self.test)
-    }
-}
-
-/// Explores `body` under `knobs`, or replays `replay`.
-pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
-    let _watchdog = super::watchdog::arm(name, knobs.budget);
-    let seed = knobs.seed.unwrap_or_else(|| seed_for(name));
-    let settings = Arc::new(knobs.settings());
+/// Explores `body` under `config`, or replays `replay`.
+pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+    let _watchdog = super::watchdog::arm(name, config.budget);
+    let seed = config.seed.unwrap_or_else(|| seed_for(name));
+    let settings = Arc::new(config.settings());
     // One execution, as `scheduler` chooses: a replay, or a shrinking candidate.
     let run_once = |scheduler: Box<dyn Scheduler>| {
         engine::explore(
-            Plan { settings: settings.clone(), scheduler, iterations: 1, deadline: None, give_up: None },
+            Plan { settings: settings.clone(), iterations: 1, deadline: None },
+            scheduler,
+            None,
             body.clone(),
         )
     };
     let report = |exploration: Explored, replayed: Option<Replayed>| {
-        Report::new(name, "shuttle", knobs.strategy.to_string(), seed, knobs.iterations, exploration, replayed)
+        Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, exploration, replayed)
     };
 
     if let Some(text) = replay {
@@ -77,8 +57,8 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
         }
     }
 
-    let deadline = knobs.budget.map(|budget| Instant::now() + budget);
-    let mut exploration = super::lanes::explore(knobs, seed, &body, deadline);
+    let deadline = config.budget.map(|budget| Instant::now() + budget);
+    let mut exploration = super::lanes::explore(config, seed, &body, deadline);
     let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
 
     let found_preemptions = found.scheduler.preemptions.len();

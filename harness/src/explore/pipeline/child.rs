@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::env;
-use super::pipeline::Origin;
+use super::origin::Origin;
 use crate::detect::{Failure, FailureKind};
+use crate::explore::env;
 use crate::report::Report;
 
 /// Runs the test of `origin` in a child process and returns the report of its loom

@@ -1,14 +1,19 @@
 //! Exploration strategies: which schedules to try, behind shuttle's `Scheduler` trait.
 
+mod pct;
+mod portfolio;
+mod pos;
+mod random;
+
 use std::fmt;
 use std::str::FromStr;
 
 use shuttle::scheduler::{DfsScheduler, Scheduler};
 
-use super::pct::Pct;
-use super::portfolio::Portfolio;
-use super::pos::Pos;
-use super::random::RandomWalk;
+use pct::Pct;
+use portfolio::Portfolio;
+use pos::Pos;
+use random::RandomWalk;
 
 /// How executions are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

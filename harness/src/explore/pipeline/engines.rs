@@ -4,36 +4,38 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::child;
-use super::config::{EngineChoice, Knobs, seed_for};
-use super::env;
-use super::pipeline::{self, Origin};
-use crate::engine::loom::{self as engine, LastWords, MAX_TASKS, Plan};
+use super::origin::Origin;
+use super::shuttle as pipeline;
+use crate::engine::Plan;
+use crate::engine::loom::{self as engine, LastWords, MAX_TASKS};
 use crate::engine::{Body, Explored};
+use crate::explore::config::{Config, EngineChoice, seed_for};
+use crate::explore::env;
 use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
-/// Explores `body` on the engines `knobs` asks for, or replays `replay`.
-pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+/// Explores `body` on the engines `config` asks for, or replays `replay`.
+pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
     // A loom child runs the loom exploration, hands its report over and ends.
     if let Some(path) = env::loom_child() {
-        child::serve(&path, loom_here(name, knobs, body, Some(path.clone())));
+        child::serve(&path, loom_here(name, config, body, Some(path.clone())));
     }
     // Replay tokens are shuttle's: loom's exploration is deterministic and has none.
     if replay.is_some() {
-        return pipeline::run(name, knobs, origin, body, replay);
+        return pipeline::run(name, config, origin, body, replay);
     }
-    match knobs.engine {
-        EngineChoice::Shuttle => pipeline::run(name, knobs, origin, body, None),
-        EngineChoice::Loom => loom(name, knobs, origin, body),
+    match config.engine {
+        EngineChoice::Shuttle => pipeline::run(name, config, origin, body, None),
+        EngineChoice::Loom => loom(name, config, origin, body),
         EngineChoice::All => {
-            let shuttle = pipeline::run(name, knobs, origin, body.clone(), None);
+            let shuttle = pipeline::run(name, config, origin, body.clone(), None);
             if shuttle.harness_error().is_some() {
                 return shuttle;
             }
-            if let Some(why) = misfit(knobs, shuttle.max_tasks()) {
+            if let Some(why) = misfit(config, shuttle.max_tasks()) {
                 return shuttle.with_skipped("loom", why);
             }
-            let loom = loom(name, knobs, origin, body);
+            let loom = loom(name, config, origin, body);
             // The report shows the first engine that failed; the other's verdict is a line.
             if shuttle.failure().is_none() && (loom.failure().is_some() || loom.harness_error().is_some()) {
                 loom.with_also(&shuttle)
@@ -45,8 +47,8 @@ pub(crate) fn run(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body
 }
 
 /// Why the scenario cannot run on loom, as the shuttle run saw it.
-fn misfit(knobs: &Knobs, max_tasks: usize) -> Option<String> {
-    if knobs.time == super::TimeMode::Any {
+fn misfit(config: &Config, max_tasks: usize) -> Option<String> {
+    if config.time == crate::explore::TimeMode::Any {
         return Some("time = \"any\" lets the strategy choose when time passes, which loom cannot explore".into());
     }
     (max_tasks > MAX_TASKS).then(|| {
@@ -55,14 +57,14 @@ fn misfit(knobs: &Knobs, max_tasks: usize) -> Option<String> {
 }
 
 /// The loom exploration, in a child process when the test can be run again by name.
-fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Report {
+fn loom(name: &str, config: &Config, origin: Option<&Origin>, body: Body) -> Report {
     let report = match origin {
         Some(origin) => {
-            let report = loom_report(name, knobs);
+            let report = loom_report(name, config);
             child::run(origin, &|| report(Explored::default()))
         }
         // Without a test to re-run, a loom abort (loom#291) would take this process along.
-        None => loom_here(name, knobs, body, None),
+        None => loom_here(name, config, body, None),
     };
     match origin {
         Some(origin) if report.failure().is_some() => {
@@ -75,9 +77,9 @@ fn loom(name: &str, knobs: &Knobs, origin: Option<&Origin>, body: Body) -> Repor
 
 /// Runs the loom exploration in this process. `last_words` is where to write the report
 /// of an execution loom is about to abort the process over.
-fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
-    let _watchdog = super::watchdog::arm(name, knobs.budget);
-    let report = loom_report(name, knobs);
+fn loom_here(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
+    let _watchdog = super::watchdog::arm(name, config.budget);
+    let report = loom_report(name, config);
     let last_words = last_words.map(|path| {
         let report = report.clone();
         Box::new(move |state: &ExecutionState, execution: usize| {
@@ -90,22 +92,20 @@ fn loom_here(name: &str, knobs: &Knobs, body: Body, last_words: Option<std::path
         }) as LastWords
     });
     let plan = Plan {
-        settings: Arc::new(knobs.settings()),
-        iterations: knobs.iterations,
-        deadline: knobs.budget.map(|budget| Instant::now() + budget),
-        preemption_bound: knobs.preemption_bound,
-        last_words,
+        settings: Arc::new(config.settings()),
+        iterations: config.iterations,
+        deadline: config.budget.map(|budget| Instant::now() + budget),
     };
-    report(engine::explore(plan, body))
+    report(engine::explore(plan, config.preemption_bound, last_words, body))
 }
 
 /// Makes the report of a loom exploration of `name`, the same in this process and in a
 /// loom child's.
-fn loom_report(name: &str, knobs: &Knobs) -> impl Fn(Explored) -> Report + Clone + 'static {
+fn loom_report(name: &str, config: &Config) -> impl Fn(Explored) -> Report + Clone + 'static {
     let name = name.to_string();
-    let seed = knobs.seed.unwrap_or_else(|| seed_for(&name));
-    let strategy = format!("dpor (preemption bound {})", knobs.preemption_bound);
-    let iterations = knobs.iterations;
+    let seed = config.seed.unwrap_or_else(|| seed_for(&name));
+    let strategy = format!("dpor (preemption bound {})", config.preemption_bound);
+    let iterations = config.iterations;
     move |exploration| Report::new(&name, "loom", strategy.clone(), seed, iterations, exploration, None)
 }
 

@@ -16,7 +16,7 @@ use crate::runtime::heartbeat;
 /// How long an exploration may go without a scheduling point when no budget is set.
 pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
 
-/// Arms the watchdog of an exploration of `test` on this thread, whose knobs set `budget`:
+/// Arms the watchdog of an exploration of `test` on this thread, whose config set `budget`:
 /// no scheduling point for the budget and 5 s more, or for 2 minutes without a budget,
 /// means stuck.
 pub(crate) fn arm(test: &str, budget: Option<Duration>) -> Watchdog {

@@ -44,7 +44,7 @@ impl std::error::Error for TokenError {}
 
 /// The hash a token carries for the scenario `name`.
 pub(crate) fn scenario_hash(name: &str) -> u32 {
-    let hash = super::config::seed_for(name);
+    let hash = crate::explore::config::seed_for(name);
     (hash ^ (hash >> 32)) as u32
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::pipeline::Origin;
+use super::origin::Origin;
 
 /// The regression file of a test.
 pub(crate) fn file(origin: &Origin) -> Option<PathBuf> {
