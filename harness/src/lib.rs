@@ -38,8 +38,7 @@ mod explore;
 mod model;
 mod report;
 mod runtime;
-#[doc(hidden)]
-pub mod select;
+mod select;
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -47,6 +46,7 @@ mod trace;
 
 pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use model::failure::{Failure, FailureKind, TaskRef};
+pub use model::tasks::TaskState;
 pub use racewright_macros::test;
 pub use report::{EngineRun, Replayed, Report, TaskSummary, TimelineEvent};
 pub use task::spawn;
@@ -57,7 +57,10 @@ pub use futures::join;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::explore::attribute;
     pub use crate::explore::run_test;
+    pub use crate::select::Select;
     pub use insta;
+    pub use racewright_macros::__attribute_values as attribute_values;
     pub use tokio;
 }

@@ -113,7 +113,7 @@ macro_rules! select {
         [$([$i:tt $v:ident $p:tt ($($f:tt)*) ($($c:tt)*) $h:tt])+]
         [$(($start:tt $([$ri:tt $rv:ident ($($rp:tt)*) $rf:tt $rc:tt ($($rh:tt)*)])+))+]
     ) => {{
-        let select = $crate::select::Select::new([$($i),+].len(), $b);
+        let select = $crate::__private::Select::new([$($i),+].len(), $b);
         // As tokio: every precondition, then every future, in the order written.
         let conditions = ($($($c)*,)+);
         // One binding each (not a tuple): a branch's borrows end when tokio drops it.

@@ -9,11 +9,22 @@ use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
                          `time`, `leaks`, `unhandled_panics`, `error_events`, `expect`, `snapshot`";
+/// The values each string argument accepts: the same list as the library's
+/// `racewright::__private::attribute::VALUES` (a test compares them through
+/// [`values_table`]).
+pub(crate) const VALUES: &[(&str, &[&str])] =
+    &[("strategy", STRATEGIES), ("engine", ENGINES), ("time", TIME_MODES), ("policy", POLICIES), ("expect", KINDS)];
 const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs", "pos"];
 const POLICIES: &[&str] = &["deny", "allow"];
 const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];
 const KINDS: &[&str] = &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"];
+
+/// [`VALUES`] as an expression of type `&[(&str, &[&str])]`.
+pub(crate) fn values_table() -> TokenStream {
+    let rows = VALUES.iter().map(|(argument, names)| quote!((#argument, &[#(#names),*] as &[&str])));
+    quote!(&[#(#rows),*] as &[(&str, &[&str])])
+}
 
 /// The checked arguments of `#[racewright::test(...)]`.
 #[derive(Default)]
@@ -84,6 +95,21 @@ impl Args {
     /// `.iterations(500)` and friends, for the arguments given.
     pub(crate) fn setters(&self) -> Vec<TokenStream> {
         let mut setters = Vec::new();
+        // The strategy first: `depth` then sets its depth.
+        let named = [
+            ("strategy", "strategy", &self.strategy),
+            ("engine", "engine", &self.engine),
+            ("time", "time", &self.time),
+            ("leaks", "policy", &self.leaks),
+            ("unhandled_panics", "policy", &self.unhandled_panics),
+            ("error_events", "policy", &self.error_events),
+        ];
+        for (method, argument, value) in named {
+            if let Some(value) = value {
+                let method = syn::Ident::new(method, value.span());
+                setters.push(quote!(.#method(::racewright::__private::attribute::value(#argument, #value))));
+            }
+        }
         let mut integer = |method: &str, value: &Option<LitInt>| {
             if let Some(value) = value {
                 let method = syn::Ident::new(method, value.span());
@@ -95,47 +121,6 @@ impl Args {
         integer("depth", &self.depth);
         integer("max_steps", &self.max_steps);
         integer("preemption_bound", &self.preemption_bound);
-        if let Some(engine) = &self.engine {
-            let engine = match engine.value().as_str() {
-                "loom" => quote!(::racewright::EngineChoice::Loom),
-                "all" => quote!(::racewright::EngineChoice::All),
-                _ => quote!(::racewright::EngineChoice::Shuttle),
-            };
-            setters.push(quote!(.engine(#engine)));
-        }
-        if let Some(strategy) = &self.strategy {
-            let depth =
-                self.depth.as_ref().map(|d| quote!(#d)).unwrap_or(quote!(::racewright::Strategy::DEFAULT_DEPTH));
-            let strategy = match strategy.value().as_str() {
-                "portfolio" => quote!(::racewright::Strategy::Portfolio),
-                "random" => quote!(::racewright::Strategy::Random),
-                "pct" => quote!(::racewright::Strategy::Pct { depth: #depth }),
-                "dfs" => quote!(::racewright::Strategy::Dfs),
-                _ => quote!(::racewright::Strategy::Pos),
-            };
-            setters.push(quote!(.strategy(#strategy)));
-        }
-        if let Some(time) = &self.time {
-            let mode = if time.value() == "any" {
-                quote!(::racewright::TimeMode::Any)
-            } else {
-                quote!(::racewright::TimeMode::Idle)
-            };
-            setters.push(quote!(.time(#mode)));
-        }
-        for (method, value) in
-            [("leaks", &self.leaks), ("unhandled_panics", &self.unhandled_panics), ("error_events", &self.error_events)]
-        {
-            if let Some(value) = value {
-                let method = syn::Ident::new(method, value.span());
-                let policy = if value.value() == "allow" {
-                    quote!(::racewright::Policy::Allow)
-                } else {
-                    quote!(::racewright::Policy::Deny)
-                };
-                setters.push(quote!(.#method(#policy)));
-            }
-        }
         setters
     }
 
@@ -149,16 +134,9 @@ impl Args {
         match &self.expect {
             None => quote!(::core::option::Option::None),
             Some(kind) => {
-                let variant = match kind.value().as_str() {
-                    "panic" => quote!(Panic),
-                    "deadlock" => quote!(Deadlock),
-                    "leak" => quote!(Leak),
-                    "unhandled_panic" => quote!(UnhandledPanic),
-                    "error" => quote!(Error),
-                    "step_limit" => quote!(StepLimit),
-                    _ => quote!(Nondeterminism),
-                };
-                quote!(::core::option::Option::Some(::racewright::FailureKind::#variant))
+                quote!(::core::option::Option::Some(::racewright::__private::attribute::value::<::racewright::FailureKind>(
+                    "expect", #kind
+                )))
             }
         }
     }

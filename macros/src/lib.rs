@@ -83,3 +83,11 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
         }
     })
 }
+
+/// The values the attribute's string arguments accept, as `&[(&str, &[&str])]`: for the
+/// library's test that its own list is the same.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __attribute_values(_: TokenStream) -> TokenStream {
+    args::values_table().into()
+}

@@ -49,7 +49,7 @@ impl Flusher {
 
 /// Flushes on every tick until `stopped` completes.
 async fn flush_until(
-    stopped: racewright::sync::notify::Notified<'_>,
+    stopped: racewright::sync::futures::Notified<'_>,
     ticks: &mut racewright::time::Interval,
     flushes: &mut u32,
 ) {

@@ -1,6 +1,7 @@
 //! Exploration: the scenario's configuration (with environment overrides), the
 //! strategies, and the loop that runs executions until one fails.
 
+pub mod attribute;
 pub(crate) mod config;
 pub mod env;
 mod pipeline;

@@ -6,12 +6,12 @@
 pub mod atomic;
 pub mod blocking;
 pub mod mpsc;
-pub mod mutex;
-pub mod notify;
+mod mutex;
+mod notify;
 pub mod oneshot;
 mod permits;
-pub mod rwlock;
-pub mod semaphore;
+mod rwlock;
+mod semaphore;
 pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

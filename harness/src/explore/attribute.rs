@@ -1,0 +1,82 @@
+//! The values the string arguments of `#[racewright::test]` accept, and what each means.
+//!
+//! The attribute's expansion calls these functions with the string it checked, so the
+//! mapping from a name to a setting lives here only. The macro keeps the list of names
+//! for its compile errors (a proc-macro crate cannot use this library); the test
+//! `harness/tests/attribute_values.rs` fails when the two lists differ.
+
+use std::str::FromStr;
+
+use crate::explore::{Policy, TimeMode};
+
+/// Every string argument and the values it accepts, as the runtime parses them.
+pub const VALUES: &[(&str, &[&str])] = &[
+    ("strategy", &["portfolio", "random", "pct", "dfs", "pos"]),
+    ("engine", &["shuttle", "loom", "all"]),
+    ("time", &["idle", "any"]),
+    ("policy", &["deny", "allow"]),
+    ("expect", &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"]),
+];
+
+/// The value of a string argument that the attribute accepted.
+///
+/// # Panics
+/// If the attribute accepted a name this library does not know: a bug of racewright
+/// (the macro and the library disagree), never of the test.
+pub fn value<T: FromStr<Err = String>>(argument: &str, name: &str) -> T {
+    name.parse().unwrap_or_else(|error| {
+        panic!(
+            "racewright bug: #[racewright::test] accepted {argument} = \"{name}\", which the library rejects: {error}"
+        )
+    })
+}
+
+impl FromStr for Policy {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "deny" => Ok(Policy::Deny),
+            "allow" => Ok(Policy::Allow),
+            other => Err(format!("unknown policy \"{other}\"; expected one of \"deny\", \"allow\"")),
+        }
+    }
+}
+
+impl FromStr for TimeMode {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "idle" => Ok(TimeMode::Idle),
+            "any" => Ok(TimeMode::Any),
+            other => Err(format!("unknown time mode \"{other}\"; expected one of \"idle\", \"any\"")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explore::{EngineChoice, Strategy};
+    use crate::model::failure::FailureKind;
+
+    #[test]
+    fn every_listed_value_parses_and_no_other() {
+        for (argument, names) in VALUES {
+            for name in *names {
+                let parsed = match *argument {
+                    "strategy" => name.parse::<Strategy>().map(drop),
+                    "engine" => name.parse::<EngineChoice>().map(drop),
+                    "time" => name.parse::<TimeMode>().map(drop),
+                    "policy" => name.parse::<Policy>().map(drop),
+                    "expect" => name.parse::<FailureKind>().map(drop),
+                    other => panic!("no parser for `{other}`"),
+                };
+                assert!(parsed.is_ok(), "{argument} = \"{name}\": {parsed:?}");
+            }
+        }
+        assert_eq!(VALUES[4].1.len(), FailureKind::ALL.len(), "every failure kind can be expected");
+        assert!("sometimes".parse::<Policy>().is_err() && "never".parse::<TimeMode>().is_err());
+    }
+}
