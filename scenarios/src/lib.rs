@@ -8,7 +8,7 @@
 use futures::future::LocalBoxFuture;
 use racewright::FailureKind;
 
-// Issue 2: the classic patterns.
+// The classic patterns.
 pub mod abba_deadlock;
 pub mod blocking_guard_in_join;
 pub mod channel_close_vs_send;
@@ -25,14 +25,14 @@ pub mod mutex_semaphore_abba;
 pub mod panic_then_wait;
 pub mod spawn_after_shutdown;
 pub mod swallowed_error;
-// Issue 5: time and cancellation.
+// Time and cancellation.
 pub mod cancelled_counter;
 pub mod interval_shutdown_leak;
 pub mod pool_cancel;
 pub mod retry_backoff;
 pub mod select_fresh_listener;
 pub mod timeout_race;
-// Issue 6: weak memory, which only loom sees.
+// Weak memory, which only loom sees.
 pub mod relaxed_publication;
 pub mod store_buffer_lost_wakeup;
 

@@ -60,7 +60,7 @@ fn every_entry_is_caught_by_every_strategy() {
     }
 }
 
-// Issue 5: time and cancellation.
+// Time and cancellation.
 detects!(pool_cancel, "panic");
 detects!(cancelled_counter, "panic");
 detects!(select_fresh_listener, "deadlock");
@@ -89,7 +89,7 @@ mod timeout_race {
     }
 }
 
-// Issue 6: the loom engine.
+// The loom engine.
 
 /// Only loom sees a `Relaxed` publication fail: shuttle runs every ordering as `SeqCst`.
 mod relaxed_publication {

@@ -86,7 +86,8 @@ pub(crate) struct Config {
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
     pub(crate) preemption_bound: usize,
-    /// Threads the exploration may use; `None` for every core. Never changes the verdict.
+    /// Threads the exploration may use; `None` for one, on the test's own thread. Never
+    /// changes the verdict.
     pub(crate) threads: Option<usize>,
 }
 

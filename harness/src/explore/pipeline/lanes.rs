@@ -24,7 +24,7 @@ const LANES: usize = 4;
 /// Fewer iterations than this per lane run in one lane: threads would cost more than they give.
 const MIN_PER_LANE: usize = 32;
 
-/// Explores `body` with the config' strategy, lane by lane, on `config.threads` threads.
+/// Explores `body` with the configured strategy, lane by lane, on `config.threads` threads.
 pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<Instant>) -> Explored {
     // DFS enumerates one tree: it cannot be dealt out.
     let lanes = if config.strategy == Strategy::Dfs || config.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };

@@ -1,8 +1,8 @@
 //! The portfolio strategy: several schedulers take turns, one execution each.
 //!
 //! Random walks find shallow bugs fast; PCT finds the ones that need a task to be
-//! preempted at one precise point. Taking turns gives each half the budget, on one core
-//! and deterministically for a given seed.
+//! preempted at one precise point. Taking turns gives each member an equal share of the budget,
+//! on one core and deterministically for a given seed.
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
