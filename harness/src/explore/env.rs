@@ -23,12 +23,15 @@ pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
 pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
 /// `RACEWRIGHT_ENGINE`: `shuttle`, `loom` or `all`.
 pub const ENGINE: &str = "RACEWRIGHT_ENGINE";
+/// `RACEWRIGHT_REGRESSIONS`: `on` (replay the kept failing schedules first, keep new
+/// ones), `replay-only` (replay, keep nothing new) or `off` (neither).
+pub const REGRESSIONS: &str = "RACEWRIGHT_REGRESSIONS";
 /// Set by racewright for the child process that runs a test's loom exploration: where
 /// the child writes its report. Not for users.
 pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
 
 /// The variables a user sets, in the order the README lists them.
-const USER_VARIABLES: [&str; 6] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY];
+const USER_VARIABLES: [&str; 7] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY, REGRESSIONS];
 /// Names set for racewright's own processes, valid but never suggested: the loom child's,
 /// and those of this repository's benchmark (`scenarios/benches/exploration.rs`) and
 /// watchdog test (`tests/tests/watchdog.rs`), whose processes run scenarios too.
@@ -50,6 +53,26 @@ pub(crate) struct Overrides {
     /// Checked against the test when it runs (a token names its test).
     pub(crate) replay: Option<String>,
     pub(crate) engine: Option<EngineChoice>,
+    pub(crate) regressions: Option<Regressions>,
+}
+
+/// What is done with a test's regression file (`explore/regressions.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Regressions {
+    /// Replay the kept schedules first; keep the schedule of a new failure.
+    #[default]
+    On,
+    /// Replay the kept schedules; write nothing.
+    ReplayOnly,
+    /// Neither read nor write the file.
+    Off,
+}
+
+impl Regressions {
+    /// From the environment, checked when the scenario started (`overrides`).
+    pub(crate) fn from_env() -> Regressions {
+        overrides().ok().and_then(|overrides| overrides.regressions).unwrap_or_default()
+    }
 }
 
 /// A seed from the environment.
@@ -170,7 +193,16 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
             Err(_) => return Err(error(ENGINE, &value, "`shuttle`, `loom` or `all`")),
         },
     };
-    Ok(Overrides { iterations, seed, strategy, budget, replay, engine })
+    let regressions = match read(REGRESSIONS) {
+        None => None,
+        Some(value) => match value.trim() {
+            "on" => Some(Regressions::On),
+            "replay-only" => Some(Regressions::ReplayOnly),
+            "off" => Some(Regressions::Off),
+            _ => return Err(error(REGRESSIONS, &value, "`on`, `replay-only` or `off`")),
+        },
+    };
+    Ok(Overrides { iterations, seed, strategy, budget, replay, engine, regressions })
 }
 
 /// Whether `name` is in racewright's namespace: `RACEWRIGHT_` in any case.
@@ -225,8 +257,16 @@ mod tests {
 
     #[test]
     fn well_formed_values_are_read() {
-        let read =
-            env(&[(ITERATIONS, "50"), (SEED, "0x10"), (STRATEGY, "pct"), (BUDGET, "2.5"), (ENGINE, "loom")]).unwrap();
+        let read = env(&[
+            (ITERATIONS, "50"),
+            (SEED, "0x10"),
+            (STRATEGY, "pct"),
+            (BUDGET, "2.5"),
+            (ENGINE, "loom"),
+            (REGRESSIONS, "replay-only"),
+        ])
+        .unwrap();
+        assert_eq!(read.regressions, Some(Regressions::ReplayOnly));
         assert_eq!(read.engine, Some(EngineChoice::Loom));
         assert_eq!(read.iterations, Some(50));
         assert_eq!(read.seed, Some(SeedChoice::Fixed(16)));
@@ -246,6 +286,7 @@ mod tests {
             (BUDGET, "1e30", "seconds"),
             (REPLAY, " ", "token"),
             (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
+            (REGRESSIONS, "no", "`on`, `replay-only` or `off`"),
         ] {
             let message = env(&[(variable, value)]).unwrap_err().to_string();
             assert!(message.contains(variable), "{message}");
@@ -282,6 +323,7 @@ mod tests {
                 STRATEGY => "pct",
                 ENGINE => "loom",
                 REPLAY => "v1.token",
+                REGRESSIONS => "off",
                 _ => "1",
             };
             assert!(env(&[(name, value)]).is_ok(), "{name}");
