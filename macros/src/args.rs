@@ -163,21 +163,36 @@ fn ungrouped(value: &Expr) -> &Expr {
 }
 
 fn integer(value: &Expr, name: &str) -> syn::Result<LitInt> {
-    match ungrouped(value) {
-        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
-            int.base10_parse::<u64>()?;
-            Ok(int.clone())
-        }
-        other => Err(syn::Error::new(other.span(), format!("`{name}` takes an integer, e.g. `{name} = 500`"))),
-    }
+    whole_number(value, name, 0)
 }
 
 fn positive(value: &Expr, name: &str) -> syn::Result<LitInt> {
-    let int = integer(value, name)?;
-    if int.base10_parse::<u64>()? == 0 {
-        return Err(syn::Error::new(int.span(), format!("`{name}` must be at least 1")));
+    whole_number(value, name, 1)
+}
+
+/// An integer literal from `least` to `u64::MAX`, re-emitted without its suffix (the
+/// setter's type decides). Every error names the argument and what it accepts.
+fn whole_number(value: &Expr, name: &str, least: u64) -> syn::Result<LitInt> {
+    let accepted = match least {
+        0 => format!("`{name}` takes an integer from 0 to {}", u64::MAX),
+        _ => format!("`{name}` takes a positive integer (1 to {})", u64::MAX),
+    };
+    let example = match name {
+        "seed" => "42",
+        "depth" => "3",
+        "preemption_bound" => "2",
+        "max_steps" => "100_000",
+        _ => "500",
+    };
+    let refuse =
+        |span: Span, given: String| syn::Error::new(span, format!("{accepted}, e.g. `{name} = {example}`{given}"));
+    match ungrouped(value) {
+        Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
+            Ok(number) if number >= least => Ok(LitInt::new(&number.to_string(), int.span())),
+            _ => Err(refuse(int.span(), format!("; `{int}` is not one"))),
+        },
+        other => Err(refuse(other.span(), String::new())),
     }
-    Ok(int)
 }
 
 fn one_of(value: &Expr, name: &str, accepted: &[&str]) -> syn::Result<LitStr> {

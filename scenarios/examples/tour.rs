@@ -1,34 +1,93 @@
-//! A tour of racewright: runs the buggy variant of every pattern in the catalogue and
-//! prints what racewright reports, then checks that each fixed variant passes.
+//! A tour of racewright: what it finds in the catalogue of bug patterns, in a page.
 //!
-//! `cargo run -p racewright-scenarios --example tour [NAME...]`
+//! `cargo run -p racewright-scenarios --example tour [-- NAME...]`
+//!
+//! Each pattern is explored exactly as its detection test (`tests/detection.rs`) explores
+//! it: same name, so the same seed, the same verdict and the same report as the test and
+//! its snapshot. The tour prints one line per pattern and the full report of the first
+//! pattern (or of each NAME given), whose replay command is the test's.
 
-use racewright::Scenario;
-use racewright_scenarios::{Variant, catalogue};
+use racewright::{Report, Scenario};
+use racewright_scenarios::{Entry, Variant, catalogue};
+
+const PACKAGE: &str = "racewright-scenarios";
+const TEST_TARGET: &str = "detection";
+
+/// The scenario of the detection test `<pattern>::<test>`.
+fn detection_test(entry: &Entry, test: &str) -> Scenario {
+    let module = format!("{TEST_TARGET}::{}", entry.name);
+    Scenario::new(format!("{module}::{test}")).__origin(PACKAGE, TEST_TARGET, env!("CARGO_MANIFEST_DIR"), &module, test)
+}
+
+fn executions(count: usize) -> String {
+    if count == 1 { "1 execution".to_string() } else { format!("{count} executions") }
+}
 
 fn main() {
     let wanted: Vec<String> = std::env::args().skip(1).collect();
+    let entries = catalogue();
+    if let Some(unknown) = wanted.iter().find(|name| !entries.iter().any(|entry| entry.name == name.as_str())) {
+        let names: Vec<&str> = entries.iter().map(|entry| entry.name).collect();
+        eprintln!("tour: no pattern `{unknown}`; the patterns are {}", names.join(", "));
+        std::process::exit(2);
+    }
+    let shown: Vec<&str> = match wanted.is_empty() {
+        true => vec![entries[0].name],
+        false => wanted.iter().map(String::as_str).collect(),
+    };
+
+    println!("racewright tour: {} bug patterns of async Rust (scenarios/src/), each with a fix.", entries.len());
+    println!("Each buggy variant must fail with the kind its bug is, each fixed one must pass;");
+    println!("racewright explores up to 1000 interleavings of each (shuttle, portfolio strategy)");
+    println!("and stops at the first failure.");
+    println!();
+    let mut reports: Vec<(&str, Report)> = Vec::new();
     let mut surprises = 0;
-    for entry in catalogue().into_iter().filter(|entry| wanted.is_empty() || wanted.iter().any(|w| w == entry.name)) {
+    for entry in &entries {
         let run = entry.run;
-        let name = format!("tour::{}", entry.name);
-        println!("==== {} (buggy variant, expecting `{}`)\n", entry.name, entry.expected);
-        let report = Scenario::new(name.clone()).run(move || run(Variant::Buggy));
-        println!("{report}");
-        let found = report.failures().iter().any(|failure| failure.kind() == entry.expected);
-        let fixed = Scenario::new(name).run(move || run(Variant::Fixed));
-        match (found, fixed.failure()) {
-            (true, None) => println!("fixed variant: passed {} executions\n", fixed.executions()),
-            (false, _) => {
+        let buggy = detection_test(entry, "buggy_is_caught").run(move || run(Variant::Buggy));
+        let fixed = detection_test(entry, "fixed_passes").run(move || run(Variant::Fixed));
+        let caught = buggy.failures().iter().any(|failure| failure.kind() == entry.expected);
+        let buggy_verdict = match caught {
+            true => format!("`{}` in {}", entry.expected, executions(buggy.executions())),
+            false => {
                 surprises += 1;
-                println!("!! the bug was not found as `{}`\n", entry.expected);
+                format!("!! NOT caught as `{}`", entry.expected)
             }
-            (true, Some(_)) => {
+        };
+        let fixed_verdict = match fixed.failure() {
+            None => format!("passes all {}", fixed.executions()),
+            Some(failure) => {
                 surprises += 1;
-                println!("!! the fixed variant failed:\n{fixed}\n");
+                format!("!! FAILS as `{}`", failure.kind())
             }
+        };
+        println!("{:<27} buggy: {buggy_verdict:<32} fixed: {fixed_verdict}", entry.name);
+        println!("    {}", entry.what);
+        if shown.contains(&entry.name) {
+            reports.push((entry.name, buggy));
         }
     }
+
+    for (name, report) in &reports {
+        println!();
+        println!("The report of `{name}`, as its test `{name}::buggy_is_caught` prints it:");
+        println!();
+        print!("{report}");
+        println!();
+        let kind = report.failure().map(|failure| failure.kind().to_string()).unwrap_or_default();
+        println!("The test expects this failure (`expect = \"{kind}\"`): its replay command passes while");
+        println!("that interleaving still fails this way, and fails once it does not.");
+    }
+
+    println!();
+    println!("The other reports:");
+    println!("  cargo run -p {PACKAGE} --example tour -- NAME...   this tour, with those reports");
+    println!("  scenarios/tests/snapshots/{TEST_TARGET}__NAME__buggy_is_caught.snap   each, pinned by its test");
+    println!("  cargo test -p {PACKAGE} --test {TEST_TARGET}   every pattern's tests");
+    println!("Three patterns need an attribute the tour does not set, and are only in tests/detection.rs:");
+    println!("timeout_race (time = \"any\"), relaxed_publication and store_buffer_lost_wakeup (engine = \"loom\").");
+
     if surprises > 0 {
         eprintln!("{surprises} pattern(s) did not behave as the catalogue says");
         std::process::exit(1);

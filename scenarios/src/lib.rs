@@ -3,7 +3,7 @@
 //! Each pattern is one function taking a [`Variant`]: the buggy variant has the bug
 //! racewright must find, the fixed variant the fix it must accept. The doc comment of
 //! each function tells the interleaving that breaks the buggy one. `tests/detection.rs`
-//! checks every entry; the `tour` example prints the reports of a few.
+//! checks every entry; the `tour` example prints a page about them.
 
 use futures::future::LocalBoxFuture;
 use racewright::FailureKind;
@@ -50,6 +50,8 @@ pub enum Variant {
 pub struct Entry {
     /// The pattern's module name.
     pub name: &'static str,
+    /// What goes wrong in the buggy variant, in one line.
+    pub what: &'static str,
     /// What racewright must report for the buggy variant.
     pub expected: FailureKind,
     /// Runs one variant of the pattern.
@@ -59,36 +61,49 @@ pub struct Entry {
 /// Every pattern, in the order of the catalogue.
 pub fn catalogue() -> Vec<Entry> {
     macro_rules! entry {
-        ($module:ident, $kind:ident) => {
+        ($module:ident, $kind:ident, $what:literal) => {
             Entry {
                 name: stringify!($module),
+                what: $what,
                 expected: FailureKind::$kind,
                 run: |variant| Box::pin($module::scenario(variant)),
             }
         };
     }
     vec![
-        entry!(lost_update, Panic),
-        entry!(abba_deadlock, Deadlock),
-        entry!(notify_check_then_register, Deadlock),
-        entry!(notify_one_vs_waiters, Deadlock),
-        entry!(channel_close_vs_send, Panic),
-        entry!(double_checked_init, Panic),
-        entry!(semaphore_permit_leak, Deadlock),
-        entry!(blocking_guard_in_join, Deadlock),
-        entry!(detached_worker_leak, Leak),
-        entry!(spawn_after_shutdown, Leak),
-        entry!(detached_panic, UnhandledPanic),
-        entry!(panic_then_wait, UnhandledPanic),
-        entry!(swallowed_error, Error),
-        entry!(mutex_semaphore_abba, Deadlock),
-        entry!(handwritten_lost_wakeup, Deadlock),
+        entry!(lost_update, Panic, "two tasks read, yield, write back: an increment is lost"),
+        entry!(abba_deadlock, Deadlock, "two locks taken in opposite orders"),
+        entry!(
+            notify_check_then_register,
+            Deadlock,
+            "a condition checked, then its notification awaited: the wakeup is lost"
+        ),
+        entry!(
+            notify_one_vs_waiters,
+            Deadlock,
+            "`notify_waiters` where `notify_one` was meant: a hand-off nobody receives"
+        ),
+        entry!(channel_close_vs_send, Panic, "a send racing with the receiver's shutdown"),
+        entry!(double_checked_init, Panic, "double-checked initialisation without the second check"),
+        entry!(semaphore_permit_leak, Deadlock, "a semaphore permit forgotten on an early return"),
+        entry!(blocking_guard_in_join, Deadlock, "a blocking mutex guard held across an await inside `join!`"),
+        entry!(detached_worker_leak, Leak, "a detached worker waits on a channel that never closes"),
+        entry!(spawn_after_shutdown, Leak, "a task that starts waiting after the shutdown signal misses it"),
+        entry!(detached_panic, UnhandledPanic, "a background task dies on a rare interleaving, and nobody notices"),
+        entry!(panic_then_wait, UnhandledPanic, "a worker dies before sending its result; the collector waits for it"),
+        entry!(swallowed_error, Error, "a retry loop gives up on a busy resource, logs an error, carries on"),
+        entry!(mutex_semaphore_abba, Deadlock, "ABBA deadlock across a `Mutex` and a `Semaphore`"),
+        entry!(handwritten_lost_wakeup, Deadlock, "a hand-written future returns `Pending` with nobody to wake it"),
         // `timeout_race` needs `time = "any"`, which entries do not carry: see tests/detection.rs.
-        entry!(pool_cancel, Panic),
-        entry!(cancelled_counter, Panic),
-        entry!(select_fresh_listener, Deadlock),
-        entry!(interval_shutdown_leak, Leak),
-        entry!(retry_backoff, Panic),
+        entry!(pool_cancel, Panic, "a pool connection lost when `get` is cancelled at an await"),
+        entry!(cancelled_counter, Panic, "a counter left incremented by a call cancelled at an await"),
+        entry!(
+            select_fresh_listener,
+            Deadlock,
+            "a fresh shutdown listener per `select!`: a signal between two is lost"
+        ),
+        entry!(interval_shutdown_leak, Leak, "an interval task outlives its service: shutdown checked between ticks"),
+        entry!(retry_backoff, Panic, "retries counted, not timed: the client gives up before the server is up"),
     ]
 }
 
@@ -99,11 +114,13 @@ pub fn weak_memory() -> Vec<Entry> {
     vec![
         Entry {
             name: "relaxed_publication",
+            what: "data published behind a flag stored and loaded `Relaxed`",
             expected: FailureKind::Panic,
             run: |variant| Box::pin(relaxed_publication::scenario(variant)),
         },
         Entry {
             name: "store_buffer_lost_wakeup",
+            what: "waiter and notifier each store, then both load the other's old flag",
             expected: FailureKind::Deadlock,
             run: |variant| Box::pin(store_buffer_lost_wakeup::scenario(variant)),
         },

@@ -1,7 +1,9 @@
 //! Every `RACEWRIGHT_*` environment variable is read here, and nowhere else.
 //!
 //! A variable that is set overrides the attribute; a malformed one is an error that
-//! names the variable and what it accepts, never a silent default.
+//! names the variable and what it accepts, never a silent default. A `RACEWRIGHT_*` name
+//! racewright does not read (in any case: names are upper case) is an error too, naming
+//! the closest one it reads: a misspelt override is never silently ignored.
 
 use std::fmt;
 use std::time::Duration;
@@ -21,9 +23,20 @@ pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
 pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
 /// `RACEWRIGHT_ENGINE`: `shuttle`, `loom` or `all`.
 pub const ENGINE: &str = "RACEWRIGHT_ENGINE";
+/// `RACEWRIGHT_REGRESSIONS`: `on` (replay the kept failing schedules first, keep new
+/// ones), `replay-only` (replay, keep nothing new) or `off` (neither).
+pub const REGRESSIONS: &str = "RACEWRIGHT_REGRESSIONS";
 /// Set by racewright for the child process that runs a test's loom exploration: where
 /// the child writes its report. Not for users.
 pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
+
+/// The variables a user sets, in the order the README lists them.
+const USER_VARIABLES: [&str; 7] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY, REGRESSIONS];
+/// Names set for racewright's own processes, valid but never suggested: the loom child's,
+/// and those of this repository's benchmark (`scenarios/benches/exploration.rs`) and
+/// watchdog test (`tests/tests/watchdog.rs`), whose processes run scenarios too.
+const INTERNAL_VARIABLES: [&str; 3] = [LOOM_CHILD, "RACEWRIGHT_BENCH_ITERATIONS", "RACEWRIGHT_WATCHDOG_CHILD"];
+const PREFIX: &str = "RACEWRIGHT_";
 
 /// Where this process, a loom child, writes its report; `None` in any other process.
 pub(crate) fn loom_child() -> Option<std::path::PathBuf> {
@@ -40,6 +53,26 @@ pub(crate) struct Overrides {
     /// Checked against the test when it runs (a token names its test).
     pub(crate) replay: Option<String>,
     pub(crate) engine: Option<EngineChoice>,
+    pub(crate) regressions: Option<Regressions>,
+}
+
+/// What is done with a test's regression file (`explore/regressions.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Regressions {
+    /// Replay the kept schedules first; keep the schedule of a new failure.
+    #[default]
+    On,
+    /// Replay the kept schedules; write nothing.
+    ReplayOnly,
+    /// Neither read nor write the file.
+    Off,
+}
+
+impl Regressions {
+    /// From the environment, checked when the scenario started (`overrides`).
+    pub(crate) fn from_env() -> Regressions {
+        overrides().ok().and_then(|overrides| overrides.regressions).unwrap_or_default()
+    }
 }
 
 /// A seed from the environment.
@@ -59,17 +92,31 @@ impl StrategyName {
     }
 }
 
-/// A malformed `RACEWRIGHT_*` variable.
+/// A malformed `RACEWRIGHT_*` variable, or one racewright does not read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EnvError {
-    variable: &'static str,
-    value: String,
-    accepted: &'static str,
+pub struct EnvError(Problem);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Problem {
+    Malformed { variable: &'static str, value: String, accepted: &'static str },
+    Unknown { variable: String, closest: &'static str },
 }
 
 impl fmt::Display for EnvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "racewright: {}={:?} is not valid; it accepts {}", self.variable, self.value, self.accepted)
+        match &self.0 {
+            Problem::Malformed { variable, value, accepted } => {
+                write!(f, "racewright: {variable}={value:?} is not valid; it accepts {accepted}")
+            }
+            Problem::Unknown { variable, closest } => {
+                let case = if variable.eq_ignore_ascii_case(closest) { " (names are upper case)" } else { "" };
+                write!(
+                    f,
+                    "racewright: unknown variable {variable}; did you mean {closest}{case}? racewright reads {}",
+                    USER_VARIABLES.join(", ")
+                )
+            }
+        }
     }
 }
 
@@ -77,14 +124,28 @@ impl std::error::Error for EnvError {}
 
 /// Reads the overrides from the process environment.
 pub(crate) fn overrides() -> Result<Overrides, EnvError> {
-    // A value that is not UTF-8 is kept, lossily, so that it is refused below, never ignored.
-    overrides_from(|name| std::env::var_os(name).map(|value| value.to_string_lossy().into_owned()))
+    // A name or value that is not UTF-8 is kept, lossily, so that it is refused below, never ignored.
+    let variables: Vec<(String, String)> = std::env::vars_os()
+        .map(|(name, value)| (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()))
+        .filter(|(name, _)| is_racewright_name(name))
+        .collect();
+    overrides_from(&variables)
 }
 
-/// Reads the overrides through `lookup`, for tests.
-pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<Overrides, EnvError> {
+/// Reads the overrides from `variables` (name, value), the `RACEWRIGHT_*` part of an
+/// environment.
+fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError> {
+    if let Some((unknown, _)) = variables.iter().find(|(name, _)| {
+        is_racewright_name(name)
+            && !USER_VARIABLES.contains(&name.as_str())
+            && !INTERNAL_VARIABLES.contains(&name.as_str())
+    }) {
+        return Err(EnvError(Problem::Unknown { variable: unknown.clone(), closest: closest(unknown) }));
+    }
+    let lookup = |variable: &str| variables.iter().find(|(name, _)| name == variable).map(|(_, value)| value.clone());
     let read = |variable: &'static str| lookup(variable).filter(|value| !value.is_empty());
-    let error = |variable, value: &str, accepted| EnvError { variable, value: value.to_string(), accepted };
+    let error =
+        |variable, value: &str, accepted| EnvError(Problem::Malformed { variable, value: value.to_string(), accepted });
 
     let iterations = match read(ITERATIONS) {
         None => None,
@@ -132,7 +193,45 @@ pub(crate) fn overrides_from(lookup: impl Fn(&str) -> Option<String>) -> Result<
             Err(_) => return Err(error(ENGINE, &value, "`shuttle`, `loom` or `all`")),
         },
     };
-    Ok(Overrides { iterations, seed, strategy, budget, replay, engine })
+    let regressions = match read(REGRESSIONS) {
+        None => None,
+        Some(value) => match value.trim() {
+            "on" => Some(Regressions::On),
+            "replay-only" => Some(Regressions::ReplayOnly),
+            "off" => Some(Regressions::Off),
+            _ => return Err(error(REGRESSIONS, &value, "`on`, `replay-only` or `off`")),
+        },
+    };
+    Ok(Overrides { iterations, seed, strategy, budget, replay, engine, regressions })
+}
+
+/// Whether `name` is in racewright's namespace: `RACEWRIGHT_` in any case.
+fn is_racewright_name(name: &str) -> bool {
+    name.get(..PREFIX.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(PREFIX))
+}
+
+/// The user variable closest to `name` by edit distance, ignoring case.
+fn closest(name: &str) -> &'static str {
+    let name = name.to_ascii_uppercase();
+    USER_VARIABLES.into_iter().min_by_key(|known| edit_distance(&name, known)).expect("the list is not empty")
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions of characters
+/// that turn `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    // `row[j]`: the distance between the prefix of `a` read so far and `b[..j]`.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(a_char != *b_char);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 fn parse_u64(text: &str) -> Option<u64> {
@@ -148,7 +247,7 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Result<Overrides, EnvError> {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        overrides_from(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        overrides_from(&pairs)
     }
 
     #[test]
@@ -158,8 +257,16 @@ mod tests {
 
     #[test]
     fn well_formed_values_are_read() {
-        let read =
-            env(&[(ITERATIONS, "50"), (SEED, "0x10"), (STRATEGY, "pct"), (BUDGET, "2.5"), (ENGINE, "loom")]).unwrap();
+        let read = env(&[
+            (ITERATIONS, "50"),
+            (SEED, "0x10"),
+            (STRATEGY, "pct"),
+            (BUDGET, "2.5"),
+            (ENGINE, "loom"),
+            (REGRESSIONS, "replay-only"),
+        ])
+        .unwrap();
+        assert_eq!(read.regressions, Some(Regressions::ReplayOnly));
         assert_eq!(read.engine, Some(EngineChoice::Loom));
         assert_eq!(read.iterations, Some(50));
         assert_eq!(read.seed, Some(SeedChoice::Fixed(16)));
@@ -179,11 +286,59 @@ mod tests {
             (BUDGET, "1e30", "seconds"),
             (REPLAY, " ", "token"),
             (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
+            (REGRESSIONS, "no", "`on`, `replay-only` or `off`"),
         ] {
             let message = env(&[(variable, value)]).unwrap_err().to_string();
             assert!(message.contains(variable), "{message}");
             assert!(message.contains(value), "{message}");
             assert!(message.contains(accepted), "{message}");
         }
+    }
+
+    #[test]
+    fn a_misspelt_name_is_an_error_naming_the_closest_one_and_the_accepted_ones() {
+        for (misspelt, closest) in [
+            ("RACEWRIGHT_ITERATION", ITERATIONS),
+            ("racewright_iterations", ITERATIONS),
+            ("Racewright_Seed", SEED),
+            ("RACEWRIGHT_STRATEGIE", STRATEGY),
+            ("RACEWRIGHT_REPLAY_TOKEN", REPLAY),
+            ("RACEWRIGHT_ENGNE", ENGINE),
+            ("RACEWRIGHT_BUDGET_SECS", BUDGET),
+        ] {
+            let message = env(&[(misspelt, "5")]).unwrap_err().to_string();
+            assert!(message.contains(&format!("unknown variable {misspelt}; did you mean {closest}")), "{message}");
+            for accepted in USER_VARIABLES {
+                assert!(message.contains(accepted), "{message}");
+            }
+            assert!(!message.contains(LOOM_CHILD), "internal names are not offered: {message}");
+        }
+        assert!(env(&[("racewright_iterations", "5")]).unwrap_err().to_string().contains("(names are upper case)"));
+    }
+
+    #[test]
+    fn every_name_racewright_or_its_repository_sets_is_accepted() {
+        for name in USER_VARIABLES.into_iter().chain(INTERNAL_VARIABLES) {
+            let value = match name {
+                STRATEGY => "pct",
+                ENGINE => "loom",
+                REPLAY => "v1.token",
+                REGRESSIONS => "off",
+                _ => "1",
+            };
+            assert!(env(&[(name, value)]).is_ok(), "{name}");
+        }
+        // Only the prefix is racewright's.
+        assert!(env(&[("RACEWRIGHTS_ITERATION", "5"), ("MY_RACEWRIGHT_X", "1")]).is_ok());
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("SEED", "SEED"), 0);
+        assert_eq!(edit_distance("SED", "SEED"), 1);
+        assert_eq!(edit_distance("SEEDS", "SEED"), 1);
+        assert_eq!(edit_distance("SEAD", "SEED"), 1);
+        assert_eq!(edit_distance("", "SEED"), 4);
+        assert_eq!(edit_distance("KITTEN", "SITTING"), 3);
     }
 }

@@ -238,7 +238,9 @@ impl Scenario {
     /// apply.
     ///
     /// # Panics
-    /// If a `RACEWRIGHT_*` variable is malformed: the message names it and what it accepts.
+    /// If a `RACEWRIGHT_*` variable is malformed or unknown: the message names it and what
+    /// it accepts, and the panic points at the caller.
+    #[track_caller]
     pub fn run<F, Fut>(&self, body: F) -> Report
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -308,8 +310,10 @@ where
 }
 
 /// Runs a `#[racewright::test]`: the attribute expands to a call of this. Returns the
-/// report of a test that passed, for its snapshot.
+/// report of a test that passed, for its snapshot. A failure panics at the caller, so
+/// `cargo test` points at the test, not into racewright.
 #[doc(hidden)]
+#[track_caller]
 pub fn run_test<F, Fut>(scenario: Scenario, expect: Option<FailureKind>, body: F) -> Report
 where
     F: Fn() -> Fut + Send + Sync + 'static,

@@ -1,10 +1,12 @@
 //! Failures are kept, like proptest's regression files: each failing test appends its
 //! replay token to `racewright-regressions/<test>.txt` in its package, and the next run
 //! replays those first. Commit the files; delete a line once the bug is fixed for good.
+//! `RACEWRIGHT_REGRESSIONS` turns the writing (`replay-only`) or both (`off`) off.
 
 use std::path::PathBuf;
 
 use super::origin::Origin;
+use crate::explore::env::Regressions;
 
 /// The regression file of a test.
 pub(crate) fn file(origin: &Origin) -> Option<PathBuf> {
@@ -17,6 +19,9 @@ pub(crate) fn file(origin: &Origin) -> Option<PathBuf> {
 
 /// The tokens kept for a test, oldest first.
 pub(crate) fn load(origin: &Origin) -> Vec<String> {
+    if Regressions::from_env() == Regressions::Off {
+        return Vec::new();
+    }
     let Some(path) = file(origin) else { return Vec::new() };
     let Ok(text) = std::fs::read_to_string(&path) else { return Vec::new() };
     text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(String::from).collect()
@@ -24,6 +29,9 @@ pub(crate) fn load(origin: &Origin) -> Vec<String> {
 
 /// Keeps `token` for the next runs; a failure to write is reported, never fatal.
 pub(crate) fn save(origin: &Origin, token: &str) {
+    if Regressions::from_env() != Regressions::On {
+        return;
+    }
     let Some(path) = file(origin) else { return };
     if load(origin).iter().any(|kept| kept == token) {
         return;

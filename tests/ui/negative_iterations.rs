@@ -1,0 +1,4 @@
+#[racewright::test(iterations = -5)]
+async fn negative_iterations() {}
+
+fn main() {}
