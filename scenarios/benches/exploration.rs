@@ -12,13 +12,16 @@
 //! The machine is shared and noisy: read the ratios, not the absolute times.
 //! `RACEWRIGHT_BENCH_ITERATIONS` sets the executions per measurement (default 20000).
 
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use common::{explorations_per_second, knob, rate};
 use racewright::{EngineChoice, Policy, Scenario, Strategy};
 
 fn iterations() -> usize {
-    std::env::var("RACEWRIGHT_BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000)
+    knob("RACEWRIGHT_BENCH_ITERATIONS", 20_000)
 }
 
 /// The scenario on raw shuttle: its blocking mutex inside async tasks, its own yield.
@@ -72,10 +75,6 @@ async fn racewright_lost_update(buggy: bool) {
         task.await.unwrap();
     }
     assert_eq!(*n.lock().await, 2);
-}
-
-fn rate(executions: usize, started: Instant) -> f64 {
-    executions as f64 / started.elapsed().as_secs_f64()
 }
 
 fn speed(iterations: usize) {
@@ -195,17 +194,6 @@ fn raw_loom_lost_update(executions: &'static AtomicUsize) {
         }
         assert_eq!(*n.lock().unwrap(), 2);
     });
-}
-
-/// Runs whole explorations for at least `time`; executions per second.
-fn explorations_per_second(time: std::time::Duration, mut explore: impl FnMut() -> usize) -> (f64, usize) {
-    let started = Instant::now();
-    let (mut executions, mut explorations) = (0, 0);
-    while explorations == 0 || started.elapsed() < time {
-        executions += explore();
-        explorations += 1;
-    }
-    (rate(executions, started), executions / explorations)
 }
 
 fn loom_speed(time: std::time::Duration) {

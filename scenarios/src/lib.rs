@@ -35,6 +35,8 @@ pub mod timeout_race;
 // Weak memory, which only loom sees.
 pub mod relaxed_publication;
 pub mod store_buffer_lost_wakeup;
+// Issue 12: SCTBench's programs, on racewright and on raw shuttle.
+pub mod sctbench;
 
 /// Which side of a pattern to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
