@@ -12,6 +12,7 @@ pub mod oneshot;
 mod permits;
 mod rwlock;
 mod semaphore;
+mod wait_list;
 pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

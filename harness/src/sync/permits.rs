@@ -6,12 +6,12 @@
 //! A waiter dropped while queued gives back what it was assigned, so cancelling an
 //! `acquire` never loses permits.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+use super::wait_list::{WaitList, WaiterId};
 use crate::engine::{self, Resource, StateGuard, StateLock};
 
 /// The permits of one primitive.
@@ -27,13 +27,11 @@ struct State {
     available: usize,
     closed: bool,
     /// Invariant: only the waiters before the first incomplete one are complete.
-    queue: VecDeque<Waiter>,
-    next_id: u64,
+    queue: WaitList<Waiter>,
 }
 
 #[derive(Debug)]
 struct Waiter {
-    id: u64,
     needed: usize,
     assigned: usize,
     waker: Option<Waker>,
@@ -53,7 +51,7 @@ pub(crate) enum TryAcquireError {
 impl Permits {
     pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
         Permits {
-            state: StateLock::new(State { available: permits, closed: false, queue: VecDeque::new(), next_id: 0 }),
+            state: StateLock::new(State { available: permits, closed: false, queue: WaitList::default() }),
             resource: Resource::new(kind, created_at),
         }
     }
@@ -62,27 +60,82 @@ impl Permits {
         self.state.lock()
     }
 
+    /// Takes `n` permits for the running task: waits for them, then records the operation
+    /// (with `detail`, if any) and the task's hold; a failure is recorded as `closed`.
+    pub(crate) async fn acquire_held(
+        &self,
+        n: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+        detail: Option<String>,
+    ) -> Result<(), Closed> {
+        let acquired = self.acquire(n, operation, at).await;
+        match (&acquired, detail) {
+            (Err(Closed), _) => engine::record_with(operation, at, || "closed".into()),
+            (Ok(()), Some(detail)) => engine::record_with(operation, at, || detail),
+            (Ok(()), None) => engine::record(operation, at),
+        }
+        if acquired.is_ok() {
+            engine::acquired(self.resource, at);
+        }
+        acquired
+    }
+
+    /// Takes `n` permits for the running task if they are free: a scheduling point, recorded
+    /// with what `show` says of the result, the hold kept on success.
+    pub(crate) fn try_acquire_held(
+        &self,
+        n: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+        show: impl FnOnce(&Result<(), TryAcquireError>) -> String,
+    ) -> Result<(), TryAcquireError> {
+        engine::scheduling_point();
+        let result = self.try_acquire(n);
+        engine::record_with(operation, at, || show(&result));
+        if result.is_ok() {
+            engine::acquired(self.resource, at);
+        }
+        result
+    }
+
+    /// Gives back `n` permits taken at `at`, and the hold they were when `held`; recorded as
+    /// `operation` (with `detail`) when there are any. Never a scheduling point: guards and
+    /// permits are dropped anywhere.
+    pub(crate) fn release_held(
+        &self,
+        n: usize,
+        held: bool,
+        operation: &'static str,
+        detail: Option<String>,
+        at: &'static Location<'static>,
+    ) {
+        if n > 0 {
+            match detail {
+                Some(detail) => engine::record_with(operation, at, || detail),
+                None => engine::record(operation, at),
+            }
+        }
+        if held {
+            engine::released(self.resource, at);
+        }
+        self.release(n);
+    }
+
     /// Takes `n` permits as a lock: waits for them, then records the operation and who
     /// holds them now. For locks, which are never closed.
     pub(crate) async fn acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) {
-        self.acquire(n, operation, at).await.expect("a lock is never closed");
-        engine::record(operation, at);
-        engine::acquired(self.resource, at);
+        self.acquire_held(n, operation, at, None).await.expect("a lock is never closed");
     }
 
     /// Takes `n` permits as a lock if they are free; a scheduling point, recorded either way.
     pub(crate) fn try_acquire_lock(&self, n: usize, operation: &'static str, at: &'static Location<'static>) -> bool {
-        engine::scheduling_point();
-        let locked = self.try_acquire(n).is_ok();
-        engine::record_with(operation, at, || if locked { "acquired" } else { "would block" }.into());
-        if locked {
-            engine::acquired(self.resource, at);
-        }
-        locked
+        let show =
+            |result: &Result<(), TryAcquireError>| if result.is_ok() { "acquired" } else { "would block" }.into();
+        self.try_acquire_held(n, operation, at, show).is_ok()
     }
 
     /// Gives back `n` permits taken as a lock at `at`: records it and forgets the hold.
-    /// Never a scheduling point: guards are dropped anywhere.
     pub(crate) fn release_lock(
         &self,
         n: usize,
@@ -90,12 +143,7 @@ impl Permits {
         detail: Option<&'static str>,
         at: &'static Location<'static>,
     ) {
-        match detail {
-            Some(detail) => engine::record_with(operation, at, || detail.into()),
-            None => engine::record(operation, at),
-        }
-        engine::released(self.resource, at);
-        self.release(n);
+        self.release_held(n, true, operation, detail.map(str::to_string), at);
     }
 
     /// Formats `name { data: .. }` for a lock's `Debug`: the value only if one permit is
@@ -217,7 +265,7 @@ pub(crate) struct Acquire<'a> {
     permits: &'a Permits,
     needed: usize,
     /// Our place in the queue, once queued.
-    id: Option<u64>,
+    id: Option<WaiterId>,
     started: bool,
     operation: &'static str,
     at: &'static Location<'static>,
@@ -243,10 +291,8 @@ impl Future for Acquire<'_> {
                     state.available -= this.needed;
                     return Poll::Ready(Ok(()));
                 }
-                let id = state.next_id;
-                state.next_id += 1;
-                state.queue.push_back(Waiter { id, needed: this.needed, assigned: 0, waker: Some(cx.waker().clone()) });
-                this.id = Some(id);
+                let waiter = Waiter { needed: this.needed, assigned: 0, waker: Some(cx.waker().clone()) };
+                this.id = Some(state.queue.push(waiter));
                 // Permits may be free while others queue for more than there are.
                 let wakers = state.assign();
                 drop(state);
@@ -257,21 +303,20 @@ impl Future for Acquire<'_> {
                 Poll::Pending
             }
             Some(id) => {
-                let position =
-                    state.queue.iter().position(|waiter| waiter.id == id).expect("a queued waiter stays queued");
-                let complete = state.queue[position].assigned == state.queue[position].needed;
-                if complete {
-                    state.queue.remove(position);
+                let closed = state.closed;
+                let waiter = state.queue.get_mut(id).expect("a queued waiter stays queued");
+                if waiter.assigned == waiter.needed {
+                    state.queue.remove(id);
                     this.id = None;
                     return Poll::Ready(Ok(()));
                 }
-                if state.closed {
-                    let assigned = state.queue.remove(position).map_or(0, |waiter| waiter.assigned);
+                if closed {
+                    let assigned = state.queue.remove(id).map_or(0, |waiter| waiter.assigned);
                     this.id = None;
                     state.available += assigned;
                     return Poll::Ready(Err(Closed));
                 }
-                state.queue[position].waker = Some(cx.waker().clone());
+                waiter.waker = Some(cx.waker().clone());
                 drop(state);
                 engine::wait(this.operation, this.at, Some(this.permits.resource));
                 Poll::Pending
@@ -285,8 +330,7 @@ impl Drop for Acquire<'_> {
         let Some(id) = self.id.take() else { return };
         let wakers = {
             let mut state = self.permits.lock();
-            let Some(position) = state.queue.iter().position(|waiter| waiter.id == id) else { return };
-            let waiter = state.queue.remove(position).expect("position is in the queue");
+            let Some(waiter) = state.queue.remove(id) else { return };
             state.available += waiter.assigned;
             state.assign()
         };

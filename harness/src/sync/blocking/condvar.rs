@@ -1,6 +1,5 @@
 //! `Condvar`: std's condition variable, whose every `wait` and `notify` is explored.
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::Holder;
 use super::mutex::MutexGuard;
 use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
+use crate::sync::wait_list::WaitList;
 
 /// A condition variable, as `std::sync::Condvar`: `wait` releases the mutex and blocks
 /// the whole task until another notifies it, then takes the mutex again.
@@ -43,19 +43,12 @@ use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
 /// # });
 /// ```
 pub struct Condvar {
-    waiters: StateLock<Waiters>,
+    /// Tasks in `wait`, oldest first; a notification takes a waiter off.
+    waiters: StateLock<WaitList<Waiter>>,
     resource: Resource,
 }
 
-#[derive(Default)]
-struct Waiters {
-    /// Tasks in `wait`, oldest first; a notification takes a waiter off.
-    queue: VecDeque<Waiter>,
-    next_id: u64,
-}
-
 struct Waiter {
-    id: u64,
     who: Holder,
     unparker: Unparker,
 }
@@ -157,7 +150,7 @@ impl Condvar {
     #[track_caller]
     pub fn notify_one(&self) {
         let at = engine::begin();
-        let woken = self.waiters().queue.pop_front();
+        let woken = self.waiters().pop_front();
         engine::record_with("blocking::Condvar::notify_one", at, || match &woken {
             Some(waiter) => format!("woke {}", waiter.who),
             None => "lost: nobody waits".to_string(),
@@ -171,7 +164,7 @@ impl Condvar {
     #[track_caller]
     pub fn notify_all(&self) {
         let at = engine::begin();
-        let woken = std::mem::take(&mut self.waiters().queue);
+        let woken: Vec<Waiter> = self.waiters().take_all().collect();
         engine::record_with("blocking::Condvar::notify_all", at, || match woken.len() {
             0 => "lost: nobody waits".to_string(),
             _ => format!("woke {}", woken.iter().map(|waiter| waiter.who.to_string()).collect::<Vec<_>>().join(", ")),
@@ -181,7 +174,7 @@ impl Condvar {
         }
     }
 
-    fn waiters(&self) -> StateGuard<'_, Waiters> {
+    fn waiters(&self) -> StateGuard<'_, WaitList<Waiter>> {
         // The queue is consistent between statements: a panic cannot leave it half-changed.
         self.waiters.lock()
     }
@@ -196,25 +189,15 @@ impl Condvar {
     ) -> (LockResult<MutexGuard<'a, T>>, WaitTimeoutResult) {
         engine::scheduling_point();
         engine::record_with(operation, at, || "releases the mutex and waits".into());
-        let id = {
-            let mut waiters = self.waiters();
-            let id = waiters.next_id;
-            waiters.next_id += 1;
-            waiters.queue.push_back(Waiter { id, who: Holder::current(), unparker: Unparker::for_current() });
-            id
-        };
+        let id = self.waiters().push(Waiter { who: Holder::current(), unparker: Unparker::for_current() });
         // Queued before the mutex is released: a notifier that takes it next sees us.
         let mutex = guard.unlock_for_wait();
-        let queued = || self.waiters().queue.iter().any(|waiter| waiter.id == id);
+        let queued = || self.waiters().contains(id);
         let mut timed_out = false;
         while queued() {
             if deadline.as_mut().is_some_and(|deadline| deadline.passed()) {
-                let mut waiters = self.waiters();
                 // A notification may have come just now: it wins over the timeout.
-                if let Some(position) = waiters.queue.iter().position(|waiter| waiter.id == id) {
-                    waiters.queue.remove(position);
-                    timed_out = true;
-                }
+                timed_out = self.waiters().remove(id).is_some();
                 break;
             }
             engine::wait(operation, at, Some(self.resource));

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Holder;
 use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
+use crate::sync::wait_list::{WaitList, WaiterId};
 
 /// The lock of one `Mutex` or `RwLock`.
 pub(super) struct RawLock {
@@ -47,8 +48,7 @@ struct State {
     /// Writers blocked in `lock`, who keep new readers out.
     writers_waiting: usize,
     /// The parked tasks to wake when the lock is freed; each re-registers if it loses.
-    waiters: Vec<(u64, Unparker)>,
-    next_waiter: u64,
+    waiters: WaitList<Unparker>,
 }
 
 impl State {
@@ -109,7 +109,7 @@ impl RawLock {
     pub(super) fn lock(&self, access: Access, operation: &'static str, at: &'static Location<'static>) -> Hold {
         engine::scheduling_point();
         let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
-        let mut waiter: Option<(u64, Unparker)> = None;
+        let mut waiter: Option<(WaiterId, Unparker)> = None;
         let mut counted_as_writer = false;
         loop {
             let mut state = self.state();
@@ -118,8 +118,8 @@ impl RawLock {
                 if counted_as_writer {
                     state.writers_waiting -= 1;
                 }
-                if let Some((id, _)) = waiter {
-                    state.waiters.retain(|(other, _)| *other != id);
+                if let Some((id, _)) = &waiter {
+                    state.waiters.remove(*id);
                 }
                 drop(state);
                 engine::acquired(self.resource, at);
@@ -143,14 +143,14 @@ impl RawLock {
                 state.writers_waiting += 1;
                 counted_as_writer = true;
             }
-            let (id, unparker) = waiter.get_or_insert_with(|| {
-                let id = state.next_waiter;
-                state.next_waiter += 1;
-                (id, Unparker::for_current())
-            });
-            // The release that woke us took us off the list.
-            if !state.waiters.iter().any(|(other, _)| other == id) {
-                state.waiters.push((*id, unparker.clone()));
+            // Queued the first time; queued again after a release that woke us took us off.
+            match &mut waiter {
+                Some((id, unparker)) if !state.waiters.contains(*id) => *id = state.waiters.push(unparker.clone()),
+                Some(_) => {}
+                None => {
+                    let unparker = Unparker::for_current();
+                    waiter = Some((state.waiters.push(unparker.clone()), unparker));
+                }
             }
             drop(state);
             engine::wait(operation, at, Some(self.resource));
@@ -186,10 +186,10 @@ impl RawLock {
                     state.readers.swap_remove(mine.expect("a read guard's hold is among the readers"));
                 }
             }
-            if state.can_take(Access::Exclusive) { std::mem::take(&mut state.waiters) } else { Vec::new() }
+            if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { Vec::new() }
         };
         // Unparking is a scheduling point: never while holding the state.
-        for (_, unparker) in waiters {
+        for unparker in waiters {
             unparker.unpark();
         }
     }

@@ -4,7 +4,6 @@
 
 mod notified;
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use std::task::Waker;
 
 pub use notified::{Notified, OwnedNotified};
 
+use super::wait_list::WaitList;
 use crate::engine::{self, Resource, StateGuard, StateLock};
 use notified::Registration;
 
@@ -49,13 +49,11 @@ struct State {
     /// How many times `notify_waiters` was called: a `Notified` created before a call completes.
     waiters_calls: u64,
     /// The registered `Notified`s, oldest first, notified or not yet.
-    waiters: VecDeque<Waiter>,
-    next_id: u64,
+    waiters: WaitList<Waiter>,
 }
 
 #[derive(Debug)]
 struct Waiter {
-    id: u64,
     /// `None` while registered by `enable` and never polled.
     waker: Option<Waker>,
     /// What completed it; `None` while it still waits.
@@ -124,7 +122,7 @@ impl Notify {
     /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
     pub(crate) fn for_resource(resource: Resource) -> Notify {
         Notify {
-            state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: VecDeque::new(), next_id: 0 }),
+            state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: WaitList::default() }),
             resource,
         }
     }

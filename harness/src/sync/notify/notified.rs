@@ -8,6 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{Notification, Notify, Waiter};
 use crate::engine;
+use crate::sync::wait_list::WaiterId;
 
 impl Notify {
     fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {
@@ -26,21 +27,15 @@ impl Notify {
                 "took permit"
             }
             Stage::Init => {
-                let id = state.next_id;
-                state.next_id += 1;
-                state.waiters.push_back(Waiter { id, waker: waker.cloned(), notification: None });
+                let id = state.waiters.push(Waiter { waker: waker.cloned(), notification: None });
                 registration.stage = Stage::Waiting(id);
                 return Poll::Pending;
             }
             Stage::Waiting(id) => {
-                let position = state
-                    .waiters
-                    .iter()
-                    .position(|waiter| waiter.id == id)
-                    .expect("a waiting Notified stays registered until it completes");
-                match state.waiters[position].notification {
+                let waiter = state.waiters.get_mut(id).expect("a waiting Notified stays registered until it completes");
+                match waiter.notification {
                     Some(notification) => {
-                        state.waiters.remove(position);
+                        state.waiters.remove(id);
                         match notification {
                             Notification::One(_) => "by notify_one",
                             Notification::All => "by notify_waiters",
@@ -48,7 +43,7 @@ impl Notify {
                     }
                     None => {
                         if let Some(waker) = waker {
-                            state.waiters[position].waker = Some(waker.clone());
+                            waiter.waker = Some(waker.clone());
                         }
                         return Poll::Pending;
                     }
@@ -78,8 +73,7 @@ impl Notify {
         registration.stage = Stage::Done;
         let waker = {
             let mut state = self.lock();
-            let Some(position) = state.waiters.iter().position(|waiter| waiter.id == id) else { return };
-            let waiter = state.waiters.remove(position).expect("position is in the queue");
+            let Some(waiter) = state.waiters.remove(id) else { return };
             let Some(Notification::One(strategy)) = waiter.notification else { return };
             state.notify_one(strategy).1
         };
@@ -98,7 +92,7 @@ enum Stage {
     /// Created, not registered: it only sees `notify_waiters` calls (by the counter) and the permit.
     Init,
     /// Registered in the queue under this id.
-    Waiting(u64),
+    Waiting(WaiterId),
     /// Completed: polling again returns `Ready`.
     Done,
 }

@@ -71,6 +71,15 @@ impl fmt::Display for TryAcquireError {
 
 impl std::error::Error for TryAcquireError {}
 
+impl From<permits::TryAcquireError> for TryAcquireError {
+    fn from(error: permits::TryAcquireError) -> Self {
+        match error {
+            permits::TryAcquireError::Closed => TryAcquireError::Closed,
+            permits::TryAcquireError::NoPermits => TryAcquireError::NoPermits,
+        }
+    }
+}
+
 impl Semaphore {
     /// The most permits a semaphore can hold, as tokio's.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -226,17 +235,8 @@ impl Semaphore {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Result<(), AcquireError> {
-        match self.permits.acquire(n, operation, at).await {
-            Ok(()) => {
-                engine::record_with(operation, at, || format!("got {n}"));
-                engine::acquired(self.permits.resource, at);
-                Ok(())
-            }
-            Err(permits::Closed) => {
-                engine::record_with(operation, at, || "closed".into());
-                Err(AcquireError(()))
-            }
-        }
+        let got = Some(format!("got {n}"));
+        self.permits.acquire_held(n, operation, at, got).await.map_err(|permits::Closed| AcquireError(()))
     }
 
     fn try_acquire_raw(
@@ -245,31 +245,17 @@ impl Semaphore {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Result<(), TryAcquireError> {
-        engine::scheduling_point();
-        let result = self.permits.try_acquire(n).map_err(|error| match error {
-            permits::TryAcquireError::Closed => TryAcquireError::Closed,
-            permits::TryAcquireError::NoPermits => TryAcquireError::NoPermits,
-        });
-        engine::record_with(operation, at, || match &result {
+        let result = self.permits.try_acquire_held(n, operation, at, |result| match result {
             Ok(()) => format!("got {n}"),
-            Err(error) => error.to_string(),
+            Err(error) => TryAcquireError::from(*error).to_string(),
         });
-        if result.is_ok() {
-            engine::acquired(self.permits.resource, at);
-        }
-        result
+        result.map_err(TryAcquireError::from)
     }
 
     /// A permit taken at `at` was dropped: gives back its `n` permits, and its hold if it
     /// still counts as one.
     fn release(&self, n: usize, at: &'static Location<'static>, held: bool) {
-        if held {
-            engine::released(self.permits.resource, at);
-        }
-        if n > 0 {
-            engine::record_with("Semaphore::release", at, || n.to_string());
-            self.permits.release(n);
-        }
+        self.permits.release_held(n, held, "Semaphore::release", Some(n.to_string()), at);
     }
 
     /// The running task holds permits taken at `at` in one more permit (a split).
