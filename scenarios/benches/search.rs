@@ -446,8 +446,9 @@ fn peak_rss_kib() -> usize {
 /// The program of the memory run: the biggest, so that its executions weigh the most.
 const MEMORY_PROGRAM: &str = "dining_philosophers";
 
-/// `--child memory <engine> <executions>`: runs the fixed memory program, prints the
-/// executions that ran and the peak resident set.
+/// `--child memory <engine> <executions>`: runs the fixed memory program with random
+/// scheduling, prints the executions that ran and the peak resident set. Also the
+/// driver of the callgrind profiles (see BENCHMARKS.md).
 fn child_memory(args: &[String]) {
     let executions: usize = args[1].parse().expect("executions");
     let ran = match args[0].as_str() {
@@ -458,7 +459,11 @@ fn child_memory(args: &[String]) {
             shuttle::Runner::new(scheduler, shuttle_config()).run(test)
         }
         "racewright" => {
-            let scenario = Scenario::new(format!("sctbench::{MEMORY_PROGRAM}")).iterations(executions).seed(1);
+            let scenario = Scenario::new(format!("sctbench::{MEMORY_PROGRAM}"))
+                .iterations(executions)
+                .seed(1)
+                .strategy(Strategy::Random)
+                .threads(1);
             let report = racewright_run(scenario, MEMORY_PROGRAM, Variant::Fixed);
             assert!(report.failure().is_none(), "{report}");
             report.executions()
@@ -472,8 +477,8 @@ fn memory(executions: usize) {
     let runs = [
         ("nothing (the bench binary, started)", "none", 0),
         ("raw shuttle random", "raw", executions),
-        ("racewright portfolio, 1 thread", "racewright", executions / 100),
-        ("racewright portfolio, 1 thread", "racewright", executions),
+        ("racewright random, 1 thread", "racewright", executions / 100),
+        ("racewright random, 1 thread", "racewright", executions),
     ];
     let commands: Vec<Vec<String>> = runs
         .iter()
