@@ -6,8 +6,20 @@ use super::Report;
 
 /// The timeline shows at most this many of the last events.
 const TIMELINE_ROWS: usize = 60;
-/// A timeline cell is cut to this width.
-const CELL_WIDTH: usize = 40;
+/// The timeline's table fits a terminal this wide (the JSON form keeps every event whole).
+const WIDTH: usize = 100;
+/// The step column, `"  »123 "`.
+const STEP_WIDTH: usize = 8;
+/// A task's column is at most this wide, and at least the minimum: with more tasks than
+/// fit, the timeline lists one event per row.
+const MAX_CELL_WIDTH: usize = 40;
+const MIN_CELL_WIDTH: usize = 24;
+/// The task column of the one-row-per-event layout is at most this wide.
+const MAX_TASK_LABEL: usize = 24;
+/// An event's text wraps onto at most this many lines of its cell.
+const CELL_LINES: usize = 3;
+/// The indent of a wrapped cell's continuation lines.
+const CONTINUATION: &str = "  ";
 
 pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     verdict(report, f)?;
@@ -97,23 +109,29 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let columns = report.tasks.len().max(1);
     let skipped = report.timeline.len().saturating_sub(TIMELINE_ROWS);
-    writeln!(
-        f,
-        "timeline (one column per task{}):",
-        if skipped > 0 { format!(", last {TIMELINE_ROWS} events") } else { String::new() }
-    )?;
-    let mut header = format!("  {:>5} ", "step");
-    for task in &report.tasks {
-        let _ = write!(header, "| {:<CELL_WIDTH$} ", cut(&format!("#{} {}", task.task.id, task.task.name)));
+    let events = &report.timeline[skipped..];
+    let places = Places::of(events);
+    let tasks: Vec<String> = report.tasks.iter().map(|task| format!("#{} {}", task.task.id, task.task.name)).collect();
+    let layout = Layout::choose(&tasks, events, &places);
+    let mut title = String::from(match layout {
+        Layout::Columns { .. } => "timeline (one column per task",
+        Layout::Rows { .. } => "timeline (one row per event",
+    });
+    if skipped > 0 {
+        let _ = write!(title, ", last {TIMELINE_ROWS} events");
     }
-    writeln!(f, "{header}| where")?;
+    if let Some(note) = &places.note {
+        let _ = write!(title, "; {note}");
+    }
+    writeln!(f, "{title}):")?;
+    writeln!(f, "{}", layout.header(&tasks, places.header))?;
     if skipped > 0 {
         writeln!(f, "  {:>5} | ... {skipped} earlier events", "")?;
     }
+
     let mut previous_task = None;
-    for event in &report.timeline[skipped..] {
+    for (event, place) in events.iter().zip(&places.cells) {
         // Consecutive events of one task fold into one row group: the step shows once.
         let step = if previous_task == Some(event.task) && !event.preempted {
             String::new()
@@ -123,16 +141,31 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             event.step.to_string()
         };
         previous_task = Some(event.task);
-        let mut row = format!("  {step:>5} ");
-        let cell = match &event.detail {
-            Some(detail) => format!("{} {detail}", event.operation),
-            None => event.operation.clone(),
-        };
-        for column in 0..columns {
-            let text = if column == event.task { cut(&cell) } else { String::new() };
-            let _ = write!(row, "| {text:<CELL_WIDTH$} ");
+        let text = text_of(event);
+        let (Layout::Columns { cell_width: width } | Layout::Rows { cell_width: width, .. }) = layout;
+        let lines = wrap(&text, width);
+        for (index, line) in lines.iter().enumerate() {
+            let (step, place) = if index == 0 { (step.as_str(), place.as_str()) } else { ("", "") };
+            let mut row = format!("  {step:>5} ");
+            match layout {
+                Layout::Columns { .. } => {
+                    for column in 0..tasks.len().max(1) {
+                        let text = if column == event.task { line.as_str() } else { "" };
+                        let _ = write!(row, "| {text:<width$} ");
+                    }
+                }
+                Layout::Rows { task_width, .. } => {
+                    // Like the step, the task shows where it changes.
+                    let task = match tasks.get(event.task) {
+                        _ if step.is_empty() => String::new(),
+                        Some(task) => cut(task, task_width),
+                        None => format!("#{}", event.task),
+                    };
+                    let _ = write!(row, "| {task:<task_width$} | {line:<width$} ");
+                }
+            }
+            writeln!(f, "{}", format!("{row}| {place}").trim_end())?;
         }
-        writeln!(f, "{row}| {}", event.at)?;
     }
     if report.timeline.iter().any(|event| event.preempted) {
         writeln!(f, "  (» the scheduler preempted a task that could have gone on)")?;
@@ -140,15 +173,158 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-fn cut(text: &str) -> String {
-    if text.chars().count() <= CELL_WIDTH {
+/// What the timeline says of an event: the operation and its details.
+fn text_of(event: &super::TimelineEvent) -> String {
+    match &event.detail {
+        Some(detail) => format!("{} {detail}", event.operation),
+        None => event.operation.clone(),
+    }
+}
+
+/// How the timeline's table is laid out: one column per task while the cells stay readable
+/// in `WIDTH`, one row per event (with the task named in a column) beyond.
+#[derive(Clone, Copy)]
+enum Layout {
+    Columns { cell_width: usize },
+    Rows { task_width: usize, cell_width: usize },
+}
+
+impl Layout {
+    fn choose(tasks: &[String], events: &[super::TimelineEvent], places: &Places) -> Layout {
+        // Step, the cells with their separators, and the place column must fit in `WIDTH`.
+        let fixed = STEP_WIDTH + "| ".len() + places.width();
+        let columns = tasks.len().max(1);
+        let cell_width = (WIDTH.saturating_sub(fixed) / columns).saturating_sub(" | ".len()).min(MAX_CELL_WIDTH);
+        if cell_width >= MIN_CELL_WIDTH {
+            return Layout::Columns { cell_width };
+        }
+        let task_width = tasks.iter().map(|task| task.chars().count()).max().unwrap_or(0).min(MAX_TASK_LABEL);
+        let room = WIDTH.saturating_sub(fixed + task_width + 2 * " | ".len()).max(MIN_CELL_WIDTH);
+        let longest = events.iter().map(|event| text_of(event).chars().count()).max().unwrap_or(0);
+        Layout::Rows { task_width, cell_width: room.min(longest.max("event".len())) }
+    }
+
+    fn header(self, tasks: &[String], place: &str) -> String {
+        let mut header = format!("  {:>5} ", "step");
+        match self {
+            Layout::Columns { cell_width } => {
+                for task in tasks {
+                    let _ = write!(header, "| {:<cell_width$} ", cut(task, cell_width));
+                }
+            }
+            Layout::Rows { task_width, cell_width } => {
+                let _ = write!(header, "| {:<task_width$} | {:<cell_width$} ", "task", "event");
+            }
+        }
+        format!("{header}| {place}")
+    }
+}
+
+/// The timeline's last column: where each event happened, with what all of them share
+/// said once in the title (the file when there is one, else the common directory).
+struct Places {
+    header: &'static str,
+    note: Option<String>,
+    cells: Vec<String>,
+}
+
+impl Places {
+    fn of(events: &[super::TimelineEvent]) -> Places {
+        // Some events happen nowhere in the code (a timer firing): they have no place.
+        let placed = || events.iter().map(|event| event.at.as_str()).filter(|at| !at.is_empty());
+        let files: Vec<&str> = placed().map(|at| at.rsplit_once(':').map_or(at, |(file, _)| file)).collect();
+        if let Some(first) = files.first().filter(|first| files.iter().all(|file| file == *first)) {
+            let line = |at: &str| at.rsplit_once(':').map_or(String::new(), |(_, line)| line.to_string());
+            return Places {
+                header: "line",
+                note: Some(format!("lines of {first}")),
+                cells: events.iter().map(|event| line(&event.at)).collect(),
+            };
+        }
+        // The longest directory prefix, up to a `/`, that every place shares.
+        let first = files.first().copied().unwrap_or("");
+        let mut common = first.rfind('/').map_or("", |end| &first[..=end]);
+        for at in placed() {
+            while !at.starts_with(common) {
+                common = common[..common.len() - 1].rfind('/').map_or("", |end| &common[..=end]);
+            }
+        }
+        Places {
+            header: "where",
+            note: (!common.is_empty()).then(|| format!("places under {common}")),
+            cells: events.iter().map(|event| event.at.get(common.len()..).unwrap_or("").to_string()).collect(),
+        }
+    }
+
+    fn width(&self) -> usize {
+        self.cells.iter().map(|cell| cell.chars().count()).chain([self.header.len()]).max().unwrap_or(0)
+    }
+}
+
+/// `text` in lines of at most `width` characters, broken after a space or `::` where it
+/// can be; at most `CELL_LINES` lines, the last cut with `…`. Continuation lines are
+/// indented, so that they do not read as events of their own.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while !rest.is_empty() {
+        let indent = if lines.is_empty() { "" } else { CONTINUATION };
+        let room = width - indent.len();
+        if lines.len() + 1 == CELL_LINES || rest.len() <= room {
+            lines.push(format!("{indent}{}", cut(&rest.iter().collect::<String>(), room)));
+            break;
+        }
+        // Break at the last space, or after the last `::`, that fits; cut a word only when
+        // that would leave most of the line empty.
+        let breaks_after = |i: usize| rest[i] == ' ' || (i >= 2 && rest[i - 1] == ':' && rest[i - 2] == ':');
+        let end = ((room / 3).max(1)..=room).rev().find(|&i| breaks_after(i)).unwrap_or(room);
+        let line: String = rest[..end].iter().collect();
+        lines.push(format!("{indent}{}", line.trim_end()));
+        rest.drain(..end);
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
         text.to_string()
     } else {
-        let kept: String = text.chars().take(CELL_WIDTH - 1).collect();
+        let kept: String = text.chars().take(width - 1).collect();
         format!("{kept}…")
     }
 }
 
 fn indent_continuation(text: &str, indent: &str) -> String {
     text.replace('\n', &format!("\n{indent}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_paths_and_indents_what_follows() {
+        assert_eq!(wrap("JoinHandle::await task #1 finished", 24), ["JoinHandle::await task", "  #1 finished"]);
+        assert_eq!(
+            wrap("mpsc::UnboundedReceiver::recv got a value", 26),
+            ["mpsc::UnboundedReceiver::", "  recv got a value"]
+        );
+        assert_eq!(wrap("short", 24), ["short"]);
+        assert_eq!(wrap("", 24), [""]);
+    }
+
+    #[test]
+    fn wrap_cuts_a_word_only_when_no_break_fits_and_stops_at_the_last_line() {
+        let long = "x".repeat(100);
+        let lines = wrap(&long, 24);
+        assert_eq!(lines.len(), CELL_LINES);
+        assert!(lines.iter().all(|line| line.chars().count() <= 24), "{lines:?}");
+        assert!(lines[CELL_LINES - 1].ends_with('…'));
+    }
 }

@@ -3,8 +3,11 @@
 //!
 //! The expected messages live next to the cases in `ui/*.stderr`; after an intended
 //! change of a message, regenerate them with
-//! `TRYBUILD=overwrite cargo test -p racewright-tests --test compile_fail` and review the diff.
+//! `TRYBUILD=overwrite cargo test -p racewright-compile-fail` and review the diff.
 //! They depend on the rustc version (the CI toolchain, 1.95.0).
+//!
+//! This package depends on the macro crate alone, under the name `racewright`: trybuild
+//! builds the dependencies again for its cases, and that stays a few seconds.
 
 #[test]
 fn ui() {

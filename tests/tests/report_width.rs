@@ -1,0 +1,63 @@
+//! A report's timeline fits a 100-column terminal whatever the number of tasks; the JSON
+//! form keeps every event whole.
+
+use racewright::Scenario;
+use racewright::sync::Mutex;
+use std::sync::Arc;
+
+const WIDTH: usize = 100;
+
+/// `workers` named tasks each lock, yield and write back a shared counter: a lost update
+/// with long operation details (the mutex's values) in every column.
+fn lost_update_with(workers: usize) -> racewright::Report {
+    Scenario::new(format!("report_width::workers_{workers}")).iterations(200).run(move || async move {
+        let total = Arc::new(Mutex::new(0_u64));
+        let tasks: Vec<_> = (0..workers)
+            .map(|index| {
+                let total = total.clone();
+                racewright::task::Builder::new().name(&format!("worker with a long name {index}")).spawn(async move {
+                    let seen = *total.lock().await;
+                    racewright::task::yield_now().await;
+                    *total.lock().await = seen + 1;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(*total.lock().await, workers as u64, "an update of one of the many workers was lost");
+    })
+}
+
+/// The timeline: from its title to the first blank line.
+fn timeline(text: &str) -> Vec<&str> {
+    text.lines().skip_while(|line| !line.starts_with("timeline")).take_while(|line| !line.is_empty()).collect()
+}
+
+#[test]
+fn the_timeline_fits_100_columns_for_any_number_of_tasks() {
+    for workers in 2..=7 {
+        let report = lost_update_with(workers);
+        assert!(report.failure().is_some(), "{report}");
+        let text = report.to_string();
+        let timeline = timeline(&text);
+        assert!(timeline.len() > 2, "{text}");
+        for line in &timeline[1..] {
+            assert!(line.chars().count() <= WIDTH, "{} columns with {workers} workers:\n{line}", line.chars().count());
+        }
+        // Every task is named, in a column of its own or in the rows of its events.
+        for index in 0..workers {
+            assert!(timeline.iter().any(|line| line.contains(&format!("#{}", index + 1))), "{text}");
+        }
+    }
+}
+
+#[test]
+fn the_json_keeps_what_the_text_cuts() {
+    let report = lost_update_with(4);
+    let json = report.to_json();
+    assert!(json.contains("an update of one of the many workers was lost"), "{json}");
+    let text = report.to_string();
+    let panicked = timeline(&text).into_iter().find(|line| line.contains("panicked")).unwrap().to_string();
+    assert!(!panicked.contains("many workers was lost"), "the text cell is cut: {panicked}");
+}
