@@ -46,7 +46,9 @@ impl Strategy {
             Strategy::Portfolio => Box::new(Portfolio::new(seed, iterations)),
             Strategy::Random => Box::new(RandomWalk::new(seed, iterations)),
             Strategy::Pct { depth } => Box::new(Pct::new(seed, depth, iterations)),
-            Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), false)),
+            // Random data (`select!`'s branch order) is fixed per execution: DFS enumerates
+            // schedules, not data, and a replay hands the recorded values back.
+            Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), true)),
             Strategy::Pos => Box::new(Pos::new(seed, iterations)),
         }
     }
