@@ -65,7 +65,7 @@ fn by_default_a_failure_is_kept_and_kept_schedules_are_replayed() {
     let fresh = package("default", None);
     run_child(&fresh, None);
     let kept = std::fs::read_to_string(regression_file(&fresh)).unwrap();
-    assert!(kept.lines().any(|line| line.starts_with("v1.shuttle.")), "{kept}");
+    assert!(kept.lines().any(|line| line.starts_with("v2.shuttle.")), "{kept}");
 
     let with_kept = package("default-read", Some(UNREADABLE));
     let printed = run_child(&with_kept, None);

@@ -93,7 +93,7 @@ fn a_failing_test_keeps_its_schedule_and_replays_it_first() {
         .expect_err("the race fails the test");
     let first = first.downcast_ref::<String>().cloned().unwrap_or_default();
     let kept = std::fs::read_to_string(directory.join("racewright-regressions/replay__kept.txt")).unwrap();
-    let token = kept.lines().find(|line| line.starts_with("v1.")).expect("the token is kept");
+    let token = kept.lines().find(|line| line.starts_with("v2.")).expect("the token is kept");
     assert!(first.contains(token), "{first}");
 
     let second = std::panic::catch_unwind(|| racewright::__private::run_test(scenario(), None, racy_increments))
@@ -101,4 +101,53 @@ fn a_failing_test_keeps_its_schedule_and_replays_it_first() {
     let second = second.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(second.contains("replayed first"), "{second}");
     let _ = std::fs::remove_dir_all(&directory);
+}
+
+fn replay_error(
+    name: &str,
+    token: String,
+    body: fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) -> String {
+    let error =
+        std::panic::catch_unwind(|| Scenario::new(name).replay(token).run(body)).expect_err("the replay is refused");
+    error.downcast_ref::<String>().cloned().unwrap_or_default()
+}
+
+fn racy() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    Box::pin(racy_increments())
+}
+
+#[test]
+fn a_token_cut_short_is_refused_wherever_it_is_cut() {
+    let found = Scenario::new("replay::cut").iterations(2000).run(racy_increments);
+    let token = found.replay().unwrap().token.clone();
+    // Every cut that still looks like a token: after the header, within the choices, the checksum.
+    for end in (token.find(".0").unwrap_or(20) + 2..token.len()).step_by(3) {
+        let message = replay_error("replay::cut", token[..end].to_string(), racy);
+        assert!(message.contains("RACEWRIGHT_REPLAY") && message.contains("damaged"), "{}: {message}", &token[..end]);
+    }
+}
+
+#[test]
+fn a_replay_that_does_not_fail_as_its_token_says_is_an_error() {
+    let found = Scenario::new("replay::changed").iterations(2000).run(racy_increments);
+    let token = found.replay().unwrap().token.clone();
+    // The code changed since the token was made: the same schedule no longer fails.
+    fn fixed() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+        Box::pin(async {
+            let counter = Arc::new(Mutex::new(0));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let counter = counter.clone();
+                    racewright::spawn(async move { *counter.lock().await += 1 })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(*counter.lock().await, 2);
+        })
+    }
+    let message = replay_error("replay::changed", token, fixed);
+    assert!(message.contains("RACEWRIGHT_REPLAY") && message.contains("ends in `panic`"), "{message}");
 }

@@ -58,6 +58,15 @@ pub(crate) fn diverged(decision: usize, wanted: &str, runnable: &[String]) -> Fa
     .detail("the scenario ran differently from when the token was made, or the code changed since")
 }
 
+/// A replay's schedule ended after `decisions` decisions, and the execution went on.
+pub(crate) fn outran(decisions: usize) -> Failure {
+    Failure::new(
+        FailureKind::Nondeterminism,
+        format!("the replay's schedule ended after {decisions} decisions, but the execution went on"),
+    )
+    .detail("the scenario ran differently from when the schedule was recorded, or the code changed since")
+}
+
 /// Loom could not follow its own schedule again.
 pub(crate) fn loom_lost_its_schedule() -> Failure {
     Failure::new(

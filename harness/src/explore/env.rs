@@ -182,7 +182,7 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
     // An empty token is a mistake (an unset shell variable), not a request to explore.
     let replay = match lookup(REPLAY) {
         Some(token) if token.trim().is_empty() => {
-            return Err(error(REPLAY, &token, "a token from a report's replay line, e.g. v1.shuttle.…"));
+            return Err(error(REPLAY, &token, "a token from a report's replay line, e.g. v2.shuttle.…"));
         }
         token => token.map(|token| token.trim().to_string()),
     };

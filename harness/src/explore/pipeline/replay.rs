@@ -1,10 +1,12 @@
 //! Replay tokens, and the scheduler that follows a recorded schedule.
 //!
-//! A token is readable: `v1.shuttle.1f2e3d4c.e17.p3.0x4-2-1x2-i-0[.r9a,ff]` is format
-//! version 1, the shuttle engine, a hash of the test's name, the failing execution's
-//! number, the preemptions before shrinking, and the choices, run-length encoded, as
-//! task ids in spawn order (`0` the body, `i` "let time pass"), then any random values
-//! the engine handed out. Only `a`-`z`, `0`-`9`, `.`, `-` and `,`: no quoting needed.
+//! A token is readable: `v2.shuttle.1f2e3d4c.e17.p3.kdeadlock.0x4-2-1x2-i-0[.r9a,ff].c0123abcd`
+//! is format version 2, the shuttle engine, a hash of the test's name, the failing
+//! execution's number, the preemptions before shrinking, the kind of failure it ends in,
+//! the choices, run-length encoded, as task ids in spawn order (`0` the body, `i` "let
+//! time pass"), any random values the engine handed out, and a checksum of all that: a
+//! token cut short or mistyped is refused, never replayed as something else. Only `a`-`z`,
+//! `0`-`9`, `_`, `.`, `-` and `,`: no quoting needed.
 
 use std::cell::Cell;
 use std::fmt;
@@ -12,7 +14,9 @@ use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
-const VERSION: &str = "v1";
+use crate::model::failure::FailureKind;
+
+const VERSION: &str = "v2";
 const ENGINE: &str = "shuttle";
 
 /// A failing execution, as the report hands it to the user.
@@ -24,6 +28,8 @@ pub(crate) struct Token {
     pub(crate) execution: usize,
     /// Preemptions of the execution as found, before shrinking.
     pub(crate) found_preemptions: usize,
+    /// The kind of failure the execution ends in.
+    pub(crate) kind: FailureKind,
     /// The scheduling choices, as the engine's task ids.
     pub(crate) choices: Vec<usize>,
     /// The random values handed out, in order.
@@ -51,10 +57,11 @@ pub(crate) fn scenario_hash(name: &str) -> u32 {
 impl Token {
     pub(crate) fn encode(&self) -> String {
         let mut text = format!(
-            "{VERSION}.{ENGINE}.{:08x}.e{}.p{}.{}",
+            "{VERSION}.{ENGINE}.{:08x}.e{}.p{}.k{}.{}",
             self.scenario,
             self.execution,
             self.found_preemptions,
+            self.kind,
             encode_choices(&self.choices)
         );
         if !self.randoms.is_empty() {
@@ -62,7 +69,8 @@ impl Token {
             text.push_str(".r");
             text.push_str(&randoms.join(","));
         }
-        text
+        let checksum = checksum(&text);
+        format!("{text}.c{checksum:08x}")
     }
 
     /// Parses a token for the scenario `name`.
@@ -70,7 +78,8 @@ impl Token {
         let corrupt = |what: &str| {
             TokenError(format!("the token is damaged ({what}); copy it again from the report's replay line"))
         };
-        let parts: Vec<&str> = text.trim().split('.').collect();
+        let text = text.trim();
+        let parts: Vec<&str> = text.split('.').collect();
         match parts.first() {
             Some(&VERSION) => {}
             Some(version) if version.starts_with('v') => {
@@ -80,7 +89,13 @@ impl Token {
             }
             _ => return Err(corrupt("no version")),
         }
-        if parts.len() < 6 || parts.len() > 7 {
+        // The checksum first: a token cut short must not read as a shorter schedule.
+        let (body, sum) = text.rsplit_once(".c").ok_or_else(|| corrupt("no checksum: cut short?"))?;
+        if u32::from_str_radix(sum, 16).ok() != Some(checksum(body)) || sum.len() != 8 {
+            return Err(corrupt("its checksum does not match: cut short, or changed?"));
+        }
+        let parts: Vec<&str> = body.split('.').collect();
+        if parts.len() < 7 || parts.len() > 8 {
             return Err(corrupt("wrong number of parts"));
         }
         if parts[1] != ENGINE {
@@ -97,8 +112,9 @@ impl Token {
         };
         let execution = number(parts[3], 'e')?;
         let found_preemptions = number(parts[4], 'p')?;
-        let choices = decode_choices(parts[5]).ok_or_else(|| corrupt("choices"))?;
-        let randoms = match parts.get(6) {
+        let kind = parts[5].strip_prefix('k').and_then(|kind| kind.parse().ok()).ok_or_else(|| corrupt("kind"))?;
+        let choices = decode_choices(parts[6]).ok_or_else(|| corrupt("choices"))?;
+        let randoms = match parts.get(7) {
             None => Vec::new(),
             Some(part) => part
                 .strip_prefix('r')
@@ -107,8 +123,13 @@ impl Token {
                 .map(|value| u64::from_str_radix(value, 16).map_err(|_| corrupt("random values")))
                 .collect::<Result<_, _>>()?,
         };
-        Ok(Token { scenario, execution, found_preemptions, choices, randoms })
+        Ok(Token { scenario, execution, found_preemptions, kind, choices, randoms })
     }
+}
+
+/// FNV-1a, 32 bits: stable everywhere, and enough to tell a damaged token.
+fn checksum(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }
 
 /// Engine task ids as tokens show them: the body `0`, the idle task `i`, spawned task
@@ -156,13 +177,17 @@ fn decode_choices(text: &str) -> Option<Vec<usize>> {
 
 /// Where a replay could not follow its schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Divergence {
-    /// The decision, counted from 0.
-    pub(crate) decision: usize,
-    /// The task the schedule wanted, as a token symbol.
-    pub(crate) wanted: String,
-    /// The tasks that could run, as token symbols.
-    pub(crate) runnable: Vec<String>,
+pub(crate) enum Divergence {
+    /// At `decision` (counted from 0) the task the schedule wanted could not run.
+    Blocked {
+        decision: usize,
+        /// The task the schedule wanted, as a token symbol.
+        wanted: String,
+        /// The tasks that could run, as token symbols.
+        runnable: Vec<String>,
+    },
+    /// The schedule ended after `decisions` decisions, and the execution went on.
+    Ended { decisions: usize },
 }
 
 /// Follows a list of choices. Strict, it notes where the list cannot be followed (the
@@ -182,6 +207,14 @@ impl Replay {
     /// A replay that notes, in `divergence`, the first choice it cannot follow.
     pub(crate) fn strict(choices: Vec<usize>, randoms: Vec<u64>, divergence: Rc<Cell<Option<Divergence>>>) -> Self {
         Replay { choices, randoms, position: 0, random_position: 0, started: false, divergence: Some(divergence) }
+    }
+
+    /// Notes the first place the replay could not follow its schedule, when strict.
+    fn note(&self, divergence: Divergence) {
+        if let Some(first) = &self.divergence {
+            let earlier = first.take();
+            first.set(Some(earlier.unwrap_or(divergence)));
+        }
     }
 
     /// A replay that follows `choices` where it can and completes without preempting.
@@ -205,14 +238,13 @@ impl Scheduler for Replay {
             if can_run(wanted) {
                 return Some(TaskId::from(wanted));
             }
-            if let Some(divergence) = &self.divergence {
-                let first = divergence.take().unwrap_or(Divergence {
-                    decision: self.position - 1,
-                    wanted: symbol(wanted),
-                    runnable: runnable.iter().map(|task| symbol(usize::from(task.id()))).collect(),
-                });
-                divergence.set(Some(first));
-            }
+            self.note(Divergence::Blocked {
+                decision: self.position - 1,
+                wanted: symbol(wanted),
+                runnable: runnable.iter().map(|task| symbol(usize::from(task.id()))).collect(),
+            });
+        } else {
+            self.note(Divergence::Ended { decisions: self.choices.len() });
         }
         let current = current.map(usize::from).filter(|key| can_run(*key));
         let fallback = current.or_else(|| runnable.iter().map(|task| usize::from(task.id())).min())?;
@@ -235,6 +267,7 @@ mod tests {
             scenario: scenario_hash("crate::test"),
             execution: 17,
             found_preemptions: 3,
+            kind: FailureKind::StepLimit,
             choices: vec![0, 0, 0, 2, 3, 3, 1, 0],
             randoms: vec![0x9a, 0xff],
         }
@@ -243,8 +276,8 @@ mod tests {
     #[test]
     fn a_token_reads_back_as_written() {
         let text = token().encode();
-        assert!(text.starts_with("v1.shuttle."), "{text}");
-        assert!(text.ends_with(".e17.p3.0x3-1-2x2-i-0.r9a,ff"), "{text}");
+        assert!(text.starts_with("v2.shuttle."), "{text}");
+        assert!(text.contains(".e17.p3.kstep_limit.0x3-1-2x2-i-0.r9a,ff.c"), "{text}");
         assert_eq!(Token::decode(&text, "crate::test").unwrap(), token());
     }
 
@@ -253,13 +286,25 @@ mod tests {
         let text = token().encode();
         let other_test = Token::decode(&text, "crate::other").unwrap_err().to_string();
         assert!(other_test.contains("another test"), "{other_test}");
-        let other_version = Token::decode(&text.replacen("v1", "v9", 1), "crate::test").unwrap_err().to_string();
+        let other_version = Token::decode(&text.replacen("v2", "v9", 1), "crate::test").unwrap_err().to_string();
         assert!(other_version.contains("format v9"), "{other_version}");
-        let other_engine = Token::decode(&text.replacen("shuttle", "loom", 1), "crate::test").unwrap_err().to_string();
-        assert!(other_engine.contains("`loom` engine"), "{other_engine}");
-        for damaged in [&text[..text.len() / 2], "v1.shuttle.zz", "nonsense", "v1.shuttle.00000000.e1.p0.0xq"] {
+        let other_engine = Token { ..token() }.encode().replacen("shuttle", "loom", 1);
+        let other_engine = Token::decode(&other_engine, "crate::test").unwrap_err().to_string();
+        assert!(other_engine.contains("checksum"), "{other_engine}");
+        for damaged in [&text[..text.len() / 2], "v2.shuttle.zz", "nonsense", "v2.shuttle.00000000.e1.p0.0xq"] {
             let error = Token::decode(damaged, "crate::test").unwrap_err().to_string();
             assert!(error.contains("RACEWRIGHT_REPLAY"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_token_cut_anywhere_is_refused() {
+        let text = token().encode();
+        for end in 1..text.len() {
+            let cut = &text[..end];
+            assert!(Token::decode(cut, "crate::test").is_err(), "{cut} was accepted");
+        }
+        let tail_changed = text.replace(".0x3-1-2x2-i-0.", ".0x3-1-2x2-i.");
+        assert!(Token::decode(&tail_changed, "crate::test").unwrap_err().to_string().contains("checksum"));
     }
 }

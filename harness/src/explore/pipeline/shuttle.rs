@@ -38,10 +38,26 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
     if let Some(text) = replay {
         let token = Token::decode(text, name).unwrap_or_else(|error| panic!("{error}"));
         let (mut exploration, divergence) = replay_token(&run_once, &token);
-        if let (Some(divergence), Some((_, state))) = (divergence, exploration.failed.as_mut()) {
-            state.findings.insert(0, diverged(&divergence));
+        let replayed_kind =
+            exploration.failed.as_ref().and_then(|(_, state)| state.findings.first()).map(Failure::kind);
+        if let (Some(divergence), Some((_, state))) = (&divergence, exploration.failed.as_mut()) {
+            state.findings.insert(0, diverged(divergence));
         }
-        return report(exploration, Some(replayed(&token, origin)));
+        let report = report(exploration, Some(replayed(&token, origin)));
+        if divergence.is_some() || replayed_kind != Some(token.kind) {
+            let how = match (&divergence, replayed_kind) {
+                (Some(divergence), _) => diverged(divergence).message().to_string(),
+                (None, None) => "its replay passed".to_string(),
+                (None, Some(kind)) => format!("its replay failed with `{kind}` instead"),
+            };
+            panic!(
+                "racewright: RACEWRIGHT_REPLAY: the token's execution ends in `{}`, but {how}: the code or the \
+                 scenario changed since the token was made, or the scenario depends on something racewright \
+                 does not control\n\n{report}",
+                token.kind
+            );
+        }
+        return report;
     }
 
     // Failures found by earlier runs come first.
@@ -66,6 +82,7 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
         run_once(Box::new(Replay::guided(choices, randoms))).failed.map(|(_, state)| state)
     };
     let mut shrunk = shrink::shrink(&rerun, found);
+    let kind = shrunk.findings.first().map(Failure::kind).expect("a failing execution has a finding");
     if let Some(finding) = nondeterminism(&run_once, &shrunk) {
         shrunk.findings.insert(0, finding);
     }
@@ -73,6 +90,7 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
         scenario: scenario_hash(name),
         execution: index,
         found_preemptions,
+        kind,
         choices: shrunk.scheduler.choices.clone(),
         randoms: shrunk.scheduler.randoms.clone(),
     };
@@ -111,7 +129,12 @@ fn nondeterminism(run_once: &RunOnce<'_>, failing: &ExecutionState) -> Option<Fa
 }
 
 fn diverged(divergence: &Divergence) -> Failure {
-    detect::nondeterminism::diverged(divergence.decision, &divergence.wanted, &divergence.runnable)
+    match divergence {
+        Divergence::Blocked { decision, wanted, runnable } => {
+            detect::nondeterminism::diverged(*decision, wanted, runnable)
+        }
+        Divergence::Ended { decisions } => detect::nondeterminism::outran(*decisions),
+    }
 }
 
 fn replayed(token: &Token, origin: Option<&Origin>) -> Replayed {
