@@ -86,11 +86,11 @@ fn lane_seed(seed: u64, lane: usize) -> u64 {
 }
 
 /// One exploration made of the lanes' explorations: the lowest failing lane's failure,
-/// with its execution numbered as if the lanes had taken turns.
+/// numbered by the executions that ran up to it, its own included (every lane before it
+/// ran all of its executions, whatever the number of threads).
 fn merge(lanes: Vec<Explored>) -> Explored {
-    let count = lanes.len();
     let mut merged = Explored::default();
-    for (lane, exploration) in lanes.into_iter().enumerate() {
+    for exploration in lanes {
         merged.executions += exploration.executions;
         merged.distinct_schedules += exploration.distinct_schedules;
         merged.out_of_time |= exploration.out_of_time;
@@ -99,7 +99,8 @@ fn merge(lanes: Vec<Explored>) -> Explored {
             merged.harness_error = exploration.harness_error;
         }
         if merged.failed.is_none() {
-            merged.failed = exploration.failed.map(|(index, state)| ((index - 1) * count + lane + 1, state));
+            let before = merged.executions - exploration.executions;
+            merged.failed = exploration.failed.map(|(index, state)| (before + index, state));
         }
     }
     merged

@@ -75,6 +75,13 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
 
     let deadline = config.budget.map(|budget| Instant::now() + budget);
     let mut exploration = super::lanes::explore(config, seed, &body, deadline);
+    // A sample cut short by the budget is no answer, as loom's exhaustive search is not.
+    if exploration.out_of_time && exploration.failed.is_none() {
+        exploration.limit = Some(format!(
+            "the time budget ended the exploration after {} of {} executions",
+            exploration.executions, config.iterations
+        ));
+    }
     let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
 
     let found_preemptions = found.scheduler.preemptions.len();
