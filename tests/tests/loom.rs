@@ -132,3 +132,73 @@ fn all_runs_loom_after_shuttle_when_the_scenario_fits() {
     assert!(crowded.failure().is_none() && crowded.limit().is_none(), "{crowded}");
     assert!(crowded.to_string().contains("also loom: skipped: the scenario spawned 5 tasks"), "{crowded}");
 }
+
+/// Ordinary correct scenarios of 3 or 4 tasks finish loom's search with the default
+/// settings: an incomplete search would fail them (it is never a pass).
+mod loom_defaults_let_small_scenarios_finish {
+    use racewright::sync::{Mutex, mpsc, oneshot};
+    use racewright::task::JoinSet;
+    use std::sync::Arc;
+
+    #[racewright::test(engine = "loom")]
+    async fn join_set_fan_out() {
+        let mut set = JoinSet::new();
+        for i in 0..3u32 {
+            set.spawn(async move { i * 2 });
+        }
+        let mut sum = 0;
+        while let Some(result) = set.join_next().await {
+            sum += result.unwrap();
+        }
+        assert_eq!(sum, 6);
+    }
+
+    #[racewright::test(engine = "loom")]
+    async fn an_actor_with_two_clients() {
+        let (requests, mut inbox) = mpsc::channel::<(u32, oneshot::Sender<u32>)>(2);
+        let actor = racewright::spawn(async move {
+            while let Some((value, reply)) = inbox.recv().await {
+                let _ = reply.send(value + 1);
+            }
+        });
+        let clients: Vec<_> = (0..2u32)
+            .map(|value| {
+                let requests = requests.clone();
+                racewright::spawn(async move {
+                    let (reply, answer) = oneshot::channel();
+                    requests.send((value, reply)).await.unwrap();
+                    assert_eq!(answer.await.unwrap(), value + 1);
+                })
+            })
+            .collect();
+        drop(requests);
+        for client in clients {
+            client.await.unwrap();
+        }
+        actor.await.unwrap();
+    }
+
+    #[racewright::test(engine = "loom")]
+    async fn a_pool_of_three_workers() {
+        let work = Arc::new(Mutex::new(vec![1u32, 2, 3, 4]));
+        let done = Arc::new(Mutex::new(0u32));
+        let workers: Vec<_> = (0..3)
+            .map(|_| {
+                let (work, done) = (work.clone(), done.clone());
+                racewright::spawn(async move {
+                    loop {
+                        let item = work.lock().await.pop();
+                        match item {
+                            Some(value) => *done.lock().await += value,
+                            None => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        assert_eq!(*done.lock().await, 10);
+    }
+}

@@ -68,12 +68,20 @@ pub(crate) mod defaults {
     pub(crate) const MAX_STEPS: usize = 100_000;
     /// Preemptions per execution that loom explores.
     pub(crate) const PREEMPTION_BOUND: usize = 2;
+    /// Executions loom may take when `iterations` is not given: its search is exhaustive,
+    /// and a correct scenario of 3 or 4 tasks (a JoinSet fan-out, an actor with two
+    /// clients, a pool of three workers) needs from hundreds to about 12 000 of them at
+    /// bound 2. Shuttle's 1000 samples would cut those short, and an incomplete search is
+    /// never a pass.
+    pub(crate) const LOOM_ITERATIONS: usize = 100_000;
 }
 
 /// The configuration of [`Scenario`](crate::Scenario), before environment overrides.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub(crate) iterations: usize,
+    /// `iterations` was given (by the attribute, the scenario or the environment).
+    pub(crate) iterations_given: bool,
     pub(crate) seed: Option<u64>,
     pub(crate) strategy: Strategy,
     pub(crate) depth: usize,
@@ -95,6 +103,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             iterations: defaults::ITERATIONS,
+            iterations_given: false,
             seed: None,
             strategy: Strategy::Portfolio,
             depth: Strategy::DEFAULT_DEPTH,
@@ -113,6 +122,11 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The executions loom may take: those given, or loom's own default.
+    pub(crate) fn loom_iterations(&self) -> usize {
+        if self.iterations_given { self.iterations } else { defaults::LOOM_ITERATIONS }
+    }
+
     pub(crate) fn settings(&self) -> Settings {
         Settings {
             max_steps: self.max_steps,

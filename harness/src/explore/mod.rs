@@ -50,9 +50,11 @@ impl Scenario {
     }
 
     /// Executions to explore (default 1000). On loom, the most executions its exhaustive
-    /// search may take: one that needs more is incomplete, never a pass.
+    /// search may take (default 100 000, enough for typical scenarios of 3 or 4 tasks at
+    /// the default bound): one that needs more is incomplete, never a pass.
     pub fn iterations(mut self, iterations: usize) -> Self {
         self.config.iterations = iterations.max(1);
+        self.config.iterations_given = true;
         self
     }
 
@@ -211,6 +213,7 @@ impl Scenario {
         let overrides = env::overrides()?;
         if let Some(iterations) = overrides.iterations {
             self.config.iterations = iterations;
+            self.config.iterations_given = true;
         }
         match overrides.seed {
             Some(env::SeedChoice::Fixed(seed)) => self.config.seed = Some(seed),

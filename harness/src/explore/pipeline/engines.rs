@@ -93,7 +93,7 @@ fn loom_here(name: &str, config: &Config, body: Body, last_words: Option<std::pa
     });
     let plan = Plan {
         settings: Arc::new(config.settings()),
-        iterations: config.iterations,
+        iterations: config.loom_iterations(),
         deadline: config.budget.map(|budget| Instant::now() + budget),
     };
     report(engine::explore(plan, config.preemption_bound, last_words, body))
@@ -105,7 +105,7 @@ fn loom_report(name: &str, config: &Config) -> impl Fn(Explored) -> Report + Clo
     let name = name.to_string();
     let seed = config.seed.unwrap_or_else(|| seed_for(&name));
     let strategy = format!("dpor (preemption bound {})", config.preemption_bound);
-    let iterations = config.iterations;
+    let iterations = config.loom_iterations();
     move |exploration| Report::new(&name, "loom", strategy.clone(), seed, iterations, exploration, None)
 }
 
