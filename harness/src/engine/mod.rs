@@ -82,6 +82,17 @@ pub(crate) fn scheduling_point() {
     }
 }
 
+/// A scheduling point right after a lock or permits of racewright's were given back, as
+/// shuttle's own locks have one: a waiter, or anyone, may go first before the releasing
+/// task goes on. Releases run in drops: none once the execution is stopping (teardown), nor
+/// while the task unwinds a panic. Only where racewright's own primitive is released, never
+/// inside a call that user code may make while it holds a lock racewright cannot see.
+pub(crate) fn release_point() {
+    if current() == Engine::Shuttle && !execution::is_stopping() && !std::thread::panicking() {
+        shuttle::release_point();
+    }
+}
+
 /// Picks one of `n > 0` alternatives. Inside an execution the strategy picks (it is
 /// recorded with the schedule and replayed); outside, the alternatives take turns.
 pub(crate) fn choose(n: usize) -> usize {
@@ -100,11 +111,17 @@ pub(crate) fn choose(n: usize) -> usize {
     }
 }
 
-/// Runs `future` as a new task of the current engine.
+/// Runs `future` as a new task of the current engine: a scheduling point, then the task.
+/// (Shuttle's spawn is a scheduling point of its own: one more before it would let every
+/// other task run twice per spawn, and the first tasks a body spawns would often be done
+/// before the last ones exist.)
 pub(crate) fn spawn(future: TaskFuture) -> RawTask {
     match current() {
         Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future)),
-        Engine::Loom => RawTask::Loom(loom::spawn(future)),
+        Engine::Loom => {
+            loom::scheduling_point();
+            RawTask::Loom(loom::spawn(future))
+        }
         Engine::Tokio => RawTask::Tokio(tokio::spawn(future)),
     }
 }

@@ -120,6 +120,9 @@ impl Permits {
             engine::released(self.resource, at);
         }
         self.release(n);
+        if n > 0 {
+            engine::release_point();
+        }
     }
 
     /// Takes `n` permits as a lock: waits for them, then records the operation and who

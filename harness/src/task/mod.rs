@@ -44,7 +44,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    engine::scheduling_point();
+    // `engine::spawn` below is the scheduling point.
     let task = execution::with(|state| {
         let task = state.tasks.spawn(name.clone(), at);
         let label = state.tasks.get(task).display_name();

@@ -34,7 +34,13 @@ pub(crate) fn scheduling_point() {
     shuttle_engine::runtime::thread::switch();
 }
 
-/// Spawns a task on the execution's executor.
+/// A scheduling point that does nothing once shuttle is stopping the execution.
+#[inline]
+pub(crate) fn release_point() {
+    shuttle_engine::runtime::thread::switch_if_not_stopping();
+}
+
+/// Spawns a task on the execution's executor; shuttle makes this a scheduling point.
 pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
     shuttle::future::spawn(future)
 }

@@ -192,6 +192,7 @@ impl RawLock {
         for unparker in waiters {
             unparker.unpark();
         }
+        engine::release_point();
     }
 
     pub(super) fn is_poisoned(&self) -> bool {
