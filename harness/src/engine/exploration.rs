@@ -106,6 +106,8 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
             let task = crate::detect::TaskRef::of(state.tasks.get(TaskId::BODY));
             state.fail(failure.in_task(task));
         }
+        let ended = state.tasks.get(TaskId::BODY).state;
+        state.change(TaskId::BODY, crate::trace::Transition::Ended(ended));
     });
     if execution::is_stopping() {
         return super::scheduling_point();
@@ -166,6 +168,7 @@ pub(crate) fn when_nothing_can_run(state: &mut ExecutionState) -> Option<Vec<Wak
     }
     if let Some((now, fired)) = state.timers.fire_next() {
         let at = crate::time::timers::display(now);
+        state.trace.clock_moved(now);
         for (owner, _) in &fired {
             state.trace.push_note(state.steps, *owner, "timer fired", format!("t={at}"));
         }

@@ -15,7 +15,7 @@ use crate::detect::Failure;
 use crate::explore::config::Settings;
 use crate::task::registry::TaskRegistry;
 use crate::task::registry::{Holding, Resource, TaskId};
-use crate::trace::Trace;
+use crate::trace::{Trace, Transition};
 
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
@@ -194,6 +194,14 @@ impl ExecutionState {
         let step = self.steps;
         self.trace.push(step, task, operation, at, detail);
     }
+
+    /// Records a change of `task`'s state, for the report's step-by-step view.
+    pub(crate) fn change(&mut self, task: TaskId, what: Transition) {
+        if self.settings.record_trace {
+            let step = self.steps;
+            self.trace.change(step, task, what);
+        }
+    }
 }
 
 /// Records a facade operation of the running task, when inside an execution.
@@ -221,6 +229,7 @@ pub(crate) fn acquired(resource: Resource, at: &'static Location<'static>) {
     with(|state| {
         let task = state.current_task();
         state.holdings.push(Holding { resource, task, at });
+        state.change(task, Transition::Acquired(resource, at));
     });
 }
 
@@ -235,7 +244,8 @@ pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
             .position(|holding| matches(holding) && holding.task == task)
             .or_else(|| state.holdings.iter().position(matches));
         if let Some(position) = position {
-            state.holdings.remove(position);
+            let holding = state.holdings.remove(position);
+            state.change(holding.task, Transition::Released(resource, at));
         }
     });
 }

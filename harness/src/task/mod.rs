@@ -20,6 +20,7 @@ pub use yield_now::yield_now;
 
 use crate::engine;
 use crate::explore::execution;
+use crate::trace::Transition;
 use catch::CatchPanic;
 use join::JoinSlot;
 use registry::{Resource, TaskId, TaskState, Wait};
@@ -52,6 +53,7 @@ where
         let task = state.tasks.spawn(name.clone(), at);
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
+        state.change(task, Transition::Spawned);
         task
     });
     let label = match (task, name) {
@@ -85,6 +87,9 @@ pub(crate) fn current_wait() -> Option<Wait> {
 pub(crate) fn set_wait(wait: Option<Wait>) {
     execution::with(|state| {
         let task = state.current_task();
+        if let Some(wait) = &wait {
+            state.change(task, Transition::Blocked(wait.clone()));
+        }
         state.tasks.get_mut(task).waiting = wait;
     });
 }
@@ -94,17 +99,19 @@ pub(crate) fn set_wait(wait: Option<Wait>) {
 pub(crate) struct Instrumented<F> {
     task: Option<TaskId>,
     bound: bool,
+    /// Polled before: a poll now resumes the task from a `Pending`.
+    polled: bool,
     inner: Pin<Box<F>>,
 }
 
 impl<F: Future> Instrumented<F> {
     /// The body of an execution, already bound by the engine.
     pub(crate) fn new(task: TaskId, inner: F) -> Self {
-        Instrumented { task: Some(task), bound: true, inner: Box::pin(inner) }
+        Instrumented { task: Some(task), bound: true, polled: false, inner: Box::pin(inner) }
     }
 
     fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
-        Instrumented { task, bound: false, inner: Box::pin(inner) }
+        Instrumented { task, bound: false, polled: false, inner: Box::pin(inner) }
     }
 }
 
@@ -115,6 +122,7 @@ impl<F: Future> Future for Instrumented<F> {
         if let Some(task) = self.task {
             let bind = !self.bound;
             self.bound = true;
+            let resumed = std::mem::replace(&mut self.polled, true);
             execution::with(|state| {
                 if bind {
                     if let Some(key) = engine::current_task_key() {
@@ -124,11 +132,21 @@ impl<F: Future> Future for Instrumented<F> {
                 let record = state.tasks.get_mut(task);
                 record.waiting = None;
                 record.in_poll = true;
+                if resumed {
+                    state.change(task, Transition::Resumed);
+                }
             });
         }
         let poll = self.inner.as_mut().poll(cx);
         if let Some(task) = self.task {
-            execution::with(|state| state.tasks.get_mut(task).in_poll = false);
+            execution::with(|state| {
+                let record = state.tasks.get_mut(task);
+                record.in_poll = false;
+                // Pending without a wait: a yield, or a future that is not racewright's.
+                if poll.is_pending() && record.waiting.is_none() {
+                    state.change(task, Transition::Suspended);
+                }
+            });
         }
         poll
     }
@@ -198,6 +216,7 @@ fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Opti
             record.state = state;
             record.waiting = None;
             record.panic = panic;
+            execution.change(task, Transition::Ended(state));
         });
     }
 }

@@ -1,0 +1,439 @@
+//! The failing execution step by step: after each row of the timeline, where each task
+//! is, who holds what and who waits on whom.
+//!
+//! Computed from the report's model alone (its timeline and state changes), so the HTML
+//! report's slider and a text "state at step N" tell the same story.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Change, Report, StateChange, TimelineEvent};
+use crate::task::registry::TaskState;
+
+/// One row of the step-by-step view, an event of the timeline or a task starting to
+/// wait, with the state of the execution after it.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Step {
+    /// The scheduling step.
+    pub(crate) step: usize,
+    /// The task that acted (or that an engine event, a timer firing, was for).
+    pub(crate) task: usize,
+    /// What happened: `Mutex::lock`, `spawn task #1 "worker"`, `blocked in Mutex::lock on Mutex@a.rs:3`.
+    pub(crate) what: String,
+    /// The row is a task starting to wait, not an operation of the timeline.
+    pub(crate) blocked: bool,
+    /// Where, `file:line`; empty for what the engine did.
+    pub(crate) at: String,
+    /// The task got to run here by preempting another that could have gone on.
+    pub(crate) preempted: bool,
+    /// The state after it.
+    pub(crate) state: State,
+}
+
+/// The state of the execution between two rows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct State {
+    /// The virtual time, once the clock has moved.
+    pub(crate) clock: Option<String>,
+    /// Every task of the execution, spawned yet or not, by id.
+    pub(crate) tasks: Vec<Position>,
+    /// Locks and permits taken and not given back, in the order they were taken.
+    pub(crate) holds: Vec<Hold>,
+    /// The blocked tasks, what each waits on and who holds it.
+    pub(crate) waits: Vec<Waiting>,
+}
+
+/// Where a task is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Position {
+    pub(crate) id: usize,
+    pub(crate) name: String,
+    pub(crate) status: Status,
+    /// Its last row: the operation (with its detail), or what it started waiting in.
+    pub(crate) last: Option<String>,
+    /// Where that was, `file:line`.
+    pub(crate) at: Option<String>,
+}
+
+/// How a task stands after a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    /// Not spawned yet.
+    NotSpawned,
+    /// It acted in this row.
+    Running,
+    /// Alive, and neither waiting nor suspended: spawned and not polled yet, or woken.
+    Ready,
+    /// Returned `Pending` without waiting on a racewright primitive: it yielded, or awaits
+    /// a future of its own (which, at a deadlock, nothing will wake).
+    Pending,
+    /// Waiting on a racewright primitive, a timer or a handle (see [`State::waits`]).
+    Blocked,
+    Finished,
+    Panicked,
+    Cancelled,
+}
+
+/// A task holds (part of) a lock or semaphore.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Hold {
+    /// `Mutex@file:line`.
+    pub(crate) resource: String,
+    pub(crate) task: usize,
+    /// Where it was taken, `file:line`.
+    pub(crate) at: String,
+}
+
+/// A blocked task: an edge of the wait-for graph to each holder of what it waits on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Waiting {
+    pub(crate) task: usize,
+    /// The operation it waits in, e.g. `Mutex::lock`.
+    pub(crate) operation: String,
+    /// The primitive, when it is one.
+    pub(crate) on: Option<String>,
+    /// Where it waits, `file:line`.
+    pub(crate) at: String,
+    /// The tasks holding `on`, by id.
+    pub(crate) held_by: Vec<usize>,
+}
+
+/// The rows of the report's failing execution, each with the state after it.
+pub(crate) fn steps(report: &Report) -> Vec<Step> {
+    let mut replay = Replay::new(report);
+    let mut changes = report.changes.iter().peekable();
+    for (index, event) in report.timeline.iter().enumerate() {
+        while let Some(change) = changes.next_if(|change| change.after <= index) {
+            replay.change(change, index.checked_sub(1).map(|previous| &report.timeline[previous]), Some(event));
+        }
+        replay.event(event);
+    }
+    for change in changes {
+        replay.change(change, report.timeline.last(), None);
+    }
+    replay.finish()
+}
+
+/// A task as the replay knows it.
+#[derive(Clone)]
+struct Task {
+    name: String,
+    life: Life,
+    last: Option<(String, String)>,
+    wait: Option<Wait>,
+    /// Returned `Pending` without a wait, and not polled since.
+    suspended: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Life {
+    Unborn,
+    Alive,
+    Ended(TaskState),
+}
+
+#[derive(Clone, PartialEq, Eq)]
+struct Wait {
+    operation: String,
+    on: Option<String>,
+    at: String,
+}
+
+/// The state, built up change by change; a row's state is taken when the next row opens.
+struct Replay {
+    tasks: Vec<Task>,
+    holds: Vec<Hold>,
+    clock: Option<String>,
+    /// Rows whose state is known.
+    done: Vec<Step>,
+    /// The row whose state is still building.
+    open: Option<Step>,
+    /// Changes that belong to the next row, with their task: a hold recorded just before
+    /// its operation (a blocking lock's), a task polled again (it acts in the next row).
+    deferred: Vec<(usize, Change)>,
+}
+
+impl Replay {
+    fn new(report: &Report) -> Replay {
+        let spawned: Vec<usize> =
+            report.changes.iter().filter(|change| change.change == Change::Spawned).map(|change| change.task).collect();
+        let tasks = report
+            .tasks
+            .iter()
+            .map(|task| Task {
+                name: task.task.name.clone(),
+                life: if spawned.contains(&task.task.id) { Life::Unborn } else { Life::Alive },
+                last: None,
+                wait: None,
+                suspended: false,
+            })
+            .collect();
+        Replay { tasks, holds: Vec::new(), clock: None, done: Vec::new(), open: None, deferred: Vec::new() }
+    }
+
+    fn task(&mut self, id: usize) -> &mut Task {
+        if id >= self.tasks.len() {
+            let unknown =
+                Task { name: format!("task-{id}"), life: Life::Alive, last: None, wait: None, suspended: false };
+            self.tasks.resize(id + 1, unknown);
+        }
+        &mut self.tasks[id]
+    }
+
+    fn event(&mut self, event: &TimelineEvent) {
+        let what = match &event.detail {
+            Some(detail) => format!("{} {detail}", event.operation),
+            None => event.operation.clone(),
+        };
+        self.open_row(Step {
+            step: event.step,
+            task: event.task,
+            what: what.clone(),
+            blocked: false,
+            at: event.at.clone(),
+            preempted: event.preempted,
+            state: State::default(),
+        });
+        if event.clock.is_some() {
+            self.clock = event.clock.clone();
+        }
+        let task = self.task(event.task);
+        // Whatever a task does, it no longer waits; an ended task stays ended (its panic is
+        // an event recorded before the end).
+        task.wait = None;
+        task.suspended = false;
+        if task.life == Life::Unborn {
+            task.life = Life::Alive;
+        }
+        task.last = Some((what, event.at.clone()));
+    }
+
+    fn change(&mut self, change: &StateChange, previous: Option<&TimelineEvent>, next: Option<&TimelineEvent>) {
+        if change.clock.is_some() {
+            self.clock = change.clock.clone();
+        }
+        let site = match &change.change {
+            Change::Blocked { operation, on, at } => {
+                self.blocked(change, Wait { operation: operation.clone(), on: on.clone(), at: at.clone() });
+                return;
+            }
+            Change::Resumed => {
+                self.deferred.push((change.task, Change::Resumed));
+                return;
+            }
+            Change::Acquired { at, .. } | Change::Released { at, .. } => Some(at),
+            Change::Spawned | Change::Suspended | Change::Ended { .. } => None,
+        };
+        // A hold belongs to the row of the operation that took or gave it back, which the
+        // primitive records just before or just after it.
+        let of_operation = |event: Option<&TimelineEvent>| {
+            event.is_some_and(|event| event.task == change.task && Some(&event.at) == site)
+        };
+        if !of_operation(previous) && of_operation(next) {
+            self.deferred.push((change.task, change.change.clone()));
+        } else {
+            self.apply(change.task, &change.change);
+        }
+    }
+
+    fn blocked(&mut self, change: &StateChange, wait: Wait) {
+        // Woken and waiting again on the same thing, without doing anything in between
+        // (a wakeup that found the lock taken again): still the same wait.
+        if self.task(change.task).wait.as_ref() == Some(&wait) {
+            self.deferred.retain(|(task, deferred)| !(*task == change.task && *deferred == Change::Resumed));
+            return;
+        }
+        // Waits that replace each other before anything else happens (the branches of a
+        // `select!`, a timeout around a lock) are one row: the last.
+        if self.open.as_ref().is_some_and(|row| row.task == change.task && row.blocked) {
+            self.open = None;
+        }
+        let what = match &wait.on {
+            Some(on) => format!("blocked in {} on {on}", wait.operation),
+            None => format!("blocked in {}", wait.operation),
+        };
+        self.open_row(Step {
+            step: change.step,
+            task: change.task,
+            what: what.clone(),
+            blocked: true,
+            at: wait.at.clone(),
+            preempted: false,
+            state: State::default(),
+        });
+        let task = self.task(change.task);
+        task.last = Some((what, wait.at.clone()));
+        task.wait = Some(wait);
+    }
+
+    fn apply(&mut self, task: usize, change: &Change) {
+        match change {
+            Change::Spawned => self.task(task).life = Life::Alive,
+            Change::Acquired { resource, at } => {
+                self.holds.push(Hold { resource: resource.clone(), task, at: at.clone() });
+            }
+            Change::Released { resource, at } => {
+                let same = |hold: &Hold| &hold.resource == resource && &hold.at == at;
+                let position = self
+                    .holds
+                    .iter()
+                    .position(|hold| same(hold) && hold.task == task)
+                    .or_else(|| self.holds.iter().position(same));
+                if let Some(position) = position {
+                    self.holds.remove(position);
+                }
+            }
+            Change::Suspended => self.task(task).suspended = true,
+            Change::Resumed => {
+                let task = self.task(task);
+                task.wait = None;
+                task.suspended = false;
+            }
+            Change::Ended { state } => {
+                let task = self.task(task);
+                task.life = Life::Ended(*state);
+                task.wait = None;
+            }
+            Change::Blocked { .. } => unreachable!("a wait opens a row of its own"),
+        }
+    }
+
+    fn open_row(&mut self, row: Step) {
+        self.close_row();
+        for (task, change) in std::mem::take(&mut self.deferred) {
+            self.apply(task, &change);
+        }
+        self.open = Some(row);
+    }
+
+    fn close_row(&mut self) {
+        if let Some(mut row) = self.open.take() {
+            row.state = self.state(&row);
+            self.done.push(row);
+        }
+    }
+
+    fn state(&self, row: &Step) -> State {
+        let tasks = self
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(id, task)| Position {
+                id,
+                name: task.name.clone(),
+                status: match task.life {
+                    Life::Unborn => Status::NotSpawned,
+                    Life::Ended(TaskState::Panicked) => Status::Panicked,
+                    Life::Ended(TaskState::Cancelled) => Status::Cancelled,
+                    Life::Ended(_) => Status::Finished,
+                    Life::Alive if task.wait.is_some() => Status::Blocked,
+                    // A timer firing is the engine's doing: it wakes the task, it does not run it.
+                    Life::Alive if row.task == id && !row.blocked && !row.at.is_empty() => Status::Running,
+                    Life::Alive if task.suspended => Status::Pending,
+                    Life::Alive => Status::Ready,
+                },
+                last: task.last.as_ref().map(|(what, _)| what.clone()),
+                at: task.last.as_ref().map(|(_, at)| at.clone()),
+            })
+            .collect();
+        let waits = self
+            .tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, task)| task.life == Life::Alive)
+            .filter_map(|(id, task)| {
+                let wait = task.wait.as_ref()?;
+                let mut held_by: Vec<usize> = Vec::new();
+                for hold in self.holds.iter().filter(|hold| Some(&hold.resource) == wait.on.as_ref()) {
+                    if !held_by.contains(&hold.task) {
+                        held_by.push(hold.task);
+                    }
+                }
+                Some(Waiting {
+                    task: id,
+                    operation: wait.operation.clone(),
+                    on: wait.on.clone(),
+                    at: wait.at.clone(),
+                    held_by,
+                })
+            })
+            .collect();
+        State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits }
+    }
+
+    fn finish(mut self) -> Vec<Step> {
+        self.close_row();
+        self.done
+    }
+}
+
+impl Status {
+    /// The status in a word, as the views show it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::NotSpawned => "not spawned",
+            Status::Running => "running",
+            Status::Ready => "ready",
+            Status::Pending => "pending",
+            Status::Blocked => "blocked",
+            Status::Finished => "finished",
+            Status::Panicked => "panicked",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl State {
+    fn task(&self, id: usize) -> String {
+        match self.tasks.get(id) {
+            Some(task) => format!("#{id} \"{}\"", task.name),
+            None => format!("#{id}"),
+        }
+    }
+}
+
+/// The state at a step as text: what a "state at step N" printout shows.
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = &self.state;
+        let at = if self.at.is_empty() { String::new() } else { format!(" at {}", self.at) };
+        writeln!(f, "after step {}: {} {}{at}", self.step, state.task(self.task), self.what)?;
+        if let Some(clock) = &state.clock {
+            writeln!(f, "  virtual time {clock}")?;
+        }
+        writeln!(f, "  tasks:")?;
+        for task in &state.tasks {
+            write!(f, "    {:<4} {:<14} {:<11}", format!("#{}", task.id), task.name, task.status.as_str())?;
+            if let (Some(last), Some(at)) = (&task.last, &task.at) {
+                write!(f, " {last}")?;
+                if !at.is_empty() {
+                    write!(f, " at {at}")?;
+                }
+            }
+            writeln!(f)?;
+        }
+        if !state.holds.is_empty() {
+            writeln!(f, "  holds:")?;
+            for hold in &state.holds {
+                writeln!(f, "    {} holds {} (acquired at {})", state.task(hold.task), hold.resource, hold.at)?;
+            }
+        }
+        if !state.waits.is_empty() {
+            writeln!(f, "  waits:")?;
+            for wait in &state.waits {
+                write!(f, "    {} waits in {}", state.task(wait.task), wait.operation)?;
+                if let Some(on) = &wait.on {
+                    write!(f, " for {on}")?;
+                }
+                if !wait.held_by.is_empty() {
+                    let holders: Vec<String> = wait.held_by.iter().map(|task| state.task(*task)).collect();
+                    write!(f, ", held by {}", holders.join(", "))?;
+                }
+                writeln!(f, " at {}", wait.at)?;
+            }
+        }
+        Ok(())
+    }
+}
