@@ -183,6 +183,14 @@ impl Replay {
     }
 
     fn event(&mut self, event: &TimelineEvent) {
+        // A wait the task gave up in the same poll, before anything else happened (a
+        // `select!` branch that waits while another is ready), was never a stop: no row.
+        let resumed = self.deferred.iter().any(|(task, change)| *task == event.task && *change == Change::Resumed);
+        if !resumed
+            && self.open.as_ref().is_some_and(|row| row.task == event.task && row.blocked && row.step == event.step)
+        {
+            self.open = None;
+        }
         let what = match &event.detail {
             Some(detail) => format!("{} {detail}", event.operation),
             None => event.operation.clone(),
@@ -435,5 +443,141 @@ impl fmt::Display for Step {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sync::Mutex;
+    use crate::{FailureKind, Scenario};
+
+    /// Fails the execution, so that it has a report.
+    fn the_end() {
+        panic!("the end");
+    }
+
+    fn status(step: &Step, task: usize) -> Status {
+        step.state.tasks[task].status
+    }
+
+    fn row<'a>(steps: &'a [Step], task: usize, what: &str) -> &'a Step {
+        steps
+            .iter()
+            .find(|step| step.task == task && step.what == what)
+            .unwrap_or_else(|| panic!("no {what} by #{task}"))
+    }
+
+    /// Two tasks take two locks in opposite orders.
+    async fn abba() {
+        let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+        let other = crate::spawn({
+            let (a, b) = (a.clone(), b.clone());
+            async move {
+                let _b = b.lock().await;
+                crate::task::yield_now().await;
+                let _a = a.lock().await;
+            }
+        });
+        {
+            let _a = a.lock().await;
+            crate::task::yield_now().await;
+            let _b = b.lock().await;
+        }
+        other.await.unwrap();
+    }
+
+    #[test]
+    fn at_a_deadlock_every_task_waits_for_what_another_holds() {
+        let report = Scenario::new("steps::abba").run(abba);
+        assert_eq!(report.failure().map(|failure| failure.kind()), Some(FailureKind::Deadlock), "{report}");
+        let steps = steps(&report);
+        let last = steps.last().expect("the deadlock has steps");
+        assert!(last.blocked, "the last row is a task starting to wait:\n{last}");
+        assert_eq!([status(last, 0), status(last, 1)], [Status::Blocked, Status::Blocked], "{last}");
+        assert_eq!(last.state.holds.len(), 2, "{last}");
+        assert_eq!(last.state.waits.len(), 2, "{last}");
+        for wait in &last.state.waits {
+            let other = 1 - wait.task;
+            assert_eq!(wait.operation, "Mutex::lock");
+            assert_eq!(wait.held_by, [other], "#{} waits for #{other}:\n{last}", wait.task);
+            let held = last.state.holds.iter().find(|hold| hold.task == other).expect("the other task holds a lock");
+            assert_eq!(wait.on.as_ref(), Some(&held.resource), "{last}");
+        }
+        // The state agrees with the report's own account of the end.
+        for task in report.tasks() {
+            assert_eq!(task.blocked_in.is_some(), status(last, task.task.id) == Status::Blocked, "{last}");
+        }
+    }
+
+    #[test]
+    fn a_lock_is_held_from_the_row_that_takes_it_to_the_row_that_gives_it_back() {
+        let report = Scenario::new("steps::holds").run(|| async {
+            let count = Mutex::new(0);
+            *count.lock().await += 1;
+            let blocking = crate::sync::blocking::Mutex::new(0);
+            *blocking.lock().unwrap() += 1;
+            the_end();
+        });
+        let steps = steps(&report);
+        let holders = |what: &str| -> Vec<String> {
+            row(&steps, 0, what).state.holds.iter().map(|hold| hold.resource.clone()).collect()
+        };
+        assert_eq!(holders("Mutex::lock").len(), 1, "{}", row(&steps, 0, "Mutex::lock"));
+        assert!(holders("Mutex::lock")[0].starts_with("Mutex@harness/src/report/steps.rs:"));
+        assert_eq!(holders("Mutex::unlock"), Vec::<String>::new());
+        // A blocking lock records its hold before its operation: the hold still shows at
+        // the operation's row, not at the row before.
+        assert_eq!(holders("blocking::Mutex::lock acquired").len(), 1);
+        assert_eq!(holders("blocking::Mutex::unlock"), Vec::<String>::new());
+        let last = steps.last().expect("steps");
+        assert_eq!(status(last, 0), Status::Panicked, "{last}");
+    }
+
+    #[test]
+    fn a_task_is_not_spawned_before_its_spawn_and_finished_after_its_end() {
+        let report = Scenario::new("steps::lifetimes").run(|| async {
+            crate::task::yield_now().await;
+            let worker = crate::spawn(async { crate::task::yield_now().await });
+            worker.await.unwrap();
+            the_end();
+        });
+        let steps = steps(&report);
+        assert_eq!(status(&steps[0], 1), Status::NotSpawned, "{}", steps[0]);
+        let spawn = steps.iter().position(|step| step.what.starts_with("spawn task #1")).expect("a spawn row");
+        assert_eq!(status(&steps[spawn], 1), Status::Ready, "{}", steps[spawn]);
+        let joined = row(&steps, 0, "JoinHandle::await task #1 finished");
+        assert_eq!(status(joined, 1), Status::Finished, "{joined}");
+        assert_eq!(status(joined, 0), Status::Running, "{joined}");
+    }
+
+    #[test]
+    fn the_clock_shows_the_virtual_time_once_a_timer_fired() {
+        let report = Scenario::new("steps::clock").run(|| async {
+            crate::time::sleep(Duration::from_millis(250)).await;
+            the_end();
+        });
+        let steps = steps(&report);
+        let sleeping = steps.iter().find(|step| step.blocked).expect("the body waits for its timer");
+        assert_eq!(sleeping.what, "blocked in time::sleep");
+        assert_eq!(sleeping.state.clock, None);
+        assert_eq!(status(sleeping, 0), Status::Blocked);
+        let fired = row(&steps, 0, "timer fired t=250ms");
+        assert_eq!(fired.state.clock.as_deref(), Some("250ms"));
+        assert_eq!(status(fired, 0), Status::Ready, "a timer wakes its task; it does not run it");
+    }
+
+    #[test]
+    fn the_state_at_a_step_reads_as_text() {
+        let report = Scenario::new("steps::abba").run(abba);
+        let text = steps(&report).last().expect("steps").to_string();
+        assert!(text.starts_with("after step "), "{text}");
+        assert!(text.contains("blocked in Mutex::lock on Mutex@harness/src/report/steps.rs:"), "{text}");
+        assert!(text.contains("  holds:\n    #"), "{text}");
+        assert!(text.contains(" waits in Mutex::lock for Mutex@harness/src/report/steps.rs:"), "{text}");
+        assert!(text.contains(", held by #"), "{text}");
     }
 }

@@ -229,6 +229,7 @@ impl RawLock {
             .in_task(who.clone())
             .detail(format!("{who} is blocked in {}", wait.describe()))
             .detail(format!("{who} holds it since {}", paths::location(held.at)));
+            state.change(task, crate::trace::Transition::Blocked(wait.clone()));
             state.tasks.get_mut(task).waiting = Some(wait);
             state.fail(finding);
         });
