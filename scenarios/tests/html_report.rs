@@ -162,6 +162,7 @@ fn run_chromium(chromium: &Path, profile: &Path, arguments: &[&str]) -> String {
 struct Page {
     path: PathBuf,
     steps: Vec<Value>,
+    seed: u64,
 }
 
 impl Page {
@@ -171,7 +172,7 @@ impl Page {
         let page = std::fs::read_to_string(&path).expect("the HTML report is written beside the text");
         assert_eq!(page, report.to_html());
         let steps = embedded(&page, "rw-steps")["steps"].as_array().expect("steps").clone();
-        Page { path: std::fs::canonicalize(path).expect("an absolute path"), steps }
+        Page { path: std::fs::canonicalize(path).expect("an absolute path"), steps, seed: report.seed() }
     }
 
     /// Opens the page, presses Home, Right to the last step, End, then Left back to the
@@ -183,7 +184,9 @@ impl Page {
         keys.push("End");
         keys.extend(std::iter::repeat_n("Left", n - 1));
         let address = format!("file://{}#steps={}", self.path.display(), keys.join(","));
-        let log = log_of(&run_chromium(chromium, profile, &["--dump-dom", &address]));
+        let dom = run_chromium(chromium, profile, &["--dump-dom", &address]);
+        assert!(dom.contains(&format!(" seed {} ", self.seed)), "the verdict shows the seed, all its digits");
+        let log = log_of(&dom);
         assert_eq!(log.len(), keys.len() + 1, "one entry when the page opens, one per key");
         // The page opens at the failure; the keys move one step, or to either end.
         let positions: Vec<usize> = log.iter().map(|shown| shown.step).collect();

@@ -2,7 +2,10 @@
 // step computed from it (#rw-steps). Every text goes in through textContent.
 "use strict";
 (function () {
-  const report = JSON.parse(document.getElementById("rw-report").textContent);
+  const reportText = document.getElementById("rw-report").textContent;
+  const report = JSON.parse(reportText);
+  // A seed is a u64, more digits than a JavaScript number keeps: shown as written.
+  const seed = (/"seed":\s*(\d+)/.exec(reportText) || [])[1] || String(report.seed);
   const view = JSON.parse(document.getElementById("rw-steps").textContent);
   const steps = view.steps;
   const tasks = steps.length ? steps[steps.length - 1].state.tasks : report.tasks.map((task) => ({ id: task.id, name: task.name }));
@@ -62,7 +65,7 @@
     const outcome = failure ? `FAILED (${failure.kind})` : report.harness_error ? "ERROR" : report.limit ? "INCOMPLETE" : "passed";
     append(header, append(make("h1"), make("span", failure ? "outcome failed" : "outcome", outcome), " ", make("span", "test", report.test)));
     const facts = [`engine ${report.engine}`, `strategy ${report.strategy}`];
-    if (report.engine !== "loom") facts.push(`seed ${report.seed}`);
+    if (report.engine !== "loom") facts.push(`seed ${seed}`);
     facts.push(report.failing_execution ? `execution ${report.failing_execution} of ${report.iterations}` : `${report.executions} of ${report.iterations} executions`);
     if (report.replay) {
       const shrunk = report.replay.found_preemptions > report.preemptions ? ` (shrunk from ${report.replay.found_preemptions})` : "";
@@ -103,6 +106,8 @@
   // stands after that row (not spawned, ready, blocked, ended).
   function timeline() {
     const table = document.getElementById("timeline");
+    // Lanes share the width; past a few tasks, the table scrolls sideways instead.
+    table.style.minWidth = `${tasks.length * 130 + 260}px`;
     if (base) document.getElementById("lanes").prepend(make("p", "paths", `paths under ${base}`));
     const head = append(make("tr"), make("th", "step", "step"));
     for (const task of tasks) append(head, make("th", "lane-head", `#${task.id} ${task.name}`));
@@ -138,9 +143,12 @@
       previous = step;
     });
     append(table, body);
-    if (steps.some((step) => step.preempted)) {
-      append(document.getElementById("lanes"), make("p", "legend", "\u00bb the scheduler preempted a task that could have gone on"));
+    const legend = make("p", "legend", "lanes: ");
+    for (const status of ["running", "ready", "pending", "blocked"]) {
+      append(legend, make("span", `sample lane lane-${status}`), `${status} `);
     }
+    if (steps.some((step) => step.preempted)) append(legend, " \u00b7 \u00bb the scheduler preempted a task that could have gone on");
+    append(document.getElementById("lanes"), legend);
   }
 
   function state() {
