@@ -19,9 +19,8 @@ const SCRIPT: &str = include_str!("html/report.js");
 const STEP_ROWS: usize = 1000;
 
 pub(super) fn render(report: &Report) -> String {
-    let steps = steps::steps(report);
-    let skipped = steps.len().saturating_sub(STEP_ROWS);
-    let view = serde_json::json!({ "skipped": skipped, "steps": &steps[skipped..] });
+    let (skipped, steps) = steps::last_steps(report, STEP_ROWS);
+    let view = serde_json::json!({ "skipped": skipped, "steps": steps });
     let title = match report.failure() {
         Some(failure) => format!("racewright: {} in {}", failure.kind(), report.test()),
         None => format!("racewright: {}", report.test()),

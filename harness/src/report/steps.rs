@@ -4,6 +4,7 @@
 //! Computed from the report's model alone (its timeline and state changes), so the HTML
 //! report's slider and a text "state at step N" tell the same story.
 
+use std::collections::VecDeque;
 use std::fmt;
 
 use serde::Serialize;
@@ -100,9 +101,11 @@ pub(crate) struct Waiting {
     pub(crate) held_by: Vec<usize>,
 }
 
-/// The rows of the report's failing execution, each with the state after it.
-pub(crate) fn steps(report: &Report) -> Vec<Step> {
-    let mut replay = Replay::new(report);
+/// The last `n` rows of the report's failing execution (all of them with `usize::MAX`),
+/// each with the state after it, computed from the start all the same; and how many
+/// rows came before them.
+pub(crate) fn last_steps(report: &Report, n: usize) -> (usize, Vec<Step>) {
+    let mut replay = Replay::new(report, n);
     let mut changes = report.changes.iter().peekable();
     for (index, event) in report.timeline.iter().enumerate() {
         while let Some(change) = changes.next_if(|change| change.after <= index) {
@@ -146,8 +149,11 @@ struct Replay {
     tasks: Vec<Task>,
     holds: Vec<Hold>,
     clock: Option<String>,
-    /// Rows whose state is known.
-    done: Vec<Step>,
+    /// The last rows whose state is known, at most `keep`.
+    done: VecDeque<Step>,
+    keep: usize,
+    /// Rows left out before `done`.
+    skipped: usize,
     /// The row whose state is still building.
     open: Option<Step>,
     /// Changes that belong to the next row, with their task: a hold recorded just before
@@ -156,7 +162,7 @@ struct Replay {
 }
 
 impl Replay {
-    fn new(report: &Report) -> Replay {
+    fn new(report: &Report, keep: usize) -> Replay {
         let spawned: Vec<usize> =
             report.changes.iter().filter(|change| change.change == Change::Spawned).map(|change| change.task).collect();
         let tasks = report
@@ -170,7 +176,16 @@ impl Replay {
                 suspended: false,
             })
             .collect();
-        Replay { tasks, holds: Vec::new(), clock: None, done: Vec::new(), open: None, deferred: Vec::new() }
+        Replay {
+            tasks,
+            holds: Vec::new(),
+            clock: None,
+            done: VecDeque::new(),
+            keep,
+            skipped: 0,
+            open: None,
+            deferred: Vec::new(),
+        }
     }
 
     fn task(&mut self, id: usize) -> &mut Task {
@@ -319,7 +334,11 @@ impl Replay {
     fn close_row(&mut self) {
         if let Some(mut row) = self.open.take() {
             row.state = self.state(&row);
-            self.done.push(row);
+            self.done.push_back(row);
+            if self.done.len() > self.keep {
+                self.done.pop_front();
+                self.skipped += 1;
+            }
         }
     }
 
@@ -371,9 +390,9 @@ impl Replay {
         State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits }
     }
 
-    fn finish(mut self) -> Vec<Step> {
+    fn finish(mut self) -> (usize, Vec<Step>) {
         self.close_row();
-        self.done
+        (self.skipped, self.done.into())
     }
 }
 
@@ -458,6 +477,12 @@ mod tests {
     /// Fails the execution, so that it has a report.
     fn the_end() {
         panic!("the end");
+    }
+
+    fn steps(report: &Report) -> Vec<Step> {
+        let (skipped, steps) = last_steps(report, usize::MAX);
+        assert_eq!(skipped, 0);
+        steps
     }
 
     fn status(step: &Step, task: usize) -> Status {
@@ -568,6 +593,18 @@ mod tests {
         let fired = row(&steps, 0, "timer fired t=250ms");
         assert_eq!(fired.state.clock.as_deref(), Some("250ms"));
         assert_eq!(status(fired, 0), Status::Ready, "a timer wakes its task; it does not run it");
+    }
+
+    #[test]
+    fn the_last_rows_have_the_state_computed_from_the_start() {
+        let report = Scenario::new("steps::abba").run(abba);
+        let all = steps(&report);
+        let (skipped, last) = last_steps(&report, 2);
+        assert_eq!(skipped, all.len() - 2);
+        assert_eq!(
+            last.iter().map(|step| &step.state).collect::<Vec<_>>(),
+            [&all[all.len() - 2].state, &all[all.len() - 1].state]
+        );
     }
 
     #[test]
