@@ -608,6 +608,15 @@ mod tests {
     }
 
     #[test]
+    fn the_steps_survive_the_report_s_json() {
+        // A loom child process hands its report over as JSON.
+        let report = Scenario::new("steps::abba").run(abba);
+        let read_back = Report::from_json(&report.to_json()).expect("the report reads back");
+        let states = |report: &Report| steps(report).into_iter().map(|step| step.state).collect::<Vec<_>>();
+        assert_eq!(states(&read_back), states(&report));
+    }
+
+    #[test]
     fn the_state_at_a_step_reads_as_text() {
         let report = Scenario::new("steps::abba").run(abba);
         let text = steps(&report).last().expect("steps").to_string();
