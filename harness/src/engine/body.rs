@@ -12,6 +12,7 @@ use super::task_frame::{CatchPanic, Instrumented};
 use crate::detect::{self, BodyFailure, Moment};
 use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution::{self, ExecutionState, IdleReason};
+use crate::trace::Transition;
 
 /// What the body of a scenario returns: `Err` carries the error's `Debug` form.
 pub(crate) type Outcome = Result<(), String>;
@@ -37,6 +38,8 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
             let at = failure.location().map(str::to_string);
             state.trace.push_ending(state.scheduler.steps, TaskId::BODY, what, at, first_line);
         }
+        let ended = state.tasks.get(TaskId::BODY).state;
+        state.change(TaskId::BODY, Transition::Ended(ended));
     });
     if execution::is_stopping() {
         return super::scheduling_point();
@@ -93,6 +96,7 @@ pub(crate) fn when_nothing_can_run(state: &mut ExecutionState) -> Option<Vec<Wak
     }
     if let Some((now, fired)) = state.timers.fire_next() {
         let at = crate::model::timers::display(now);
+        state.trace.clock_moved(now);
         for (owner, _) in &fired {
             state.trace.push_note(state.scheduler.steps, *owner, "timer fired", format!("t={at}"));
         }

@@ -11,6 +11,7 @@ use std::panic::Location;
 use crate::model::tasks::Wait;
 pub(crate) use crate::model::tasks::{Resource, TaskId};
 use crate::runtime::execution;
+use crate::trace::Transition;
 
 /// Begins a facade operation: the caller's location, after a scheduling point.
 ///
@@ -73,6 +74,9 @@ pub(crate) fn current_wait() -> Option<Wait> {
 pub(crate) fn set_wait(wait: Option<Wait>) {
     execution::with(|state| {
         let task = state.current_task();
+        if let Some(wait) = &wait {
+            state.change(task, Transition::Blocked(wait.clone()));
+        }
         state.tasks.get_mut(task).waiting = wait;
     });
 }
@@ -101,6 +105,7 @@ pub(crate) fn relocked(
         state.record(operation, at, Some("already held".to_string()));
         let wait = Wait { operation, at, resource: Some(resource) };
         let finding = crate::detect::deadlock::relocked(state, task, &wait, held_at);
+        state.change(task, Transition::Blocked(wait.clone()));
         state.tasks.get_mut(task).waiting = Some(wait);
         state.fail(finding);
     });

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use super::panic_hook as panics;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution;
+use crate::trace::Transition;
 
 /// A panic caught while polling a future.
 pub(crate) struct Panicked {
@@ -61,17 +62,19 @@ impl<F: Future> Future for CatchPanic<F> {
 pub(crate) struct Instrumented<F> {
     task: Option<TaskId>,
     bound: bool,
+    /// Polled before: a poll now resumes the task from a `Pending`.
+    polled: bool,
     inner: Pin<Box<F>>,
 }
 
 impl<F: Future> Instrumented<F> {
     /// The body of an execution, already bound by the engine.
     pub(crate) fn new(task: TaskId, inner: F) -> Self {
-        Instrumented { task: Some(task), bound: true, inner: Box::pin(inner) }
+        Instrumented { task: Some(task), bound: true, polled: false, inner: Box::pin(inner) }
     }
 
     pub(crate) fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
-        Instrumented { task, bound: false, inner: Box::pin(inner) }
+        Instrumented { task, bound: false, polled: false, inner: Box::pin(inner) }
     }
 }
 
@@ -82,6 +85,7 @@ impl<F: Future> Future for Instrumented<F> {
         if let Some(task) = self.task {
             let bind = !self.bound;
             self.bound = true;
+            let resumed = std::mem::replace(&mut self.polled, true);
             execution::with(|state| {
                 if bind {
                     if let Some(key) = super::current_task_key() {
@@ -91,11 +95,21 @@ impl<F: Future> Future for Instrumented<F> {
                 let record = state.tasks.get_mut(task);
                 record.waiting = None;
                 record.in_poll = true;
+                if resumed {
+                    state.change(task, Transition::Resumed);
+                }
             });
         }
         let poll = self.inner.as_mut().poll(cx);
         if let Some(task) = self.task {
-            execution::with(|state| state.tasks.get_mut(task).in_poll = false);
+            execution::with(|state| {
+                let record = state.tasks.get_mut(task);
+                record.in_poll = false;
+                // Pending without a wait: a yield, or a future that is not racewright's.
+                if poll.is_pending() && record.waiting.is_none() {
+                    state.change(task, Transition::Suspended);
+                }
+            });
         }
         poll
     }

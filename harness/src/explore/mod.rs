@@ -348,8 +348,13 @@ where
         if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay().filter(|r| !r.token.is_empty())) {
             pipeline::regressions::save(origin, &replay.token);
         }
-        let written =
-            report.persist().map(|path| format!("\n(report written to {})", path.display())).unwrap_or_default();
+        let written = report
+            .persist()
+            .map(|path| {
+                let html = path.with_extension("html");
+                format!("\n(report written to {}; step through it in {})", path.display(), html.display())
+            })
+            .unwrap_or_default();
         panic!("{message}{written}");
     }
     report

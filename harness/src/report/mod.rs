@@ -1,5 +1,7 @@
-//! The report of an exploration: one serde model, rendered as text and JSON.
+//! The report of an exploration: one serde model, rendered as text, JSON and HTML.
 
+mod html;
+pub(crate) mod steps;
 mod text;
 
 use std::fmt;
@@ -10,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Explored;
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
-use crate::model::tasks::TaskState;
+use crate::model::tasks::{Resource, TaskState};
 use crate::runtime::execution::ExecutionState;
+use crate::trace::Transition;
 
 /// What an exploration found: the verdict, the failing execution's findings, its
 /// tasks and timeline. `Display` renders the text report; [`Report::to_json`] the JSON.
@@ -30,6 +33,9 @@ pub struct Report {
     findings: Vec<Failure>,
     tasks: Vec<TaskSummary>,
     timeline: Vec<TimelineEvent>,
+    /// How the tasks' state changed between the timeline's events.
+    #[serde(default)]
+    changes: Vec<StateChange>,
     harness_error: Option<String>,
     /// How to replay the failing execution, and how it was shrunk.
     replay: Option<Replayed>,
@@ -102,6 +108,47 @@ pub struct TimelineEvent {
     pub detail: Option<String>,
     /// The task got to run here by preempting another that could have gone on.
     pub preempted: bool,
+    /// The virtual time when it happened, once the clock has moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+}
+
+/// A change of a task's state between the timeline's events: the step-by-step view
+/// replays them to tell, after each event, who holds what and who waits.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct StateChange {
+    /// How many timeline events happened before it.
+    pub(crate) after: usize,
+    /// The scheduling step.
+    pub(crate) step: usize,
+    /// The task whose state changed.
+    pub(crate) task: usize,
+    /// The virtual time, once the clock has moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) clock: Option<String>,
+    pub(crate) change: Change,
+}
+
+/// What changed; primitives are named `Mutex@file:line`, and `Mutex@file:line (2)` for
+/// the second one created at the same place.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Change {
+    /// The task was spawned.
+    Spawned,
+    /// The task took (part of) `resource`, at `at` (`file:line`).
+    Acquired { resource: String, at: String },
+    /// The hold of `resource` taken at `at` was given back.
+    Released { resource: String, at: String },
+    /// The task waits in `operation` (on `on`, when it is a primitive) at `at`.
+    Blocked { operation: String, on: Option<String>, at: String },
+    /// The task returned `Pending` without waiting on a racewright primitive: it yielded,
+    /// or awaits a future of its own.
+    Suspended,
+    /// The task is polled again after a `Pending`.
+    Resumed,
+    /// The task finished, panicked or was cancelled.
+    Ended { state: TaskState },
 }
 
 impl Report {
@@ -130,6 +177,7 @@ impl Report {
             findings: Vec::new(),
             tasks: Vec::new(),
             timeline: Vec::new(),
+            changes: Vec::new(),
             harness_error: exploration.harness_error,
             replay: None,
             preemptions: 0,
@@ -174,6 +222,36 @@ impl Report {
                 at: event.at.render(),
                 detail: event.detail.clone(),
                 preempted: preempted_steps.remove(&event.step),
+                clock: clock(event.clock),
+            })
+            .collect();
+        let mut names = ResourceNames::default();
+        self.changes = state
+            .trace
+            .changes()
+            .iter()
+            .map(|change| StateChange {
+                after: change.after,
+                step: change.step,
+                task: change.task.0,
+                clock: clock(change.clock),
+                change: match &change.what {
+                    Transition::Spawned => Change::Spawned,
+                    Transition::Acquired(resource, at) => {
+                        Change::Acquired { resource: names.of(*resource), at: paths::short(at) }
+                    }
+                    Transition::Released(resource, at) => {
+                        Change::Released { resource: names.of(*resource), at: paths::short(at) }
+                    }
+                    Transition::Blocked(wait) => Change::Blocked {
+                        operation: wait.operation.to_string(),
+                        on: wait.resource.map(|resource| names.of(resource)),
+                        at: paths::short(wait.at),
+                    },
+                    Transition::Suspended => Change::Suspended,
+                    Transition::Resumed => Change::Resumed,
+                    Transition::Ended(state) => Change::Ended { state: *state },
+                },
             })
             .collect();
     }
@@ -362,8 +440,24 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report is plain data")
     }
 
-    /// Writes the report (text and JSON) under `target/racewright/`, for CI to keep.
-    /// Returns where the text went; a write that fails is reported on stderr and skipped.
+    /// The report as one self-contained HTML page: the timeline as swimlanes, a slider to
+    /// step through it, and the state after each step (who holds what, who waits on
+    /// whom). The page embeds [`Report::to_json`]'s text and needs no network.
+    ///
+    /// ```
+    /// let report = racewright::Scenario::new("doc::html").run(|| async {
+    ///     let handle = racewright::spawn(async { 1 });
+    ///     assert_eq!(handle.await.unwrap(), 2);
+    /// });
+    /// assert!(report.to_html().starts_with("<!DOCTYPE html>"));
+    /// ```
+    pub fn to_html(&self) -> String {
+        html::render(self)
+    }
+
+    /// Writes the report (text, JSON and HTML) under `target/racewright/`, for CI to keep.
+    /// Returns where the text went (the others share its name); a write that fails is
+    /// reported on stderr and skipped.
     pub fn persist(&self) -> Option<PathBuf> {
         let directory = target_directory()?.join("racewright");
         let stem: String = self
@@ -374,7 +468,8 @@ impl Report {
         let text = directory.join(format!("{stem}.txt"));
         let written = std::fs::create_dir_all(&directory)
             .and_then(|()| std::fs::write(&text, self.to_string()))
-            .and_then(|()| std::fs::write(directory.join(format!("{stem}.json")), self.to_json()));
+            .and_then(|()| std::fs::write(directory.join(format!("{stem}.json")), self.to_json()))
+            .and_then(|()| std::fs::write(directory.join(format!("{stem}.html")), self.to_html()));
         match written {
             Ok(()) => Some(text),
             Err(error) => {
@@ -382,6 +477,31 @@ impl Report {
                 None
             }
         }
+    }
+}
+
+/// The virtual time for the report: `None` while the clock has not moved.
+fn clock(time: std::time::Duration) -> Option<String> {
+    (!time.is_zero()).then(|| crate::model::timers::display(time))
+}
+
+/// Names primitives for the report, telling apart those created at the same place by a
+/// number in the order they first appear.
+#[derive(Default)]
+struct ResourceNames {
+    known: Vec<(Resource, String)>,
+}
+
+impl ResourceNames {
+    fn of(&mut self, resource: Resource) -> String {
+        if let Some((_, name)) = self.known.iter().find(|(known, _)| known.same(&resource)) {
+            return name.clone();
+        }
+        let base = resource.to_string();
+        let twins = self.known.iter().filter(|(known, _)| known.to_string() == base).count();
+        let name = if twins == 0 { base } else { format!("{base} ({})", twins + 1) };
+        self.known.push((resource, name.clone()));
+        name
     }
 }
 

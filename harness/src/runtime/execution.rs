@@ -15,7 +15,7 @@ use super::settings::Settings;
 use crate::model::failure::Failure;
 use crate::model::tasks::{Hold, Resource, TaskId, TaskRegistry};
 use crate::model::timers::Timers;
-use crate::trace::Trace;
+use crate::trace::{Trace, Transition};
 
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
@@ -210,6 +210,14 @@ impl ExecutionState {
         let task = self.current_task();
         self.trace.push(self.scheduler.steps, task, operation, at, detail);
     }
+
+    /// Records a change of `task`'s state, for the report's step-by-step view.
+    pub(crate) fn change(&mut self, task: TaskId, what: Transition) {
+        if self.settings.record_trace {
+            let step = self.scheduler.steps;
+            self.trace.change(step, task, what);
+        }
+    }
 }
 
 /// Records a facade operation of the running task, when inside an execution.
@@ -237,6 +245,7 @@ pub(crate) fn acquired(resource: Resource, at: &'static Location<'static>) {
     with(|state| {
         let task = state.current_task();
         state.holds.push(Hold { resource, task, at });
+        state.change(task, Transition::Acquired(resource, at));
     });
 }
 
@@ -251,7 +260,8 @@ pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
             .position(|hold| matches(hold) && hold.task == task)
             .or_else(|| state.holds.iter().position(matches));
         if let Some(position) = position {
-            state.holds.remove(position);
+            let hold = state.holds.remove(position);
+            state.change(hold.task, Transition::Released(resource, at));
         }
     });
 }

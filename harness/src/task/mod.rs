@@ -19,6 +19,7 @@ pub use yield_now::yield_now;
 use crate::engine::{self, CatchPanic, Instrumented};
 use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution;
+use crate::trace::Transition;
 use join::JoinSlot;
 
 /// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
@@ -49,6 +50,7 @@ where
         let task = state.tasks.spawn(name.clone(), at);
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
+        state.change(task, Transition::Spawned);
         task
     });
     let label = match (task, name) {
@@ -131,6 +133,7 @@ fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Opti
             record.state = state;
             record.waiting = None;
             record.panic = panic;
+            execution.change(task, Transition::Ended(state));
         });
     }
 }

@@ -1,8 +1,10 @@
-//! The event log of one execution: every facade operation, per task and step.
+//! The event log of one execution: every facade operation, per task and step, and the
+//! changes of the tasks' state between them (what the report's step-by-step view replays).
 
 use std::panic::Location;
+use std::time::Duration;
 
-use crate::model::tasks::TaskId;
+use crate::model::tasks::{Resource, TaskId, TaskState, Wait};
 
 /// One thing a task did.
 #[derive(Clone, Debug)]
@@ -16,6 +18,38 @@ pub(crate) struct Event {
     pub(crate) at: Site,
     /// The values that matter, e.g. what a channel returned, or the event's message.
     pub(crate) detail: Option<String>,
+    /// The virtual time when it happened.
+    pub(crate) clock: Duration,
+}
+
+/// A change of a task's state, recorded where it happens, between the events.
+#[derive(Clone, Debug)]
+pub(crate) struct Change {
+    /// How many events were recorded before it.
+    pub(crate) after: usize,
+    pub(crate) step: usize,
+    pub(crate) task: TaskId,
+    pub(crate) clock: Duration,
+    pub(crate) what: Transition,
+}
+
+/// What changed.
+#[derive(Clone, Debug)]
+pub(crate) enum Transition {
+    /// The task was spawned.
+    Spawned,
+    /// The task took (part of) a lock or semaphore at `at`.
+    Acquired(Resource, &'static Location<'static>),
+    /// A hold taken at `at` was given back.
+    Released(Resource, &'static Location<'static>),
+    /// The task waits.
+    Blocked(Wait),
+    /// The task returned `Pending` without waiting on a racewright primitive.
+    Suspended,
+    /// The task is polled again after a `Pending`.
+    Resumed,
+    /// The task finished, panicked or was cancelled.
+    Ended(TaskState),
 }
 
 /// Where an event happened; rendered only when a report needs it, so recording stays cheap.
@@ -44,6 +78,9 @@ impl Site {
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     events: Vec<Event>,
+    changes: Vec<Change>,
+    /// The virtual time, as last told by whoever moves the clock.
+    clock: Duration,
 }
 
 impl Trace {
@@ -55,12 +92,12 @@ impl Trace {
         at: &'static Location<'static>,
         detail: Option<String>,
     ) {
-        self.events.push(Event { step, task, operation, at: Site::Caller(at), detail });
+        self.events.push(Event { step, task, operation, at: Site::Caller(at), detail, clock: self.clock });
     }
 
     /// Records something the engine did on behalf of `task`.
     pub(crate) fn push_note(&mut self, step: usize, task: TaskId, operation: &'static str, detail: String) {
-        self.events.push(Event { step, task, operation, at: Site::Engine, detail: Some(detail) });
+        self.events.push(Event { step, task, operation, at: Site::Engine, detail: Some(detail), clock: self.clock });
     }
 
     /// Records how a task ended, at `at` (`file:line:column`) when known: a panic.
@@ -73,7 +110,7 @@ impl Trace {
         detail: String,
     ) {
         let at = at.map_or(Site::Engine, Site::Source);
-        self.events.push(Event { step, task, operation, at, detail: Some(detail) });
+        self.events.push(Event { step, task, operation, at, detail: Some(detail), clock: self.clock });
     }
 
     /// Records a `tracing` event.
@@ -98,10 +135,26 @@ impl Trace {
             operation,
             at: Site::Source(at.unwrap_or_default()),
             detail: Some(message),
+            clock: self.clock,
         });
+    }
+
+    /// Records a change of `task`'s state.
+    pub(crate) fn change(&mut self, step: usize, task: TaskId, what: Transition) {
+        let after = self.events.len();
+        self.changes.push(Change { after, step, task, clock: self.clock, what });
+    }
+
+    /// The virtual clock moved to `now`: what is recorded from here on happened then.
+    pub(crate) fn clock_moved(&mut self, now: Duration) {
+        self.clock = now;
     }
 
     pub(crate) fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    pub(crate) fn changes(&self) -> &[Change] {
+        &self.changes
     }
 }
