@@ -14,7 +14,7 @@ const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `p
 /// [`values_table`]).
 pub(crate) const VALUES: &[(&str, &[&str])] =
     &[("strategy", STRATEGIES), ("engine", ENGINES), ("time", TIME_MODES), ("policy", POLICIES), ("expect", KINDS)];
-const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs", "pos"];
+const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs", "pos", "urw"];
 const POLICIES: &[&str] = &["deny", "allow"];
 const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];

@@ -65,6 +65,7 @@ const SEARCHERS: [Searcher; 9] = [
     Searcher::Racewright(Strategy::Random),
     Searcher::Racewright(Strategy::Pct { depth: 3 }),
     Searcher::Racewright(Strategy::Pos),
+    Searcher::Racewright(Strategy::Urw),
     Searcher::Racewright(Strategy::Dfs),
 ];
 

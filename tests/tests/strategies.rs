@@ -4,13 +4,14 @@ use racewright::sync::Mutex;
 use racewright::{FailureKind, Scenario, Strategy};
 use std::sync::Arc;
 
-const STRATEGIES: [Strategy; 6] = [
+const STRATEGIES: [Strategy; 7] = [
     Strategy::Portfolio,
     Strategy::Random,
     Strategy::Pct { depth: 1 },
     Strategy::Pct { depth: 3 },
     Strategy::Dfs,
     Strategy::Pos,
+    Strategy::Urw,
 ];
 
 #[test]

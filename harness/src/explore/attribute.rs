@@ -11,7 +11,7 @@ use crate::explore::{Policy, TimeMode};
 
 /// Every string argument and the values it accepts, as the runtime parses them.
 pub const VALUES: &[(&str, &[&str])] = &[
-    ("strategy", &["portfolio", "random", "pct", "dfs", "pos"]),
+    ("strategy", &["portfolio", "random", "pct", "dfs", "pos", "urw"]),
     ("engine", &["shuttle", "loom", "all"]),
     ("time", &["idle", "any"]),
     ("policy", &["deny", "allow"]),

@@ -15,7 +15,7 @@ use super::strategies::Strategy;
 pub const ITERATIONS: &str = "RACEWRIGHT_ITERATIONS";
 /// `RACEWRIGHT_SEED`: a number, or `random` for a fresh seed each run.
 pub const SEED: &str = "RACEWRIGHT_SEED";
-/// `RACEWRIGHT_STRATEGY`: `portfolio`, `random`, `pct`, `dfs` or `pos`.
+/// `RACEWRIGHT_STRATEGY`: a strategy's name, as the attribute takes it (`portfolio`, `urw`...).
 pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 /// `RACEWRIGHT_BUDGET`: wall-clock seconds per test, a positive number.
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
@@ -98,7 +98,7 @@ pub struct EnvError(Problem);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Problem {
-    Malformed { variable: &'static str, value: String, accepted: &'static str },
+    Malformed { variable: &'static str, value: String, accepted: String },
     Unknown { variable: String, closest: &'static str },
 }
 
@@ -144,8 +144,9 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
     }
     let lookup = |variable: &str| variables.iter().find(|(name, _)| name == variable).map(|(_, value)| value.clone());
     let read = |variable: &'static str| lookup(variable).filter(|value| !value.is_empty());
-    let error =
-        |variable, value: &str, accepted| EnvError(Problem::Malformed { variable, value: value.to_string(), accepted });
+    let error = |variable, value: &str, accepted: &str| {
+        EnvError(Problem::Malformed { variable, value: value.to_string(), accepted: accepted.to_string().into() })
+    };
 
     let iterations = match read(ITERATIONS) {
         None => None,
@@ -166,7 +167,7 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
         None => None,
         Some(value) => match Strategy::parse(value.trim(), Strategy::DEFAULT_DEPTH) {
             Ok(_) => Some(StrategyName(value.trim().to_string())),
-            Err(_) => return Err(error(STRATEGY, &value, "`portfolio`, `random`, `pct`, `dfs` or `pos`")),
+            Err(_) => return Err(error(STRATEGY, &value, &accepted("strategy"))),
         },
     };
     let budget = match read(BUDGET) {
@@ -340,5 +341,20 @@ mod tests {
         assert_eq!(edit_distance("SEAD", "SEED"), 1);
         assert_eq!(edit_distance("", "SEED"), 4);
         assert_eq!(edit_distance("KITTEN", "SITTING"), 3);
+    }
+}
+
+/// The names an attribute argument accepts, for an error: `` `a`, `b` or `c` ``.
+fn accepted(argument: &str) -> String {
+    let names = super::attribute::VALUES
+        .iter()
+        .find(|(name, _)| *name == argument)
+        .map(|(_, names)| *names)
+        .unwrap_or_default();
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }

@@ -4,6 +4,7 @@ mod pct;
 mod portfolio;
 mod pos;
 mod random;
+mod urw;
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use pct::Pct;
 use portfolio::Portfolio;
 use pos::Pos;
 use random::RandomWalk;
+use urw::Urw;
 
 /// How executions are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +36,9 @@ pub enum Strategy {
     /// Partial Order Sampling (Yuan et al., CAV 2018): random priorities per step, so
     /// runs where one task gets far ahead are sampled as often as any other.
     Pos,
+    /// Uniform Random Walk (Zhao et al., ASPLOS 2025): each runnable task weighed by the
+    /// steps it still has to take, so every interleaving is about equally likely.
+    Urw,
 }
 
 impl Strategy {
@@ -50,6 +55,7 @@ impl Strategy {
             // schedules, not data, and a replay hands the recorded values back.
             Strategy::Dfs => Box::new(DfsScheduler::new(Some(iterations), true)),
             Strategy::Pos => Box::new(Pos::new(seed, iterations)),
+            Strategy::Urw => Box::new(Urw::new(seed, iterations)),
         }
     }
 
@@ -61,8 +67,9 @@ impl Strategy {
             "pct" => Ok(Strategy::Pct { depth }),
             "dfs" => Ok(Strategy::Dfs),
             "pos" => Ok(Strategy::Pos),
+            "urw" => Ok(Strategy::Urw),
             other => Err(format!(
-                "unknown strategy \"{other}\"; expected one of \"portfolio\", \"random\", \"pct\", \"dfs\", \"pos\""
+                "unknown strategy \"{other}\"; expected one of \"portfolio\", \"random\", \"pct\", \"dfs\", \"pos\", \"urw\""
             )),
         }
     }
@@ -84,6 +91,7 @@ impl fmt::Display for Strategy {
             Strategy::Pct { depth } => write!(f, "pct(depth {depth})"),
             Strategy::Dfs => f.write_str("dfs"),
             Strategy::Pos => f.write_str("pos"),
+            Strategy::Urw => f.write_str("urw"),
         }
     }
 }

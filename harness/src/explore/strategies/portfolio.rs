@@ -1,13 +1,18 @@
 //! The portfolio strategy: several schedulers take turns, one execution each.
 //!
-//! Random walks find shallow bugs fast; PCT finds the ones that need a task to be
-//! preempted at one precise point. Taking turns gives each member an equal share of the budget,
-//! on one core and deterministically for a given seed.
+//! No single strategy wins everywhere (BENCHMARKS.md): random walks find short windows
+//! fast; PCT the bugs that need a task preempted at one precise point (two-stage races);
+//! URW the lock-order and work-stealing bugs, where a random walk lets the early tasks
+//! finish before the late ones start; POS the runs where one task must get far ahead.
+//! Taking turns gives each member an equal share of the budget, so no member's blind spot
+//! survives, on one core and deterministically for a given seed.
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 use super::pct::Pct;
+use super::pos::Pos;
 use super::random::RandomWalk;
+use super::urw::Urw;
 
 pub(crate) struct Portfolio {
     /// Never empty; each member is built for the whole budget, so none runs out first.
@@ -21,7 +26,8 @@ impl Portfolio {
         let members: Vec<Box<dyn Scheduler>> = vec![
             Box::new(RandomWalk::new(seed, iterations)),
             Box::new(Pct::new(seed.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15, 3, iterations)),
-            Box::new(Pct::new(seed.rotate_left(31) ^ 0x6a09_e667_f3bc_c909, 2, iterations)),
+            Box::new(Urw::new(seed.rotate_left(31) ^ 0x6a09_e667_f3bc_c909, iterations)),
+            Box::new(Pos::new(seed.rotate_left(47) ^ 0xbb67_ae85_84ca_a73b, iterations)),
         ];
         Portfolio { members, turn: usize::MAX }
     }
