@@ -56,7 +56,7 @@ enum Searcher {
     Racewright(Strategy),
 }
 
-const SEARCHERS: [Searcher; 9] = [
+const SEARCHERS: [Searcher; 10] = [
     Searcher::RawRandom,
     Searcher::RawPct,
     Searcher::RawUrw,

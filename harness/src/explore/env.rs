@@ -145,7 +145,7 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
     let lookup = |variable: &str| variables.iter().find(|(name, _)| name == variable).map(|(_, value)| value.clone());
     let read = |variable: &'static str| lookup(variable).filter(|value| !value.is_empty());
     let error = |variable, value: &str, accepted: &str| {
-        EnvError(Problem::Malformed { variable, value: value.to_string(), accepted: accepted.to_string().into() })
+        EnvError(Problem::Malformed { variable, value: value.to_string(), accepted: accepted.to_string() })
     };
 
     let iterations = match read(ITERATIONS) {
@@ -239,6 +239,21 @@ fn parse_u64(text: &str) -> Option<u64> {
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => text.parse().ok(),
+    }
+}
+
+/// The names an attribute argument accepts, for an error: `` `a`, `b` or `c` ``.
+fn accepted(argument: &str) -> String {
+    let names = super::attribute::VALUES
+        .iter()
+        .find(|(name, _)| *name == argument)
+        .map(|(_, names)| *names)
+        .unwrap_or_default();
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -341,20 +356,5 @@ mod tests {
         assert_eq!(edit_distance("SEAD", "SEED"), 1);
         assert_eq!(edit_distance("", "SEED"), 4);
         assert_eq!(edit_distance("KITTEN", "SITTING"), 3);
-    }
-}
-
-/// The names an attribute argument accepts, for an error: `` `a`, `b` or `c` ``.
-fn accepted(argument: &str) -> String {
-    let names = super::attribute::VALUES
-        .iter()
-        .find(|(name, _)| *name == argument)
-        .map(|(_, names)| *names)
-        .unwrap_or_default();
-    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
-    match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
     }
 }
