@@ -16,8 +16,8 @@
 //! failing one included. Racewright: each search runs on one thread, so its executions
 //! run one after the other, lane after lane, and the lanes after the failing one never
 //! start: `Report::executions()` is the number of executions that ran, the failing one
-//! included. The report's verdict numbers the failing execution as if the four lanes had
-//! taken turns (`execution N of M`); the detection table shows that number beside.
+//! included. The report's verdict (`execution N of M`) numbers the failing execution by the
+//! executions that ran up to it; a second table shows that number, which must match.
 //!
 //! Each detection row runs in a child process (the bench binary again, `--child ...`),
 //! `BENCH_SEARCH_JOBS` at a time, with its stderr dropped: raw shuttle prints every
@@ -336,7 +336,7 @@ fn detection(seeds: u64, budget: usize, jobs: usize) {
         println!();
     }
     println!();
-    println!("racewright's verdict numbers the failing execution as if its 4 lanes took turns; median of that number:");
+    println!("racewright's verdict (`execution N of M`), median: the executions that ran, as above");
     print!("| searcher                  |");
     for program in &PROGRAMS {
         print!(" {:^30} |", program.name);
