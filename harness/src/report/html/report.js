@@ -179,7 +179,14 @@
       const row = make("tr", `task task-${task.status}`);
       row.dataset.log = "task";
       append(row, make("td", "name", `#${task.id} ${task.name}`), append(make("td"), make("span", `badge badge-${task.status}`, task.status.replace("_", " "))));
-      append(row, shown("td", "last", task.last ? `${task.last}${task.at ? ` at ${task.at}` : ""}` : ""));
+      const last = shown("td", "last", task.last ? `${task.last}${task.at ? ` at ${task.at}` : ""}` : "");
+      // The async stack, known at the report's last step: a line per frame.
+      if (task.stack && task.stack.length) {
+        const stack = make("ol", "stack");
+        for (const frame of task.stack) append(stack, shown("li", null, frame));
+        append(last, stack);
+      }
+      append(row, last);
       append(table, row);
     }
     append(panel, table);
