@@ -52,13 +52,22 @@ pub struct Report {
     /// What the other engines of an `engine = "all"` run found, one line each.
     #[serde(default)]
     also: Vec<EngineRun>,
-    /// The replay stopped at this step (`RACEWRIGHT_STOP_AT`): the report is the
-    /// execution up to there, not a verdict.
+    /// The replay stopped at a step (`RACEWRIGHT_STOP_AT`): the report is the execution
+    /// up to there, not a verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    stopped_at: Option<usize>,
+    stopped: Option<Stop>,
     /// The most tasks one execution spawned besides the body: does the scenario fit loom?
     #[serde(skip)]
     max_tasks: usize,
+}
+
+/// Where a replay stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stop {
+    /// The step it stopped after.
+    pub(crate) step: usize,
+    /// The execution had ended by then: there is no next step.
+    pub(crate) ended: bool,
 }
 
 /// How another engine's exploration of the same scenario went.
@@ -265,7 +274,7 @@ impl Report {
             exhaustive: exploration.exhaustive,
             limit: exploration.limit,
             also: Vec::new(),
-            stopped_at: None,
+            stopped: None,
             max_tasks: exploration.max_tasks,
         };
         if let Some(state) = state {
@@ -339,12 +348,13 @@ impl Report {
             .collect();
     }
 
-    /// The report of a replay stopped at `step`: what happened up to it (the state of
-    /// the tasks is already that of the moment the replay stopped).
-    pub(crate) fn stopped(mut self, step: usize) -> Report {
+    /// The report of a replay stopped after `step`: what happened up to it (the state of
+    /// the tasks is already that of the moment the replay stopped). `ended`: the
+    /// execution had ended by then.
+    pub(crate) fn stopped(mut self, step: usize, ended: bool) -> Report {
         self.timeline.retain(|event| event.step <= step);
         self.changes.retain(|change| change.step <= step);
-        self.stopped_at = Some(step);
+        self.stopped = Some(Stop { step, ended });
         self
     }
 
@@ -353,7 +363,7 @@ impl Report {
     ///
     /// [`Scenario::stop_at`]: crate::Scenario::stop_at
     pub fn stopped_at(&self) -> Option<usize> {
-        self.stopped_at
+        self.stopped.map(|stop| stop.step)
     }
 
     /// The first failure found, which leads the report.
@@ -566,7 +576,7 @@ impl Report {
             .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
             .collect();
         // A stopped replay does not overwrite the report of the whole failure.
-        if let Some(step) = self.stopped_at {
+        if let Some(step) = self.stopped_at() {
             stem.push_str(&format!(".step-{step}"));
         }
         let text = directory.join(format!("{stem}.txt"));

@@ -43,7 +43,7 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
         }
     }
     // A stopped replay's tasks are in the state at its step, below.
-    if !report.tasks.is_empty() && report.stopped_at.is_none() {
+    if !report.tasks.is_empty() && report.stopped.is_none() {
         writeln!(f)?;
         writeln!(f, "tasks:")?;
         for task in &report.tasks {
@@ -62,16 +62,16 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
         writeln!(f)?;
         timeline(report, f)?;
     }
-    if let Some(step) = report.stopped_at {
+    if let Some(stop) = report.stopped {
         writeln!(f)?;
-        stopped(report, step, f)?;
+        stopped(report, stop, f)?;
     }
     if let Some(replay) = &report.replay {
         writeln!(f)?;
         writeln!(f, "replay:")?;
         writeln!(f, "  {}", replay.command)?;
-        if let Some(step) = report.stopped_at {
-            writeln!(f, "  next step: RACEWRIGHT_STOP_AT={} {}", step + 1, replay.command)?;
+        if let Some(stop) = report.stopped.filter(|stop| !stop.ended) {
+            writeln!(f, "  next step: RACEWRIGHT_STOP_AT={} {}", stop.step + 1, replay.command)?;
         }
     }
     Ok(())
@@ -90,8 +90,9 @@ fn stack(lines: &[String], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// The state where a replay stopped: after the last row of its timeline.
-fn stopped(report: &Report, step: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    writeln!(f, "stopped at step {step}, before the scheduler's next choice; the state there:")?;
+fn stopped(report: &Report, stop: super::Stop, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let why = if stop.ended { "where the execution ended" } else { "before the scheduler's next choice" };
+    writeln!(f, "stopped at step {}, {why}; the state there:", stop.step)?;
     match super::steps::last_steps(report, 1).1.pop() {
         Some(last) => write!(f, "{last}"),
         None => writeln!(f, "  nothing has happened yet"),
@@ -100,7 +101,7 @@ fn stopped(report: &Report, step: usize, f: &mut fmt::Formatter<'_>) -> fmt::Res
 
 fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let outcome = match report.failure() {
-        _ if report.stopped_at.is_some() => format!("STOPPED at step {}", report.stopped_at.unwrap_or_default()),
+        _ if report.stopped.is_some() => format!("STOPPED at step {}", report.stopped_at().unwrap_or_default()),
         Some(failure) => format!("FAILED ({})", failure.kind()),
         None if report.harness_error.is_some() => "ERROR".to_string(),
         None if report.limit.is_some() => "INCOMPLETE".to_string(),
@@ -149,7 +150,7 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Layout::Columns { .. } => "timeline (one column per task",
         Layout::Rows { .. } => "timeline (one row per event",
     });
-    if let Some(step) = report.stopped_at {
+    if let Some(step) = report.stopped_at() {
         let _ = write!(title, ", up to step {step}");
     }
     if skipped > 0 {

@@ -162,7 +162,7 @@ fn stop_at_step(run_once: &RunOnce<'_>, token: &Token, step: usize, describe: De
                      step is {last}; stop at a step of its timeline\n\n{report}"
                 );
             }
-            let report = report.stopped(step);
+            let report = report.stopped(step, step == last);
             breakpoint(step, &report.to_string());
             report
         }

@@ -58,7 +58,7 @@ impl Scheduler for StopAt {
                 return None;
             }
             state.stopping = true;
-            Some((self.describe)(state).stopped(self.step))
+            Some((self.describe)(state).stopped(self.step, false))
         })
         .flatten();
         let Some(report) = stopped else { return self.replay.next_task(runnable, current, is_yielding) };
