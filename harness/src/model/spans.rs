@@ -44,8 +44,11 @@ pub(crate) struct SpanStack {
     /// `Pending`, in a wait, or where it panicked.
     stopped: Vec<Entered>,
     /// Exits have followed one another since the task last entered a span or began to
-    /// wait: it is leaving its poll (or unwinding), and `stopped` says where from.
+    /// wait: it is leaving its poll, and `stopped` says where from.
     leaving: bool,
+    /// The task panicked: `stopped` is where, and stays so (its futures, dropped once the
+    /// panic is caught, enter and exit their spans once more) until it waits again.
+    panicked: bool,
 }
 
 impl SpanStack {
@@ -59,12 +62,15 @@ impl SpanStack {
     }
 
     /// The task exited span `id`: the first exit of a run is where the task stops, if
-    /// the run ends its poll.
-    pub(crate) fn exit(&mut self, id: u64) {
-        if !self.leaving {
+    /// the run ends its poll; the first exit of a panic's unwinding is where it panicked.
+    pub(crate) fn exit(&mut self, id: u64, unwinding: bool) {
+        if unwinding && !self.panicked {
             self.stopped.clone_from(&self.entered);
-            self.leaving = true;
+            self.panicked = true;
+        } else if !self.leaving && !self.panicked {
+            self.stopped.clone_from(&self.entered);
         }
+        self.leaving = true;
         if let Some(position) = self.entered.iter().rposition(|entered| entered.id == id) {
             self.entered.remove(position);
         }
@@ -74,7 +80,7 @@ impl SpanStack {
     /// task stopped. (While a panic unwinds, the spans close on the way out of where it
     /// happened, which stays.)
     pub(crate) fn closed(&mut self, id: u64, unwinding: bool) {
-        if unwinding {
+        if unwinding || self.panicked {
             return;
         }
         if let Some(position) = self.stopped.iter().position(|entered| entered.id == id) {
@@ -86,6 +92,7 @@ impl SpanStack {
     pub(crate) fn waits(&mut self) {
         self.stopped.clone_from(&self.entered);
         self.leaving = false;
+        self.panicked = false;
     }
 
     /// The task's spans, innermost first: those it is in while `running` (being polled),
@@ -159,8 +166,8 @@ mod tests {
         stack.enter(1, span("serve"), false);
         stack.enter(2, span("handle"), false);
         // The poll returns Pending: the instrumented futures exit, innermost first.
-        stack.exit(2);
-        stack.exit(1);
+        stack.exit(2, false);
+        stack.exit(1, false);
         assert_eq!(names(stack.current(false)), ["handle", "serve"]);
         assert_eq!(names(stack.current(true)), Vec::<&str>::new());
         assert_eq!(stack.path(), None);
@@ -171,10 +178,10 @@ mod tests {
         let mut stack = SpanStack::default();
         stack.enter(1, span("serve"), false);
         stack.enter(2, span("parse"), false);
-        stack.exit(2);
+        stack.exit(2, false);
         stack.closed(2, false);
         // `serve` then awaits something that is not racewright's, and returns Pending.
-        stack.exit(1);
+        stack.exit(1, false);
         assert_eq!(names(stack.current(false)), ["serve"]);
     }
 
@@ -183,9 +190,9 @@ mod tests {
         let mut stack = SpanStack::default();
         stack.enter(1, span("serve"), false);
         stack.enter(2, span("scope"), false);
-        stack.exit(2);
+        stack.exit(2, false);
         stack.waits();
-        stack.exit(1);
+        stack.exit(1, false);
         assert_eq!(names(stack.current(false)), ["serve"]);
     }
 
@@ -196,12 +203,15 @@ mod tests {
         stack.enter(2, span("handle"), false);
         assert_eq!(stack.path().as_deref(), Some("serve:handle"));
         // Unwinding: the guards exit, the dropped futures enter and exit, the spans close.
-        stack.exit(2);
-        stack.exit(1);
+        stack.exit(2, true);
+        stack.exit(1, true);
         stack.enter(1, span("serve"), true);
-        stack.exit(1);
+        stack.exit(1, true);
         stack.closed(2, true);
-        stack.closed(1, true);
+        // Once the panic is caught, the task's future is dropped.
+        stack.enter(1, span("serve"), false);
+        stack.exit(1, false);
+        stack.closed(1, false);
         assert_eq!(names(stack.current(false)), ["handle", "serve"]);
     }
 

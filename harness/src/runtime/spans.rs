@@ -63,7 +63,8 @@ where
     }
 
     fn on_exit(&self, id: &Id, _: Context<'_, S>) {
-        on_task(|spans| spans.exit(id.into_u64()));
+        let unwinding = std::thread::panicking();
+        on_task(|spans| spans.exit(id.into_u64(), unwinding));
     }
 
     fn on_close(&self, id: Id, _: Context<'_, S>) {
