@@ -81,26 +81,28 @@ fn stopped_at_the_end_the_state_is_the_deadlock() {
     let steps =
         ["timeline", "changes"].map(|part| model[part].as_array().expect(part).iter().map(|row| row["step"].as_u64()));
     let step = steps.into_iter().flatten().flatten().max().expect("steps") as usize;
-    let stopped = Scenario::new("stepping::abba_is_caught")
-        .replay(token(&found))
-        .stop_at(step)
-        .run(|| abba_deadlock::scenario(Variant::Buggy));
-    let text = stopped.to_string();
-    assert!(text.contains(&format!("stopped at step {step}, where the execution ended")), "{text}");
-    assert!(!text.contains("next step"), "there is none:\n{text}");
+    let stop = |step: usize| {
+        Scenario::new("stepping::abba_is_caught")
+            .replay(token(&found))
+            .stop_at(step)
+            .run(|| abba_deadlock::scenario(Variant::Buggy))
+            .to_string()
+    };
+    let text = stop(step);
     let waits = section(&text, "waits:");
     assert_eq!(waits.len(), 2, "{text}");
-    assert!(
-        waits.iter().any(|wait| wait
-            .starts_with("#0 \"main\" waits in Mutex::lock for Mutex@scenarios/src/abba_deadlock.rs:18, held by #1")),
-        "{text}"
-    );
-    assert!(
-        waits.iter().any(|wait| wait.starts_with(
-            "#1 \"transfer 0->1\" waits in Mutex::lock for Mutex@scenarios/src/abba_deadlock.rs:19, held by #0"
-        )),
-        "{text}"
-    );
+    let main_waits = "#0 \"main\" waits in Mutex::lock for Mutex@scenarios/src/abba_deadlock.rs:18, held by #1";
+    let worker_waits =
+        "#1 \"transfer 0->1\" waits in Mutex::lock for Mutex@scenarios/src/abba_deadlock.rs:19, held by #0";
+    assert!(waits.iter().any(|wait| wait.starts_with(main_waits)), "{text}");
+    assert!(waits.iter().any(|wait| wait.starts_with(worker_waits)), "{text}");
+    // The next step is the scheduler's last: nothing can run, and it finds the deadlock.
+    let next = format!("next step: RACEWRIGHT_STOP_AT={} ", step + 1);
+    assert!(text.contains(&next), "{text}");
+    let last = stop(step + 1);
+    assert!(last.contains(&format!("stopped at step {}, where the execution ended", step + 1)), "{last}");
+    assert!(last.contains("\ndeadlock: all 2 unfinished tasks are blocked"), "{last}");
+    assert!(!last.contains("next step"), "there is none:\n{last}");
 }
 
 #[test]
