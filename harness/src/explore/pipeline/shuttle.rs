@@ -13,7 +13,7 @@ use super::Replaying;
 use super::origin::Origin;
 use super::replay::{Divergence, Replay, Token, scenario_hash};
 use super::shrink;
-use super::stop::{Describe, StopAt, breakpoint};
+use super::stop::{Describe, StopAt, pause};
 use crate::detect::{self, Failure, FailureKind};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 use crate::explore::config::{Config, seed_for};
@@ -163,7 +163,7 @@ fn stop_at_step(run_once: &RunOnce<'_>, token: &Token, step: usize, describe: De
                 );
             }
             let report = report.stopped(step, step == last);
-            breakpoint(step, &report.to_string());
+            pause(step, &report);
             report
         }
         (divergence, stopped, ended) => {

@@ -15,9 +15,11 @@ pub(super) type Describe = Rc<dyn Fn(&ExecutionState) -> Report>;
 
 /// What racewright calls where a replay stops (`RACEWRIGHT_STOP_AT`, `Scenario::stop_at`),
 /// with `step` and the report of the execution up to there (the state at that step
-/// included): a place for a debugger's breakpoint. Its symbol is `racewright_breakpoint`
-/// whatever the path it is reached by: `break racewright_breakpoint` in gdb, `b
-/// racewright_breakpoint` in lldb, a function breakpoint of that name in an IDE.
+/// included; the text ends with a NUL byte, so that gdb's `printf "%s\n", report.data_ptr`
+/// prints it whole): a place for a debugger's breakpoint. Its symbol is
+/// `racewright_breakpoint` whatever the path it is reached by: `break
+/// racewright_breakpoint` in gdb, `b racewright_breakpoint` in lldb, a function breakpoint
+/// of that name in an IDE.
 ///
 /// When the replay stops at the end of a facade operation, the execution is paused in the
 /// task that ran the step, inside its scheduling point: the debugger's backtrace goes
@@ -29,9 +31,14 @@ pub fn breakpoint(step: usize, report: &str) {
     std::hint::black_box((step, report));
 }
 
+/// Calls [`breakpoint`] with `report`, the report of the execution stopped after `step`.
+pub(super) fn pause(step: usize, report: &Report) {
+    breakpoint(step, &format!("{report}\0"));
+}
+
 /// Follows a replay until the scheduler is asked for its first choice after `step`: then
 /// everything of that step has happened. There it takes the report of the execution,
-/// calls [`breakpoint`], and ends the execution.
+/// calls [`breakpoint`] (through [`pause`]), and ends the execution.
 pub(super) struct StopAt {
     replay: Replay,
     step: usize,
@@ -62,7 +69,7 @@ impl Scheduler for StopAt {
         })
         .flatten();
         let Some(report) = stopped else { return self.replay.next_task(runnable, current, is_yielding) };
-        breakpoint(self.step, &report.to_string());
+        pause(self.step, &report);
         *self.stopped.borrow_mut() = Some(report);
         None
     }
