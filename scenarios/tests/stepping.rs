@@ -164,3 +164,13 @@ fn a_bad_step_is_an_error_that_says_what_is_wrong() {
     let (passed, text) = child(&[("RACEWRIGHT_REPLAY", token(&found)), ("RACEWRIGHT_STOP_AT", "100000".into())]);
     assert!(!passed && text.contains("RACEWRIGHT_STOP_AT=100000 is past the end of the token's execution"), "{text}");
 }
+
+#[test]
+fn a_step_without_a_token_is_an_error_from_code_too() {
+    let error = std::panic::catch_unwind(|| {
+        Scenario::new("stepping::no_token").stop_at(3).run(|| abba_deadlock::scenario(Variant::Buggy))
+    })
+    .expect_err("there is nothing to stop");
+    let message = error.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("Scenario::stop_at(3) stops a replay"), "{message}");
+}

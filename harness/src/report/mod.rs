@@ -139,30 +139,55 @@ pub enum StackFrame {
 
 impl TaskSummary {
     /// The task's async stack as the text report shows it, a line per frame; none when
-    /// the task is in no span (its wait is then the task's own line).
+    /// the task is in no span (its wait is then the task's own line). A wait for another
+    /// task's `JoinHandle` goes on with what that task waits in, and so on: the chain of
+    /// waits.
     pub(crate) fn stack_lines(&self, tasks: &[TaskSummary]) -> Vec<String> {
         if !self.stack.iter().any(|frame| matches!(frame, StackFrame::Span { .. })) {
             return Vec::new();
         }
-        let name = |id: usize| match tasks.iter().find(|task| task.task.id == id) {
-            Some(task) => task.task.to_string(),
-            None => format!("#{id}"),
-        };
         self.stack
             .iter()
             .map(|frame| match frame {
-                StackFrame::Wait { operation, awaits: Some(task), .. } => {
-                    format!("waits in {operation} for {}", name(*task))
-                }
-                StackFrame::Wait { operation, on, at, awaits: None } => match on {
-                    Some(on) => format!("waits in {operation} on {on} at {at}"),
-                    None => format!("waits in {operation} at {at}"),
-                },
+                StackFrame::Wait { .. } => wait_chain(frame, tasks),
                 StackFrame::Span { span, at: Some(at) } => format!("in {span} at {at}"),
                 StackFrame::Span { span, at: None } => format!("in {span}"),
             })
             .collect()
     }
+}
+
+/// `waits in Mutex::lock on Mutex@a.rs:3 at a.rs:10:5`; for a `JoinHandle`, `waits in
+/// JoinHandle::await for #1 "worker", which waits in ...`, as far as the awaited tasks wait.
+fn wait_chain(frame: &StackFrame, tasks: &[TaskSummary]) -> String {
+    let mut text = String::new();
+    let mut seen = Vec::new();
+    let mut frame = Some(frame);
+    while let Some(StackFrame::Wait { operation, on, at, awaits }) = frame {
+        text.push_str(&format!("waits in {operation}"));
+        let Some(id) = awaits else {
+            match on {
+                Some(on) => text.push_str(&format!(" on {on} at {at}")),
+                None => text.push_str(&format!(" at {at}")),
+            }
+            break;
+        };
+        let awaited = tasks.iter().find(|task| task.task.id == *id);
+        match awaited {
+            Some(task) => text.push_str(&format!(" for {}", task.task)),
+            None => text.push_str(&format!(" for #{id}")),
+        }
+        // A cycle of joins is a deadlock the report names elsewhere: say it once.
+        if seen.contains(id) {
+            break;
+        }
+        seen.push(*id);
+        frame = awaited.and_then(|task| task.stack.first()).filter(|next| matches!(next, StackFrame::Wait { .. }));
+        if frame.is_some() {
+            text.push_str(", which ");
+        }
+    }
+    text
 }
 
 /// One facade operation of the failing execution.
