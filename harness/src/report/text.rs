@@ -100,12 +100,13 @@ fn stopped(report: &Report, stop: super::Stop, f: &mut fmt::Formatter<'_>) -> fm
 }
 
 fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let outcome = match report.failure() {
-        _ if report.stopped.is_some() => format!("STOPPED at step {}", report.stopped_at().unwrap_or_default()),
-        Some(failure) => format!("FAILED ({})", failure.kind()),
-        None if report.harness_error.is_some() => "ERROR".to_string(),
-        None if report.limit.is_some() => "INCOMPLETE".to_string(),
-        None => "passed".to_string(),
+    let outcome = match (report.stopped_at(), report.failure()) {
+        // A replay stopped at a step is no verdict.
+        (Some(step), _) => format!("STOPPED at step {step}"),
+        (None, Some(failure)) => format!("FAILED ({})", failure.kind()),
+        (None, None) if report.harness_error.is_some() => "ERROR".to_string(),
+        (None, None) if report.limit.is_some() => "INCOMPLETE".to_string(),
+        (None, None) => "passed".to_string(),
     };
     writeln!(f, "racewright: {outcome}: {}", report.test)?;
     let executions = match report.failing_execution {

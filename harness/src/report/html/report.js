@@ -62,7 +62,9 @@
   function verdict() {
     const header = document.getElementById("verdict");
     const failure = report.findings[0];
-    const outcome = failure ? `FAILED (${failure.kind})` : report.harness_error ? "ERROR" : report.limit ? "INCOMPLETE" : "passed";
+    // A replay stopped at a step (RACEWRIGHT_STOP_AT) is no verdict.
+    const stopped = report.stopped ? `STOPPED at step ${report.stopped.step}` : null;
+    const outcome = stopped || (failure ? `FAILED (${failure.kind})` : report.harness_error ? "ERROR" : report.limit ? "INCOMPLETE" : "passed");
     append(header, append(make("h1"), make("span", failure ? "outcome failed" : "outcome", outcome), " ", make("span", "test", report.test)));
     const facts = [`engine ${report.engine}`, `strategy ${report.strategy}`];
     if (report.engine !== "loom") facts.push(`seed ${seed}`);
