@@ -48,7 +48,7 @@ pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult
 pub use model::failure::{Failure, FailureKind, TaskRef};
 pub use model::tasks::TaskState;
 pub use racewright_macros::test;
-pub use report::{EngineRun, Replayed, Report, TaskSummary, TimelineEvent};
+pub use report::{EngineRun, Replayed, Report, StackFrame, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
 /// Polls several futures concurrently on the current task and waits for all of them,
@@ -58,6 +58,7 @@ pub use futures::join;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::explore::attribute;
+    pub use crate::explore::breakpoint;
     pub use crate::explore::run_test;
     pub use crate::select::Select;
     pub use insta;

@@ -32,6 +32,9 @@ pub mod pool_cancel;
 pub mod retry_backoff;
 pub mod select_fresh_listener;
 pub mod timeout_race;
+
+// Async stacks: the code is `#[instrument]`ed, and the report says where each task is in it.
+pub mod reply_before_register;
 // Weak memory, which only loom sees.
 pub mod relaxed_publication;
 pub mod store_buffer_lost_wakeup;
@@ -106,6 +109,11 @@ pub fn catalogue() -> Vec<Entry> {
         ),
         entry!(interval_shutdown_leak, Leak, "an interval task outlives its service: shutdown checked between ticks"),
         entry!(retry_backoff, Panic, "retries counted, not timed: the client gives up before the server is up"),
+        entry!(
+            reply_before_register,
+            Leak,
+            "a caller registers for its reply after sending the request: a quick reply finds nobody"
+        ),
     ]
 }
 

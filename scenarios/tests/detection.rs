@@ -67,6 +67,9 @@ detects!(select_fresh_listener, "deadlock");
 detects!(interval_shutdown_leak, "leak");
 detects!(retry_backoff, "panic");
 
+// Async stacks: the leaked caller's report shows the `#[instrument]`ed functions it waits in.
+detects!(reply_before_register, "leak");
+
 /// The timeout race shows only if time may pass while the responder is runnable.
 mod timeout_race {
     use racewright_scenarios::{Variant, timeout_race::scenario};

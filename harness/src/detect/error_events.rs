@@ -1,27 +1,27 @@
 //! Logged errors: an ERROR-level `tracing` event during an execution is a finding.
 //!
 //! A `tracing` layer, installed for the exploration, attributes every event to the
-//! task that emitted it; events also go to the trace, for the timeline.
+//! task that emitted it, with the spans that task is in (`runtime/spans.rs` keeps them);
+//! events also go to the trace, for the timeline.
 
-use std::fmt::{self, Write as _};
-
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::{Failure, FailureKind, TaskRef};
 use crate::model::paths;
+use crate::model::spans::Fields;
 use crate::runtime::execution;
 use crate::runtime::settings::Policy;
+use crate::runtime::spans::is_engines_own;
 
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;
 
 impl<S: Subscriber> Layer<S> for ErrorEvents {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        // Debug and trace events, and the engines' own events, are not findings.
-        let target = metadata.target();
-        *metadata.level() <= Level::INFO && !target.starts_with("shuttle") && !target.starts_with("loom")
+        // Debug and trace events, and the engines' own events, are not findings. Spans of
+        // every level are left on: they are where the tasks are.
+        !is_engines_own(metadata) && (metadata.is_span() || *metadata.level() <= Level::INFO)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
@@ -34,54 +34,19 @@ impl<S: Subscriber> Layer<S> for ErrorEvents {
             let task = state.current_task();
             let step = state.scheduler.steps;
             let text = fields.render();
-            state.trace.push_event(step, task, level, location.clone(), text.clone());
+            let spans = state.tasks.get(task).spans.path();
+            state.trace.push_event(step, task, level, location.clone(), text.clone(), spans.clone());
             if level == Level::ERROR && state.settings.error_events == Policy::Deny && !state.stopping {
                 let who = TaskRef::of(state.tasks.get(task));
-                state.report(
-                    Failure::new(FailureKind::Error, format!("ERROR event: {text}"))
-                        .at(location)
-                        .in_task(who)
-                        .detail(format!("target {}", metadata.target())),
-                );
+                let mut finding = Failure::new(FailureKind::Error, format!("ERROR event: {text}"))
+                    .at(location)
+                    .in_task(who)
+                    .detail(format!("target {}", metadata.target()));
+                if let Some(spans) = spans {
+                    finding = finding.detail(format!("spans: {spans}"));
+                }
+                state.report(finding);
             }
         });
-    }
-}
-
-/// An event's message and fields, `message key=value ...`.
-#[derive(Default)]
-struct Fields {
-    message: String,
-    others: String,
-}
-
-impl Fields {
-    fn render(self) -> String {
-        match (self.message.is_empty(), self.others.is_empty()) {
-            (_, true) => self.message,
-            (true, false) => self.others,
-            (false, false) => format!("{} {}", self.message, self.others),
-        }
-    }
-}
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            if !self.others.is_empty() {
-                self.others.push(' ');
-            }
-            let _ = write!(self.others, "{}={value:?}", field.name());
-        }
-    }
-
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            self.record_debug(field, &value);
-        }
     }
 }

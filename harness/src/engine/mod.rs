@@ -26,7 +26,7 @@ use crate::runtime::execution;
 pub(crate) use body::Body;
 pub(crate) use operation::{
     Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
-    relocked, run, set_wait, wait,
+    relocked, run, set_wait, wait, wait_for_task,
 };
 pub(crate) use progress::{Explored, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};

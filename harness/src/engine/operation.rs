@@ -62,7 +62,12 @@ pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
 /// Marks the running task as blocked in `operation` on `resource`: called by a facade
 /// future right before it returns `Pending`, and by a blocking call before it parks.
 pub(crate) fn wait(operation: &'static str, at: &'static Location<'static>, resource: Option<Resource>) {
-    set_wait(Some(Wait { operation, at, resource }));
+    set_wait(Some(Wait { operation, at, resource, awaits: None }));
+}
+
+/// Marks the running task as blocked in `operation` until `task` ends (its `JoinHandle`).
+pub(crate) fn wait_for_task(operation: &'static str, at: &'static Location<'static>, task: TaskId) {
+    set_wait(Some(Wait { operation, at, resource: None, awaits: Some(task) }));
 }
 
 /// What the running task waits on, as the facade last said.
@@ -103,7 +108,7 @@ pub(crate) fn relocked(
     let found = execution::with(|state| {
         let task = state.current_task();
         state.record(operation, at, Some("already held".to_string()));
-        let wait = Wait { operation, at, resource: Some(resource) };
+        let wait = Wait { operation, at, resource: Some(resource), awaits: None };
         let finding = crate::detect::deadlock::relocked(state, task, &wait, held_at);
         state.change(task, Transition::Blocked(wait.clone()));
         state.tasks.get_mut(task).waiting = Some(wait);

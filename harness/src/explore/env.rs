@@ -21,6 +21,9 @@ pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
 /// `RACEWRIGHT_REPLAY`: a token from a report's replay line.
 pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
+/// `RACEWRIGHT_STOP_AT`: with `RACEWRIGHT_REPLAY`, a step of the report's timeline where
+/// the replay stops, with the state there printed.
+pub const STOP_AT: &str = "RACEWRIGHT_STOP_AT";
 /// `RACEWRIGHT_ENGINE`: `shuttle`, `loom` or `all`.
 pub const ENGINE: &str = "RACEWRIGHT_ENGINE";
 /// `RACEWRIGHT_REGRESSIONS`: `on` (replay the kept failing schedules first, keep new
@@ -31,7 +34,7 @@ pub const REGRESSIONS: &str = "RACEWRIGHT_REGRESSIONS";
 pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
 
 /// The variables a user sets, in the order the README lists them.
-const USER_VARIABLES: [&str; 7] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY, REGRESSIONS];
+const USER_VARIABLES: [&str; 8] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY, STOP_AT, REGRESSIONS];
 /// Names set for racewright's own processes, valid but never suggested: the loom child's,
 /// and those of this repository's benchmark (`scenarios/benches/exploration.rs`) and
 /// watchdog test (`tests/tests/watchdog.rs`), whose processes run scenarios too.
@@ -52,6 +55,8 @@ pub(crate) struct Overrides {
     pub(crate) budget: Option<Duration>,
     /// Checked against the test when it runs (a token names its test).
     pub(crate) replay: Option<String>,
+    /// The step where the replay stops; never without `replay`.
+    pub(crate) stop_at: Option<usize>,
     pub(crate) engine: Option<EngineChoice>,
     pub(crate) regressions: Option<Regressions>,
 }
@@ -98,8 +103,22 @@ pub struct EnvError(Problem);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Problem {
-    Malformed { variable: &'static str, value: String, accepted: String },
-    Unknown { variable: String, closest: &'static str },
+    Malformed {
+        variable: &'static str,
+        value: String,
+        accepted: String,
+    },
+    Unknown {
+        variable: String,
+        closest: &'static str,
+    },
+    /// `variable` means nothing without `needs`.
+    Alone {
+        variable: &'static str,
+        value: String,
+        needs: &'static str,
+        why: &'static str,
+    },
 }
 
 impl fmt::Display for EnvError {
@@ -115,6 +134,9 @@ impl fmt::Display for EnvError {
                     "racewright: unknown variable {variable}; did you mean {closest}{case}? racewright reads {}",
                     USER_VARIABLES.join(", ")
                 )
+            }
+            Problem::Alone { variable, value, needs, why } => {
+                write!(f, "racewright: {variable}={value:?} needs {needs}: {why}")
             }
         }
     }
@@ -187,6 +209,23 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
         }
         token => token.map(|token| token.trim().to_string()),
     };
+    let stop_at = match read(STOP_AT) {
+        None => None,
+        Some(value) => match value.trim().parse::<usize>() {
+            Ok(step) => Some(step),
+            Err(_) => return Err(error(STOP_AT, &value, "a step number of the report's timeline, e.g. 12")),
+        },
+    };
+    if let (Some(_), None) = (stop_at, &replay) {
+        return Err(EnvError(Problem::Alone {
+            variable: STOP_AT,
+            value: read(STOP_AT).unwrap_or_default(),
+            needs: REPLAY,
+            why: "it stops the replay of a failing execution at that step; set RACEWRIGHT_REPLAY to the token of \
+                  the report's replay line. A loom report has no token (loom cannot run one execution of its \
+                  search alone), so a failure only loom found cannot be stopped at a step",
+        }));
+    }
     let engine = match read(ENGINE) {
         None => None,
         Some(value) => match EngineChoice::parse(value.trim()) {
@@ -203,7 +242,7 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
             _ => return Err(error(REGRESSIONS, &value, "`on`, `replay-only` or `off`")),
         },
     };
-    Ok(Overrides { iterations, seed, strategy, budget, replay, engine, regressions })
+    Ok(Overrides { iterations, seed, strategy, budget, replay, stop_at, engine, regressions })
 }
 
 /// Whether `name` is in racewright's namespace: `RACEWRIGHT_` in any case.
@@ -303,12 +342,23 @@ mod tests {
             (REPLAY, " ", "token"),
             (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
             (REGRESSIONS, "no", "`on`, `replay-only` or `off`"),
+            (STOP_AT, "middle", "step number"),
+            (STOP_AT, "-1", "step number"),
         ] {
             let message = env(&[(variable, value)]).unwrap_err().to_string();
             assert!(message.contains(variable), "{message}");
             assert!(message.contains(value), "{message}");
             assert!(message.contains(accepted), "{message}");
         }
+    }
+
+    #[test]
+    fn a_step_to_stop_at_is_read_with_a_token_and_refused_without_one() {
+        let read = env(&[(REPLAY, "v2.token"), (STOP_AT, " 12 ")]).unwrap();
+        assert_eq!((read.replay.as_deref(), read.stop_at), (Some("v2.token"), Some(12)));
+        let alone = env(&[(STOP_AT, "12")]).unwrap_err().to_string();
+        assert!(alone.contains("RACEWRIGHT_STOP_AT=\"12\" needs RACEWRIGHT_REPLAY"), "{alone}");
+        assert!(alone.contains("loom"), "{alone}");
     }
 
     #[test]
@@ -321,6 +371,7 @@ mod tests {
             ("RACEWRIGHT_REPLAY_TOKEN", REPLAY),
             ("RACEWRIGHT_ENGNE", ENGINE),
             ("RACEWRIGHT_BUDGET_SECS", BUDGET),
+            ("RACEWRIGHT_STOPAT", STOP_AT),
         ] {
             let message = env(&[(misspelt, "5")]).unwrap_err().to_string();
             assert!(message.contains(&format!("unknown variable {misspelt}; did you mean {closest}")), "{message}");
@@ -342,7 +393,8 @@ mod tests {
                 REGRESSIONS => "off",
                 _ => "1",
             };
-            assert!(env(&[(name, value)]).is_ok(), "{name}");
+            // A step to stop at goes with a token.
+            assert!(env(&[(name, value), (REPLAY, "v1.token")]).is_ok(), "{name}");
         }
         // Only the prefix is racewright's.
         assert!(env(&[("RACEWRIGHTS_ITERATION", "5"), ("MY_RACEWRIGHT_X", "1")]).is_ok());

@@ -19,6 +19,7 @@ use crate::report::Report;
 use config::Config;
 pub use config::{EngineChoice, Policy, TimeMode};
 pub use env::EnvError;
+pub use pipeline::breakpoint;
 pub use strategies::Strategy;
 
 /// A concurrency test, configured: what `#[racewright::test]` expands to.
@@ -41,12 +42,13 @@ pub struct Scenario {
     config: Config,
     origin: Option<pipeline::origin::Origin>,
     replay: Option<String>,
+    stop_at: Option<usize>,
 }
 
 impl Scenario {
     /// A scenario with the attribute's defaults; `name` is the test's path.
     pub fn new(name: impl Into<String>) -> Scenario {
-        Scenario { name: name.into(), config: Config::default(), origin: None, replay: None }
+        Scenario { name: name.into(), config: Config::default(), origin: None, replay: None, stop_at: None }
     }
 
     /// Executions to explore (default 1000). On loom, the most executions its exhaustive
@@ -182,6 +184,45 @@ impl Scenario {
         self
     }
 
+    /// Stops the replay (of [`Scenario::replay`]'s token) at `step` of its timeline, as
+    /// `RACEWRIGHT_STOP_AT` does (which wins over this): the report is then the execution
+    /// up to that step, with the state there (where each task is, with its async stack;
+    /// who holds what; who waits on whom; the virtual time), not a verdict. Racewright
+    /// calls `racewright_breakpoint` there, with the execution paused, for a debugger.
+    ///
+    /// ```
+    /// use racewright::Scenario;
+    /// use racewright::sync::Mutex;
+    /// use std::sync::Arc;
+    ///
+    /// async fn lost_update() {
+    ///     let n = Arc::new(Mutex::new(0));
+    ///     let task = racewright::spawn({
+    ///         let n = n.clone();
+    ///         async move {
+    ///             let read = *n.lock().await;
+    ///             racewright::task::yield_now().await;
+    ///             *n.lock().await = read + 1;
+    ///         }
+    ///     });
+    ///     let read = *n.lock().await;
+    ///     racewright::task::yield_now().await;
+    ///     *n.lock().await = read + 1;
+    ///     task.await.unwrap();
+    ///     assert_eq!(*n.lock().await, 2);
+    /// }
+    ///
+    /// let found = Scenario::new("doc::stop_at").run(lost_update);
+    /// let token = found.replay().expect("the lost update is found").token.clone();
+    /// let stopped = Scenario::new("doc::stop_at").replay(token).stop_at(3).run(lost_update);
+    /// assert_eq!(stopped.stopped_at(), Some(3));
+    /// assert!(stopped.to_string().contains("stopped at step 3"));
+    /// ```
+    pub fn stop_at(mut self, step: usize) -> Self {
+        self.stop_at = Some(step);
+        self
+    }
+
     /// Where the test lives, for the replay command of its report. The attribute sets it.
     #[doc(hidden)]
     pub fn __origin(
@@ -229,6 +270,9 @@ impl Scenario {
         if overrides.replay.is_some() {
             self.replay = overrides.replay;
         }
+        if overrides.stop_at.is_some() {
+            self.stop_at = overrides.stop_at;
+        }
         if let Some(engine) = overrides.engine {
             self.config.engine = engine;
         }
@@ -264,7 +308,15 @@ impl Scenario {
         Fut::Output: TestResult,
     {
         let body: Body = Arc::new(move || body().map(TestResult::into_outcome).boxed_local());
-        pipeline::run(&self.name, &self.config, self.origin.as_ref(), body, self.replay.as_deref())
+        let replay = match (self.replay.as_deref(), self.stop_at) {
+            (Some(token), stop_at) => Some(pipeline::Replaying { token, stop_at }),
+            (None, Some(step)) => panic!(
+                "racewright: Scenario::stop_at({step}) stops a replay: give the token of a report's replay line with \
+                 Scenario::replay (or RACEWRIGHT_REPLAY)"
+            ),
+            (None, None) => None,
+        };
+        pipeline::run(&self.name, &self.config, self.origin.as_ref(), body, replay)
     }
 }
 
@@ -329,6 +381,8 @@ where
         panic!("racewright internal error (a bug of racewright, not of the test): {error}\n\n{report}");
     }
     let verdict = match expect {
+        // A stopped replay is no verdict: it shows the state at its step.
+        _ if report.stopped_at().is_some() => Err(format!("{report}")),
         None if report.failure().is_some() => Err(format!("{report}")),
         None if report.limit().is_some() => {
             Err(format!("racewright: the exploration could not give its answer, which is not a pass\n\n{report}"))
@@ -345,7 +399,8 @@ where
     };
     if let Err(message) = verdict {
         // Loom's reruns have no token: its search is deterministic, and finds the failure again.
-        if let (Some(origin), Some(replay)) = (&scenario_origin, report.replay().filter(|r| !r.token.is_empty())) {
+        let kept = report.replay().filter(|replay| !replay.token.is_empty() && report.stopped_at().is_none());
+        if let (Some(origin), Some(replay)) = (&scenario_origin, kept) {
             pipeline::regressions::save(origin, &replay.token);
         }
         let written = report

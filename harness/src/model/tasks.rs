@@ -4,6 +4,8 @@ use std::panic::Location;
 
 use serde::{Deserialize, Serialize};
 
+use super::spans::{Span, SpanStack};
+
 /// A task of an execution. The body is task 0; spawned tasks count up in spawn order,
 /// so ids are the same on every machine and every run of a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -30,6 +32,8 @@ pub(crate) struct Wait {
     pub(crate) at: &'static Location<'static>,
     /// The primitive waited on, by the place it was created.
     pub(crate) resource: Option<Resource>,
+    /// The task whose `JoinHandle` is awaited.
+    pub(crate) awaits: Option<TaskId>,
 }
 
 impl Wait {
@@ -106,9 +110,17 @@ pub(crate) struct TaskRecord {
     pub(crate) panic_observed: bool,
     /// The task is being polled (not suspended at an `.await`).
     pub(crate) in_poll: bool,
+    /// The `tracing` spans it is in, and was in where it last stopped.
+    pub(crate) spans: SpanStack,
 }
 
 impl TaskRecord {
+    /// The `tracing` spans the task is in, innermost first: while it is being polled,
+    /// those it entered; while it is suspended, or after a panic, those it stopped in.
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &Span> {
+        self.spans.current(self.in_poll && self.state == TaskState::Running)
+    }
+
     /// The name to show: the given one, or the body's, or `task-N`.
     pub(crate) fn display_name(&self) -> String {
         match (&self.name, self.id) {
@@ -139,6 +151,7 @@ impl Default for TaskRegistry {
             panic: None,
             panic_observed: false,
             in_poll: false,
+            spans: SpanStack::default(),
         };
         TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
     }
@@ -158,6 +171,7 @@ impl TaskRegistry {
             panic: None,
             panic_observed: false,
             in_poll: false,
+            spans: SpanStack::default(),
         });
         id
     }

@@ -21,9 +21,10 @@ const STEP_ROWS: usize = 1000;
 pub(super) fn render(report: &Report) -> String {
     let (skipped, steps) = steps::last_steps(report, STEP_ROWS);
     let view = serde_json::json!({ "skipped": skipped, "steps": steps });
-    let title = match report.failure() {
-        Some(failure) => format!("racewright: {} in {}", failure.kind(), report.test()),
-        None => format!("racewright: {}", report.test()),
+    let title = match (report.stopped_at(), report.failure()) {
+        (Some(step), _) => format!("racewright: {} stopped at step {step}", report.test()),
+        (None, Some(failure)) => format!("racewright: {} in {}", failure.kind(), report.test()),
+        (None, None) => format!("racewright: {}", report.test()),
     };
     fill(PAGE, |name| match name {
         "title" => escape_text(&title),

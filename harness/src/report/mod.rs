@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::Explored;
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
-use crate::model::tasks::{Resource, TaskState};
+use crate::model::tasks::{Resource, TaskRecord, TaskState};
 use crate::runtime::execution::ExecutionState;
 use crate::trace::Transition;
 
@@ -52,9 +52,22 @@ pub struct Report {
     /// What the other engines of an `engine = "all"` run found, one line each.
     #[serde(default)]
     also: Vec<EngineRun>,
+    /// The replay stopped at a step (`RACEWRIGHT_STOP_AT`): the report is the execution
+    /// up to there, not a verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stopped: Option<Stop>,
     /// The most tasks one execution spawned besides the body: does the scenario fit loom?
     #[serde(skip)]
     max_tasks: usize,
+}
+
+/// Where a replay stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stop {
+    /// The step it stopped after.
+    pub(crate) step: usize,
+    /// The execution had ended by then: there is no next step.
+    pub(crate) ended: bool,
 }
 
 /// How another engine's exploration of the same scenario went.
@@ -91,6 +104,90 @@ pub struct TaskSummary {
     pub state: TaskState,
     /// What the task was blocked in when the execution ended, if anything.
     pub blocked_in: Option<String>,
+    /// Where the task was, across its awaits, when the execution ended (for a task alive
+    /// then, or one that panicked): the racewright operation it waits in, then the
+    /// `tracing` spans it is in, innermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<StackFrame>,
+}
+
+/// One frame of a task's async stack: where it waits, or a `tracing` span it is in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StackFrame {
+    /// The racewright operation the task waits in.
+    Wait {
+        /// The operation, e.g. `Mutex::lock`.
+        operation: String,
+        /// The primitive it waits on, `Mutex@src/bank.rs:12`, when it is one.
+        on: Option<String>,
+        /// Where it waits, `file:line:column`; for `JoinHandle::await`, the awaited
+        /// task's spawn site.
+        at: String,
+        /// The task whose `JoinHandle` it awaits, by id.
+        awaits: Option<usize>,
+    },
+    /// A `tracing` span the task is in: an `#[instrument]`ed function, an
+    /// `.instrument(span)`ed future, an entered span.
+    Span {
+        /// `name{fields}`, as `tracing-subscriber`'s formatter writes a span.
+        span: String,
+        /// Where the span is declared, `file:line`.
+        at: Option<String>,
+    },
+}
+
+impl TaskSummary {
+    /// The task's async stack as the text report shows it, a line per frame; none when
+    /// the task is in no span (its wait is then the task's own line). A wait for another
+    /// task's `JoinHandle` goes on with what that task waits in, and so on: the chain of
+    /// waits.
+    pub(crate) fn stack_lines(&self, tasks: &[TaskSummary]) -> Vec<String> {
+        if !self.stack.iter().any(|frame| matches!(frame, StackFrame::Span { .. })) {
+            return Vec::new();
+        }
+        self.stack
+            .iter()
+            .map(|frame| match frame {
+                StackFrame::Wait { .. } => wait_chain(frame, tasks),
+                StackFrame::Span { span, at: Some(at) } => format!("in {span} at {at}"),
+                StackFrame::Span { span, at: None } => format!("in {span}"),
+            })
+            .collect()
+    }
+}
+
+/// `waits in Mutex::lock on Mutex@a.rs:3 at a.rs:10:5`; for a `JoinHandle`, `waits in
+/// JoinHandle::await for #1 "worker", which waits in ...`, as far as the awaited tasks wait.
+fn wait_chain(frame: &StackFrame, tasks: &[TaskSummary]) -> String {
+    let mut text = String::new();
+    let mut seen = Vec::new();
+    let mut frame = Some(frame);
+    while let Some(StackFrame::Wait { operation, on, at, awaits }) = frame {
+        text.push_str(&format!("waits in {operation}"));
+        let Some(id) = awaits else {
+            match on {
+                Some(on) => text.push_str(&format!(" on {on} at {at}")),
+                None => text.push_str(&format!(" at {at}")),
+            }
+            break;
+        };
+        let awaited = tasks.iter().find(|task| task.task.id == *id);
+        match awaited {
+            Some(task) => text.push_str(&format!(" for {}", task.task)),
+            None => text.push_str(&format!(" for #{id}")),
+        }
+        // A cycle of joins is a deadlock the report names elsewhere: say it once.
+        if seen.contains(id) {
+            break;
+        }
+        seen.push(*id);
+        frame = awaited.and_then(|task| task.stack.first()).filter(|next| matches!(next, StackFrame::Wait { .. }));
+        if frame.is_some() {
+            text.push_str(", which ");
+        }
+    }
+    text
 }
 
 /// One facade operation of the failing execution.
@@ -111,6 +208,23 @@ pub struct TimelineEvent {
     /// The virtual time when it happened, once the clock has moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<String>,
+    /// For a `tracing` event, the spans it was emitted in, outermost first: `a{x=1}:b`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spans: Option<String>,
+}
+
+impl TimelineEvent {
+    /// What the timeline says of the event: the operation, then a `tracing` event's spans
+    /// and message as `tracing-subscriber`'s formatter writes them, or the operation's
+    /// values.
+    pub(crate) fn what(&self) -> String {
+        match (&self.spans, &self.detail) {
+            (Some(spans), Some(detail)) => format!("{} {spans}: {detail}", self.operation),
+            (Some(spans), None) => format!("{} {spans}:", self.operation),
+            (None, Some(detail)) => format!("{} {detail}", self.operation),
+            (None, None) => self.operation.clone(),
+        }
+    }
 }
 
 /// A change of a task's state between the timeline's events: the step-by-step view
@@ -185,6 +299,7 @@ impl Report {
             exhaustive: exploration.exhaustive,
             limit: exploration.limit,
             also: Vec::new(),
+            stopped: None,
             max_tasks: exploration.max_tasks,
         };
         if let Some(state) = state {
@@ -206,6 +321,7 @@ impl Report {
                 spawned_at: task.spawned_at.map(paths::location),
                 state: task.state,
                 blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
+                stack: stack_of(task),
             })
             .collect();
         // The first event of a step that preempted carries the mark.
@@ -223,6 +339,7 @@ impl Report {
                 detail: event.detail.clone(),
                 preempted: preempted_steps.remove(&event.step),
                 clock: clock(event.clock),
+                spans: event.spans.clone(),
             })
             .collect();
         let mut names = ResourceNames::default();
@@ -254,6 +371,24 @@ impl Report {
                 },
             })
             .collect();
+    }
+
+    /// The report of a replay stopped after `step`: what happened up to it (the state of
+    /// the tasks is already that of the moment the replay stopped). `ended`: the
+    /// execution had ended by then.
+    pub(crate) fn stopped(mut self, step: usize, ended: bool) -> Report {
+        self.timeline.retain(|event| event.step <= step);
+        self.changes.retain(|change| change.step <= step);
+        self.stopped = Some(Stop { step, ended });
+        self
+    }
+
+    /// The step a replay stopped at (`RACEWRIGHT_STOP_AT`, [`Scenario::stop_at`]): the
+    /// report is then the execution up to that step, with the state there, not a verdict.
+    ///
+    /// [`Scenario::stop_at`]: crate::Scenario::stop_at
+    pub fn stopped_at(&self) -> Option<usize> {
+        self.stopped.map(|stop| stop.step)
     }
 
     /// The first failure found, which leads the report.
@@ -460,11 +595,15 @@ impl Report {
     /// reported on stderr and skipped.
     pub fn persist(&self) -> Option<PathBuf> {
         let directory = target_directory()?.join("racewright");
-        let stem: String = self
+        let mut stem: String = self
             .test
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
             .collect();
+        // A stopped replay does not overwrite the report of the whole failure.
+        if let Some(step) = self.stopped_at() {
+            stem.push_str(&format!(".step-{step}"));
+        }
         let text = directory.join(format!("{stem}.txt"));
         let written = std::fs::create_dir_all(&directory)
             .and_then(|()| std::fs::write(&text, self.to_string()))
@@ -478,6 +617,22 @@ impl Report {
             }
         }
     }
+}
+
+/// A task's async stack: for a task alive at the end, or one that panicked, where it
+/// waits and the spans it is in, innermost first.
+fn stack_of(task: &TaskRecord) -> Vec<StackFrame> {
+    if !matches!(task.state, TaskState::Running | TaskState::Panicked) {
+        return Vec::new();
+    }
+    let wait = task.waiting.iter().map(|wait| StackFrame::Wait {
+        operation: wait.operation.to_string(),
+        on: wait.resource.map(|resource| resource.to_string()),
+        at: paths::location(wait.at),
+        awaits: wait.awaits.map(|task| task.0),
+    });
+    let spans = task.spans().map(|span| StackFrame::Span { span: span.describe(), at: span.at.clone() });
+    wait.chain(spans).collect()
 }
 
 /// The virtual time for the report: `None` while the clock has not moved.

@@ -55,6 +55,11 @@ pub(crate) struct Position {
     pub(crate) last: Option<String>,
     /// Where that was, `file:line`.
     pub(crate) at: Option<String>,
+    /// Its async stack, a line per frame, as the text report shows it: known for the
+    /// state after the last row (the report's end, or where a replay stopped), and only
+    /// for a task in a `tracing` span.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stack: Vec<String>,
 }
 
 /// How a task stands after a row.
@@ -159,6 +164,8 @@ struct Replay {
     /// Changes that belong to the next row, with their task: a hold recorded just before
     /// its operation (a blocking lock's), a task polled again (it acts in the next row).
     deferred: Vec<(usize, Change)>,
+    /// Each task's async stack at the end, as the text report shows it.
+    stacks: Vec<Vec<String>>,
 }
 
 impl Replay {
@@ -185,6 +192,7 @@ impl Replay {
             skipped: 0,
             open: None,
             deferred: Vec::new(),
+            stacks: report.tasks.iter().map(|task| task.stack_lines(&report.tasks)).collect(),
         }
     }
 
@@ -206,10 +214,7 @@ impl Replay {
         {
             self.open = None;
         }
-        let what = match &event.detail {
-            Some(detail) => format!("{} {detail}", event.operation),
-            None => event.operation.clone(),
-        };
+        let what = event.what();
         self.open_row(Step {
             step: event.step,
             task: event.task,
@@ -363,6 +368,7 @@ impl Replay {
                 },
                 last: task.last.as_ref().map(|(what, _)| what.clone()),
                 at: task.last.as_ref().map(|(_, at)| at.clone()),
+                stack: Vec::new(),
             })
             .collect();
         let waits = self
@@ -392,6 +398,12 @@ impl Replay {
 
     fn finish(mut self) -> (usize, Vec<Step>) {
         self.close_row();
+        // The last row's state is the report's end, where the stacks are known.
+        if let Some(last) = self.done.back_mut() {
+            for (task, stack) in last.state.tasks.iter_mut().zip(self.stacks) {
+                task.stack = stack;
+            }
+        }
         (self.skipped, self.done.into())
     }
 }
@@ -440,6 +452,12 @@ impl fmt::Display for Step {
                 }
             }
             writeln!(f)?;
+            if !task.stack.is_empty() {
+                writeln!(f, "         stack:")?;
+                for line in &task.stack {
+                    writeln!(f, "           {line}")?;
+                }
+            }
         }
         if !state.holds.is_empty() {
             writeln!(f, "  holds:")?;

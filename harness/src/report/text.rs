@@ -42,7 +42,8 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
             writeln!(f, "  - {detail}")?;
         }
     }
-    if !report.tasks.is_empty() {
+    // A stopped replay's tasks are in the state at its step, below.
+    if !report.tasks.is_empty() && report.stopped.is_none() {
         writeln!(f)?;
         writeln!(f, "tasks:")?;
         for task in &report.tasks {
@@ -54,26 +55,58 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
                 write!(f, "; blocked in {blocked}")?;
             }
             writeln!(f)?;
+            stack(&task.stack_lines(&report.tasks), f)?;
         }
     }
     if !report.timeline.is_empty() {
         writeln!(f)?;
         timeline(report, f)?;
     }
+    if let Some(stop) = report.stopped {
+        writeln!(f)?;
+        stopped(report, stop, f)?;
+    }
     if let Some(replay) = &report.replay {
         writeln!(f)?;
         writeln!(f, "replay:")?;
         writeln!(f, "  {}", replay.command)?;
+        if let Some(stop) = report.stopped.filter(|stop| !stop.ended) {
+            writeln!(f, "  next step: RACEWRIGHT_STOP_AT={} {}", stop.step + 1, replay.command)?;
+        }
     }
     Ok(())
 }
 
+/// A task's async stack, under its line of the task list.
+fn stack(lines: &[String], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "       stack:")?;
+    for line in lines {
+        writeln!(f, "         {line}")?;
+    }
+    Ok(())
+}
+
+/// The state where a replay stopped: after the last row of its timeline.
+fn stopped(report: &Report, stop: super::Stop, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let why = if stop.ended { "where the execution ended" } else { "before the scheduler's next choice" };
+    writeln!(f, "stopped at step {}, {why}; the state there:", stop.step)?;
+    match super::steps::last_steps(report, 1).1.pop() {
+        Some(last) => write!(f, "{last}"),
+        None => writeln!(f, "  nothing has happened yet"),
+    }
+}
+
 fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let outcome = match report.failure() {
-        Some(failure) => format!("FAILED ({})", failure.kind()),
-        None if report.harness_error.is_some() => "ERROR".to_string(),
-        None if report.limit.is_some() => "INCOMPLETE".to_string(),
-        None => "passed".to_string(),
+    let outcome = match (report.stopped_at(), report.failure()) {
+        // A replay stopped at a step is no verdict.
+        (Some(step), _) => format!("STOPPED at step {step}"),
+        (None, Some(failure)) => format!("FAILED ({})", failure.kind()),
+        (None, None) if report.harness_error.is_some() => "ERROR".to_string(),
+        (None, None) if report.limit.is_some() => "INCOMPLETE".to_string(),
+        (None, None) => "passed".to_string(),
     };
     writeln!(f, "racewright: {outcome}: {}", report.test)?;
     let executions = match report.failing_execution {
@@ -118,6 +151,9 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Layout::Columns { .. } => "timeline (one column per task",
         Layout::Rows { .. } => "timeline (one row per event",
     });
+    if let Some(step) = report.stopped_at() {
+        let _ = write!(title, ", up to step {step}");
+    }
     if skipped > 0 {
         let _ = write!(title, ", last {TIMELINE_ROWS} events");
     }
@@ -141,7 +177,7 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             event.step.to_string()
         };
         previous_task = Some(event.task);
-        let text = text_of(event);
+        let text = event.what();
         let (Layout::Columns { cell_width: width } | Layout::Rows { cell_width: width, .. }) = layout;
         let lines = wrap(&text, width);
         for (index, line) in lines.iter().enumerate() {
@@ -173,14 +209,6 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
-/// What the timeline says of an event: the operation and its details.
-fn text_of(event: &super::TimelineEvent) -> String {
-    match &event.detail {
-        Some(detail) => format!("{} {detail}", event.operation),
-        None => event.operation.clone(),
-    }
-}
-
 /// How the timeline's table is laid out: one column per task while the cells stay readable
 /// in `WIDTH`, one row per event (with the task named in a column) beyond.
 #[derive(Clone, Copy)]
@@ -200,7 +228,7 @@ impl Layout {
         }
         let task_width = tasks.iter().map(|task| task.chars().count()).max().unwrap_or(0).min(MAX_TASK_LABEL);
         let room = WIDTH.saturating_sub(fixed + task_width + 2 * " | ".len()).max(MIN_CELL_WIDTH);
-        let longest = events.iter().map(|event| text_of(event).chars().count()).max().unwrap_or(0);
+        let longest = events.iter().map(|event| event.what().chars().count()).max().unwrap_or(0);
         Layout::Rows { task_width, cell_width: room.min(longest.max("event".len())) }
     }
 

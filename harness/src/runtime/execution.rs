@@ -213,6 +213,10 @@ impl ExecutionState {
 
     /// Records a change of `task`'s state, for the report's step-by-step view.
     pub(crate) fn change(&mut self, task: TaskId, what: Transition) {
+        if matches!(what, Transition::Blocked(_)) {
+            // Its spans exit as its poll returns: where it waits is where it stopped.
+            self.tasks.get_mut(task).spans.waits();
+        }
         if self.settings.record_trace {
             let step = self.scheduler.steps;
             self.trace.change(step, task, what);

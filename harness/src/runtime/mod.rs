@@ -9,3 +9,4 @@
 pub(crate) mod execution;
 pub(crate) mod heartbeat;
 pub(crate) mod settings;
+pub(crate) mod spans;

@@ -182,8 +182,8 @@ impl<T> Future for JoinHandle<T> {
                 Poll::Ready(result)
             }
             None => {
-                if self.task.is_some() {
-                    crate::engine::wait("JoinHandle::await", self.spawned_at, None);
+                if let Some(task) = self.task {
+                    crate::engine::wait_for_task("JoinHandle::await", self.spawned_at, task);
                 }
                 Poll::Pending
             }

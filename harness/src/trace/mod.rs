@@ -20,6 +20,8 @@ pub(crate) struct Event {
     pub(crate) detail: Option<String>,
     /// The virtual time when it happened.
     pub(crate) clock: Duration,
+    /// The `tracing` spans a `tracing` event was emitted in, outermost first: `a{x=1}:b`.
+    pub(crate) spans: Option<String>,
 }
 
 /// A change of a task's state, recorded where it happens, between the events.
@@ -92,12 +94,20 @@ impl Trace {
         at: &'static Location<'static>,
         detail: Option<String>,
     ) {
-        self.events.push(Event { step, task, operation, at: Site::Caller(at), detail, clock: self.clock });
+        self.events.push(Event { step, task, operation, at: Site::Caller(at), detail, clock: self.clock, spans: None });
     }
 
     /// Records something the engine did on behalf of `task`.
     pub(crate) fn push_note(&mut self, step: usize, task: TaskId, operation: &'static str, detail: String) {
-        self.events.push(Event { step, task, operation, at: Site::Engine, detail: Some(detail), clock: self.clock });
+        self.events.push(Event {
+            step,
+            task,
+            operation,
+            at: Site::Engine,
+            detail: Some(detail),
+            clock: self.clock,
+            spans: None,
+        });
     }
 
     /// Records how a task ended, at `at` (`file:line:column`) when known: a panic.
@@ -110,10 +120,10 @@ impl Trace {
         detail: String,
     ) {
         let at = at.map_or(Site::Engine, Site::Source);
-        self.events.push(Event { step, task, operation, at, detail: Some(detail), clock: self.clock });
+        self.events.push(Event { step, task, operation, at, detail: Some(detail), clock: self.clock, spans: None });
     }
 
-    /// Records a `tracing` event.
+    /// Records a `tracing` event, emitted in `spans` (outermost first, `a{x=1}:b`).
     pub(crate) fn push_event(
         &mut self,
         step: usize,
@@ -121,6 +131,7 @@ impl Trace {
         level: tracing::Level,
         at: Option<String>,
         message: String,
+        spans: Option<String>,
     ) {
         let operation = match level {
             tracing::Level::ERROR => "ERROR",
@@ -136,6 +147,7 @@ impl Trace {
             at: Site::Source(at.unwrap_or_default()),
             detail: Some(message),
             clock: self.clock,
+            spans,
         });
     }
 

@@ -33,6 +33,7 @@ use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution::{self, Execution, ExecutionState};
 use crate::runtime::settings::{Settings, TimeMode};
+use crate::runtime::spans::SpanStacks;
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.
@@ -107,7 +108,7 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
             last_words,
         })
     });
-    let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);
+    let subscriber = tracing_subscriber::registry().with(SpanStacks).with(detect::error_events::ErrorEvents);
     let _subscriber = tracing::subscriber::set_default(subscriber);
     let checked = super::exploring_with(Engine::Loom, || {
         std::panic::catch_unwind(AssertUnwindSafe(|| builder.check(move || run_execution(&body))))

@@ -22,6 +22,7 @@ use crate::detect;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution::{self, Execution};
 use crate::runtime::settings::Settings;
+use crate::runtime::spans::SpanStacks;
 use idle::IdleTask;
 use supervisor::Supervisor;
 
@@ -83,7 +84,7 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
         give_up,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
-    let subscriber = tracing_subscriber::registry().with(detect::error_events::ErrorEvents);
+    let subscriber = tracing_subscriber::registry().with(SpanStacks).with(detect::error_events::ErrorEvents);
     let _subscriber = tracing::subscriber::set_default(subscriber);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner.run(move || run_execution(&body));

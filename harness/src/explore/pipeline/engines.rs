@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::Replaying;
 use super::child;
 use super::origin::Origin;
 use super::shuttle as pipeline;
@@ -15,7 +16,13 @@ use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
 /// Explores `body` on the engines `config` asks for, or replays `replay`.
-pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+pub(crate) fn run(
+    name: &str,
+    config: &Config,
+    origin: Option<&Origin>,
+    body: Body,
+    replay: Option<Replaying<'_>>,
+) -> Report {
     // A loom child runs the loom exploration, hands its report over and ends.
     if let Some(path) = env::loom_child() {
         child::serve(&path, loom_here(name, config, body, Some(path.clone())));

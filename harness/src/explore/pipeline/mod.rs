@@ -1,6 +1,7 @@
 //! One test from start to report: which engine explores it (`engines.rs`), the shuttle
 //! pipeline (`shuttle.rs`: kept failures first, the lanes, shrinking, the nondeterminism
-//! check, the replay token), loom in a child process (`child.rs`), and the watchdog.
+//! check, the replay token, a replay stopped at a step with `stop.rs`), loom in a child
+//! process (`child.rs`), and the watchdog.
 
 mod child;
 mod engines;
@@ -10,6 +11,15 @@ pub(crate) mod regressions;
 mod replay;
 mod shrink;
 mod shuttle;
+mod stop;
 mod watchdog;
 
 pub(crate) use engines::run;
+pub use stop::breakpoint;
+
+/// A replay asked for: the token of a report, and the step to stop at, if any.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Replaying<'a> {
+    pub(crate) token: &'a str,
+    pub(crate) stop_at: Option<usize>,
+}

@@ -1,24 +1,33 @@
 //! One exploration, start to end: explore, shrink what failed, check that it replays,
-//! and build the report. Or, given a replay token, replay that one execution.
+//! and build the report. Or, given a replay token, replay that one execution, to its end
+//! or to a step where it stops (`stop.rs`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
 use shuttle::scheduler::Scheduler;
 
+use super::Replaying;
 use super::origin::Origin;
 use super::replay::{Divergence, Replay, Token, scenario_hash};
 use super::shrink;
-use crate::detect::{self, Failure};
+use super::stop::{Describe, StopAt, pause};
+use crate::detect::{self, Failure, FailureKind};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
 /// Explores `body` under `config`, or replays `replay`.
-pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
+pub(crate) fn run(
+    name: &str,
+    config: &Config,
+    origin: Option<&Origin>,
+    body: Body,
+    replay: Option<Replaying<'_>>,
+) -> Report {
     let _watchdog = super::watchdog::arm(name, config.budget);
     let seed = config.seed.unwrap_or_else(|| seed_for(name));
     let settings = Arc::new(config.settings());
@@ -35,8 +44,20 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
         Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, exploration, replayed)
     };
 
-    if let Some(text) = replay {
+    if let Some(Replaying { token: text, stop_at }) = replay {
         let token = Token::decode(text, name).unwrap_or_else(|error| panic!("{error}"));
+        if let Some(step) = stop_at {
+            let describe: Describe = {
+                let (name, strategy, iterations) = (name.to_string(), config.strategy.to_string(), config.iterations);
+                let replayed = replayed(&token, origin);
+                Rc::new(move |state| {
+                    Report::new(&name, "shuttle", strategy.clone(), seed, iterations, Explored::default(), None)
+                        .failing_at(token.execution, state)
+                        .with_replay(replayed.clone())
+                })
+            };
+            return stop_at_step(&run_once, &token, step, describe);
+        }
         let (mut exploration, divergence) = replay_token(&run_once, &token);
         let replayed_kind =
             exploration.failed.as_ref().and_then(|(_, state)| state.findings.first()).map(Failure::kind);
@@ -45,17 +66,7 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
         }
         let report = report(exploration, Some(replayed(&token, origin)));
         if divergence.is_some() || replayed_kind != Some(token.kind) {
-            let how = match (&divergence, replayed_kind) {
-                (Some(divergence), _) => diverged(divergence).message().to_string(),
-                (None, None) => "its replay passed".to_string(),
-                (None, Some(kind)) => format!("its replay failed with `{kind}` instead"),
-            };
-            panic!(
-                "racewright: RACEWRIGHT_REPLAY: the token's execution ends in `{}`, but {how}: the code or the \
-                 scenario changed since the token was made, or the scenario depends on something racewright \
-                 does not control\n\n{report}",
-                token.kind
-            );
+            not_the_token_s(&token, divergence.as_ref(), replayed_kind, Some(&report));
         }
         return report;
     }
@@ -108,6 +119,59 @@ pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Bo
 
 /// Runs one execution as the given scheduler chooses.
 type RunOnce<'a> = dyn Fn(Box<dyn Scheduler>) -> Explored + 'a;
+
+/// A replay that did not run as its token's execution did: the code or the scenario
+/// changed since, and the token replays something else.
+fn not_the_token_s(
+    token: &Token,
+    divergence: Option<&Divergence>,
+    replayed: Option<FailureKind>,
+    report: Option<&Report>,
+) -> ! {
+    let how = match (divergence, replayed) {
+        (Some(divergence), _) => diverged(divergence).message().to_string(),
+        (None, None) => "its replay passed".to_string(),
+        (None, Some(kind)) => format!("its replay failed with `{kind}` instead"),
+    };
+    let report = report.map(|report| format!("\n\n{report}")).unwrap_or_default();
+    panic!(
+        "racewright: RACEWRIGHT_REPLAY: the token's execution ends in `{}`, but {how}: the code or the scenario \
+         changed since the token was made, or the scenario depends on something racewright does not \
+         control{report}",
+        token.kind
+    );
+}
+
+/// Replays a token's execution up to `step` and stops there: the report of what happened
+/// up to it, with the state at that step.
+fn stop_at_step(run_once: &RunOnce<'_>, token: &Token, step: usize, describe: Describe) -> Report {
+    let divergence = Rc::new(Cell::new(None));
+    let stopped = Rc::new(RefCell::new(None));
+    let replay = Replay::strict(token.choices.clone(), token.randoms.clone(), divergence.clone());
+    let exploration = run_once(Box::new(StopAt::new(replay, step, describe.clone(), stopped.clone())));
+    let ended = exploration.failed.map(|(_, state)| state);
+    let kind = ended.as_ref().and_then(|state| state.findings.first()).map(Failure::kind);
+    match (divergence.take(), stopped.take(), ended) {
+        (None, Some(report), _) => report,
+        // The execution ended before the scheduler was asked for a choice after `step`.
+        (None, None, Some(state)) if kind == Some(token.kind) => {
+            let (last, report) = (state.scheduler.steps, describe(&state));
+            if step > last {
+                panic!(
+                    "racewright: RACEWRIGHT_STOP_AT={step} is past the end of the token's execution, whose last \
+                     step is {last}; stop at a step of its timeline\n\n{report}"
+                );
+            }
+            let report = report.stopped(step, step == last);
+            pause(step, &report);
+            report
+        }
+        (divergence, stopped, ended) => {
+            let report = stopped.or_else(|| ended.map(|state| describe(&state)));
+            not_the_token_s(token, divergence.as_ref(), kind, report.as_ref())
+        }
+    }
+}
 
 fn replay_strictly(run_once: &RunOnce<'_>, choices: &[usize], randoms: &[u64]) -> (Explored, Option<Divergence>) {
     let divergence = Rc::new(Cell::new(None));

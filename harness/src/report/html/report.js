@@ -62,7 +62,9 @@
   function verdict() {
     const header = document.getElementById("verdict");
     const failure = report.findings[0];
-    const outcome = failure ? `FAILED (${failure.kind})` : report.harness_error ? "ERROR" : report.limit ? "INCOMPLETE" : "passed";
+    // A replay stopped at a step (RACEWRIGHT_STOP_AT) is no verdict.
+    const stopped = report.stopped ? `STOPPED at step ${report.stopped.step}` : null;
+    const outcome = stopped || (failure ? `FAILED (${failure.kind})` : report.harness_error ? "ERROR" : report.limit ? "INCOMPLETE" : "passed");
     append(header, append(make("h1"), make("span", failure ? "outcome failed" : "outcome", outcome), " ", make("span", "test", report.test)));
     const facts = [`engine ${report.engine}`, `strategy ${report.strategy}`];
     if (report.engine !== "loom") facts.push(`seed ${seed}`);
@@ -179,7 +181,14 @@
       const row = make("tr", `task task-${task.status}`);
       row.dataset.log = "task";
       append(row, make("td", "name", `#${task.id} ${task.name}`), append(make("td"), make("span", `badge badge-${task.status}`, task.status.replace("_", " "))));
-      append(row, shown("td", "last", task.last ? `${task.last}${task.at ? ` at ${task.at}` : ""}` : ""));
+      const last = shown("td", "last", task.last ? `${task.last}${task.at ? ` at ${task.at}` : ""}` : "");
+      // The async stack, known at the report's last step: a line per frame.
+      if (task.stack && task.stack.length) {
+        const stack = make("ol", "stack");
+        for (const frame of task.stack) append(stack, shown("li", null, frame));
+        append(last, stack);
+      }
+      append(row, last);
       append(table, row);
     }
     append(panel, table);
