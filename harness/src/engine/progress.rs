@@ -36,6 +36,9 @@ pub(crate) struct Explored {
     pub(crate) limit: Option<String>,
     /// The most tasks (besides the body) that one execution spawned.
     pub(crate) max_tasks: usize,
+    /// What the executions could not vouch for (a tokio runtime of the test's own), once
+    /// each, in the order first seen.
+    pub(crate) notes: Vec<String>,
 }
 
 /// What an exploration has seen so far, across executions; the same for every engine.
@@ -50,6 +53,7 @@ pub(crate) struct Progress {
     schedules: std::collections::HashSet<u64>,
     /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
     max_tasks: usize,
+    notes: Vec<String>,
 }
 
 impl Progress {
@@ -57,6 +61,11 @@ impl Progress {
     pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        for note in &state.notes {
+            if !self.notes.iter().any(|known| known == note) {
+                self.notes.push(note.to_string());
+            }
+        }
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));
@@ -73,6 +82,7 @@ impl Progress {
             distinct_schedules: self.schedules.len(),
             harness_error,
             max_tasks: self.max_tasks,
+            notes: self.notes,
             ..Explored::default()
         }
     }

@@ -226,6 +226,9 @@ impl Scenario {
         if let Some(budget) = overrides.budget {
             self.config.budget = Some(budget);
         }
+        if let Some(stall) = overrides.stall {
+            self.config.stall = stall;
+        }
         if overrides.replay.is_some() {
             self.replay = overrides.replay;
         }

@@ -52,10 +52,19 @@ pub struct Report {
     /// What the other engines of an `engine = "all"` run found, one line each.
     #[serde(default)]
     also: Vec<EngineRun>,
+    /// What the exploration could not vouch for, though nothing failed: one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     /// The most tasks one execution spawned besides the body: does the scenario fit loom?
     #[serde(skip)]
     max_tasks: usize,
 }
+
+/// The note of an exploration whose tasks ran in one order only.
+const ONE_INTERLEAVING: &str = "only one interleaving was possible: the scenario spawned tasks, yet every execution \
+     ran them in the same order. racewright interleaves tasks only at its own operations (racewright::sync, ::task, \
+     ::time); what they share through std::sync::atomic, a std lock or anything else racewright does not see is \
+     not explored (README, \"What racewright cannot see\")";
 
 /// How another engine's exploration of the same scenario went.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,13 +194,28 @@ impl Report {
             exhaustive: exploration.exhaustive,
             limit: exploration.limit,
             also: Vec::new(),
+            notes: exploration.notes,
             max_tasks: exploration.max_tasks,
         };
         if let Some(state) = state {
             report.describe(&state);
             report.replay = replay;
         }
+        if report.interleaved_nothing() {
+            report.notes.insert(0, ONE_INTERLEAVING.to_string());
+        }
         report
+    }
+
+    /// Whether the tasks of a passing exploration ran in one order only: every execution
+    /// took the same schedule (shuttle, over several executions), or loom's exhaustive
+    /// search found nothing else to try.
+    fn interleaved_nothing(&self) -> bool {
+        self.findings.is_empty()
+            && self.harness_error.is_none()
+            && self.max_tasks > 0
+            && self.distinct_schedules == 1
+            && (self.executions > 1 || self.exhaustive)
     }
 
     /// Describes `state` as the failing execution.
@@ -325,6 +349,31 @@ impl Report {
         self
     }
 
+    /// What the exploration could not vouch for, though it found nothing: a scenario whose
+    /// tasks ran in one order only, a thread or tokio runtime of the test's own that
+    /// racewright does not control. One line each; the text report and the summary show
+    /// them as `note:` lines.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The report with `note` added, once.
+    pub(crate) fn with_note(mut self, note: &str) -> Report {
+        if !self.notes.iter().any(|known| known == note) {
+            self.notes.push(note.to_string());
+        }
+        self
+    }
+
+    /// The report of an exploration given up in execution `execution`, stuck outside
+    /// racewright's control: `finding` says where.
+    pub(crate) fn abandoned(mut self, execution: usize, finding: Failure) -> Report {
+        self.executions = execution;
+        self.failing_execution = Some(execution);
+        self.findings = vec![finding];
+        self
+    }
+
     /// The report with how to see its failure again.
     pub(crate) fn with_replay(mut self, replay: Replayed) -> Report {
         self.replay = Some(replay);
@@ -381,6 +430,9 @@ impl Report {
             self.limit = other.limit.as_ref().map(|limit| format!("{}: {limit}", other.engine));
         }
         self.also.push(EngineRun { engine: other.engine.clone(), verdict: other.short_verdict() });
+        for note in &other.notes {
+            self = self.with_note(&format!("{}: {note}", other.engine));
+        }
         self
     }
 
@@ -419,6 +471,9 @@ impl Report {
             "  executions {} of {} | distinct schedules {}\n",
             self.executions, self.iterations, self.distinct_schedules
         ));
+        for note in &self.notes {
+            text.push_str(&format!("  note: {note}\n"));
+        }
         for kind in crate::model::failure::FailureKind::ALL {
             let found = self.findings.iter().filter(|failure| failure.kind() == kind).count();
             text.push_str(&format!(

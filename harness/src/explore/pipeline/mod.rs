@@ -1,6 +1,7 @@
 //! One test from start to report: which engine explores it (`engines.rs`), the shuttle
 //! pipeline (`shuttle.rs`: kept failures first, the lanes, shrinking, the nondeterminism
-//! check, the replay token), loom in a child process (`child.rs`), and the watchdog.
+//! check, the replay token), loom in a child process (`child.rs`), and the watchdog
+//! (`watchdog.rs`, with `threads.rs`) that each in-process exploration runs under.
 
 mod child;
 mod engines;
@@ -10,6 +11,7 @@ pub(crate) mod regressions;
 mod replay;
 mod shrink;
 mod shuttle;
+mod threads;
 mod watchdog;
 
 pub(crate) use engines::run;

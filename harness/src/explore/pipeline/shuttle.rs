@@ -17,9 +17,19 @@ use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
-/// Explores `body` under `config`, or replays `replay`.
+/// Explores `body` under `config`, or replays `replay`, watched by the watchdog.
 pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
-    let _watchdog = super::watchdog::arm(name, config.budget);
+    let seed = config.seed.unwrap_or_else(|| seed_for(name));
+    let blank =
+        Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, Explored::default(), None);
+    let (name, config, origin, replay) =
+        (name.to_string(), config.clone(), origin.cloned(), replay.map(str::to_string));
+    super::watchdog::watched(blank, config.stall, move || {
+        explore(&name, &config, origin.as_ref(), body, replay.as_deref())
+    })
+}
+
+fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {
     let seed = config.seed.unwrap_or_else(|| seed_for(name));
     let settings = Arc::new(config.settings());
     // One execution, as `scheduler` chooses: a replay, or a shrinking candidate.

@@ -1,81 +1,114 @@
-//! The last line of defence against a test that never ends.
+//! The last line of defence against an execution that never comes back.
 //!
 //! Step limits and budgets end explorations that keep scheduling; an execution stuck
-//! outside racewright's control (a task spinning without a single facade call, a
-//! std lock or real I/O that never returns) never comes back to the scheduler. Every
-//! scheduling point beats a heartbeat; a watchdog thread that sees no beat for a long
-//! while ends the process with a message that says which test and why, so CI gets a
-//! verdict instead of a hang. A long exploration that keeps scheduling is never stopped.
+//! outside racewright's control (a task spinning without a single racewright call, a
+//! std lock or real I/O that never returns) never comes back to the scheduler, and no
+//! thread can unwind another. So an exploration runs on a thread of its own, and the
+//! test's thread watches its heartbeat (`runtime/heartbeat.rs`): when no scheduling
+//! point has passed for the stall limit, the test's thread gives the exploration up and
+//! returns a `step_limit` report that says which task is stuck after which racewright
+//! call. The test fails with it, and the stuck thread is left behind: the other tests of
+//! the binary still run and report. A long exploration that keeps scheduling is never
+//! stopped.
+//!
+//! The cost is one thread per exploration (tens of microseconds), and a wake-up of the
+//! test's thread every `PERIOD` at most, which also looks for threads the test started
+//! itself (`threads.rs`).
 
+use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-use crate::runtime::heartbeat;
+use super::threads::{self, Marked};
+use crate::detect;
+use crate::report::Report;
+use crate::runtime::heartbeat::{self, Heartbeat};
 
-/// How long an exploration may go without a scheduling point when no budget is set.
-pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
+/// How often the test's thread looks at the exploration, at most.
+const PERIOD: Duration = Duration::from_millis(100);
 
-/// Arms the watchdog of an exploration of `test` on this thread, whose config set `budget`:
-/// no scheduling point for the budget and 5 s more, or for 2 minutes without a budget,
-/// means stuck.
-pub(crate) fn arm(test: &str, budget: Option<Duration>) -> Watchdog {
-    Watchdog::arm(test, budget.map_or(DEFAULT_STALL, |budget| budget + Duration::from_secs(5)))
+/// What the exploration's thread tells the test's thread.
+enum Message {
+    /// The OS name it took, to tell the threads the test starts.
+    Started(Option<Marked>),
+    /// The exploration ended: its report, or the panic that ended it.
+    Done(std::thread::Result<Box<Report>>),
 }
 
-/// Ends the process if the exploration of this thread makes no progress for `stall`.
-pub(crate) struct Watchdog {
-    done: Arc<AtomicBool>,
-    thread: Option<std::thread::Thread>,
-}
-
-impl Watchdog {
-    pub(crate) fn arm(test: &str, stall: Duration) -> Watchdog {
-        let done = Arc::new(AtomicBool::new(false));
-        let heartbeat = Arc::new(AtomicU64::new(0));
-        heartbeat::adopt(Some(heartbeat.clone()));
-        let watched = done.clone();
-        let name = test.to_string();
-        let spawned = std::thread::Builder::new().name("racewright-watchdog".into()).spawn(move || {
-            let test = name;
-            let mut last = heartbeat.load(Ordering::Relaxed);
-            loop {
-                std::thread::park_timeout(stall);
-                if watched.load(Ordering::Acquire) {
-                    return;
-                }
-                let now = heartbeat.load(Ordering::Relaxed);
-                if now != last {
-                    last = now;
-                    continue;
-                }
-                eprintln!(
-                    "racewright: `{test}` reached no scheduling point for {}s: a task spins without calling \
-                     racewright, or blocks on something racewright does not control (a std lock, real I/O, a \
-                     thread of its own), so the execution never came back to the scheduler. Ending the process \
-                     so that CI does not hang.",
-                    stall.as_secs()
-                );
-                std::process::exit(101);
+/// Runs `explore` (the exploration of `blank`'s test) on a thread of its own, and gives
+/// it up when it passes no scheduling point for `stall`: then the report is `blank`'s,
+/// with a `step_limit` finding that says where the exploration is stuck. A panic of
+/// `explore` is the caller's.
+pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> Report + Send + 'static) -> Report {
+    let heartbeat = Arc::new(Heartbeat::default());
+    let (sender, messages) = mpsc::channel();
+    let explorer = {
+        let heartbeat = heartbeat.clone();
+        let mut thread = std::thread::Builder::new();
+        // Panics of the exploration name the test, as they would on the test's thread.
+        if let Some(name) = std::thread::current().name() {
+            thread = thread.name(name.to_string());
+        }
+        thread.spawn(move || {
+            let _ = sender.send(Message::Started(Marked::this_thread()));
+            heartbeat::adopt(Some(heartbeat));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Box::new(explore())));
+            heartbeat::adopt(None);
+            let _ = sender.send(Message::Done(result));
+        })
+    };
+    let explorer = match explorer {
+        Ok(explorer) => explorer,
+        Err(error) => panic!("racewright: could not start the thread of `{}`'s exploration: {error}", blank.test()),
+    };
+    let period = (stall / 10).min(PERIOD);
+    let mut marked = None;
+    let mut threads_seen = false;
+    let mut beats = heartbeat.beats();
+    let mut quiet_since = Instant::now();
+    loop {
+        match messages.recv_timeout(period) {
+            Ok(Message::Started(mark)) => marked = mark,
+            Ok(Message::Done(result)) => {
+                threads_seen |= marked.as_ref().is_some_and(Marked::has_offspring);
+                let _ = explorer.join();
+                let report = *result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+                return if threads_seen { report.with_note(threads::NOTE) } else { report };
             }
-        });
-        let thread = match spawned {
-            Ok(handle) => Some(handle.thread().clone()),
-            Err(_) => {
-                eprintln!("racewright: no watchdog for `{test}`: could not start its thread");
-                None
+            Err(RecvTimeoutError::Timeout) => {
+                threads_seen |= marked.as_ref().is_some_and(Marked::has_offspring);
+                let now = heartbeat.beats();
+                if now != beats {
+                    beats = now;
+                    quiet_since = Instant::now();
+                } else if quiet_since.elapsed() >= stall {
+                    return give_up(blank, stall, &heartbeat);
+                }
             }
-        };
-        Watchdog { done, thread }
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        heartbeat::adopt(None);
-        self.done.store(true, Ordering::Release);
-        if let Some(thread) = &self.thread {
-            thread.unpark();
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("racewright bug: the thread of `{}`'s exploration ended without a word", blank.test())
+            }
         }
     }
+}
+
+/// The report of an exploration stuck for `stall`, written down and announced at once on
+/// the terminal: the test's own output may be captured, and the stuck thread may yet take
+/// the process down.
+fn give_up(blank: Report, stall: Duration, heartbeat: &Heartbeat) -> Report {
+    let threads = heartbeat.threads();
+    let stuck = threads.iter().find(|whereabouts| whereabouts.in_execution);
+    let execution = stuck.or(threads.first()).map_or(0, |whereabouts| whereabouts.executions);
+    let report = blank.abandoned(execution, detect::step_limit::stalled(stall, stuck));
+    let written = report.persist().map(|path| format!("\n  (report written to {})", path.display()));
+    let finding = report.failure().expect("the stall's finding");
+    let mut announcement = format!("\nracewright: `{}` is stuck: {}", report.test(), finding.message());
+    for detail in finding.details() {
+        announcement.push_str(&format!("\n  - {detail}"));
+    }
+    announcement.push_str(&written.unwrap_or_default());
+    // Straight to the process's stderr: libtest captures `eprintln!`, not this.
+    let _ = writeln!(std::io::stderr().lock(), "{announcement}\n");
+    report
 }
