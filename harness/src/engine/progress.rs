@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::model::tasks::TaskId;
 use crate::runtime::execution::ExecutionState;
 use crate::runtime::settings::Settings;
 
@@ -39,6 +40,22 @@ pub(crate) struct Explored {
     /// What the executions could not vouch for (a tokio runtime of the test's own), once
     /// each, in the order first seen.
     pub(crate) notes: Vec<String>,
+    /// Whether any execution ran a task between two steps of another.
+    pub(crate) interleaving: Interleaving,
+}
+
+/// Whether the executions of an exploration ran a task's steps apart, another task's in
+/// between: where they never did, nothing was interleaved, whatever the number of
+/// executions or schedules (loom reorders whole tasks that touch no common loom object).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Interleaving {
+    /// No spawned task made two steps: there was nothing to interleave.
+    #[default]
+    Nothing,
+    /// Some spawned task made several steps, and no execution ran another task in between.
+    Never,
+    /// Some execution ran a task between two steps of a spawned task.
+    Seen,
 }
 
 /// What an exploration has seen so far, across executions; the same for every engine.
@@ -54,6 +71,7 @@ pub(crate) struct Progress {
     /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
     max_tasks: usize,
     notes: Vec<String>,
+    interleaving: Interleaving,
 }
 
 impl Progress {
@@ -61,6 +79,9 @@ impl Progress {
     pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        if self.interleaving != Interleaving::Seen {
+            self.interleaving = self.interleaving.max(interleaving(&state));
+        }
         for note in &state.notes {
             if !self.notes.iter().any(|known| known == note) {
                 self.notes.push(note.to_string());
@@ -83,9 +104,40 @@ impl Progress {
             harness_error,
             max_tasks: self.max_tasks,
             notes: self.notes,
+            interleaving: self.interleaving,
             ..Explored::default()
         }
     }
+}
+
+/// How the tasks of one execution were interleaved: whether the steps of a spawned task
+/// came apart, with another task's step in between (the body's own steps always enclose
+/// the tasks it spawns and awaits: they do not count).
+fn interleaving(state: &ExecutionState) -> Interleaving {
+    /// Where a task's steps fall among the execution's steps: first, last, how many.
+    #[derive(Clone, Copy, Default)]
+    struct Span {
+        first: usize,
+        last: usize,
+        steps: usize,
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    // Decisions that ran no task of the scenario (shuttle's idle task) are no steps.
+    let steps = state.scheduler.choices.iter().filter_map(|key| state.tasks.by_engine_key(*key));
+    for (position, task) in steps.enumerate().filter(|(_, task)| *task != TaskId::BODY) {
+        if spans.len() <= task.0 {
+            spans.resize(task.0 + 1, Span::default());
+        }
+        let span = &mut spans[task.0];
+        if span.steps == 0 {
+            span.first = position;
+        }
+        span.last = position;
+        span.steps += 1;
+    }
+    let split =
+        |span: &Span| if span.last - span.first + 1 > span.steps { Interleaving::Seen } else { Interleaving::Never };
+    spans.iter().filter(|span| span.steps >= 2).map(split).max().unwrap_or(Interleaving::Nothing)
 }
 
 /// FNV-1a over the choices: cheap, and only compared within one exploration.

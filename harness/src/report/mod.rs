@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Explored;
+use crate::engine::{Explored, Interleaving};
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskState};
@@ -61,10 +61,11 @@ pub struct Report {
 }
 
 /// The note of an exploration whose tasks ran in one order only.
-const ONE_INTERLEAVING: &str = "only one interleaving was possible: the scenario spawned tasks, yet every execution \
-     ran them in the same order. racewright interleaves tasks only at its own operations (racewright::sync, ::task, \
-     ::time); what they share through std::sync::atomic, a std lock or anything else racewright does not see is \
-     not explored (README, \"What racewright cannot see\")";
+const ONE_INTERLEAVING: &str = "only one interleaving was possible: no execution ran another task between two steps \
+     of a task, each ran its steps in one go. racewright interleaves tasks only at its own operations \
+     (racewright::sync, ::task, ::time), and loom only where they touch the same racewright object: what they share \
+     through std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \"What \
+     racewright cannot see\")";
 
 /// How another engine's exploration of the same scenario went.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,21 +202,13 @@ impl Report {
             report.describe(&state);
             report.replay = replay;
         }
-        if report.interleaved_nothing() {
+        // A pass that never interleaved the tasks vouches for one order of each task's steps.
+        let explored = report.executions > 1 || report.exhaustive;
+        let passed = report.findings.is_empty() && report.harness_error.is_none();
+        if passed && explored && exploration.interleaving == Interleaving::Never {
             report.notes.insert(0, ONE_INTERLEAVING.to_string());
         }
         report
-    }
-
-    /// Whether the tasks of a passing exploration ran in one order only: every execution
-    /// took the same schedule (shuttle, over several executions), or loom's exhaustive
-    /// search found nothing else to try.
-    fn interleaved_nothing(&self) -> bool {
-        self.findings.is_empty()
-            && self.harness_error.is_none()
-            && self.max_tasks > 0
-            && self.distinct_schedules == 1
-            && (self.executions > 1 || self.exhaustive)
     }
 
     /// Describes `state` as the failing execution.

@@ -98,6 +98,7 @@ fn merge(lanes: Vec<Explored>) -> Explored {
         merged.distinct_schedules += exploration.distinct_schedules;
         merged.out_of_time |= exploration.out_of_time;
         merged.max_tasks = merged.max_tasks.max(exploration.max_tasks);
+        merged.interleaving = merged.interleaving.max(exploration.interleaving);
         for note in exploration.notes {
             if !merged.notes.contains(&note) {
                 merged.notes.push(note);
