@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use racewright::{EngineChoice, FailureKind, Report, Scenario};
 
-const NOTE: &str = "note: only one interleaving was possible: no execution ran another task between two steps";
+const NOTE: &str = "note: only one interleaving was possible: loom found no point where a task could run between";
 
 /// Two tasks increment a counter with a load, a yield and a store: a lost update.
 macro_rules! lost_update {
@@ -96,4 +96,26 @@ fn a_scenario_whose_tasks_each_take_one_step_has_nothing_to_interleave_and_no_no
     });
     assert_eq!(kind(&report), None, "{report}");
     assert!(report.notes().is_empty(), "{}", report.summary());
+}
+
+/// The body lets go at once: the task's steps always run in one go.
+async fn sequential() {
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let _task = racewright::spawn(async move {
+        let seen = hits.load(std::sync::atomic::Ordering::SeqCst);
+        racewright::task::yield_now().await;
+        hits.store(seen + 1, std::sync::atomic::Ordering::SeqCst);
+    });
+}
+
+#[test]
+fn a_shuttle_sample_that_never_interleaved_the_tasks_says_so() {
+    let report = on(EngineChoice::Shuttle, "std_atomics::sequential").iterations(200).run(sequential);
+    assert_eq!(kind(&report), None, "{report}");
+    let note = "note: no execution interleaved the tasks: none ran a task between two steps of another";
+    assert!(report.summary().contains(note), "{}", report.summary());
+
+    // Fewer executions than 100 vouch for too little to say.
+    let small = on(EngineChoice::Shuttle, "std_atomics::sequential").iterations(20).run(sequential);
+    assert!(small.notes().is_empty(), "{}", small.summary());
 }

@@ -110,34 +110,51 @@ impl Progress {
     }
 }
 
-/// How the tasks of one execution were interleaved: whether the steps of a spawned task
-/// came apart, with another task's step in between (the body's own steps always enclose
-/// the tasks it spawns and awaits: they do not count).
+/// How the tasks of one execution were interleaved: whether the marks of a spawned task
+/// (the decisions that ran it, the events it recorded) came apart, with another task's
+/// mark in between. The body's own marks always enclose the tasks it spawns and awaits:
+/// they do not count.
 fn interleaving(state: &ExecutionState) -> Interleaving {
-    /// Where a task's steps fall among the execution's steps: first, last, how many.
+    /// Where a task's marks fall among the execution's: first, last, how many.
     #[derive(Clone, Copy, Default)]
     struct Span {
         first: usize,
         last: usize,
-        steps: usize,
+        marks: usize,
     }
     let mut spans: Vec<Span> = Vec::new();
-    // Decisions that ran no task of the scenario (shuttle's idle task) are no steps.
-    let steps = state.scheduler.choices.iter().filter_map(|key| state.tasks.by_engine_key(*key));
-    for (position, task) in steps.enumerate().filter(|(_, task)| *task != TaskId::BODY) {
+    for (position, task) in marks(state).enumerate().filter(|(_, task)| *task != TaskId::BODY) {
         if spans.len() <= task.0 {
             spans.resize(task.0 + 1, Span::default());
         }
         let span = &mut spans[task.0];
-        if span.steps == 0 {
+        if span.marks == 0 {
             span.first = position;
         }
         span.last = position;
-        span.steps += 1;
+        span.marks += 1;
     }
     let split =
-        |span: &Span| if span.last - span.first + 1 > span.steps { Interleaving::Seen } else { Interleaving::Never };
-    spans.iter().filter(|span| span.steps >= 2).map(split).max().unwrap_or(Interleaving::Nothing)
+        |span: &Span| if span.last - span.first + 1 > span.marks { Interleaving::Seen } else { Interleaving::Never };
+    spans.iter().filter(|span| span.marks >= 2).map(split).max().unwrap_or(Interleaving::Nothing)
+}
+
+/// The tasks of an execution's decisions and events, in the order they happened: each
+/// decision, then the events recorded before the next (the `n`-th decision is step `n`).
+/// Both are needed: loom switches tasks inside an operation, after its decision, which
+/// only the operation's event, recorded when it completes, shows.
+fn marks(state: &ExecutionState) -> impl Iterator<Item = TaskId> + '_ {
+    let mut events = state.trace.events().iter().peekable();
+    let mut marks = Vec::new();
+    for (index, key) in state.scheduler.choices.iter().enumerate() {
+        while let Some(event) = events.next_if(|event| event.step <= index) {
+            marks.push(event.task);
+        }
+        // Decisions that ran no task of the scenario (shuttle's idle task) are no marks.
+        marks.extend(state.tasks.by_engine_key(*key));
+    }
+    marks.extend(events.map(|event| event.task));
+    marks.into_iter()
 }
 
 /// FNV-1a over the choices: cheap, and only compared within one exploration.

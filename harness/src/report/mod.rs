@@ -60,12 +60,22 @@ pub struct Report {
     max_tasks: usize,
 }
 
-/// The note of an exploration whose tasks ran in one order only.
-const ONE_INTERLEAVING: &str = "only one interleaving was possible: no execution ran another task between two steps \
-     of a task, each ran its steps in one go. racewright interleaves tasks only at its own operations \
-     (racewright::sync, ::task, ::time), and loom only where they touch the same racewright object: what they share \
-     through std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \"What \
+/// The note of an exhaustive exploration that found no interleaving of the tasks.
+const ONE_INTERLEAVING: &str = "only one interleaving was possible: loom found no point where a task could run \
+     between two steps of another. racewright interleaves tasks only at its own operations (racewright::sync, \
+     ::task, ::time), and loom only where they touch the same racewright object: what they share through \
+     std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \"What \
      racewright cannot see\")";
+
+/// The note of a sample in which no execution interleaved the tasks.
+const NO_INTERLEAVING: &str = "no execution interleaved the tasks: none ran a task between two steps of another. \
+     racewright interleaves tasks only at its own operations (racewright::sync, ::task, ::time): what they share \
+     through std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \
+     \"What racewright cannot see\")";
+
+/// Executions a sample must have run for its notes on interleaving: in a smaller one,
+/// never splitting a task may be chance.
+const SAMPLE_FOR_NOTES: usize = 100;
 
 /// How another engine's exploration of the same scenario went.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -203,10 +213,13 @@ impl Report {
             report.replay = replay;
         }
         // A pass that never interleaved the tasks vouches for one order of each task's steps.
-        let explored = report.executions > 1 || report.exhaustive;
         let passed = report.findings.is_empty() && report.harness_error.is_none();
-        if passed && explored && exploration.interleaving == Interleaving::Never {
-            report.notes.insert(0, ONE_INTERLEAVING.to_string());
+        if passed && exploration.interleaving == Interleaving::Never {
+            if report.exhaustive {
+                report.notes.insert(0, ONE_INTERLEAVING.to_string());
+            } else if report.executions >= SAMPLE_FOR_NOTES {
+                report.notes.insert(0, NO_INTERLEAVING.to_string());
+            }
         }
         report
     }
