@@ -12,14 +12,6 @@ use crate::model::tasks::TaskId;
 use crate::runtime::execution;
 use crate::trace::Transition;
 
-/// The note of an execution that ran inside a tokio runtime of the test's own: every
-/// task runs on the exploration's thread, so a task polled inside a runtime's context
-/// means one of them entered a runtime (`Runtime::block_on`, `Handle::enter`) and is in
-/// it still.
-const NESTED_RUNTIME: &str = "a task ran inside a tokio runtime of the test's own (Runtime::block_on?): racewright \
-     does not control that runtime, whose tasks, timers and I/O run outside the exploration; use racewright's \
-     primitives and racewright::spawn, or racewright's tokio switch (README, \"What racewright cannot see\")";
-
 /// A panic caught while polling a future.
 pub(crate) struct Panicked {
     pub(crate) message: String,
@@ -94,16 +86,12 @@ impl<F: Future> Future for Instrumented<F> {
             let bind = !self.bound;
             self.bound = true;
             let resumed = std::mem::replace(&mut self.polled, true);
-            let in_tokio_runtime = ::tokio::runtime::Handle::try_current().is_ok();
             execution::with(|state| {
                 if bind {
                     if let Some(key) = super::current_task_key() {
                         state.tasks.bind_engine_key(key, task);
                     }
                     state.running(task);
-                }
-                if in_tokio_runtime {
-                    state.note(NESTED_RUNTIME);
                 }
                 let record = state.tasks.get_mut(task);
                 record.waiting = None;
