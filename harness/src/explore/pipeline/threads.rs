@@ -33,12 +33,22 @@ impl Marked {
         Some(Marked { tid, comm })
     }
 
-    /// Whether another thread of the process carries this thread's OS name now.
-    pub(crate) fn has_offspring(&self) -> bool {
-        let Ok(threads) = std::fs::read_dir("/proc/self/task") else { return false };
-        threads.flatten().any(|thread| {
-            thread.file_name() != self.tid.as_str()
-                && std::fs::read_to_string(thread.path().join("comm")).is_ok_and(|comm| comm.trim_end() == self.comm)
-        })
+    /// The OS ids of the other threads of the process that carry this thread's OS name now.
+    pub(crate) fn offspring(&self) -> Vec<String> {
+        let Ok(threads) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+        threads
+            .flatten()
+            .filter(|thread| {
+                thread.file_name() != self.tid.as_str()
+                    && std::fs::read_to_string(thread.path().join("comm"))
+                        .is_ok_and(|comm| comm.trim_end() == self.comm)
+            })
+            .filter_map(|thread| thread.file_name().into_string().ok())
+            .collect()
+    }
+
+    /// Whether another thread than `earlier` carries this thread's OS name now.
+    pub(crate) fn has_offspring_besides(&self, earlier: &[String]) -> bool {
+        self.offspring().iter().any(|tid| !earlier.contains(tid))
     }
 }

@@ -11,10 +11,12 @@
 //! the binary still run and report. A long exploration that keeps scheduling is never
 //! stopped.
 //!
-//! The cost is one thread per exploration (tens of microseconds), and a wake-up of the
-//! test's thread every `PERIOD` at most, which also looks for threads the test started
-//! itself (`threads.rs`).
+//! The exploration's thread is kept from one exploration to the next of the same test's
+//! thread, so that what the engines keep per thread (shuttle's pool of task stacks) is
+//! made once per test, as before; the test's thread wakes every `PERIOD` at most, and
+//! then also looks for threads the test started itself (`threads.rs`).
 
+use std::cell::RefCell;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -28,61 +30,99 @@ use crate::runtime::heartbeat::{self, Heartbeat};
 /// How often the test's thread looks at the exploration, at most.
 const PERIOD: Duration = Duration::from_millis(100);
 
-/// What the exploration's thread tells the test's thread.
-enum Message {
-    /// The OS name it took, to tell the threads the test starts.
-    Started(Option<Marked>),
-    /// The exploration ended: its report, or the panic that ended it.
-    Done(std::thread::Result<Box<Report>>),
+/// An exploration handed to the explorer.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The thread that runs the explorations of one test's thread, one at a time.
+struct Explorer {
+    jobs: mpsc::Sender<Job>,
+    /// Its OS name, which the threads the test starts inherit (`None` without `/proc`).
+    marked: Option<Marked>,
 }
 
-/// Runs `explore` (the exploration of `blank`'s test) on a thread of its own, and gives
-/// it up when it passes no scheduling point for `stall`: then the report is `blank`'s,
-/// with a `step_limit` finding that says where the exploration is stuck. A panic of
-/// `explore` is the caller's.
-pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> Report + Send + 'static) -> Report {
-    let heartbeat = Arc::new(Heartbeat::default());
-    let (sender, messages) = mpsc::channel();
-    let explorer = {
-        let heartbeat = heartbeat.clone();
+thread_local! {
+    /// The explorer of this (test's) thread, while it is not busy.
+    static EXPLORER: RefCell<Option<Explorer>> = const { RefCell::new(None) };
+}
+
+impl Explorer {
+    /// This thread's explorer: the one kept, or a new one.
+    fn take() -> Explorer {
+        EXPLORER.with(|explorer| explorer.borrow_mut().take()).unwrap_or_else(Explorer::start)
+    }
+
+    fn start() -> Explorer {
+        let (jobs, incoming) = mpsc::channel::<Job>();
+        let (marked_sender, marked) = mpsc::channel();
         let mut thread = std::thread::Builder::new();
-        // Panics of the exploration name the test, as they would on the test's thread.
+        // Panics of an exploration name the test, as they would on the test's thread.
         if let Some(name) = std::thread::current().name() {
             thread = thread.name(name.to_string());
         }
-        thread.spawn(move || {
-            let _ = sender.send(Message::Started(Marked::this_thread()));
+        let started = thread.spawn(move || {
+            let _ = marked_sender.send(Marked::this_thread());
+            // It ends when the test's thread drops it, or gives it up.
+            for job in incoming {
+                job();
+            }
+        });
+        if let Err(error) = started {
+            panic!("racewright: could not start the thread that explores: {error}");
+        }
+        Explorer { jobs, marked: marked.recv().ok().flatten() }
+    }
+
+    /// Keeps this explorer for the next exploration of this thread.
+    fn keep(self) {
+        EXPLORER.with(|explorer| *explorer.borrow_mut() = Some(self));
+    }
+}
+
+/// Runs `explore` (the exploration of `blank`'s test) on the explorer, and gives it up
+/// when it passes no scheduling point for `stall`: then the report is `blank`'s, with a
+/// `step_limit` finding that says where the exploration is stuck. A panic of `explore`
+/// is the caller's.
+pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> Report + Send + 'static) -> Report {
+    let heartbeat = Arc::new(Heartbeat::default());
+    let (sender, done) = mpsc::channel();
+    let job: Job = {
+        let heartbeat = heartbeat.clone();
+        Box::new(move || {
             heartbeat::adopt(Some(heartbeat));
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Box::new(explore())));
             heartbeat::adopt(None);
-            let _ = sender.send(Message::Done(result));
+            let _ = sender.send(result);
         })
     };
-    let explorer = match explorer {
-        Ok(explorer) => explorer,
-        Err(error) => panic!("racewright: could not start the thread of `{}`'s exploration: {error}", blank.test()),
-    };
+    let mut explorer = Explorer::take();
+    // Threads an earlier exploration left running are not this one's.
+    let earlier = explorer.marked.as_ref().map(Marked::offspring).unwrap_or_default();
+    if let Err(mpsc::SendError(job)) = explorer.jobs.send(job) {
+        // The kept explorer has ended (it never should): a new one takes the job.
+        explorer = Explorer::start();
+        explorer.jobs.send(job).expect("a new explorer takes jobs");
+    }
+    let threads_seen = || explorer.marked.as_ref().is_some_and(|marked| marked.has_offspring_besides(&earlier));
     let period = (stall / 10).min(PERIOD);
-    let mut marked = None;
-    let mut threads_seen = false;
+    let mut seen = false;
     let mut beats = heartbeat.beats();
     let mut quiet_since = Instant::now();
     loop {
-        match messages.recv_timeout(period) {
-            Ok(Message::Started(mark)) => marked = mark,
-            Ok(Message::Done(result)) => {
-                threads_seen |= marked.as_ref().is_some_and(Marked::has_offspring);
-                let _ = explorer.join();
+        match done.recv_timeout(period) {
+            Ok(result) => {
+                seen |= threads_seen();
                 let report = *result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
-                return if threads_seen { report.with_note(threads::NOTE) } else { report };
+                explorer.keep();
+                return if seen { report.with_note(threads::NOTE) } else { report };
             }
             Err(RecvTimeoutError::Timeout) => {
-                threads_seen |= marked.as_ref().is_some_and(Marked::has_offspring);
+                seen |= threads_seen();
                 let now = heartbeat.beats();
                 if now != beats {
                     beats = now;
                     quiet_since = Instant::now();
                 } else if quiet_since.elapsed() >= stall {
+                    // The explorer is dropped: the stuck thread is left behind, alone.
                     return give_up(blank, stall, &heartbeat);
                 }
             }
