@@ -358,7 +358,9 @@ impl Report {
     /// What the exploration could not vouch for, though it found nothing: a scenario whose
     /// tasks ran in one order only, a thread or tokio runtime of the test's own that
     /// racewright does not control. One line each; the text report and the summary show
-    /// them as `note:` lines.
+    /// them as `note:` lines. Like the rest of the report they depend only on what the
+    /// executions did, except the note of a thread of the test's own: whether one is seen
+    /// running depends on how long it runs.
     pub fn notes(&self) -> &[String] {
         &self.notes
     }
