@@ -77,3 +77,32 @@ fn a_test_that_stays_inside_racewright_has_no_notes() {
     assert_eq!(kind(&report), None, "{report}");
     assert!(report.notes().is_empty(), "{}", report.summary());
 }
+
+/// Set for the run of this binary that the test below starts.
+const CHILD: &str = "RACEWRIGHT_WATCHDOG_CHILD";
+
+#[racewright::test(iterations = 3)]
+async fn child_with_a_thread_of_its_own() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    std::thread::spawn(|| std::thread::sleep(Duration::from_millis(500)));
+}
+
+#[test]
+fn a_passing_test_s_notes_reach_the_terminal_when_the_output_is_captured() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child_with_a_thread_of_its_own", "--exact"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("test child_with_a_thread_of_its_own ... ok"), "{stdout}");
+    let announced = "racewright: `outside_world::child_with_a_thread_of_its_own` passed, but:\n  note: the test ran a \
+                     thread of its own";
+    assert!(stderr.contains(announced), "{stderr}");
+}

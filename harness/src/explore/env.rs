@@ -37,7 +37,8 @@ pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
 const USER_VARIABLES: [&str; 8] = [ITERATIONS, SEED, STRATEGY, BUDGET, STALL, ENGINE, REPLAY, REGRESSIONS];
 /// Names set for racewright's own processes, valid but never suggested: the loom child's,
 /// and those of this repository's benchmark (`scenarios/benches/exploration.rs`) and
-/// watchdog test (`tests/tests/watchdog.rs`), whose processes run scenarios too.
+/// tests that run their own binary again (`tests/tests/watchdog.rs`, `outside_world.rs`),
+/// whose processes run scenarios too.
 const INTERNAL_VARIABLES: [&str; 3] = [LOOM_CHILD, "RACEWRIGHT_BENCH_ITERATIONS", "RACEWRIGHT_WATCHDOG_CHILD"];
 const PREFIX: &str = "RACEWRIGHT_";
 
