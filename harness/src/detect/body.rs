@@ -9,7 +9,11 @@ pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure
     let finding = match failure {
         BodyFailure::Err(error) => Failure::new(FailureKind::Error, format!("the test returned Err: {error}")),
         BodyFailure::Panicked { message, location } => {
-            Failure::new(FailureKind::Panic, message.clone()).at(location.clone())
+            let failure = Failure::new(FailureKind::Panic, message.clone()).at(location.clone());
+            match super::outside_runtime::advice(message) {
+                Some(advice) => failure.detail(advice),
+                None => failure,
+            }
         }
     };
     vec![finding.in_task(TaskRef::of(state.tasks.get(TaskId::BODY)))]

@@ -6,7 +6,8 @@
 //! line in [`DETECTORS`]. The findings that are not judged at a moment are built here
 //! too: ERROR events (`error_events`, a `tracing` layer), a lock taken twice
 //! (`deadlock::relocked`), loom's own verdicts (`engine_verdicts`) and a replay that
-//! does not run the same way again (`nondeterminism`).
+//! does not run the same way again (`nondeterminism`). `outside_runtime` adds advice to
+//! the panic tokio raises when the test calls it where there is no tokio runtime.
 
 pub(crate) mod body;
 pub(crate) mod deadlock;
@@ -14,6 +15,7 @@ pub(crate) mod engine_verdicts;
 pub(crate) mod error_events;
 pub(crate) mod leak;
 pub(crate) mod nondeterminism;
+pub(crate) mod outside_runtime;
 pub(crate) mod step_limit;
 pub(crate) mod unhandled_panic;
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::runtime::execution::ExecutionState;
+use crate::runtime::heartbeat::Whereabouts;
 
 /// How many of the last decisions are looked at to tell which tasks kept running.
 const RECENT_STEPS: usize = 1_000;
@@ -40,4 +41,53 @@ pub(crate) fn finding(state: &ExecutionState) -> Failure {
         failure = failure.detail(format!("{} ran {count} of the last {} steps{at}", TaskRef::of(task), recent.len()));
     }
     failure
+}
+
+/// An execution that reached no scheduling point for `stall`: a task spins without a
+/// racewright call, or blocks on what racewright does not control. `stuck` is where the
+/// watchdog last heard of it (`None` when no execution was running).
+pub(crate) fn stalled(stall: std::time::Duration, stuck: Option<&Whereabouts>) -> Failure {
+    let mut failure = Failure::new(
+        FailureKind::StepLimit,
+        format!(
+            "no scheduling point for {stall:?}: a task spins without calling racewright, or blocks on something \
+             racewright does not control (a std lock, real I/O, a thread or a tokio runtime of its own), so the \
+             execution never came back to the scheduler"
+        ),
+    );
+    let Some(stuck) = stuck else {
+        return failure.detail(
+            "no execution was running: the exploration is stuck between executions, in the test's code outside \
+             its body or in racewright's own (a bug of racewright)",
+        );
+    };
+    let task = |id: usize| {
+        let name =
+            stuck.tasks.get(id).and_then(Option::as_ref).map_or_else(|| format!("task-{id}"), |t| t.name.clone());
+        TaskRef { id, name }
+    };
+    let last_call = |id: usize| stuck.tasks.get(id).and_then(Option::as_ref).and_then(|seen| seen.last_call);
+    let describe = |(operation, at, step): (&str, &'static std::panic::Location<'static>, usize)| {
+        format!("`{operation}` at {} (step {step})", crate::model::paths::location(at))
+    };
+    if let Some((running, since)) = stuck.running {
+        let call = last_call(running);
+        failure = failure.in_task(task(running)).at(call.map(|(_, at, _)| crate::model::paths::location(at)));
+        failure = failure.detail(format!(
+            "task {} runs since step {since} and never came back to the scheduler; {}",
+            task(running),
+            match call {
+                Some(call) => format!("its last racewright call was {}", describe(call)),
+                None => "it made no racewright call before".to_string(),
+            }
+        ));
+    }
+    for id in (0..stuck.tasks.len()).filter(|id| stuck.running.is_none_or(|(running, _)| running != *id)) {
+        if let Some(call) = last_call(id) {
+            failure = failure.detail(format!("task {} last called {}", task(id), describe(call)));
+        }
+    }
+    failure.detail(
+        "racewright gave the exploration up and left its thread behind; RACEWRIGHT_STALL sets the limit, in seconds",
+    )
 }

@@ -30,6 +30,9 @@ pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure
             if let Some(spawned_at) = task.spawned_at {
                 failure = failure.detail(format!("spawned at {}", paths::location(spawned_at)));
             }
+            if let Some(advice) = super::outside_runtime::advice(&message) {
+                failure = failure.detail(advice);
+            }
             failure
         })
         .collect()

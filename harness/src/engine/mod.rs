@@ -28,7 +28,7 @@ pub(crate) use operation::{
     Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
     relocked, run, set_wait, wait, wait_for_task,
 };
-pub(crate) use progress::{Explored, Plan};
+pub(crate) use progress::{Explored, Interleaving, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
 pub(crate) use task_frame::{CatchPanic, Instrumented, Panicked};
 pub(crate) use timer::{NEVER, Timer, after, now};

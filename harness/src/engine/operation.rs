@@ -23,7 +23,24 @@ use crate::trace::Transition;
 pub(crate) fn begin() -> &'static Location<'static> {
     let at = Location::caller();
     super::scheduling_point();
+    notice_tokio_runtime();
     at
+}
+
+/// The note of an execution that ran inside a tokio runtime of the test's own.
+const NESTED_RUNTIME: &str = "racewright was called inside a tokio runtime of the test's own (Runtime::block_on?): \
+     racewright does not control that runtime, whose tasks, timers and I/O run outside the exploration; use \
+     racewright's primitives and racewright::spawn, or racewright's tokio switch (README, \"What racewright cannot \
+     see\")";
+
+/// Notes that the running task is inside a tokio runtime's context, when an execution
+/// runs: no runtime is entered by racewright there, so the test entered one of its own
+/// (`Runtime::block_on`, `Handle::enter`) and calls racewright from inside it.
+#[inline]
+fn notice_tokio_runtime() {
+    if execution::is_active() && ::tokio::runtime::Handle::try_current().is_ok() {
+        execution::with(|state| state.note(NESTED_RUNTIME));
+    }
 }
 
 /// Runs a synchronous operation: a scheduling point, then `act`, recorded with the values

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::model::tasks::TaskId;
 use crate::runtime::execution::ExecutionState;
 use crate::runtime::settings::Settings;
 
@@ -36,6 +37,25 @@ pub(crate) struct Explored {
     pub(crate) limit: Option<String>,
     /// The most tasks (besides the body) that one execution spawned.
     pub(crate) max_tasks: usize,
+    /// What the executions could not vouch for (a tokio runtime of the test's own), once
+    /// each, in the order first seen.
+    pub(crate) notes: Vec<String>,
+    /// Whether any execution ran a task between two steps of another.
+    pub(crate) interleaving: Interleaving,
+}
+
+/// Whether the executions of an exploration ran a task's steps apart, another task's in
+/// between: where they never did, nothing was interleaved, whatever the number of
+/// executions or schedules (loom reorders whole tasks that touch no common loom object).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Interleaving {
+    /// No spawned task made two steps: there was nothing to interleave.
+    #[default]
+    Nothing,
+    /// Some spawned task made several steps, and no execution ran another task in between.
+    Never,
+    /// Some execution ran a task between two steps of a spawned task.
+    Seen,
 }
 
 /// What an exploration has seen so far, across executions; the same for every engine.
@@ -50,6 +70,8 @@ pub(crate) struct Progress {
     schedules: std::collections::HashSet<u64>,
     /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
     max_tasks: usize,
+    notes: Vec<String>,
+    interleaving: Interleaving,
 }
 
 impl Progress {
@@ -57,6 +79,14 @@ impl Progress {
     pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        if self.interleaving != Interleaving::Seen {
+            self.interleaving = self.interleaving.max(interleaving(&state));
+        }
+        for note in &state.notes {
+            if !self.notes.iter().any(|known| known == note) {
+                self.notes.push(note.to_string());
+            }
+        }
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));
@@ -73,9 +103,58 @@ impl Progress {
             distinct_schedules: self.schedules.len(),
             harness_error,
             max_tasks: self.max_tasks,
+            notes: self.notes,
+            interleaving: self.interleaving,
             ..Explored::default()
         }
     }
+}
+
+/// How the tasks of one execution were interleaved: whether the marks of a spawned task
+/// (the decisions that ran it, the events it recorded) came apart, with another task's
+/// mark in between. The body's own marks always enclose the tasks it spawns and awaits:
+/// they do not count.
+fn interleaving(state: &ExecutionState) -> Interleaving {
+    /// Where a task's marks fall among the execution's: first, last, how many.
+    #[derive(Clone, Copy, Default)]
+    struct Span {
+        first: usize,
+        last: usize,
+        marks: usize,
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    for (position, task) in marks(state).enumerate().filter(|(_, task)| *task != TaskId::BODY) {
+        if spans.len() <= task.0 {
+            spans.resize(task.0 + 1, Span::default());
+        }
+        let span = &mut spans[task.0];
+        if span.marks == 0 {
+            span.first = position;
+        }
+        span.last = position;
+        span.marks += 1;
+    }
+    let split =
+        |span: &Span| if span.last - span.first + 1 > span.marks { Interleaving::Seen } else { Interleaving::Never };
+    spans.iter().filter(|span| span.marks >= 2).map(split).max().unwrap_or(Interleaving::Nothing)
+}
+
+/// The tasks of an execution's decisions and events, in the order they happened: each
+/// decision, then the events recorded before the next (the `n`-th decision is step `n`).
+/// Both are needed: loom switches tasks inside an operation, after its decision, which
+/// only the operation's event, recorded when it completes, shows.
+fn marks(state: &ExecutionState) -> impl Iterator<Item = TaskId> + '_ {
+    let mut events = state.trace.events().iter().peekable();
+    let mut marks = Vec::new();
+    for (index, key) in state.scheduler.choices.iter().enumerate() {
+        while let Some(event) = events.next_if(|event| event.step <= index) {
+            marks.push(event.task);
+        }
+        // Decisions that ran no task of the scenario (shuttle's idle task) are no marks.
+        marks.extend(state.tasks.by_engine_key(*key));
+    }
+    marks.extend(events.map(|event| event.task));
+    marks.into_iter()
 }
 
 /// FNV-1a over the choices: cheap, and only compared within one exploration.

@@ -91,6 +91,7 @@ impl<F: Future> Future for Instrumented<F> {
                     if let Some(key) = super::current_task_key() {
                         state.tasks.bind_engine_key(key, task);
                     }
+                    state.running(task);
                 }
                 let record = state.tasks.get_mut(task);
                 record.waiting = None;

@@ -74,6 +74,10 @@ pub(crate) mod defaults {
     /// bound 2. Shuttle's 1000 samples would cut those short, and an incomplete search is
     /// never a pass.
     pub(crate) const LOOM_ITERATIONS: usize = 100_000;
+    /// How long an execution may go without a scheduling point. A step of a test is a few
+    /// microseconds of its code between two racewright calls; ten seconds of none is a
+    /// task that spins or blocks outside racewright's control, even on a slow machine.
+    pub(crate) const STALL: std::time::Duration = std::time::Duration::from_secs(10);
 }
 
 /// The configuration of [`Scenario`](crate::Scenario), before environment overrides.
@@ -90,6 +94,9 @@ pub(crate) struct Config {
     pub(crate) unhandled_panics: Policy,
     pub(crate) error_events: Policy,
     pub(crate) budget: Option<Duration>,
+    /// How long an execution may go without a scheduling point before the watchdog gives
+    /// it up as stuck.
+    pub(crate) stall: Duration,
     pub(crate) time: TimeMode,
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
@@ -112,6 +119,7 @@ impl Default for Config {
             unhandled_panics: Policy::Deny,
             error_events: Policy::Deny,
             budget: None,
+            stall: defaults::STALL,
             time: TimeMode::Idle,
             record_trace: true,
             engine: EngineChoice::Shuttle,

@@ -19,6 +19,9 @@ pub const SEED: &str = "RACEWRIGHT_SEED";
 pub const STRATEGY: &str = "RACEWRIGHT_STRATEGY";
 /// `RACEWRIGHT_BUDGET`: wall-clock seconds per test, a positive number.
 pub const BUDGET: &str = "RACEWRIGHT_BUDGET";
+/// `RACEWRIGHT_STALL`: seconds an execution may go without a scheduling point before the
+/// watchdog gives it up as stuck, a positive number (default 10).
+pub const STALL: &str = "RACEWRIGHT_STALL";
 /// `RACEWRIGHT_REPLAY`: a token from a report's replay line.
 pub const REPLAY: &str = "RACEWRIGHT_REPLAY";
 /// `RACEWRIGHT_STOP_AT`: with `RACEWRIGHT_REPLAY`, a step of the report's timeline where
@@ -34,10 +37,11 @@ pub const REGRESSIONS: &str = "RACEWRIGHT_REGRESSIONS";
 pub(crate) const LOOM_CHILD: &str = "RACEWRIGHT_LOOM_CHILD";
 
 /// The variables a user sets, in the order the README lists them.
-const USER_VARIABLES: [&str; 8] = [ITERATIONS, SEED, STRATEGY, BUDGET, ENGINE, REPLAY, STOP_AT, REGRESSIONS];
+const USER_VARIABLES: [&str; 9] = [ITERATIONS, SEED, STRATEGY, BUDGET, STALL, ENGINE, REPLAY, STOP_AT, REGRESSIONS];
 /// Names set for racewright's own processes, valid but never suggested: the loom child's,
 /// and those of this repository's benchmark (`scenarios/benches/exploration.rs`) and
-/// watchdog test (`tests/tests/watchdog.rs`), whose processes run scenarios too.
+/// tests that run their own binary again (`tests/tests/watchdog.rs`, `outside_world.rs`),
+/// whose processes run scenarios too.
 const INTERNAL_VARIABLES: [&str; 3] = [LOOM_CHILD, "RACEWRIGHT_BENCH_ITERATIONS", "RACEWRIGHT_WATCHDOG_CHILD"];
 const PREFIX: &str = "RACEWRIGHT_";
 
@@ -53,6 +57,7 @@ pub(crate) struct Overrides {
     pub(crate) seed: Option<SeedChoice>,
     pub(crate) strategy: Option<StrategyName>,
     pub(crate) budget: Option<Duration>,
+    pub(crate) stall: Option<Duration>,
     /// Checked against the test when it runs (a token names its test).
     pub(crate) replay: Option<String>,
     /// The step where the replay stops; never without `replay`.
@@ -192,16 +197,17 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
             Err(_) => return Err(error(STRATEGY, &value, &accepted("strategy"))),
         },
     };
-    let budget = match read(BUDGET) {
-        None => None,
-        Some(value) => match value.trim().parse::<f64>() {
-            Ok(seconds) if seconds > 0.0 => match Duration::try_from_secs_f64(seconds) {
-                Ok(budget) => Some(budget),
-                Err(_) => return Err(error(BUDGET, &value, "a positive number of seconds, e.g. 30 or 2.5")),
-            },
-            _ => return Err(error(BUDGET, &value, "a positive number of seconds, e.g. 30 or 2.5")),
+    let seconds = |variable: &'static str, example: &'static str| match read(variable) {
+        None => Ok(None),
+        Some(value) => match value.trim().parse::<f64>().ok().filter(|seconds| *seconds > 0.0) {
+            Some(seconds) => {
+                Duration::try_from_secs_f64(seconds).map(Some).map_err(|_| error(variable, &value, example))
+            }
+            None => Err(error(variable, &value, example)),
         },
     };
+    let budget = seconds(BUDGET, "a positive number of seconds, e.g. 30 or 2.5")?;
+    let stall = seconds(STALL, "a positive number of seconds, e.g. 10 or 0.5")?;
     // An empty token is a mistake (an unset shell variable), not a request to explore.
     let replay = match lookup(REPLAY) {
         Some(token) if token.trim().is_empty() => {
@@ -242,7 +248,7 @@ fn overrides_from(variables: &[(String, String)]) -> Result<Overrides, EnvError>
             _ => return Err(error(REGRESSIONS, &value, "`on`, `replay-only` or `off`")),
         },
     };
-    Ok(Overrides { iterations, seed, strategy, budget, replay, stop_at, engine, regressions })
+    Ok(Overrides { iterations, seed, strategy, budget, stall, replay, stop_at, engine, regressions })
 }
 
 /// Whether `name` is in racewright's namespace: `RACEWRIGHT_` in any case.
@@ -317,6 +323,7 @@ mod tests {
             (SEED, "0x10"),
             (STRATEGY, "pct"),
             (BUDGET, "2.5"),
+            (STALL, "0.5"),
             (ENGINE, "loom"),
             (REGRESSIONS, "replay-only"),
         ])
@@ -327,6 +334,7 @@ mod tests {
         assert_eq!(read.seed, Some(SeedChoice::Fixed(16)));
         assert_eq!(read.strategy.unwrap().resolve(5), Strategy::Pct { depth: 5 });
         assert_eq!(read.budget, Some(Duration::from_millis(2500)));
+        assert_eq!(read.stall, Some(Duration::from_millis(500)));
         assert_eq!(env(&[(SEED, "random")]).unwrap().seed, Some(SeedChoice::Random));
     }
 
@@ -339,6 +347,8 @@ mod tests {
             (STRATEGY, "bfs", "`portfolio`"),
             (BUDGET, "soon", "seconds"),
             (BUDGET, "1e30", "seconds"),
+            (STALL, "0", "seconds"),
+            (STALL, "never", "seconds"),
             (REPLAY, " ", "token"),
             (ENGINE, "tokio", "`shuttle`, `loom` or `all`"),
             (REGRESSIONS, "no", "`on`, `replay-only` or `off`"),

@@ -267,6 +267,9 @@ impl Scenario {
         if let Some(budget) = overrides.budget {
             self.config.budget = Some(budget);
         }
+        if let Some(stall) = overrides.stall {
+            self.config.stall = stall;
+        }
         if overrides.replay.is_some() {
             self.replay = overrides.replay;
         }
@@ -412,7 +415,21 @@ where
             .unwrap_or_default();
         panic!("{message}{written}");
     }
+    if !report.notes().is_empty() {
+        announce_notes(&report);
+    }
     report
+}
+
+/// Says on the process's stderr what a passing test's exploration could not vouch for:
+/// the report of a pass is not printed, and `cargo test` captures what a test prints.
+fn announce_notes(report: &Report) {
+    use std::io::Write as _;
+    let mut text = format!("racewright: `{}` passed, but:", report.test());
+    for note in report.notes() {
+        text.push_str(&format!("\n  note: {note}"));
+    }
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 fn fresh_seed() -> u64 {

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Explored;
+use crate::engine::{Explored, Interleaving};
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskRecord, TaskState};
@@ -56,6 +56,9 @@ pub struct Report {
     /// up to there, not a verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stopped: Option<Stop>,
+    /// What the exploration could not vouch for, though nothing failed: one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
     /// The most tasks one execution spawned besides the body: does the scenario fit loom?
     #[serde(skip)]
     max_tasks: usize,
@@ -69,6 +72,22 @@ pub(crate) struct Stop {
     /// The execution had ended by then: there is no next step.
     pub(crate) ended: bool,
 }
+/// The note of an exhaustive exploration that found no interleaving of the tasks.
+const ONE_INTERLEAVING: &str = "only one interleaving was possible: loom found no point where a task could run \
+     between two steps of another. racewright interleaves tasks only at its own operations (racewright::sync, \
+     ::task, ::time), and loom only where they touch the same racewright object: what they share through \
+     std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \"What \
+     racewright cannot see\")";
+
+/// The note of a sample in which no execution interleaved the tasks.
+const NO_INTERLEAVING: &str = "no execution interleaved the tasks: none ran a task between two steps of another. \
+     racewright interleaves tasks only at its own operations (racewright::sync, ::task, ::time): what they share \
+     through std::sync::atomic, a std lock or anything else racewright does not see is not explored (README, \
+     \"What racewright cannot see\")";
+
+/// Executions a sample must have run for its notes on interleaving: in a smaller one,
+/// never splitting a task may be chance.
+const SAMPLE_FOR_NOTES: usize = 100;
 
 /// How another engine's exploration of the same scenario went.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -300,11 +319,21 @@ impl Report {
             limit: exploration.limit,
             also: Vec::new(),
             stopped: None,
+            notes: exploration.notes,
             max_tasks: exploration.max_tasks,
         };
         if let Some(state) = state {
             report.describe(&state);
             report.replay = replay;
+        }
+        // A pass that never interleaved the tasks vouches for one order of each task's steps.
+        let passed = report.findings.is_empty() && report.harness_error.is_none();
+        if passed && exploration.interleaving == Interleaving::Never {
+            if report.exhaustive {
+                report.notes.insert(0, ONE_INTERLEAVING.to_string());
+            } else if report.executions >= SAMPLE_FOR_NOTES {
+                report.notes.insert(0, NO_INTERLEAVING.to_string());
+            }
         }
         report
     }
@@ -460,6 +489,33 @@ impl Report {
         self
     }
 
+    /// What the exploration could not vouch for, though it found nothing: a scenario whose
+    /// tasks ran in one order only, a thread or tokio runtime of the test's own that
+    /// racewright does not control. One line each; the text report and the summary show
+    /// them as `note:` lines. Like the rest of the report they depend only on what the
+    /// executions did, except the note of a thread of the test's own: whether one is seen
+    /// running depends on how long it runs.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// The report with `note` added, once.
+    pub(crate) fn with_note(mut self, note: &str) -> Report {
+        if !self.notes.iter().any(|known| known == note) {
+            self.notes.push(note.to_string());
+        }
+        self
+    }
+
+    /// The report of an exploration given up in execution `execution`, stuck outside
+    /// racewright's control: `finding` says where.
+    pub(crate) fn abandoned(mut self, execution: usize, finding: Failure) -> Report {
+        self.executions = execution;
+        self.failing_execution = Some(execution);
+        self.findings = vec![finding];
+        self
+    }
+
     /// The report with how to see its failure again.
     pub(crate) fn with_replay(mut self, replay: Replayed) -> Report {
         self.replay = Some(replay);
@@ -516,6 +572,9 @@ impl Report {
             self.limit = other.limit.as_ref().map(|limit| format!("{}: {limit}", other.engine));
         }
         self.also.push(EngineRun { engine: other.engine.clone(), verdict: other.short_verdict() });
+        for note in &other.notes {
+            self = self.with_note(&format!("{}: {note}", other.engine));
+        }
         self
     }
 
@@ -554,6 +613,9 @@ impl Report {
             "  executions {} of {} | distinct schedules {}\n",
             self.executions, self.iterations, self.distinct_schedules
         ));
+        for note in &self.notes {
+            text.push_str(&format!("  note: {note}\n"));
+        }
         for kind in crate::model::failure::FailureKind::ALL {
             let found = self.findings.iter().filter(|failure| failure.kind() == kind).count();
             text.push_str(&format!(

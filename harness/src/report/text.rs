@@ -127,6 +127,9 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     for other in &report.also {
         writeln!(f, "  also {}: {}", other.engine, other.verdict)?;
     }
+    for note in &report.notes {
+        writeln!(f, "  note: {}", indent_continuation(note, "    "))?;
+    }
     if let Some(replay) = &report.replay {
         let shrunk = if replay.found_preemptions > report.preemptions {
             format!(" (shrunk from {})", replay.found_preemptions)

@@ -57,6 +57,9 @@ pub(crate) struct ExecutionState {
     /// The virtual clock and its timers.
     pub(crate) timers: Timers,
     pub(crate) findings: Vec<Failure>,
+    /// What the execution could not vouch for, though it is no failure (a tokio runtime
+    /// of the test's own): a line each, for the report's notes.
+    pub(crate) notes: Vec<&'static str>,
     /// Once set, the scheduler ends the execution at its next decision.
     pub(crate) stopping: bool,
     /// How the scheduler drove the program.
@@ -106,6 +109,7 @@ impl Execution {
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
+        super::heartbeat::execution_began();
         execution
     }
 
@@ -168,6 +172,7 @@ pub(crate) fn is_stopping() -> bool {
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));
+    super::heartbeat::execution_ended();
     CURRENT.with(|current| current.borrow_mut().take())
 }
 
@@ -192,11 +197,27 @@ impl ExecutionState {
             log.preemptions.push(Preemption { decision: log.choices.len(), step: log.steps });
         }
         log.choices.push(key);
+        // A task that has not run yet is known once its first poll binds it (`running`).
+        if let Some(task) = self.tasks.by_engine_key(key) {
+            self.running(task);
+        }
+    }
+
+    /// Tells the watchdog that `task` runs now, for when it never comes back.
+    pub(crate) fn running(&self, task: TaskId) {
+        super::heartbeat::running(task.0, self.scheduler.steps, || self.tasks.get(task).display_name());
     }
 
     /// Records a finding; the first one found leads the report.
     pub(crate) fn report(&mut self, finding: Failure) {
         self.findings.push(finding);
+    }
+
+    /// Records a note for the report, once.
+    pub(crate) fn note(&mut self, note: &'static str) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 
     /// Records a finding and ends the execution at the next scheduling decision.
@@ -208,6 +229,8 @@ impl ExecutionState {
     /// Records a facade operation of the running task in the trace.
     pub(crate) fn record(&mut self, operation: &'static str, at: &'static Location<'static>, detail: Option<String>) {
         let task = self.current_task();
+        let step = self.scheduler.steps;
+        super::heartbeat::called(task.0, step, operation, at, || self.tasks.get(task).display_name());
         self.trace.push(self.scheduler.steps, task, operation, at, detail);
     }
 

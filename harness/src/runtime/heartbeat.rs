@@ -1,32 +1,162 @@
 //! The heartbeat of an exploration: every scheduling point beats it, and the watchdog
-//! (`explore/watchdog.rs`) that sees no beat for too long knows the execution is stuck
-//! outside racewright's control.
+//! (`explore/pipeline/watchdog.rs`) that hears no beat for too long knows an execution is
+//! stuck outside racewright's control. Each thread that explores also keeps its
+//! [`Whereabouts`] up to date (its execution, the task running, each task's last
+//! racewright call), so that the watchdog, which cannot look into another thread's
+//! execution, can still say where one is stuck.
 
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What the watchdog of one exploration listens to; shared by the threads that explore.
+#[derive(Default)]
+pub(crate) struct Heartbeat {
+    /// Scheduling points passed so far, by every thread of the exploration.
+    beats: AtomicU64,
+    /// The whereabouts of each thread exploring for it.
+    threads: Mutex<Vec<Arc<Mutex<Whereabouts>>>>,
+}
+
+/// Where one exploring thread is.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Whereabouts {
+    /// Executions this thread has begun, the current one included.
+    pub(crate) executions: usize,
+    /// Whether it is inside an execution (between its beginning and its end).
+    pub(crate) in_execution: bool,
+    /// The task that runs (racewright's id), when known, and the step it started at.
+    pub(crate) running: Option<(usize, usize)>,
+    /// The tasks of the current execution that ran, by id.
+    pub(crate) tasks: Vec<Option<TaskWhereabouts>>,
+}
+
+/// What the watchdog knows of one task of the current execution.
+#[derive(Clone, Debug)]
+pub(crate) struct TaskWhereabouts {
+    pub(crate) name: String,
+    /// Its last racewright call: the operation, where, and at which step.
+    pub(crate) last_call: Option<(&'static str, &'static Location<'static>, usize)>,
+}
+
+impl Heartbeat {
+    /// Scheduling points passed so far.
+    pub(crate) fn beats(&self) -> u64 {
+        self.beats.load(Ordering::Relaxed)
+    }
+
+    /// The whereabouts of each thread exploring for it now.
+    pub(crate) fn threads(&self) -> Vec<Whereabouts> {
+        lock(&self.threads).iter().map(|whereabouts| lock(whereabouts).clone()).collect()
+    }
+}
+
+/// A thread's part of an exploration's heartbeat; the thread leaves it when it ends.
+struct Pulse {
+    heartbeat: Arc<Heartbeat>,
+    whereabouts: Arc<Mutex<Whereabouts>>,
+}
+
+impl Drop for Pulse {
+    fn drop(&mut self) {
+        lock(&self.heartbeat.threads).retain(|whereabouts| !Arc::ptr_eq(whereabouts, &self.whereabouts));
+    }
+}
 
 thread_local! {
     /// The heartbeat of the exploration running on this thread.
-    static HEARTBEAT: RefCell<Option<Arc<AtomicU64>>> = const { RefCell::new(None) };
+    static PULSE: RefCell<Option<Pulse>> = const { RefCell::new(None) };
 }
 
 /// The heartbeat of this thread's exploration, for the threads that help it.
-pub(crate) fn current() -> Option<Arc<AtomicU64>> {
-    HEARTBEAT.with(|heartbeat| heartbeat.borrow().clone())
+pub(crate) fn current() -> Option<Arc<Heartbeat>> {
+    PULSE.with(|pulse| pulse.borrow().as_ref().map(|pulse| pulse.heartbeat.clone()))
 }
 
-/// Makes this thread beat `heartbeat` (a lane of an exploration armed on another thread).
-pub(crate) fn adopt(heartbeat: Option<Arc<AtomicU64>>) {
-    HEARTBEAT.with(|current| *current.borrow_mut() = heartbeat);
+/// Makes this thread beat `heartbeat` (an exploration's own thread, or one of its lanes),
+/// or, with `None`, no heartbeat any more.
+pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
+    let pulse = heartbeat.map(|heartbeat| {
+        let whereabouts = Arc::new(Mutex::new(Whereabouts::default()));
+        lock(&heartbeat.threads).push(whereabouts.clone());
+        Pulse { heartbeat, whereabouts }
+    });
+    // The previous pulse, if any, is dropped here: its thread leaves that heartbeat.
+    PULSE.with(|current| current.replace(pulse));
 }
 
 /// Tells the watchdog of this thread's exploration that it still makes progress.
 #[inline]
 pub(crate) fn beat() {
-    HEARTBEAT.with(|heartbeat| {
-        if let Some(heartbeat) = &*heartbeat.borrow() {
-            heartbeat.fetch_add(1, Ordering::Relaxed);
+    PULSE.with(|pulse| {
+        if let Some(pulse) = &*pulse.borrow() {
+            pulse.heartbeat.beats.fetch_add(1, Ordering::Relaxed);
         }
     });
+}
+
+/// An execution begins on this thread.
+pub(crate) fn execution_began() {
+    update(|whereabouts| {
+        whereabouts.executions += 1;
+        whereabouts.in_execution = true;
+        whereabouts.running = None;
+        whereabouts.tasks.clear();
+    });
+}
+
+/// The execution of this thread has ended.
+pub(crate) fn execution_ended() {
+    update(|whereabouts| whereabouts.in_execution = false);
+}
+
+/// Task `task` runs from step `step` on; `name` names it, the first time it runs.
+#[inline]
+pub(crate) fn running(task: usize, step: usize, name: impl FnOnce() -> String) {
+    update(|whereabouts| {
+        if whereabouts.running.is_none_or(|(running, _)| running != task) {
+            whereabouts.running = Some((task, step));
+        }
+        seen(whereabouts, task, name);
+    });
+}
+
+/// Task `task` called `operation` at `at`, at step `step`.
+#[inline]
+pub(crate) fn called(
+    task: usize,
+    step: usize,
+    operation: &'static str,
+    at: &'static Location<'static>,
+    name: impl FnOnce() -> String,
+) {
+    update(|whereabouts| {
+        if whereabouts.running.is_none_or(|(running, _)| running != task) {
+            whereabouts.running = Some((task, step));
+        }
+        seen(whereabouts, task, name).last_call = Some((operation, at, step));
+    });
+}
+
+fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> String) -> &mut TaskWhereabouts {
+    if whereabouts.tasks.len() <= task {
+        whereabouts.tasks.resize(task + 1, None);
+    }
+    whereabouts.tasks[task].get_or_insert_with(|| TaskWhereabouts { name: name(), last_call: None })
+}
+
+/// Updates this thread's whereabouts, when an exploration's watchdog listens.
+#[inline]
+fn update(f: impl FnOnce(&mut Whereabouts)) {
+    PULSE.with(|pulse| {
+        if let Some(pulse) = &*pulse.borrow() {
+            f(&mut lock(&pulse.whereabouts));
+        }
+    });
+}
+
+/// The watchdog only reads; a panic while one is held cannot leave them half-written.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

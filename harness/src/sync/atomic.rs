@@ -14,6 +14,15 @@
 //! any store they allow, so a bug that needs a `Relaxed` reordering is found there.
 //! Outside an exploration these are std's atomics.
 //!
+//! **Shared state must use these, not `std::sync::atomic`'s.** racewright cannot see a
+//! std atomic: its accesses are no scheduling points, and on loom no loom objects, so
+//! nothing is explored between them. On shuttle a race through one is still found where
+//! another racewright call (an `.await` on a racewright primitive, a `yield_now`) splits
+//! the racy steps; on loom it is missed, and the test passes: loom reorders only what
+//! touches the same loom object. Such a pass carries the report's note "only one
+//! interleaving was possible". `ci/clippy.toml` in racewright's repository is a clippy
+//! configuration that flags std's atomics (and locks, and threads) in the code under test.
+//!
 //! ```
 //! # racewright::check(|| async {
 //! use racewright::sync::atomic::{AtomicUsize, Ordering};

@@ -85,7 +85,12 @@ fn loom(name: &str, config: &Config, origin: Option<&Origin>, body: Body) -> Rep
 /// Runs the loom exploration in this process. `last_words` is where to write the report
 /// of an execution loom is about to abort the process over.
 fn loom_here(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
-    let _watchdog = super::watchdog::arm(name, config.budget);
+    let blank = loom_report(name, config)(Explored::default());
+    let (name, config) = (name.to_string(), config.clone());
+    super::watchdog::watched(blank, config.stall, move || explore_loom(&name, &config, body, last_words))
+}
+
+fn explore_loom(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
     let report = loom_report(name, config);
     let last_words = last_words.map(|path| {
         let report = report.clone();

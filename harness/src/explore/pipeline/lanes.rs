@@ -47,7 +47,9 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
     let heartbeat = crate::runtime::heartbeat::current();
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
+            // Named: a thread that carries the exploration's OS name is one the test started.
+            let lane = std::thread::Builder::new().name("racewright-lane".into());
+            lane.spawn_scoped(scope, || {
                 crate::runtime::heartbeat::adopt(heartbeat.clone());
                 loop {
                     let lane = next_lane.fetch_add(1, Ordering::SeqCst);
@@ -61,7 +63,8 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
                     }
                     results.lock().unwrap_or_else(|poisoned| poisoned.into_inner())[lane] = Some(exploration);
                 }
-            });
+            })
+            .expect("racewright: could not start a lane's thread");
         }
     });
     let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -95,6 +98,12 @@ fn merge(lanes: Vec<Explored>) -> Explored {
         merged.distinct_schedules += exploration.distinct_schedules;
         merged.out_of_time |= exploration.out_of_time;
         merged.max_tasks = merged.max_tasks.max(exploration.max_tasks);
+        merged.interleaving = merged.interleaving.max(exploration.interleaving);
+        for note in exploration.notes {
+            if !merged.notes.contains(&note) {
+                merged.notes.push(note);
+            }
+        }
         if merged.harness_error.is_none() {
             merged.harness_error = exploration.harness_error;
         }

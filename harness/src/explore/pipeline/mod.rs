@@ -1,7 +1,8 @@
 //! One test from start to report: which engine explores it (`engines.rs`), the shuttle
 //! pipeline (`shuttle.rs`: kept failures first, the lanes, shrinking, the nondeterminism
 //! check, the replay token, a replay stopped at a step with `stop.rs`), loom in a child
-//! process (`child.rs`), and the watchdog.
+//! process (`child.rs`), and the watchdog (`watchdog.rs`, with `threads.rs`) that each
+//! in-process exploration runs under.
 
 mod child;
 mod engines;
@@ -12,6 +13,7 @@ mod replay;
 mod shrink;
 mod shuttle;
 mod stop;
+mod threads;
 mod watchdog;
 
 pub(crate) use engines::run;

@@ -20,7 +20,7 @@ use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
 use crate::runtime::execution::ExecutionState;
 
-/// Explores `body` under `config`, or replays `replay`.
+/// Explores `body` under `config`, or replays `replay`, watched by the watchdog.
 pub(crate) fn run(
     name: &str,
     config: &Config,
@@ -28,7 +28,18 @@ pub(crate) fn run(
     body: Body,
     replay: Option<Replaying<'_>>,
 ) -> Report {
-    let _watchdog = super::watchdog::arm(name, config.budget);
+    let seed = config.seed.unwrap_or_else(|| seed_for(name));
+    let blank =
+        Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, Explored::default(), None);
+    let (name, config, origin) = (name.to_string(), config.clone(), origin.cloned());
+    let replay = replay.map(|replaying| (replaying.token.to_string(), replaying.stop_at));
+    super::watchdog::watched(blank, config.stall, move || {
+        let replay = replay.as_ref().map(|(token, stop_at)| Replaying { token, stop_at: *stop_at });
+        explore(&name, &config, origin.as_ref(), body, replay)
+    })
+}
+
+fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<Replaying<'_>>) -> Report {
     let seed = config.seed.unwrap_or_else(|| seed_for(name));
     let settings = Arc::new(config.settings());
     // One execution, as `scheduler` chooses: a replay, or a shrinking candidate.

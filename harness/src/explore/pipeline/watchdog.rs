@@ -1,81 +1,154 @@
-//! The last line of defence against a test that never ends.
+//! The last line of defence against an execution that never comes back.
 //!
 //! Step limits and budgets end explorations that keep scheduling; an execution stuck
-//! outside racewright's control (a task spinning without a single facade call, a
-//! std lock or real I/O that never returns) never comes back to the scheduler. Every
-//! scheduling point beats a heartbeat; a watchdog thread that sees no beat for a long
-//! while ends the process with a message that says which test and why, so CI gets a
-//! verdict instead of a hang. A long exploration that keeps scheduling is never stopped.
+//! outside racewright's control (a task spinning without a single racewright call, a
+//! std lock or real I/O that never returns) never comes back to the scheduler, and no
+//! thread can unwind another. So an exploration runs on a thread of its own, and the
+//! test's thread watches its heartbeat (`runtime/heartbeat.rs`): when no scheduling
+//! point has passed for the stall limit, the test's thread gives the exploration up and
+//! returns a `step_limit` report that says which task is stuck after which racewright
+//! call. The test fails with it, and the stuck thread is left behind: the other tests of
+//! the binary still run and report. A long exploration that keeps scheduling is never
+//! stopped.
+//!
+//! The exploration's thread is kept from one exploration to the next of the same test's
+//! thread, so that what the engines keep per thread (shuttle's pool of task stacks) is
+//! made once per test, as before; the test's thread wakes every `PERIOD` at most, and
+//! then also looks for threads the test started itself (`threads.rs`).
 
+use std::cell::RefCell;
+use std::io::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-use crate::runtime::heartbeat;
+use super::threads::{self, Marked};
+use crate::detect;
+use crate::report::Report;
+use crate::runtime::heartbeat::{self, Heartbeat};
 
-/// How long an exploration may go without a scheduling point when no budget is set.
-pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
+/// How often the test's thread looks at the exploration, at most.
+const PERIOD: Duration = Duration::from_millis(100);
 
-/// Arms the watchdog of an exploration of `test` on this thread, whose config set `budget`:
-/// no scheduling point for the budget and 5 s more, or for 2 minutes without a budget,
-/// means stuck.
-pub(crate) fn arm(test: &str, budget: Option<Duration>) -> Watchdog {
-    Watchdog::arm(test, budget.map_or(DEFAULT_STALL, |budget| budget + Duration::from_secs(5)))
+/// An exploration handed to the explorer.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The thread that runs the explorations of one test's thread, one at a time.
+struct Explorer {
+    jobs: mpsc::Sender<Job>,
+    /// Its OS name, which the threads the test starts inherit (`None` without `/proc`).
+    marked: Option<Marked>,
 }
 
-/// Ends the process if the exploration of this thread makes no progress for `stall`.
-pub(crate) struct Watchdog {
-    done: Arc<AtomicBool>,
-    thread: Option<std::thread::Thread>,
+thread_local! {
+    /// The explorer of this (test's) thread, while it is not busy.
+    static EXPLORER: RefCell<Option<Explorer>> = const { RefCell::new(None) };
 }
 
-impl Watchdog {
-    pub(crate) fn arm(test: &str, stall: Duration) -> Watchdog {
-        let done = Arc::new(AtomicBool::new(false));
-        let heartbeat = Arc::new(AtomicU64::new(0));
-        heartbeat::adopt(Some(heartbeat.clone()));
-        let watched = done.clone();
-        let name = test.to_string();
-        let spawned = std::thread::Builder::new().name("racewright-watchdog".into()).spawn(move || {
-            let test = name;
-            let mut last = heartbeat.load(Ordering::Relaxed);
-            loop {
-                std::thread::park_timeout(stall);
-                if watched.load(Ordering::Acquire) {
-                    return;
-                }
-                let now = heartbeat.load(Ordering::Relaxed);
-                if now != last {
-                    last = now;
-                    continue;
-                }
-                eprintln!(
-                    "racewright: `{test}` reached no scheduling point for {}s: a task spins without calling \
-                     racewright, or blocks on something racewright does not control (a std lock, real I/O, a \
-                     thread of its own), so the execution never came back to the scheduler. Ending the process \
-                     so that CI does not hang.",
-                    stall.as_secs()
-                );
-                std::process::exit(101);
+impl Explorer {
+    /// This thread's explorer: the one kept, or a new one.
+    fn take() -> Explorer {
+        EXPLORER.with(|explorer| explorer.borrow_mut().take()).unwrap_or_else(Explorer::start)
+    }
+
+    fn start() -> Explorer {
+        let (jobs, incoming) = mpsc::channel::<Job>();
+        let (marked_sender, marked) = mpsc::channel();
+        let mut thread = std::thread::Builder::new();
+        // Panics of an exploration name the test, as they would on the test's thread.
+        if let Some(name) = std::thread::current().name() {
+            thread = thread.name(name.to_string());
+        }
+        let started = thread.spawn(move || {
+            let _ = marked_sender.send(Marked::this_thread());
+            // It ends when the test's thread drops it, or gives it up.
+            for job in incoming {
+                job();
             }
         });
-        let thread = match spawned {
-            Ok(handle) => Some(handle.thread().clone()),
-            Err(_) => {
-                eprintln!("racewright: no watchdog for `{test}`: could not start its thread");
-                None
-            }
-        };
-        Watchdog { done, thread }
+        if let Err(error) = started {
+            panic!("racewright: could not start the thread that explores: {error}");
+        }
+        Explorer { jobs, marked: marked.recv().ok().flatten() }
+    }
+
+    /// Keeps this explorer for the next exploration of this thread.
+    fn keep(self) {
+        EXPLORER.with(|explorer| *explorer.borrow_mut() = Some(self));
     }
 }
 
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        heartbeat::adopt(None);
-        self.done.store(true, Ordering::Release);
-        if let Some(thread) = &self.thread {
-            thread.unpark();
+/// Runs `explore` (the exploration of `blank`'s test) on the explorer, and gives it up
+/// when it passes no scheduling point for `stall`: then the report is `blank`'s, with a
+/// `step_limit` finding that says where the exploration is stuck. A panic of `explore`
+/// is the caller's.
+pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> Report + Send + 'static) -> Report {
+    let heartbeat = Arc::new(Heartbeat::default());
+    let (sender, done) = mpsc::channel();
+    let job: Job = {
+        let heartbeat = heartbeat.clone();
+        Box::new(move || {
+            heartbeat::adopt(Some(heartbeat));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Box::new(explore())));
+            heartbeat::adopt(None);
+            let _ = sender.send(result);
+        })
+    };
+    let mut explorer = Explorer::take();
+    // Threads an earlier exploration left running are not this one's.
+    let earlier = explorer.marked.as_ref().map(Marked::offspring).unwrap_or_default();
+    if let Err(mpsc::SendError(job)) = explorer.jobs.send(job) {
+        // The kept explorer has ended (it never should): a new one takes the job.
+        explorer = Explorer::start();
+        explorer.jobs.send(job).expect("a new explorer takes jobs");
+    }
+    let threads_seen = || explorer.marked.as_ref().is_some_and(|marked| marked.has_offspring_besides(&earlier));
+    let period = (stall / 10).min(PERIOD);
+    let mut seen = false;
+    let mut beats = heartbeat.beats();
+    let mut quiet_since = Instant::now();
+    loop {
+        match done.recv_timeout(period) {
+            Ok(result) => {
+                seen |= threads_seen();
+                let report = *result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+                explorer.keep();
+                return if seen { report.with_note(threads::NOTE) } else { report };
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                seen |= threads_seen();
+                let now = heartbeat.beats();
+                if now != beats {
+                    beats = now;
+                    quiet_since = Instant::now();
+                } else if quiet_since.elapsed() >= stall {
+                    // The explorer is dropped: the stuck thread is left behind, alone.
+                    return give_up(blank, stall, &heartbeat);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("racewright bug: the thread of `{}`'s exploration ended without a word", blank.test())
+            }
         }
     }
+}
+
+/// The report of an exploration stuck for `stall`, written down and announced at once on
+/// the terminal: the test's own output may be captured, and the stuck thread may yet take
+/// the process down.
+fn give_up(blank: Report, stall: Duration, heartbeat: &Heartbeat) -> Report {
+    let threads = heartbeat.threads();
+    let stuck = threads.iter().find(|whereabouts| whereabouts.in_execution);
+    let execution = stuck.or(threads.first()).map_or(0, |whereabouts| whereabouts.executions);
+    let report = blank.abandoned(execution, detect::step_limit::stalled(stall, stuck));
+    let written = report.persist().map(|path| format!("\n  (report written to {})", path.display()));
+    let finding = report.failure().expect("the stall's finding");
+    let mut announcement = format!("\nracewright: `{}` is stuck: {}", report.test(), finding.message());
+    for detail in finding.details() {
+        announcement.push_str(&format!("\n  - {detail}"));
+    }
+    announcement.push_str(&written.unwrap_or_default());
+    // Straight to the process's stderr: libtest captures `eprintln!`, not this.
+    let _ = writeln!(std::io::stderr().lock(), "{announcement}\n");
+    report
 }
