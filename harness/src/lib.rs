@@ -44,7 +44,7 @@ pub mod task;
 pub mod time;
 mod trace;
 
-pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
+pub use explore::{EngineChoice, EnvError, Flavor, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use model::failure::{Failure, FailureKind, TaskRef};
 pub use model::tasks::TaskState;
 pub use racewright_macros::test;

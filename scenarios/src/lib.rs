@@ -95,7 +95,7 @@ pub fn catalogue() -> Vec<Entry> {
         entry!(panic_then_wait, UnhandledPanic, "a worker dies before sending its result; the collector waits for it"),
         entry!(swallowed_error, Error, "a retry loop gives up on a busy resource, logs an error, carries on"),
         entry!(mutex_semaphore_abba, Deadlock, "ABBA deadlock across a `Mutex` and a `Semaphore`"),
-        entry!(handwritten_lost_wakeup, Deadlock, "a hand-written future returns `Pending` with nobody to wake it"),
+        entry!(handwritten_lost_wakeup, LostWakeup, "a hand-written future returns `Pending` with nobody to wake it"),
         // `timeout_race` needs `time = "any"`, which entries do not carry: see tests/detection.rs.
         entry!(pool_cancel, Panic, "a pool connection lost when `get` is cancelled at an await"),
         entry!(cancelled_counter, Panic, "a counter left incremented by a call cancelled at an await"),

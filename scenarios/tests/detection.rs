@@ -36,7 +36,7 @@ detects!(detached_panic, "unhandled_panic");
 detects!(panic_then_wait, "unhandled_panic");
 detects!(swallowed_error, "error");
 detects!(mutex_semaphore_abba, "deadlock");
-detects!(handwritten_lost_wakeup, "deadlock");
+detects!(handwritten_lost_wakeup, "lost_wakeup");
 
 /// The catalogue and the list above agree: every entry is caught with its kind on the
 /// programmatic API too, with all the strategies.

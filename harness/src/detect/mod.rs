@@ -13,12 +13,14 @@ pub(crate) mod deadlock;
 pub(crate) mod engine_verdicts;
 pub(crate) mod error_events;
 pub(crate) mod leak;
+pub(crate) mod lost_wakeup;
 pub(crate) mod nondeterminism;
 pub(crate) mod step_limit;
 pub(crate) mod unhandled_panic;
 
 pub(crate) use crate::model::failure::{Failure, FailureKind, TaskRef};
 
+use crate::model::tasks::TaskId;
 use crate::runtime::execution::ExecutionState;
 
 /// When an execution is judged.
@@ -31,6 +33,20 @@ pub(crate) enum Moment<'a> {
     Settled,
     /// The execution took more scheduling steps than `max_steps`.
     StepLimit,
+    /// `task`'s future just returned `Pending`, having done `waker` with its waker.
+    Pending { task: TaskId, waker: WakerUse },
+    /// The last clone of `task`'s waker kept by anyone was dropped, unused, while the task
+    /// waits to be woken (by the running task).
+    WakerDropped { task: TaskId },
+}
+
+/// What a task's future did with its waker in a poll that returned `Pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WakerUse {
+    /// Clones of the waker alive besides racewright's own.
+    pub(crate) kept: usize,
+    /// The waker was used during the poll: the task will be polled again.
+    pub(crate) woken: bool,
 }
 
 /// Why the body did not return `Ok(())`.
@@ -47,7 +63,7 @@ type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 /// Every detector judged at a moment, in the order their findings are listed (a panic
 /// nobody saw leads the deadlock or leak it caused).
 const DETECTORS: &[Detector] =
-    &[body::detect, unhandled_panic::detect, leak::detect, deadlock::detect, step_limit::detect];
+    &[body::detect, unhandled_panic::detect, leak::detect, deadlock::detect, step_limit::detect, lost_wakeup::detect];
 
 /// Judges the execution at `moment`: every finding is recorded and ends the execution.
 /// Returns how many there were.
@@ -58,4 +74,11 @@ pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
         state.fail(finding);
     }
     found
+}
+
+/// `task`'s last operation that happened at a place in the code (a facade call or a
+/// `tracing` event), as `Mutex::lock` and its `file:line:column`: near where it awaits.
+pub(crate) fn last_operation(state: &ExecutionState, task: TaskId) -> Option<(String, String)> {
+    let event = state.trace.last_of(task)?;
+    Some((event.operation.to_string(), event.at.full()?))
 }

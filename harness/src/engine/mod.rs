@@ -16,6 +16,7 @@ mod progress;
 pub(crate) mod shuttle;
 mod state_lock;
 mod task_frame;
+mod task_waker;
 mod timer;
 pub(crate) mod tokio;
 

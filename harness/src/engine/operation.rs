@@ -74,10 +74,16 @@ pub(crate) fn current_wait() -> Option<Wait> {
 pub(crate) fn set_wait(wait: Option<Wait>) {
     execution::with(|state| {
         let task = state.current_task();
+        let now = state.timers.now();
         if let Some(wait) = &wait {
             state.change(task, Transition::Blocked(wait.clone()));
         }
-        state.tasks.get_mut(task).waiting = wait;
+        let record = state.tasks.get_mut(task);
+        match &wait {
+            Some(_) => record.suspend(now),
+            None => record.resume(now),
+        }
+        record.waiting = wait;
     });
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::strategies::Strategy;
 pub(crate) use crate::runtime::settings::Settings;
-pub use crate::runtime::settings::{Policy, TimeMode};
+pub use crate::runtime::settings::{Flavor, Policy, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
 ///
@@ -74,6 +74,9 @@ pub(crate) mod defaults {
     /// bound 2. Shuttle's 1000 samples would cut those short, and an incomplete search is
     /// never a pass.
     pub(crate) const LOOM_ITERATIONS: usize = 100_000;
+    /// Values an unbounded queue may hold, and tasks that may be alive at once: far more
+    /// than a test needs, far fewer than a program without backpressure reaches.
+    pub(crate) const MAX_QUEUE: usize = 1000;
 }
 
 /// The configuration of [`Scenario`](crate::Scenario), before environment overrides.
@@ -91,6 +94,9 @@ pub(crate) struct Config {
     pub(crate) error_events: Policy,
     pub(crate) budget: Option<Duration>,
     pub(crate) time: TimeMode,
+    pub(crate) flavor: Flavor,
+    pub(crate) lost_messages: Policy,
+    pub(crate) max_queue: usize,
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
     pub(crate) preemption_bound: usize,
@@ -113,6 +119,9 @@ impl Default for Config {
             error_events: Policy::Deny,
             budget: None,
             time: TimeMode::Idle,
+            flavor: Flavor::MultiThread,
+            lost_messages: Policy::Deny,
+            max_queue: defaults::MAX_QUEUE,
             record_trace: true,
             engine: EngineChoice::Shuttle,
             preemption_bound: defaults::PREEMPTION_BOUND,
@@ -134,6 +143,9 @@ impl Config {
             unhandled_panics: self.unhandled_panics,
             error_events: self.error_events,
             time: self.time,
+            flavor: self.flavor,
+            lost_messages: self.lost_messages,
+            max_queue: self.max_queue,
             record_trace: self.record_trace,
         }
     }

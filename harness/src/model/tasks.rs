@@ -1,6 +1,7 @@
 //! The tasks of one execution, numbered in spawn order, with what each is doing.
 
 use std::panic::Location;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -106,9 +107,42 @@ pub(crate) struct TaskRecord {
     pub(crate) panic_observed: bool,
     /// The task is being polled (not suspended at an `.await`).
     pub(crate) in_poll: bool,
+    /// When the task began its current wait (returned `Pending`, or blocked), on the
+    /// virtual clock.
+    pub(crate) waiting_since: Option<Duration>,
+    /// Its longest wait so far, on the virtual clock.
+    pub(crate) longest_wait: Duration,
 }
 
 impl TaskRecord {
+    fn new(id: TaskId, name: Option<String>, spawned_at: Option<&'static Location<'static>>) -> TaskRecord {
+        TaskRecord {
+            id,
+            name,
+            spawned_at,
+            state: TaskState::Running,
+            waiting: None,
+            detached: false,
+            panic: None,
+            panic_observed: false,
+            in_poll: false,
+            waiting_since: None,
+            longest_wait: Duration::ZERO,
+        }
+    }
+
+    /// The task begins to wait at `now` (it may already be waiting).
+    pub(crate) fn suspend(&mut self, now: Duration) {
+        self.waiting_since.get_or_insert(now);
+    }
+
+    /// The task goes on at `now`: its wait, if any, is over.
+    pub(crate) fn resume(&mut self, now: Duration) {
+        if let Some(since) = self.waiting_since.take() {
+            self.longest_wait = self.longest_wait.max(now.saturating_sub(since));
+        }
+    }
+
     /// The name to show: the given one, or the body's, or `task-N`.
     pub(crate) fn display_name(&self) -> String {
         match (&self.name, self.id) {
@@ -129,18 +163,7 @@ pub(crate) struct TaskRegistry {
 
 impl Default for TaskRegistry {
     fn default() -> Self {
-        let body = TaskRecord {
-            id: TaskId::BODY,
-            name: None,
-            spawned_at: None,
-            state: TaskState::Running,
-            waiting: None,
-            detached: false,
-            panic: None,
-            panic_observed: false,
-            in_poll: false,
-        };
-        TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
+        TaskRegistry { tasks: vec![TaskRecord::new(TaskId::BODY, None, None)], engine_keys: Vec::new() }
     }
 }
 
@@ -148,17 +171,7 @@ impl TaskRegistry {
     /// Registers a task being spawned and returns its id.
     pub(crate) fn spawn(&mut self, name: Option<String>, spawned_at: &'static Location<'static>) -> TaskId {
         let id = TaskId(self.tasks.len());
-        self.tasks.push(TaskRecord {
-            id,
-            name,
-            spawned_at: Some(spawned_at),
-            state: TaskState::Running,
-            waiting: None,
-            detached: false,
-            panic: None,
-            panic_observed: false,
-            in_poll: false,
-        });
+        self.tasks.push(TaskRecord::new(id, name, Some(spawned_at)));
         id
     }
 

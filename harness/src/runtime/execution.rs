@@ -20,6 +20,7 @@ use crate::trace::{Trace, Transition};
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
+    static NEXT_SERIAL: Cell<u64> = const { Cell::new(1) };
 }
 
 /// One execution: its tasks, what they did and what went wrong.
@@ -49,6 +50,9 @@ pub(crate) enum IdleReason {
 #[derive(Default)]
 pub(crate) struct ExecutionState {
     pub(crate) settings: Arc<Settings>,
+    /// Tells this execution from the others of the thread: what outlives it (a waker)
+    /// knows which one it belongs to.
+    pub(crate) serial: u64,
     // What the program did.
     pub(crate) tasks: TaskRegistry,
     pub(crate) trace: Trace,
@@ -59,6 +63,8 @@ pub(crate) struct ExecutionState {
     pub(crate) findings: Vec<Failure>,
     /// Once set, the scheduler ends the execution at its next decision.
     pub(crate) stopping: bool,
+    /// The body's life is over: the engine tears down what is left, nothing is judged.
+    pub(crate) tearing_down: bool,
     /// How the scheduler drove the program.
     pub(crate) scheduler: SchedulerLog,
     /// The body has returned: the others are let run until each finishes or blocks.
@@ -102,7 +108,8 @@ impl Execution {
     /// Starts an execution on this thread, replacing any finished one. `task_key` tells
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
-        let state = ExecutionState { settings, task_key: Some(task_key), ..Default::default() };
+        let serial = NEXT_SERIAL.with(|next| next.replace(next.get() + 1));
+        let state = ExecutionState { settings, serial, task_key: Some(task_key), ..Default::default() };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
