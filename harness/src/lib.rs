@@ -46,6 +46,7 @@ mod trace;
 
 pub use explore::{EngineChoice, EnvError, Flavor, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use model::failure::{Failure, FailureKind, TaskRef};
+pub use model::metrics::Metrics;
 pub use model::tasks::TaskState;
 pub use racewright_macros::test;
 pub use report::{EngineRun, Replayed, Report, TaskSummary, TimelineEvent};

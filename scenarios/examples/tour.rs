@@ -45,8 +45,8 @@ fn main() {
     let mut surprises = 0;
     for entry in &entries {
         let run = entry.run;
-        let buggy = detection_test(entry, "buggy_is_caught").run(move || run(Variant::Buggy));
-        let fixed = detection_test(entry, "fixed_passes").run(move || run(Variant::Fixed));
+        let buggy = entry.tuned(detection_test(entry, "buggy_is_caught")).run(move || run(Variant::Buggy));
+        let fixed = entry.tuned(detection_test(entry, "fixed_passes")).run(move || run(Variant::Fixed));
         let caught = buggy.failures().iter().any(|failure| failure.kind() == entry.expected);
         let buggy_verdict = match caught {
             true => format!("`{}` in {}", entry.expected, executions(buggy.executions())),

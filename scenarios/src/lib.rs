@@ -6,7 +6,7 @@
 //! checks every entry; the `tour` example prints a page about them.
 
 use futures::future::LocalBoxFuture;
-use racewright::FailureKind;
+use racewright::{FailureKind, Scenario};
 
 // The classic patterns.
 pub mod abba_deadlock;
@@ -58,17 +58,30 @@ pub struct Entry {
     pub expected: FailureKind,
     /// Runs one variant of the pattern.
     pub run: fn(Variant) -> LocalBoxFuture<'static, ()>,
+    /// The settings the pattern's tests give (as attribute arguments), on top of the defaults.
+    pub tune: fn(Scenario) -> Scenario,
+}
+
+impl Entry {
+    /// `scenario` with the pattern's own settings.
+    pub fn tuned(&self, scenario: Scenario) -> Scenario {
+        (self.tune)(scenario)
+    }
 }
 
 /// Every pattern, in the order of the catalogue.
 pub fn catalogue() -> Vec<Entry> {
     macro_rules! entry {
         ($module:ident, $kind:ident, $what:literal) => {
+            entry!($module, $kind, $what, |scenario| scenario)
+        };
+        ($module:ident, $kind:ident, $what:literal, $tune:expr) => {
             Entry {
                 name: stringify!($module),
                 what: $what,
                 expected: FailureKind::$kind,
                 run: |variant| Box::pin($module::scenario(variant)),
+                tune: $tune,
             }
         };
     }
@@ -88,7 +101,7 @@ pub fn catalogue() -> Vec<Entry> {
         entry!(channel_close_vs_send, Panic, "a send racing with the receiver's shutdown"),
         entry!(double_checked_init, Panic, "double-checked initialisation without the second check"),
         entry!(semaphore_permit_leak, Deadlock, "a semaphore permit forgotten on an early return"),
-        entry!(blocking_guard_in_join, Deadlock, "a blocking mutex guard held across an await inside `join!`"),
+        entry!(blocking_guard_in_join, BlockingInAsync, "a blocking mutex guard held across an await inside `join!`"),
         entry!(detached_worker_leak, Leak, "a detached worker waits on a channel that never closes"),
         entry!(spawn_after_shutdown, Leak, "a task that starts waiting after the shutdown signal misses it"),
         entry!(detached_panic, UnhandledPanic, "a background task dies on a rare interleaving, and nobody notices"),
@@ -98,7 +111,10 @@ pub fn catalogue() -> Vec<Entry> {
         entry!(handwritten_lost_wakeup, LostWakeup, "a hand-written future returns `Pending` with nobody to wake it"),
         // `timeout_race` needs `time = "any"`, which entries do not carry: see tests/detection.rs.
         entry!(pool_cancel, Panic, "a pool connection lost when `get` is cancelled at an await"),
-        entry!(cancelled_counter, Panic, "a counter left incremented by a call cancelled at an await"),
+        entry!(cancelled_counter, Panic, "a counter left incremented by a call cancelled at an await", |scenario| {
+            // The reply to a call the user hung up on is dropped on purpose.
+            scenario.lost_messages(racewright::Policy::Allow)
+        }),
         entry!(
             select_fresh_listener,
             Deadlock,
@@ -119,12 +135,14 @@ pub fn weak_memory() -> Vec<Entry> {
             what: "data published behind a flag stored and loaded `Relaxed`",
             expected: FailureKind::Panic,
             run: |variant| Box::pin(relaxed_publication::scenario(variant)),
+            tune: |scenario| scenario,
         },
         Entry {
             name: "store_buffer_lost_wakeup",
             what: "waiter and notifier each store, then both load the other's old flag",
             expected: FailureKind::Deadlock,
             run: |variant| Box::pin(store_buffer_lost_wakeup::scenario(variant)),
+            tune: |scenario| scenario,
         },
     ]
 }

@@ -4,17 +4,18 @@
 use racewright_scenarios::{Variant, catalogue};
 
 /// One test pair per pattern, through the attribute, as a user would write them.
+/// Arguments after the kind are the pattern's own (its catalogue entry's `tune`).
 macro_rules! detects {
-    ($module:ident, $kind:literal) => {
+    ($module:ident, $kind:literal $(, $argument:ident = $value:literal)*) => {
         mod $module {
             use racewright_scenarios::{Variant, $module::scenario};
 
-            #[racewright::test(expect = $kind, snapshot)]
+            #[racewright::test(expect = $kind, snapshot $(, $argument = $value)*)]
             async fn buggy_is_caught() {
                 scenario(Variant::Buggy).await
             }
 
-            #[racewright::test]
+            #[racewright::test($($argument = $value),*)]
             async fn fixed_passes() {
                 scenario(Variant::Fixed).await
             }
@@ -29,7 +30,7 @@ detects!(notify_one_vs_waiters, "deadlock");
 detects!(channel_close_vs_send, "panic");
 detects!(double_checked_init, "panic");
 detects!(semaphore_permit_leak, "deadlock");
-detects!(blocking_guard_in_join, "deadlock");
+detects!(blocking_guard_in_join, "blocking_in_async");
 detects!(detached_worker_leak, "leak");
 detects!(spawn_after_shutdown, "leak");
 detects!(detached_panic, "unhandled_panic");
@@ -50,7 +51,8 @@ fn every_entry_is_caught_by_every_strategy() {
             racewright::Strategy::Pos,
         ] {
             let run = entry.run;
-            let report = racewright::Scenario::new(format!("catalogue::{}", entry.name))
+            let report = entry
+                .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
                 .strategy(strategy)
                 .run(move || run(Variant::Buggy));
             let failure =
@@ -62,7 +64,7 @@ fn every_entry_is_caught_by_every_strategy() {
 
 // Time and cancellation.
 detects!(pool_cancel, "panic");
-detects!(cancelled_counter, "panic");
+detects!(cancelled_counter, "panic", lost_messages = "allow");
 detects!(select_fresh_listener, "deadlock");
 detects!(interval_shutdown_leak, "leak");
 detects!(retry_backoff, "panic");
@@ -150,7 +152,8 @@ async fn all_engines_report_what_each_found() {
 fn every_entry_is_caught_on_loom_and_every_fix_passes() {
     for entry in catalogue().into_iter().chain(racewright_scenarios::weak_memory()) {
         let run = entry.run;
-        let scenario = racewright::Scenario::new(format!("catalogue::{}", entry.name))
+        let scenario = entry
+            .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
             .engine(racewright::EngineChoice::Loom)
             // A few fixes take two thousand executions to explore with two preemptions.
             .iterations(5_000);

@@ -8,14 +8,17 @@
 //! (`deadlock::relocked`), loom's own verdicts (`engine_verdicts`) and a replay that
 //! does not run the same way again (`nondeterminism`).
 
+pub(crate) mod blocking_in_async;
 pub(crate) mod body;
 pub(crate) mod deadlock;
 pub(crate) mod engine_verdicts;
 pub(crate) mod error_events;
 pub(crate) mod leak;
+pub(crate) mod lost_messages;
 pub(crate) mod lost_wakeup;
 pub(crate) mod nondeterminism;
 pub(crate) mod step_limit;
+pub(crate) mod unbounded_growth;
 pub(crate) mod unhandled_panic;
 
 pub(crate) use crate::model::failure::{Failure, FailureKind, TaskRef};
@@ -38,6 +41,23 @@ pub(crate) enum Moment<'a> {
     /// The last clone of `task`'s waker kept by anyone was dropped, unused, while the task
     /// waits to be woken (by the running task).
     WakerDropped { task: TaskId },
+    /// The running task is about to block its thread in a blocking primitive (its wait says
+    /// which).
+    BlockingWait { task: TaskId },
+    /// A queue grew past `max_queue`.
+    Grew(Growth),
+    /// A racewright future of `task` is about to return `Pending` in `operation` at `at`:
+    /// an `.await` of the task's code (the task itself may go on, in a `join!`).
+    Awaiting { task: TaskId, operation: &'static str, at: &'static std::panic::Location<'static> },
+}
+
+/// What grew.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Growth {
+    /// A channel or a `JoinSet`.
+    Queue(crate::model::tasks::Resource),
+    /// The set of live tasks.
+    Tasks,
 }
 
 /// What a task's future did with its waker in a poll that returned `Pending`.
@@ -62,12 +82,24 @@ type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 
 /// Every detector judged at a moment, in the order their findings are listed (a panic
 /// nobody saw leads the deadlock or leak it caused).
-const DETECTORS: &[Detector] =
-    &[body::detect, unhandled_panic::detect, leak::detect, deadlock::detect, step_limit::detect, lost_wakeup::detect];
+const DETECTORS: &[Detector] = &[
+    body::detect,
+    unhandled_panic::detect,
+    leak::detect,
+    deadlock::detect,
+    step_limit::detect,
+    lost_wakeup::detect,
+    blocking_in_async::detect,
+    lost_messages::detect,
+    unbounded_growth::detect,
+];
 
 /// Judges the execution at `moment`: every finding is recorded and ends the execution.
-/// Returns how many there were.
+/// Returns how many there were; none once the execution has been judged and is ending.
 pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
+    if state.stopping {
+        return 0;
+    }
     let findings: Vec<Failure> = DETECTORS.iter().flat_map(|detect| detect(state, &moment)).collect();
     let found = findings.len();
     for finding in findings {

@@ -26,8 +26,8 @@ use std::pin::Pin;
 use crate::runtime::execution;
 pub(crate) use body::Body;
 pub(crate) use operation::{
-    Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
-    relocked, run, set_wait, wait,
+    Resource, TaskId, acquired, awaiting, begin, block, current_task, current_wait, dequeued, is_suspended,
+    messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, wait,
 };
 pub(crate) use progress::{Explored, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
@@ -213,7 +213,15 @@ impl Unparker {
 }
 
 /// Parks the calling task; it may return spuriously, callers re-check their condition.
+/// Inside an execution the wait is judged first (with one thread for every task, it
+/// blocks them all): a finding ends the execution instead.
 pub(crate) fn park() {
+    if current() != Engine::Tokio {
+        execution::with(|state| {
+            let task = state.current_task();
+            crate::detect::judge(state, crate::detect::Moment::BlockingWait { task });
+        });
+    }
     match current() {
         Engine::Shuttle => ::shuttle::thread::park(),
         Engine::Loom => loom::park(),

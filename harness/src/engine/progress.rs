@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::model::metrics::Metrics;
 use crate::runtime::execution::ExecutionState;
 use crate::runtime::settings::Settings;
 
@@ -36,6 +37,8 @@ pub(crate) struct Explored {
     pub(crate) limit: Option<String>,
     /// The most tasks (besides the body) that one execution spawned.
     pub(crate) max_tasks: usize,
+    /// The metrics of every execution, folded into one.
+    pub(crate) metrics: Metrics,
 }
 
 /// What an exploration has seen so far, across executions; the same for every engine.
@@ -50,6 +53,7 @@ pub(crate) struct Progress {
     schedules: std::collections::HashSet<u64>,
     /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
     max_tasks: usize,
+    metrics: Metrics,
 }
 
 impl Progress {
@@ -57,6 +61,7 @@ impl Progress {
     pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
+        self.metrics.absorb(&state.metrics());
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));
@@ -73,6 +78,7 @@ impl Progress {
             distinct_schedules: self.schedules.len(),
             harness_error,
             max_tasks: self.max_tasks,
+            metrics: self.metrics,
             ..Explored::default()
         }
     }

@@ -46,6 +46,9 @@ impl Wait {
 pub(crate) struct Resource {
     pub(crate) kind: &'static str,
     pub(crate) created_at: &'static Location<'static>,
+    /// Waiting for it blocks the thread that polls the task (`sync::blocking`), not just
+    /// the task's future.
+    pub(crate) blocks_thread: bool,
     /// Tells apart primitives created at the same place; never shown.
     id: u64,
 }
@@ -53,7 +56,13 @@ pub(crate) struct Resource {
 impl Resource {
     pub(crate) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Resource { kind, created_at, id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Resource { kind, created_at, blocks_thread: false, id }
+    }
+
+    /// A primitive whose waits block the polling thread: a `sync::blocking` lock or condvar.
+    pub(crate) fn blocking(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
+        Resource { blocks_thread: true, ..Resource::new(kind, created_at) }
     }
 
     /// Whether `self` and `other` are the same primitive.

@@ -11,8 +11,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::queues::Queues;
 use super::settings::Settings;
 use crate::model::failure::Failure;
+use crate::model::metrics::Metrics;
 use crate::model::tasks::{Hold, Resource, TaskId, TaskRegistry};
 use crate::model::timers::Timers;
 use crate::trace::{Trace, Transition};
@@ -60,6 +62,10 @@ pub(crate) struct ExecutionState {
     pub(crate) holds: Vec<Hold>,
     /// The virtual clock and its timers.
     pub(crate) timers: Timers,
+    /// The channels and `JoinSet`s: how long each grew, who fed it, what was lost.
+    pub(crate) queues: Queues,
+    /// The most tasks alive at once, the body included.
+    pub(crate) most_tasks: usize,
     pub(crate) findings: Vec<Failure>,
     /// Once set, the scheduler ends the execution at its next decision.
     pub(crate) stopping: bool,
@@ -216,6 +222,19 @@ impl ExecutionState {
     pub(crate) fn record(&mut self, operation: &'static str, at: &'static Location<'static>, detail: Option<String>) {
         let task = self.current_task();
         self.trace.push(self.scheduler.steps, task, operation, at, detail);
+    }
+
+    /// The metrics of the execution so far.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics { most_tasks: self.most_tasks.max(1), ..Metrics::default() };
+        for queue in &self.queues.queues {
+            let longest = metrics.longest_queues.entry(queue.resource.to_string()).or_default();
+            *longest = (*longest).max(queue.longest);
+        }
+        for task in self.tasks.iter() {
+            metrics.longest_waits.insert(task.id.0, (task.display_name(), task.longest_wait));
+        }
+        metrics
     }
 
     /// Records a change of `task`'s state, for the report's step-by-step view.

@@ -8,4 +8,5 @@
 
 pub(crate) mod execution;
 pub(crate) mod heartbeat;
+pub(crate) mod queues;
 pub(crate) mod settings;

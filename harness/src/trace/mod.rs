@@ -159,6 +159,11 @@ impl Trace {
         self.clock = now;
     }
 
+    /// The index of the last event of `task` that happened at a place in the code.
+    pub(crate) fn last_index_of(&self, task: TaskId) -> Option<usize> {
+        self.events.iter().rposition(|event| event.task == task && event.at.full().is_some())
+    }
+
     /// The last event of `task` that happened at a place in the code.
     pub(crate) fn last_of(&self, task: TaskId) -> Option<&Event> {
         self.events.iter().rev().find(|event| event.task == task && event.at.full().is_some())

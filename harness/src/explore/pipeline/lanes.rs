@@ -95,6 +95,7 @@ fn merge(lanes: Vec<Explored>) -> Explored {
         merged.distinct_schedules += exploration.distinct_schedules;
         merged.out_of_time |= exploration.out_of_time;
         merged.max_tasks = merged.max_tasks.max(exploration.max_tasks);
+        merged.metrics.absorb(&exploration.metrics);
         if merged.harness_error.is_none() {
             merged.harness_error = exploration.harness_error;
         }
