@@ -32,6 +32,14 @@ pub mod pool_cancel;
 pub mod retry_backoff;
 pub mod select_fresh_listener;
 pub mod timeout_race;
+// Issue 13: lost wakeups, blocking in async, lost messages, unbounded growth.
+pub mod condvar_on_current_thread;
+pub mod connection_drops_requests;
+pub mod event_poll_ignores_context;
+pub mod join_all_pending_when_done;
+pub mod spawn_per_request;
+pub mod unbounded_event_queue;
+pub mod waker_slot_overwritten;
 // Weak memory, which only loom sees.
 pub mod relaxed_publication;
 pub mod store_buffer_lost_wakeup;
@@ -122,7 +130,48 @@ pub fn catalogue() -> Vec<Entry> {
         ),
         entry!(interval_shutdown_leak, Leak, "an interval task outlives its service: shutdown checked between ticks"),
         entry!(retry_backoff, Panic, "retries counted, not timed: the client gives up before the server is up"),
+        entry!(
+            waker_slot_overwritten,
+            LostWakeup,
+            "one waker slot for two waiters: the second registration drops the first waiter's waker"
+        ),
+        entry!(
+            join_all_pending_when_done,
+            LostWakeup,
+            "a hand-written join returns `Pending` after its last future completed"
+        ),
+        entry!(event_poll_ignores_context, LostWakeup, "an event stream's `poll_recv` ignores its `Context`"),
+        entry!(
+            connection_drops_requests,
+            LostMessages,
+            "a connection that breaks returns, dropping the requests queued for it"
+        ),
+        entry!(
+            unbounded_event_queue,
+            UnboundedGrowth,
+            "an unbounded channel between a fast producer and a slow consumer",
+            |scenario| scenario.max_queue(4)
+        ),
+        entry!(
+            spawn_per_request,
+            UnboundedGrowth,
+            "a task spawned per request, with no limit on how many run at once",
+            |scenario| scenario.max_queue(3)
+        ),
     ]
+}
+
+/// The patterns that show only on a runtime with one thread (`flavor = "current_thread"`),
+/// which shuttle explores and loom cannot: not in [`catalogue`], whose every entry every
+/// engine must catch.
+pub fn one_thread() -> Vec<Entry> {
+    vec![Entry {
+        name: "condvar_on_current_thread",
+        what: "a `Condvar::wait` in a task: works while another worker is free, hangs on one thread",
+        expected: FailureKind::BlockingInAsync,
+        run: |variant| Box::pin(condvar_on_current_thread::scenario(variant)),
+        tune: |scenario| scenario.flavor(racewright::Flavor::CurrentThread),
+    }]
 }
 
 /// The patterns whose bug lives in the memory model, not in an interleaving: only the loom

@@ -91,6 +91,39 @@ mod timeout_race {
     }
 }
 
+// Lost wakeups, blocking in async, lost messages, unbounded growth.
+detects!(waker_slot_overwritten, "lost_wakeup");
+detects!(join_all_pending_when_done, "lost_wakeup");
+detects!(event_poll_ignores_context, "lost_wakeup");
+detects!(connection_drops_requests, "lost_messages");
+detects!(unbounded_event_queue, "unbounded_growth", max_queue = 4);
+detects!(spawn_per_request, "unbounded_growth", max_queue = 3);
+detects!(condvar_on_current_thread, "blocking_in_async", flavor = "current_thread");
+
+/// A blocking wait that another worker thread rescues passes on the default, multi-threaded
+/// flavor: only `current_thread` makes it a finding.
+#[racewright::test]
+async fn condvar_on_current_thread_buggy_passes_with_threads_to_spare() {
+    racewright_scenarios::condvar_on_current_thread::scenario(Variant::Buggy).await
+}
+
+/// The patterns of one thread are caught by every strategy too.
+#[test]
+fn every_one_thread_entry_is_caught_by_every_strategy() {
+    for entry in racewright_scenarios::one_thread() {
+        for strategy in [racewright::Strategy::Portfolio, racewright::Strategy::Random, racewright::Strategy::Pos] {
+            let run = entry.run;
+            let report = entry
+                .tuned(racewright::Scenario::new(format!("one_thread::{}", entry.name)))
+                .strategy(strategy)
+                .run(move || run(Variant::Buggy));
+            let failure =
+                report.failure().unwrap_or_else(|| panic!("{} not caught by {strategy}:\n{report}", entry.name));
+            assert_eq!(failure.kind(), entry.expected, "{}:\n{report}", entry.name);
+        }
+    }
+}
+
 // The loom engine.
 
 /// Only loom sees a `Relaxed` publication fail: shuttle runs every ordering as `SeqCst`.

@@ -31,14 +31,15 @@ pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure
             vec![described(state, failure, &queue.producers, "fed")]
         }
         Moment::Grew(Growth::Tasks) => {
-            let alive = state.tasks.alive().count();
+            let alive = state.tasks.alive().filter(|task| task.spawned_at.is_some()).count();
             if alive <= max {
                 return Vec::new();
             }
             let failure = Failure::new(
                 FailureKind::UnboundedGrowth,
                 format!(
-                    "{alive} tasks were alive at once, past max_queue = {max}: nothing bounds how many are spawned"
+                    "{alive} spawned tasks were alive at once, past max_queue = {max}: nothing bounds how many are \
+                     spawned"
                 ),
             );
             // Who spawned the live tasks, and where.

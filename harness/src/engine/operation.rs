@@ -150,11 +150,12 @@ pub(crate) fn messages_lost(
     });
 }
 
-/// `task` was just spawned: counted among the tasks alive at once, and judged past `max_queue`.
+/// A task was just spawned: counted among the tasks alive at once, and judged when the
+/// spawned tasks alive (the body is not one of them) pass `max_queue`.
 pub(crate) fn spawned(state: &mut execution::ExecutionState) {
     let alive = state.tasks.alive().count();
     state.most_tasks = state.most_tasks.max(alive);
-    if alive > state.settings.max_queue && !state.stopping {
+    if alive - 1 > state.settings.max_queue && !state.stopping {
         detect::judge(state, Moment::Grew(Growth::Tasks));
     }
 }

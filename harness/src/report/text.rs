@@ -89,7 +89,7 @@ pub(super) fn metrics(metrics: &Metrics, whose: &str, f: &mut impl fmt::Write) -
     waits.sort_by_key(|(id, (_, wait))| (std::cmp::Reverse(*wait), **id));
     let waits: Vec<String> = waits
         .into_iter()
-        .map(|(id, (name, wait))| format!("{:<5} #{id} \"{name}\"", crate::model::timers::display(*wait)))
+        .map(|(id, (name, wait))| format!("{:<7} #{id} \"{name}\"", crate::model::timers::display(*wait)))
         .collect();
     rows(f, "longest virtual wait", &waits)
 }
