@@ -79,6 +79,7 @@ pub async fn scenario(variant: Variant) {
         .map(|n| {
             let gate = gate.clone();
             racewright::task::Builder::new().name(&format!("handler {n}")).spawn(async move {
+                tracing::info!("waiting for the configuration");
                 gate.wait(variant).await;
             })
         })
