@@ -36,11 +36,8 @@ pub(crate) enum Moment<'a> {
     Settled,
     /// The execution took more scheduling steps than `max_steps`.
     StepLimit,
-    /// `task`'s future just returned `Pending`, having done `waker` with its waker.
-    Pending { task: TaskId, waker: WakerUse },
-    /// The last clone of `task`'s waker kept by anyone was dropped, unused, while the task
-    /// waits to be woken (by the running task).
-    WakerDropped { task: TaskId },
+    /// `task`'s future just returned `Pending`.
+    Pending { task: TaskId },
     /// The running task is about to block its thread in a blocking primitive (its wait says
     /// which).
     BlockingWait { task: TaskId },
@@ -60,15 +57,6 @@ pub(crate) enum Growth {
     Tasks,
 }
 
-/// What a task's future did with its waker in a poll that returned `Pending`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct WakerUse {
-    /// Clones of the waker alive besides racewright's own.
-    pub(crate) kept: usize,
-    /// The waker was used during the poll: the task will be polled again.
-    pub(crate) woken: bool,
-}
-
 /// Why the body did not return `Ok(())`.
 pub(crate) enum BodyFailure {
     /// It returned `Err`, with the error's `Debug` form.
@@ -85,10 +73,10 @@ type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 const DETECTORS: &[Detector] = &[
     body::detect,
     unhandled_panic::detect,
+    lost_wakeup::detect,
     leak::detect,
     deadlock::detect,
     step_limit::detect,
-    lost_wakeup::detect,
     blocking_in_async::detect,
     lost_messages::detect,
     unbounded_growth::detect,

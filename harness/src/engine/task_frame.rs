@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::panic_hook as panics;
-use super::task_waker::TaskWaker;
+use super::task_waker::{TaskWaker, WakerUse};
 use crate::detect::{self, Moment};
-use crate::model::tasks::TaskId;
+use crate::model::tasks::{TaskId, Unwakeable};
 use crate::runtime::execution;
 use crate::trace::Transition;
 
@@ -102,6 +102,7 @@ impl<F: Future> Future for Instrumented<F> {
             let record = state.tasks.get_mut(task);
             record.waiting = None;
             record.in_poll = true;
+            record.unwakeable = None;
             record.resume(now);
             if resumed {
                 state.change(task, Transition::Resumed);
@@ -128,17 +129,20 @@ impl<F: Future> Future for Instrumented<F> {
         };
         execution::with(|state| {
             let now = state.timers.now();
+            let after = state.trace.last_index_of(task);
+            let step = state.scheduler.steps;
             let record = state.tasks.get_mut(task);
             record.in_poll = false;
             if poll.is_pending() {
                 record.suspend(now);
+                if used.is_some_and(WakerUse::forgotten) {
+                    record.unwakeable = Some(Unwakeable::KeptNoWaker { step, after });
+                }
                 // Pending without a wait: a yield, or a future that is not racewright's.
                 if record.waiting.is_none() {
                     state.change(task, Transition::Suspended);
                 }
-            }
-            if let Some(waker) = used {
-                detect::judge(state, Moment::Pending { task, waker });
+                detect::judge(state, Moment::Pending { task });
             }
         });
         poll

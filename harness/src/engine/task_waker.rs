@@ -12,9 +12,24 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::detect::{self, Moment, WakerUse};
-use crate::model::tasks::TaskId;
+use crate::model::tasks::{TaskId, Unwakeable};
 use crate::runtime::execution;
+
+/// What a task's future did with its waker in a poll that returned `Pending`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WakerUse {
+    /// Clones of the waker alive besides the task frame's own.
+    pub(crate) kept: usize,
+    /// The waker was used during the poll: the task will be polled again.
+    pub(crate) woken: bool,
+}
+
+impl WakerUse {
+    /// Nothing can wake the task: no clone kept, not woken.
+    pub(crate) fn forgotten(self) -> bool {
+        self.kept == 0 && !self.woken
+    }
+}
 
 /// The state every clone of one task's waker shares.
 struct Shared {
@@ -75,7 +90,7 @@ impl TaskWaker {
     }
 
     /// The future returned `Pending`: what it did with the waker. From now until the next
-    /// poll, the drop of the last clone kept elsewhere, unwoken, is judged (`Moment::WakerDropped`).
+    /// poll, the drop of the last clone kept elsewhere, unwoken, is recorded.
     pub(crate) fn suspend(&self) -> WakerUse {
         self.shared.suspended.store(true, Ordering::Relaxed);
         WakerUse {
@@ -135,19 +150,23 @@ unsafe fn drop_waker(data: *const ()) {
         && !shared.woken.load(Ordering::Relaxed)
         && !shared.ended.load(Ordering::Relaxed);
     if orphaned {
-        judge_orphan(shared.execution, shared.task);
+        record_orphan(shared.execution, shared.task);
     }
     // SAFETY: the waker's strong reference, given up once.
     unsafe { Arc::decrement_strong_count(data.cast::<Shared>()) };
 }
 
-/// The last clone of `task`'s waker kept elsewhere was dropped while it waits: judged in
-/// the execution it belongs to. A drop inside racewright's own bookkeeping (the state
-/// borrowed) or after the execution is not judged: the task shows at the end instead.
-fn judge_orphan(execution: u64, task: TaskId) {
+/// The last clone of `task`'s waker kept elsewhere was dropped while it waits: recorded in
+/// the execution it belongs to, by the running task. A drop inside racewright's own
+/// bookkeeping (the state borrowed) or after the execution is not recorded: the task shows
+/// at the end as stuck instead.
+fn record_orphan(execution: u64, task: TaskId) {
     execution::try_with(|state| {
         if state.serial == execution && !state.stopping && !state.tearing_down {
-            detect::judge(state, Moment::WakerDropped { task });
+            let by = state.current_task();
+            let unwakeable =
+                Unwakeable::WakerDropped { step: state.scheduler.steps, by, after: state.trace.last_index_of(by) };
+            state.tasks.get_mut(task).unwakeable = Some(unwakeable);
         }
     });
 }

@@ -121,6 +121,20 @@ pub(crate) struct TaskRecord {
     pub(crate) waiting_since: Option<Duration>,
     /// Its longest wait so far, on the virtual clock.
     pub(crate) longest_wait: Duration,
+    /// Since its last `Pending`, nothing holds its waker: it cannot be woken.
+    pub(crate) unwakeable: Option<Unwakeable>,
+}
+
+/// How a task that returned `Pending` was left with nothing that could wake it, as the
+/// engine saw it happen (a lost wakeup, once nothing else wakes or ends the task).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unwakeable {
+    /// Its future returned `Pending` at `step` keeping no clone of the waker, unwoken;
+    /// `after` is the index of its last event in the trace then.
+    KeptNoWaker { step: usize, after: Option<usize> },
+    /// The last clone of its waker kept by anyone was dropped unused at `step` by `by`,
+    /// after `by`'s event `after`.
+    WakerDropped { step: usize, by: TaskId, after: Option<usize> },
 }
 
 impl TaskRecord {
@@ -137,6 +151,7 @@ impl TaskRecord {
             in_poll: false,
             waiting_since: None,
             longest_wait: Duration::ZERO,
+            unwakeable: None,
         }
     }
 
