@@ -44,8 +44,9 @@ pub mod task;
 pub mod time;
 mod trace;
 
-pub use explore::{EngineChoice, EnvError, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
+pub use explore::{EngineChoice, EnvError, Flavor, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
 pub use model::failure::{Failure, FailureKind, TaskRef};
+pub use model::metrics::Metrics;
 pub use model::tasks::TaskState;
 pub use racewright_macros::test;
 pub use report::{EngineRun, Replayed, Report, StackFrame, TaskSummary, TimelineEvent};

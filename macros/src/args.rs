@@ -8,17 +8,37 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
-                         `time`, `leaks`, `unhandled_panics`, `error_events`, `expect`, `snapshot`";
+                         `time`, `flavor`, `leaks`, `unhandled_panics`, `error_events`, `lost_messages`, \
+                         `max_queue`, `expect`, `snapshot`";
 /// The values each string argument accepts: the same list as the library's
 /// `racewright::__private::attribute::VALUES` (a test compares them through
 /// [`values_table`]).
-pub(crate) const VALUES: &[(&str, &[&str])] =
-    &[("strategy", STRATEGIES), ("engine", ENGINES), ("time", TIME_MODES), ("policy", POLICIES), ("expect", KINDS)];
+pub(crate) const VALUES: &[(&str, &[&str])] = &[
+    ("strategy", STRATEGIES),
+    ("engine", ENGINES),
+    ("time", TIME_MODES),
+    ("flavor", FLAVORS),
+    ("policy", POLICIES),
+    ("expect", KINDS),
+];
 const STRATEGIES: &[&str] = &["portfolio", "random", "pct", "dfs", "pos", "urw"];
 const POLICIES: &[&str] = &["deny", "allow"];
 const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];
-const KINDS: &[&str] = &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"];
+const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
+const KINDS: &[&str] = &[
+    "panic",
+    "deadlock",
+    "leak",
+    "unhandled_panic",
+    "error",
+    "step_limit",
+    "nondeterminism",
+    "lost_wakeup",
+    "blocking_in_async",
+    "lost_messages",
+    "unbounded_growth",
+];
 
 /// [`VALUES`] as an expression of type `&[(&str, &[&str])]`.
 pub(crate) fn values_table() -> TokenStream {
@@ -37,9 +57,12 @@ pub(crate) struct Args {
     preemption_bound: Option<LitInt>,
     max_steps: Option<LitInt>,
     time: Option<LitStr>,
+    flavor: Option<LitStr>,
     leaks: Option<LitStr>,
     unhandled_panics: Option<LitStr>,
     error_events: Option<LitStr>,
+    lost_messages: Option<LitStr>,
+    max_queue: Option<LitInt>,
     expect: Option<LitStr>,
     snapshot: Option<bool>,
 }
@@ -72,6 +95,9 @@ impl Parse for Args {
                 "max_steps" => set(&mut args.max_steps, positive(value, &name)?, span, &name)?,
                 "strategy" => set(&mut args.strategy, one_of(value, &name, STRATEGIES)?, span, &name)?,
                 "time" => set(&mut args.time, one_of(value, &name, TIME_MODES)?, span, &name)?,
+                "flavor" => set(&mut args.flavor, one_of(value, &name, FLAVORS)?, span, &name)?,
+                "lost_messages" => set(&mut args.lost_messages, one_of(value, &name, POLICIES)?, span, &name)?,
+                "max_queue" => set(&mut args.max_queue, positive(value, &name)?, span, &name)?,
                 "leaks" => set(&mut args.leaks, one_of(value, &name, POLICIES)?, span, &name)?,
                 "unhandled_panics" => set(&mut args.unhandled_panics, one_of(value, &name, POLICIES)?, span, &name)?,
                 "error_events" => set(&mut args.error_events, one_of(value, &name, POLICIES)?, span, &name)?,
@@ -100,9 +126,11 @@ impl Args {
             ("strategy", "strategy", &self.strategy),
             ("engine", "engine", &self.engine),
             ("time", "time", &self.time),
+            ("flavor", "flavor", &self.flavor),
             ("leaks", "policy", &self.leaks),
             ("unhandled_panics", "policy", &self.unhandled_panics),
             ("error_events", "policy", &self.error_events),
+            ("lost_messages", "policy", &self.lost_messages),
         ];
         for (method, argument, value) in named {
             if let Some(value) = value {
@@ -121,6 +149,7 @@ impl Args {
         integer("depth", &self.depth);
         integer("max_steps", &self.max_steps);
         integer("preemption_bound", &self.preemption_bound);
+        integer("max_queue", &self.max_queue);
         setters
     }
 
@@ -182,6 +211,7 @@ fn whole_number(value: &Expr, name: &str, least: u64) -> syn::Result<LitInt> {
         "depth" => "3",
         "preemption_bound" => "2",
         "max_steps" => "100_000",
+        "max_queue" => "64",
         _ => "500",
     };
     let refuse =

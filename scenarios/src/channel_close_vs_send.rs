@@ -5,12 +5,13 @@ use racewright::sync::mpsc;
 use crate::Variant;
 
 /// Two workers report results on a channel; the collector needs only the first result,
-/// takes it and drops the receiver.
+/// takes it and closes the channel (draining what was sent before it closed, so that no
+/// result is dropped unseen).
 ///
-/// Buggy: each worker unwraps its `send`. When the collector drops the receiver before
-/// the slower worker sends (worker 1 sends, collector receives and drops the receiver,
-/// worker 2 sends), the second send fails, the `unwrap` panics in worker 2, and the
-/// collector's `join` turns that into a panic of the test.
+/// Buggy: each worker unwraps its `send`. When the collector closes the channel before
+/// the slower worker sends (worker 1 sends, collector receives and closes, worker 2
+/// sends), the second send fails, the `unwrap` panics in worker 2, and the collector's
+/// `join` turns that into a panic of the test.
 ///
 /// Fixed: a worker treats a closed channel as "nobody needs my result any more".
 pub async fn scenario(variant: Variant) {
@@ -32,7 +33,8 @@ pub async fn scenario(variant: Variant) {
         .collect();
     drop(tx);
     let first = rx.recv().await.expect("a worker reports");
-    drop(rx);
+    rx.close();
+    while rx.recv().await.is_some() {}
     assert!(first == 1 || first == 2);
     for worker in workers {
         worker.await.unwrap();

@@ -4,17 +4,18 @@
 use racewright_scenarios::{Variant, catalogue};
 
 /// One test pair per pattern, through the attribute, as a user would write them.
+/// Arguments after the kind are the pattern's own (its catalogue entry's `tune`).
 macro_rules! detects {
-    ($module:ident, $kind:literal) => {
+    ($module:ident, $kind:literal $(, $argument:ident = $value:literal)*) => {
         mod $module {
             use racewright_scenarios::{Variant, $module::scenario};
 
-            #[racewright::test(expect = $kind, snapshot)]
+            #[racewright::test(expect = $kind, snapshot $(, $argument = $value)*)]
             async fn buggy_is_caught() {
                 scenario(Variant::Buggy).await
             }
 
-            #[racewright::test]
+            #[racewright::test($($argument = $value),*)]
             async fn fixed_passes() {
                 scenario(Variant::Fixed).await
             }
@@ -29,14 +30,14 @@ detects!(notify_one_vs_waiters, "deadlock");
 detects!(channel_close_vs_send, "panic");
 detects!(double_checked_init, "panic");
 detects!(semaphore_permit_leak, "deadlock");
-detects!(blocking_guard_in_join, "deadlock");
+detects!(blocking_guard_in_join, "blocking_in_async");
 detects!(detached_worker_leak, "leak");
 detects!(spawn_after_shutdown, "leak");
 detects!(detached_panic, "unhandled_panic");
 detects!(panic_then_wait, "unhandled_panic");
 detects!(swallowed_error, "error");
 detects!(mutex_semaphore_abba, "deadlock");
-detects!(handwritten_lost_wakeup, "deadlock");
+detects!(handwritten_lost_wakeup, "lost_wakeup");
 
 /// The catalogue and the list above agree: every entry is caught with its kind on the
 /// programmatic API too, with all the strategies.
@@ -50,7 +51,8 @@ fn every_entry_is_caught_by_every_strategy() {
             racewright::Strategy::Pos,
         ] {
             let run = entry.run;
-            let report = racewright::Scenario::new(format!("catalogue::{}", entry.name))
+            let report = entry
+                .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
                 .strategy(strategy)
                 .run(move || run(Variant::Buggy));
             let failure =
@@ -62,7 +64,7 @@ fn every_entry_is_caught_by_every_strategy() {
 
 // Time and cancellation.
 detects!(pool_cancel, "panic");
-detects!(cancelled_counter, "panic");
+detects!(cancelled_counter, "panic", lost_messages = "allow");
 detects!(select_fresh_listener, "deadlock");
 detects!(interval_shutdown_leak, "leak");
 detects!(retry_backoff, "panic");
@@ -89,6 +91,39 @@ mod timeout_race {
     #[racewright::test(time = "any")]
     async fn fixed_passes() {
         scenario(Variant::Fixed).await
+    }
+}
+
+// Lost wakeups, blocking in async, lost messages, unbounded growth.
+detects!(waker_slot_overwritten, "lost_wakeup");
+detects!(join_all_pending_when_done, "lost_wakeup");
+detects!(event_poll_ignores_context, "lost_wakeup");
+detects!(connection_drops_requests, "lost_messages");
+detects!(unbounded_event_queue, "unbounded_growth", max_queue = 4);
+detects!(spawn_per_request, "unbounded_growth", max_queue = 3);
+detects!(condvar_on_current_thread, "blocking_in_async", flavor = "current_thread");
+
+/// A blocking wait that another worker thread rescues passes on the default, multi-threaded
+/// flavor: only `current_thread` makes it a finding.
+#[racewright::test]
+async fn condvar_on_current_thread_buggy_passes_with_threads_to_spare() {
+    racewright_scenarios::condvar_on_current_thread::scenario(Variant::Buggy).await
+}
+
+/// The patterns of one thread are caught by every strategy too.
+#[test]
+fn every_one_thread_entry_is_caught_by_every_strategy() {
+    for entry in racewright_scenarios::one_thread() {
+        for strategy in [racewright::Strategy::Portfolio, racewright::Strategy::Random, racewright::Strategy::Pos] {
+            let run = entry.run;
+            let report = entry
+                .tuned(racewright::Scenario::new(format!("one_thread::{}", entry.name)))
+                .strategy(strategy)
+                .run(move || run(Variant::Buggy));
+            let failure =
+                report.failure().unwrap_or_else(|| panic!("{} not caught by {strategy}:\n{report}", entry.name));
+            assert_eq!(failure.kind(), entry.expected, "{}:\n{report}", entry.name);
+        }
     }
 }
 
@@ -153,7 +188,8 @@ async fn all_engines_report_what_each_found() {
 fn every_entry_is_caught_on_loom_and_every_fix_passes() {
     for entry in catalogue().into_iter().chain(racewright_scenarios::weak_memory()) {
         let run = entry.run;
-        let scenario = racewright::Scenario::new(format!("catalogue::{}", entry.name))
+        let scenario = entry
+            .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
             .engine(racewright::EngineChoice::Loom)
             // A few fixes take two thousand executions to explore with two preemptions.
             .iterations(5_000);

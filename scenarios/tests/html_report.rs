@@ -19,7 +19,7 @@ use serde_json::Value;
 fn report_of(name: &str) -> Report {
     let entry = catalogue().into_iter().find(|entry| entry.name == name).expect("an entry of the catalogue");
     let run = entry.run;
-    let report = Scenario::new(format!("html_report::{name}")).run(move || run(Variant::Buggy));
+    let report = entry.tuned(Scenario::new(format!("html_report::{name}"))).run(move || run(Variant::Buggy));
     assert_eq!(report.failure().map(|failure| failure.kind()), Some(entry.expected), "{report}");
     report
 }

@@ -75,13 +75,14 @@ fn a_panic_in_a_detached_task_is_unhandled() {
 }
 
 #[test]
-fn a_lost_wakeup_is_a_deadlock_named_as_such() {
+fn a_lost_wakeup_leads_the_deadlock_it_causes() {
     let report = Scenario::new("detectors::lost_wakeup").iterations(5).run(|| async {
         Forever.await;
     });
-    let failure = report.failure().expect("the deadlock is found");
-    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
-    assert!(report.to_string().contains("lost wakeup"), "{report}");
+    let failure = report.failure().expect("the lost wakeup is found");
+    assert_eq!(failure.kind(), FailureKind::LostWakeup, "{report}");
+    assert!(report.failures().iter().any(|failure| failure.kind() == FailureKind::Deadlock), "{report}");
+    assert!(report.to_string().contains("kept no clone of the waker"), "{report}");
 }
 
 #[test]

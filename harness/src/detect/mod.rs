@@ -9,18 +9,23 @@
 //! does not run the same way again (`nondeterminism`). `outside_runtime` adds advice to
 //! the panic tokio raises when the test calls it where there is no tokio runtime.
 
+pub(crate) mod blocking_in_async;
 pub(crate) mod body;
 pub(crate) mod deadlock;
 pub(crate) mod engine_verdicts;
 pub(crate) mod error_events;
 pub(crate) mod leak;
+pub(crate) mod lost_messages;
+pub(crate) mod lost_wakeup;
 pub(crate) mod nondeterminism;
 pub(crate) mod outside_runtime;
 pub(crate) mod step_limit;
+pub(crate) mod unbounded_growth;
 pub(crate) mod unhandled_panic;
 
 pub(crate) use crate::model::failure::{Failure, FailureKind, TaskRef};
 
+use crate::model::tasks::TaskId;
 use crate::runtime::execution::ExecutionState;
 
 /// When an execution is judged.
@@ -33,6 +38,25 @@ pub(crate) enum Moment<'a> {
     Settled,
     /// The execution took more scheduling steps than `max_steps`.
     StepLimit,
+    /// `task`'s future just returned `Pending`.
+    Pending { task: TaskId },
+    /// The running task is about to block its thread in a blocking primitive (its wait says
+    /// which).
+    BlockingWait { task: TaskId },
+    /// A queue grew past `max_queue`.
+    Grew(Growth),
+    /// A racewright future of `task` is about to return `Pending` in `operation` at `at`:
+    /// an `.await` of the task's code (the task itself may go on, in a `join!`).
+    Awaiting { task: TaskId, operation: &'static str, at: &'static std::panic::Location<'static> },
+}
+
+/// What grew.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Growth {
+    /// A channel or a `JoinSet`.
+    Queue(crate::model::tasks::Resource),
+    /// The set of live tasks.
+    Tasks,
 }
 
 /// Why the body did not return `Ok(())`.
@@ -48,16 +72,35 @@ type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 
 /// Every detector judged at a moment, in the order their findings are listed (a panic
 /// nobody saw leads the deadlock or leak it caused).
-const DETECTORS: &[Detector] =
-    &[body::detect, unhandled_panic::detect, leak::detect, deadlock::detect, step_limit::detect];
+const DETECTORS: &[Detector] = &[
+    body::detect,
+    unhandled_panic::detect,
+    lost_wakeup::detect,
+    leak::detect,
+    deadlock::detect,
+    step_limit::detect,
+    blocking_in_async::detect,
+    lost_messages::detect,
+    unbounded_growth::detect,
+];
 
 /// Judges the execution at `moment`: every finding is recorded and ends the execution.
-/// Returns how many there were.
+/// Returns how many there were; none once the execution has been judged and is ending.
 pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
+    if state.stopping {
+        return 0;
+    }
     let findings: Vec<Failure> = DETECTORS.iter().flat_map(|detect| detect(state, &moment)).collect();
     let found = findings.len();
     for finding in findings {
         state.fail(finding);
     }
     found
+}
+
+/// `task`'s last operation that happened at a place in the code (a facade call or a
+/// `tracing` event), as `Mutex::lock` and its `file:line:column`: near where it awaits.
+pub(crate) fn last_operation(state: &ExecutionState, task: TaskId) -> Option<(String, String)> {
+    let event = state.trace.last_of(task)?;
+    Some((event.operation.to_string(), event.at.full()?))
 }

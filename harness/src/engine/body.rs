@@ -46,7 +46,11 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
     }
     // Let the other tasks run until each has finished or blocked.
     WindDown.await;
-    execution::with(|state| detect::judge(state, Moment::Settled));
+    execution::with(|state| {
+        detect::judge(state, Moment::Settled);
+        // What the engine does from here (dropping what is left) is not the program's.
+        state.tearing_down = true;
+    });
     if execution::is_stopping() {
         super::scheduling_point();
     }

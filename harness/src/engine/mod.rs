@@ -16,6 +16,7 @@ mod progress;
 pub(crate) mod shuttle;
 mod state_lock;
 mod task_frame;
+mod task_waker;
 mod timer;
 pub(crate) mod tokio;
 
@@ -25,8 +26,8 @@ use std::pin::Pin;
 use crate::runtime::execution;
 pub(crate) use body::Body;
 pub(crate) use operation::{
-    Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
-    relocked, run, set_wait, wait, wait_for_task,
+    Resource, TaskId, acquired, awaiting, begin, block, current_task, current_wait, dequeued, is_suspended,
+    messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, wait, wait_for_task,
 };
 pub(crate) use progress::{Explored, Interleaving, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
@@ -212,7 +213,15 @@ impl Unparker {
 }
 
 /// Parks the calling task; it may return spuriously, callers re-check their condition.
+/// Inside an execution the wait is judged first (with one thread for every task, it
+/// blocks them all): a finding ends the execution instead.
 pub(crate) fn park() {
+    if current() != Engine::Tokio {
+        execution::with(|state| {
+            let task = state.current_task();
+            crate::detect::judge(state, crate::detect::Moment::BlockingWait { task });
+        });
+    }
     match current() {
         Engine::Shuttle => ::shuttle::thread::park(),
         Engine::Loom => loom::park(),

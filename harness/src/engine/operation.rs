@@ -8,9 +8,10 @@
 
 use std::panic::Location;
 
+use crate::detect::{self, Growth, Moment};
 use crate::model::tasks::Wait;
 pub(crate) use crate::model::tasks::{Resource, TaskId};
-use crate::runtime::execution;
+use crate::runtime::{execution, queues};
 use crate::trace::Transition;
 
 /// Begins a facade operation: the caller's location, after a scheduling point.
@@ -76,15 +77,32 @@ pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
     execution::released(resource, at);
 }
 
-/// Marks the running task as blocked in `operation` on `resource`: called by a facade
-/// future right before it returns `Pending`, and by a blocking call before it parks.
+/// Marks the running task as waiting in `operation` on `resource`: called by a facade
+/// future right before it returns `Pending` (an await point, judged as such).
 pub(crate) fn wait(operation: &'static str, at: &'static Location<'static>, resource: Option<Resource>) {
     set_wait(Some(Wait { operation, at, resource, awaits: None }));
+    awaiting(operation, at);
 }
 
 /// Marks the running task as blocked in `operation` until `task` ends (its `JoinHandle`).
 pub(crate) fn wait_for_task(operation: &'static str, at: &'static Location<'static>, task: TaskId) {
     set_wait(Some(Wait { operation, at, resource: None, awaits: Some(task) }));
+    awaiting(operation, at);
+}
+
+/// Marks the running task as blocked in `operation` on `resource`: called by a blocking
+/// call before it parks (not an await point).
+pub(crate) fn block(operation: &'static str, at: &'static Location<'static>, resource: Option<Resource>) {
+    set_wait(Some(Wait { operation, at, resource, awaits: None }));
+}
+
+/// A facade future of the running task is about to return `Pending` in `operation` at
+/// `at`: the task suspends there (unless a `join!` polls another of its futures).
+pub(crate) fn awaiting(operation: &'static str, at: &'static Location<'static>) {
+    execution::with(|state| {
+        let task = state.current_task();
+        detect::judge(state, Moment::Awaiting { task, operation, at });
+    });
 }
 
 /// What the running task waits on, as the facade last said.
@@ -96,11 +114,73 @@ pub(crate) fn current_wait() -> Option<Wait> {
 pub(crate) fn set_wait(wait: Option<Wait>) {
     execution::with(|state| {
         let task = state.current_task();
+        let now = state.timers.now();
         if let Some(wait) = &wait {
             state.change(task, Transition::Blocked(wait.clone()));
         }
-        state.tasks.get_mut(task).waiting = wait;
+        let record = state.tasks.get_mut(task);
+        match &wait {
+            Some(_) => record.suspend(now),
+            None => record.resume(now),
+        }
+        record.waiting = wait;
     });
+}
+
+/// The running task put a value into the queue `resource` (a channel, a `JoinSet`) at
+/// `at`; it now holds `len`. Past `max_queue`, an unbounded queue is judged. Returns the
+/// running task, inside an execution.
+pub(crate) fn queued(
+    resource: Resource,
+    unbounded: bool,
+    len: usize,
+    at: &'static Location<'static>,
+) -> Option<TaskId> {
+    execution::with(|state| {
+        let task = state.current_task();
+        state.queues.pushed(resource, unbounded, len, task, at);
+        if unbounded && len > state.settings.max_queue && !state.stopping {
+            detect::judge(state, Moment::Grew(Growth::Queue(resource)));
+        }
+        task
+    })
+}
+
+/// A value was taken out of the queue `resource`; it now holds `len`.
+pub(crate) fn dequeued(resource: Resource, len: usize) {
+    execution::with(|state| state.queues.popped(resource, len));
+}
+
+/// The running task dropped the receiving end of `channel` with `count` messages in it,
+/// sent by `senders` (as far as they are known): they are lost.
+pub(crate) fn messages_lost(
+    channel: Resource,
+    count: usize,
+    senders: impl IntoIterator<Item = (TaskId, &'static Location<'static>)>,
+) {
+    execution::with(|state| {
+        // The engine tearing an execution down drops what it holds: not the program's doing.
+        if state.stopping || state.tearing_down || count == 0 {
+            return;
+        }
+        let dropped_by = state.current_task();
+        let mut producers = Vec::new();
+        for (task, at) in senders {
+            queues::add(&mut producers, task, at, 1);
+        }
+        let dropped_after = state.trace.last_index_of(dropped_by);
+        state.queues.lost.push(queues::LostMessages { channel, count, senders: producers, dropped_by, dropped_after });
+    });
+}
+
+/// A task was just spawned: counted among the tasks alive at once, and judged when the
+/// spawned tasks alive (the body is not one of them) pass `max_queue`.
+pub(crate) fn spawned(state: &mut execution::ExecutionState) {
+    let alive = state.tasks.alive().count();
+    state.most_tasks = state.most_tasks.max(alive);
+    if alive - 1 > state.settings.max_queue && !state.stopping {
+        detect::judge(state, Moment::Grew(Growth::Tasks));
+    }
 }
 
 /// The running task, inside an execution.

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::model::metrics::Metrics;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution::ExecutionState;
 use crate::runtime::settings::Settings;
@@ -42,6 +43,8 @@ pub(crate) struct Explored {
     pub(crate) notes: Vec<String>,
     /// Whether any execution ran a task between two steps of another.
     pub(crate) interleaving: Interleaving,
+    /// The metrics of every execution, folded into one.
+    pub(crate) metrics: Metrics,
 }
 
 /// Whether the executions of an exploration ran a task's steps apart, another task's in
@@ -72,6 +75,7 @@ pub(crate) struct Progress {
     max_tasks: usize,
     notes: Vec<String>,
     interleaving: Interleaving,
+    metrics: Metrics,
 }
 
 impl Progress {
@@ -87,6 +91,7 @@ impl Progress {
                 self.notes.push(note.to_string());
             }
         }
+        self.metrics.absorb(&state.metrics());
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));
@@ -105,6 +110,7 @@ impl Progress {
             max_tasks: self.max_tasks,
             notes: self.notes,
             interleaving: self.interleaving,
+            metrics: self.metrics,
             ..Explored::default()
         }
     }

@@ -8,7 +8,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::panic_hook as panics;
-use crate::model::tasks::TaskId;
+use super::task_waker::{TaskWaker, WakerUse};
+use crate::detect::{self, Moment};
+use crate::model::tasks::{TaskId, Unwakeable};
 use crate::runtime::execution;
 use crate::trace::Transition;
 
@@ -58,23 +60,27 @@ impl<F: Future> Future for CatchPanic<F> {
 }
 
 /// A task's future as the registry sees it: it learns the engine's id of the task on
-/// the first poll and forgets what the task waited on each time it runs again.
+/// the first poll and forgets what the task waited on each time it runs again; it polls
+/// the future with a counted waker (`task_waker.rs`), and has each `Pending` judged.
 pub(crate) struct Instrumented<F> {
     task: Option<TaskId>,
     bound: bool,
     /// Polled before: a poll now resumes the task from a `Pending`.
     polled: bool,
+    /// Declared before `inner`: it is dropped first, so the future's own drop of the
+    /// clones it kept is no lost wakeup.
+    waker: Option<TaskWaker>,
     inner: Pin<Box<F>>,
 }
 
 impl<F: Future> Instrumented<F> {
     /// The body of an execution, already bound by the engine.
     pub(crate) fn new(task: TaskId, inner: F) -> Self {
-        Instrumented { task: Some(task), bound: true, polled: false, inner: Box::pin(inner) }
+        Instrumented { task: Some(task), bound: true, polled: false, waker: None, inner: Box::pin(inner) }
     }
 
     pub(crate) fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
-        Instrumented { task, bound: false, polled: false, inner: Box::pin(inner) }
+        Instrumented { task, bound: false, polled: false, waker: None, inner: Box::pin(inner) }
     }
 }
 
@@ -82,36 +88,64 @@ impl<F: Future> Future for Instrumented<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        if let Some(task) = self.task {
-            let bind = !self.bound;
-            self.bound = true;
-            let resumed = std::mem::replace(&mut self.polled, true);
-            execution::with(|state| {
-                if bind {
-                    if let Some(key) = super::current_task_key() {
-                        state.tasks.bind_engine_key(key, task);
-                    }
-                    state.running(task);
+        let Some(task) = self.task else { return self.inner.as_mut().poll(cx) };
+        let bind = !self.bound;
+        self.bound = true;
+        let resumed = std::mem::replace(&mut self.polled, true);
+        let serial = execution::with(|state| {
+            if bind {
+                if let Some(key) = super::current_task_key() {
+                    state.tasks.bind_engine_key(key, task);
                 }
-                let record = state.tasks.get_mut(task);
-                record.waiting = None;
-                record.in_poll = true;
-                if resumed {
-                    state.change(task, Transition::Resumed);
+                state.running(task);
+            }
+            let now = state.timers.now();
+            let record = state.tasks.get_mut(task);
+            record.waiting = None;
+            record.in_poll = true;
+            record.unwakeable = None;
+            record.resume(now);
+            if resumed {
+                state.change(task, Transition::Resumed);
+            }
+            state.serial
+        });
+        let this = &mut *self;
+        let counted = serial.map(|serial| {
+            let waker = this.waker.get_or_insert_with(|| TaskWaker::new(task, serial));
+            if !waker.begin_poll(cx.waker()) {
+                // The engine changed the task's waker: count anew, for the new one.
+                *waker = TaskWaker::new(task, serial);
+                waker.begin_poll(cx.waker());
+            }
+            &*waker
+        });
+        let poll = match counted {
+            Some(waker) => this.inner.as_mut().poll(&mut Context::from_waker(waker.waker())),
+            None => this.inner.as_mut().poll(cx),
+        };
+        let used = match &poll {
+            Poll::Pending => this.waker.as_ref().map(TaskWaker::suspend),
+            Poll::Ready(_) => None,
+        };
+        execution::with(|state| {
+            let now = state.timers.now();
+            let after = state.trace.last_index_of(task);
+            let step = state.scheduler.steps;
+            let record = state.tasks.get_mut(task);
+            record.in_poll = false;
+            if poll.is_pending() {
+                record.suspend(now);
+                if used.is_some_and(WakerUse::forgotten) {
+                    record.unwakeable = Some(Unwakeable::KeptNoWaker { step, after });
                 }
-            });
-        }
-        let poll = self.inner.as_mut().poll(cx);
-        if let Some(task) = self.task {
-            execution::with(|state| {
-                let record = state.tasks.get_mut(task);
-                record.in_poll = false;
                 // Pending without a wait: a yield, or a future that is not racewright's.
-                if poll.is_pending() && record.waiting.is_none() {
+                if record.waiting.is_none() {
                     state.change(task, Transition::Suspended);
                 }
-            });
-        }
+                detect::judge(state, Moment::Pending { task });
+            }
+        });
         poll
     }
 }

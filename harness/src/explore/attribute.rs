@@ -7,15 +7,31 @@
 
 use std::str::FromStr;
 
-use crate::explore::{Policy, TimeMode};
+use crate::explore::{Flavor, Policy, TimeMode};
 
 /// Every string argument and the values it accepts, as the runtime parses them.
 pub const VALUES: &[(&str, &[&str])] = &[
     ("strategy", &["portfolio", "random", "pct", "dfs", "pos", "urw"]),
     ("engine", &["shuttle", "loom", "all"]),
     ("time", &["idle", "any"]),
+    ("flavor", &["multi_thread", "current_thread"]),
     ("policy", &["deny", "allow"]),
-    ("expect", &["panic", "deadlock", "leak", "unhandled_panic", "error", "step_limit", "nondeterminism"]),
+    (
+        "expect",
+        &[
+            "panic",
+            "deadlock",
+            "leak",
+            "unhandled_panic",
+            "error",
+            "step_limit",
+            "nondeterminism",
+            "lost_wakeup",
+            "blocking_in_async",
+            "lost_messages",
+            "unbounded_growth",
+        ],
+    ),
 ];
 
 /// The value of a string argument that the attribute accepted.
@@ -55,6 +71,18 @@ impl FromStr for TimeMode {
     }
 }
 
+impl FromStr for Flavor {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "multi_thread" => Ok(Flavor::MultiThread),
+            "current_thread" => Ok(Flavor::CurrentThread),
+            other => Err(format!("unknown flavor \"{other}\"; expected one of \"multi_thread\", \"current_thread\"")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +97,7 @@ mod tests {
                     "strategy" => name.parse::<Strategy>().map(drop),
                     "engine" => name.parse::<EngineChoice>().map(drop),
                     "time" => name.parse::<TimeMode>().map(drop),
+                    "flavor" => name.parse::<Flavor>().map(drop),
                     "policy" => name.parse::<Policy>().map(drop),
                     "expect" => name.parse::<FailureKind>().map(drop),
                     other => panic!("no parser for `{other}`"),
@@ -76,7 +105,8 @@ mod tests {
                 assert!(parsed.is_ok(), "{argument} = \"{name}\": {parsed:?}");
             }
         }
-        assert_eq!(VALUES[4].1.len(), FailureKind::ALL.len(), "every failure kind can be expected");
+        let kinds = VALUES.iter().find(|(argument, _)| *argument == "expect").map(|(_, names)| names.len());
+        assert_eq!(kinds, Some(FailureKind::ALL.len()), "every failure kind can be expected");
         assert!("sometimes".parse::<Policy>().is_err() && "never".parse::<TimeMode>().is_err());
     }
 }

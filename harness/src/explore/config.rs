@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::strategies::Strategy;
 pub(crate) use crate::runtime::settings::Settings;
-pub use crate::runtime::settings::{Policy, TimeMode};
+pub use crate::runtime::settings::{Flavor, Policy, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
 ///
@@ -78,6 +78,9 @@ pub(crate) mod defaults {
     /// microseconds of its code between two racewright calls; ten seconds of none is a
     /// task that spins or blocks outside racewright's control, even on a slow machine.
     pub(crate) const STALL: std::time::Duration = std::time::Duration::from_secs(10);
+    /// Values an unbounded queue may hold, and tasks that may be alive at once: far more
+    /// than a test needs, far fewer than a program without backpressure reaches.
+    pub(crate) const MAX_QUEUE: usize = 1000;
 }
 
 /// The configuration of [`Scenario`](crate::Scenario), before environment overrides.
@@ -98,6 +101,9 @@ pub(crate) struct Config {
     /// it up as stuck.
     pub(crate) stall: Duration,
     pub(crate) time: TimeMode,
+    pub(crate) flavor: Flavor,
+    pub(crate) lost_messages: Policy,
+    pub(crate) max_queue: usize,
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
     pub(crate) preemption_bound: usize,
@@ -121,6 +127,9 @@ impl Default for Config {
             budget: None,
             stall: defaults::STALL,
             time: TimeMode::Idle,
+            flavor: Flavor::MultiThread,
+            lost_messages: Policy::Deny,
+            max_queue: defaults::MAX_QUEUE,
             record_trace: true,
             engine: EngineChoice::Shuttle,
             preemption_bound: defaults::PREEMPTION_BOUND,
@@ -142,6 +151,9 @@ impl Config {
             unhandled_panics: self.unhandled_panics,
             error_events: self.error_events,
             time: self.time,
+            flavor: self.flavor,
+            lost_messages: self.lost_messages,
+            max_queue: self.max_queue,
             record_trace: self.record_trace,
         }
     }

@@ -17,7 +17,7 @@ use crate::detect::FailureKind;
 use crate::engine::Body;
 use crate::report::Report;
 use config::Config;
-pub use config::{EngineChoice, Policy, TimeMode};
+pub use config::{EngineChoice, Flavor, Policy, TimeMode};
 pub use env::EnvError;
 pub use pipeline::breakpoint;
 pub use strategies::Strategy;
@@ -150,6 +150,30 @@ impl Scenario {
     /// When the virtual clock may move (default: only when every task is blocked).
     pub fn time(mut self, mode: TimeMode) -> Self {
         self.config.time = mode;
+        self
+    }
+
+    /// How many threads poll the tasks (default: one per task, `MultiThread`). With
+    /// `CurrentThread` one thread polls them all, as tokio's current-thread runtime (the
+    /// default of `#[tokio::test]`): a task runs until it returns `Pending`, and a
+    /// blocking wait (a contended `sync::blocking` lock, `Condvar::wait`) blocks every
+    /// task, which is a `blocking_in_async` finding. Shuttle only.
+    pub fn flavor(mut self, flavor: Flavor) -> Self {
+        self.config.flavor = flavor;
+        self
+    }
+
+    /// Whether a channel dropped with messages nobody received is a failure (default: deny).
+    pub fn lost_messages(mut self, policy: Policy) -> Self {
+        self.config.lost_messages = policy;
+        self
+    }
+
+    /// The most values an unbounded channel or a `JoinSet` may hold, and the most tasks
+    /// that may be alive at once (default 1000): past it, the program has no backpressure,
+    /// an `unbounded_growth` finding.
+    pub fn max_queue(mut self, bound: usize) -> Self {
+        self.config.max_queue = bound.max(1);
         self
     }
 

@@ -28,11 +28,21 @@ pub enum FailureKind {
     StepLimit,
     /// Replaying a schedule did not reproduce it.
     Nondeterminism,
+    /// A task returned `Pending` with nothing left that could wake it: no clone of its
+    /// waker kept, no racewright primitive waited on, no timer set.
+    LostWakeup,
+    /// A task blocked the thread that polls it: a blocking lock's guard held across an
+    /// `.await`, or (with `flavor = "current_thread"`) a blocking wait that stalls every task.
+    BlockingInAsync,
+    /// A channel was dropped with messages sent into it and never received.
+    LostMessages,
+    /// An unbounded channel, a `JoinSet` or the set of live tasks grew past `max_queue`.
+    UnboundedGrowth,
 }
 
 impl FailureKind {
     /// Every kind, in the order of the attribute's documentation.
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 11] = [
         FailureKind::Panic,
         FailureKind::Deadlock,
         FailureKind::Leak,
@@ -40,6 +50,10 @@ impl FailureKind {
         FailureKind::Error,
         FailureKind::StepLimit,
         FailureKind::Nondeterminism,
+        FailureKind::LostWakeup,
+        FailureKind::BlockingInAsync,
+        FailureKind::LostMessages,
+        FailureKind::UnboundedGrowth,
     ];
 
     /// The name used by `expect = "..."` and in reports.
@@ -52,6 +66,10 @@ impl FailureKind {
             FailureKind::Error => "error",
             FailureKind::StepLimit => "step_limit",
             FailureKind::Nondeterminism => "nondeterminism",
+            FailureKind::LostWakeup => "lost_wakeup",
+            FailureKind::BlockingInAsync => "blocking_in_async",
+            FailureKind::LostMessages => "lost_messages",
+            FailureKind::UnboundedGrowth => "unbounded_growth",
         }
     }
 }

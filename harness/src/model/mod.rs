@@ -5,6 +5,7 @@
 //! nothing of racewright's but each other.
 
 pub(crate) mod failure;
+pub(crate) mod metrics;
 pub(crate) mod paths;
 pub(crate) mod spans;
 pub(crate) mod tasks;

@@ -1,6 +1,7 @@
 //! The tasks of one execution, numbered in spawn order, with what each is doing.
 
 use std::panic::Location;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,9 @@ impl Wait {
 pub(crate) struct Resource {
     pub(crate) kind: &'static str,
     pub(crate) created_at: &'static Location<'static>,
+    /// Waiting for it blocks the thread that polls the task (`sync::blocking`), not just
+    /// the task's future.
+    pub(crate) blocks_thread: bool,
     /// Tells apart primitives created at the same place; never shown.
     id: u64,
 }
@@ -56,7 +60,13 @@ pub(crate) struct Resource {
 impl Resource {
     pub(crate) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        Resource { kind, created_at, id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Resource { kind, created_at, blocks_thread: false, id }
+    }
+
+    /// A primitive whose waits block the polling thread: a `sync::blocking` lock or condvar.
+    pub(crate) fn blocking(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
+        Resource { blocks_thread: true, ..Resource::new(kind, created_at) }
     }
 
     /// Whether `self` and `other` are the same primitive.
@@ -112,6 +122,25 @@ pub(crate) struct TaskRecord {
     pub(crate) in_poll: bool,
     /// The `tracing` spans it is in, and was in where it last stopped.
     pub(crate) spans: SpanStack,
+    /// When the task began its current wait (returned `Pending`, or blocked), on the
+    /// virtual clock.
+    pub(crate) waiting_since: Option<Duration>,
+    /// Its longest wait so far, on the virtual clock.
+    pub(crate) longest_wait: Duration,
+    /// Since its last `Pending`, nothing holds its waker: it cannot be woken.
+    pub(crate) unwakeable: Option<Unwakeable>,
+}
+
+/// How a task that returned `Pending` was left with nothing that could wake it, as the
+/// engine saw it happen (a lost wakeup, once nothing else wakes or ends the task).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Unwakeable {
+    /// Its future returned `Pending` at `step` keeping no clone of the waker, unwoken;
+    /// `after` is the index of its last event in the trace then.
+    KeptNoWaker { step: usize, after: Option<usize> },
+    /// The last clone of its waker kept by anyone was dropped unused at `step` by `by`,
+    /// after `by`'s event `after`.
+    WakerDropped { step: usize, by: TaskId, after: Option<usize> },
 }
 
 impl TaskRecord {
@@ -119,6 +148,36 @@ impl TaskRecord {
     /// those it entered; while it is suspended, or after a panic, those it stopped in.
     pub(crate) fn spans(&self) -> impl Iterator<Item = &Span> {
         self.spans.current(self.in_poll && self.state == TaskState::Running)
+    }
+
+    fn new(id: TaskId, name: Option<String>, spawned_at: Option<&'static Location<'static>>) -> TaskRecord {
+        TaskRecord {
+            id,
+            name,
+            spawned_at,
+            state: TaskState::Running,
+            waiting: None,
+            detached: false,
+            panic: None,
+            panic_observed: false,
+            in_poll: false,
+            waiting_since: None,
+            longest_wait: Duration::ZERO,
+            unwakeable: None,
+            spans: SpanStack::default(),
+        }
+    }
+
+    /// The task begins to wait at `now` (it may already be waiting).
+    pub(crate) fn suspend(&mut self, now: Duration) {
+        self.waiting_since.get_or_insert(now);
+    }
+
+    /// The task goes on at `now`: its wait, if any, is over.
+    pub(crate) fn resume(&mut self, now: Duration) {
+        if let Some(since) = self.waiting_since.take() {
+            self.longest_wait = self.longest_wait.max(now.saturating_sub(since));
+        }
     }
 
     /// The name to show: the given one, or the body's, or `task-N`.
@@ -141,19 +200,7 @@ pub(crate) struct TaskRegistry {
 
 impl Default for TaskRegistry {
     fn default() -> Self {
-        let body = TaskRecord {
-            id: TaskId::BODY,
-            name: None,
-            spawned_at: None,
-            state: TaskState::Running,
-            waiting: None,
-            detached: false,
-            panic: None,
-            panic_observed: false,
-            in_poll: false,
-            spans: SpanStack::default(),
-        };
-        TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
+        TaskRegistry { tasks: vec![TaskRecord::new(TaskId::BODY, None, None)], engine_keys: Vec::new() }
     }
 }
 
@@ -161,18 +208,7 @@ impl TaskRegistry {
     /// Registers a task being spawned and returns its id.
     pub(crate) fn spawn(&mut self, name: Option<String>, spawned_at: &'static Location<'static>) -> TaskId {
         let id = TaskId(self.tasks.len());
-        self.tasks.push(TaskRecord {
-            id,
-            name,
-            spawned_at: Some(spawned_at),
-            state: TaskState::Running,
-            waiting: None,
-            detached: false,
-            panic: None,
-            panic_observed: false,
-            in_poll: false,
-            spans: SpanStack::default(),
-        });
+        self.tasks.push(TaskRecord::new(id, name, Some(spawned_at)));
         id
     }
 

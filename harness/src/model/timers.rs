@@ -64,6 +64,11 @@ impl Timers {
         !self.pending.is_empty()
     }
 
+    /// Whether `task` set a timer that can still fire.
+    pub(crate) fn owned_by(&self, task: TaskId) -> bool {
+        self.pending.values().any(|(_, owner)| *owner == task)
+    }
+
     /// Moves the clock to the earliest deadline and fires every timer due then.
     /// Returns the fired timers' owners and wakers (to wake outside any borrow), or `None`
     /// if no timer is pending.

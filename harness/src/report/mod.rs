@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{Explored, Interleaving};
 use crate::model::failure::{Failure, TaskRef};
+use crate::model::metrics::Metrics;
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskRecord, TaskState};
 use crate::runtime::execution::ExecutionState;
@@ -62,6 +63,9 @@ pub struct Report {
     /// The most tasks one execution spawned besides the body: does the scenario fit loom?
     #[serde(skip)]
     max_tasks: usize,
+    /// The failing execution's metrics; with no failure, those of every execution.
+    #[serde(default)]
+    metrics: Metrics,
 }
 
 /// Where a replay stopped.
@@ -321,6 +325,7 @@ impl Report {
             stopped: None,
             notes: exploration.notes,
             max_tasks: exploration.max_tasks,
+            metrics: exploration.metrics,
         };
         if let Some(state) = state {
             report.describe(&state);
@@ -341,6 +346,7 @@ impl Report {
     /// Describes `state` as the failing execution.
     pub(crate) fn describe(&mut self, state: &ExecutionState) {
         self.preemptions = state.scheduler.preemptions.len();
+        self.metrics = state.metrics();
         self.findings = state.findings.clone();
         self.tasks = state
             .tasks
@@ -589,6 +595,12 @@ impl Report {
         serde_json::from_str(text).map_err(|error| error.to_string())
     }
 
+    /// How the program used its queues, tasks and time: in the failing execution, or,
+    /// with no failure, over every execution.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The tasks of the failing execution.
     pub fn tasks(&self) -> &[TaskSummary] {
         &self.tasks
@@ -619,11 +631,14 @@ impl Report {
         for kind in crate::model::failure::FailureKind::ALL {
             let found = self.findings.iter().filter(|failure| failure.kind() == kind).count();
             text.push_str(&format!(
-                "  {:<16} {}\n",
+                "  {:<18} {}\n",
                 kind.as_str(),
                 if found == 0 { "none".to_string() } else { found.to_string() }
             ));
         }
+        let mut metrics = String::new();
+        let _ = text::metrics(&self.metrics, "over every execution", &mut metrics);
+        text.push_str(&metrics);
         text
     }
 

@@ -3,6 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use super::Report;
+use crate::model::metrics::Metrics;
 
 /// The timeline shows at most this many of the last events.
 const TIMELINE_ROWS: usize = 60;
@@ -58,6 +59,11 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
             stack(&task.stack_lines(&report.tasks), f)?;
         }
     }
+    if report.executions > 0 {
+        let whose = if report.failure().is_some() { "of the failing execution" } else { "over every execution" };
+        writeln!(f)?;
+        metrics(&report.metrics, whose, f)?;
+    }
     if !report.timeline.is_empty() {
         writeln!(f)?;
         timeline(report, f)?;
@@ -85,6 +91,41 @@ fn stack(lines: &[String], f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "       stack:")?;
     for line in lines {
         writeln!(f, "         {line}")?;
+    }
+    Ok(())
+}
+
+/// Rows of the metrics that list one entry each (queues, waits): the JSON has them all.
+const METRIC_ROWS: usize = 6;
+
+/// The metrics block: the most tasks alive at once, the longest queues, the longest waits.
+pub(super) fn metrics(metrics: &Metrics, whose: &str, f: &mut impl fmt::Write) -> fmt::Result {
+    writeln!(f, "metrics ({whose}):")?;
+    writeln!(f, "  {:<22} {}", "most tasks at once", metrics.most_tasks)?;
+    let mut queues: Vec<(&String, &usize)> = metrics.longest_queues.iter().collect();
+    queues.sort_by_key(|(name, longest)| (std::cmp::Reverse(**longest), (*name).clone()));
+    let queues: Vec<String> = queues.into_iter().map(|(name, longest)| format!("{longest:<5} {name}")).collect();
+    rows(f, "longest queue", &queues)?;
+    let mut waits: Vec<(&usize, &(String, std::time::Duration))> = metrics.longest_waits.iter().collect();
+    waits.sort_by_key(|(id, (_, wait))| (std::cmp::Reverse(*wait), **id));
+    let waits: Vec<String> = waits
+        .into_iter()
+        .map(|(id, (name, wait))| format!("{:<7} #{id} \"{name}\"", crate::model::timers::display(*wait)))
+        .collect();
+    rows(f, "longest virtual wait", &waits)
+}
+
+/// `label` and the first of `entries` on one line, the others under it, at most `METRIC_ROWS`.
+fn rows(f: &mut impl fmt::Write, label: &str, entries: &[String]) -> fmt::Result {
+    if entries.is_empty() {
+        return writeln!(f, "  {label:<22} none");
+    }
+    for (index, entry) in entries.iter().take(METRIC_ROWS).enumerate() {
+        let label = if index == 0 { label } else { "" };
+        writeln!(f, "  {label:<22} {entry}")?;
+    }
+    if entries.len() > METRIC_ROWS {
+        writeln!(f, "  {:<22} ... {} more (in the JSON report)", "", entries.len() - METRIC_ROWS)?;
     }
     Ok(())
 }

@@ -11,8 +11,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
+use super::queues::Queues;
 use super::settings::Settings;
 use crate::model::failure::Failure;
+use crate::model::metrics::Metrics;
 use crate::model::tasks::{Hold, Resource, TaskId, TaskRegistry};
 use crate::model::timers::Timers;
 use crate::trace::{Trace, Transition};
@@ -20,6 +22,7 @@ use crate::trace::{Trace, Transition};
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
+    static NEXT_SERIAL: Cell<u64> = const { Cell::new(1) };
 }
 
 /// One execution: its tasks, what they did and what went wrong.
@@ -49,6 +52,9 @@ pub(crate) enum IdleReason {
 #[derive(Default)]
 pub(crate) struct ExecutionState {
     pub(crate) settings: Arc<Settings>,
+    /// Tells this execution from the others of the thread: what outlives it (a waker)
+    /// knows which one it belongs to.
+    pub(crate) serial: u64,
     // What the program did.
     pub(crate) tasks: TaskRegistry,
     pub(crate) trace: Trace,
@@ -56,12 +62,18 @@ pub(crate) struct ExecutionState {
     pub(crate) holds: Vec<Hold>,
     /// The virtual clock and its timers.
     pub(crate) timers: Timers,
+    /// The channels and `JoinSet`s: how long each grew, who fed it, what was lost.
+    pub(crate) queues: Queues,
+    /// The most tasks alive at once, the body included.
+    pub(crate) most_tasks: usize,
     pub(crate) findings: Vec<Failure>,
     /// What the execution could not vouch for, though it is no failure (a tokio runtime
     /// of the test's own): a line each, for the report's notes.
     pub(crate) notes: Vec<&'static str>,
     /// Once set, the scheduler ends the execution at its next decision.
     pub(crate) stopping: bool,
+    /// The body's life is over: the engine tears down what is left, nothing is judged.
+    pub(crate) tearing_down: bool,
     /// How the scheduler drove the program.
     pub(crate) scheduler: SchedulerLog,
     /// The body has returned: the others are let run until each finishes or blocks.
@@ -105,7 +117,8 @@ impl Execution {
     /// Starts an execution on this thread, replacing any finished one. `task_key` tells
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
-        let state = ExecutionState { settings, task_key: Some(task_key), ..Default::default() };
+        let serial = NEXT_SERIAL.with(|next| next.replace(next.get() + 1));
+        let state = ExecutionState { settings, serial, task_key: Some(task_key), ..Default::default() };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
@@ -232,6 +245,19 @@ impl ExecutionState {
         let step = self.scheduler.steps;
         super::heartbeat::called(task.0, step, operation, at, || self.tasks.get(task).display_name());
         self.trace.push(self.scheduler.steps, task, operation, at, detail);
+    }
+
+    /// The metrics of the execution so far.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics { most_tasks: self.most_tasks.max(1), ..Metrics::default() };
+        for queue in &self.queues.queues {
+            let longest = metrics.longest_queues.entry(queue.resource.to_string()).or_default();
+            *longest = (*longest).max(queue.longest);
+        }
+        for task in self.tasks.iter() {
+            metrics.longest_waits.insert(task.id.0, (task.display_name(), task.longest_wait));
+        }
+        metrics
     }
 
     /// Records a change of `task`'s state, for the report's step-by-step view.

@@ -8,5 +8,6 @@
 
 pub(crate) mod execution;
 pub(crate) mod heartbeat;
+pub(crate) mod queues;
 pub(crate) mod settings;
 pub(crate) mod spans;

@@ -21,6 +21,19 @@ pub enum TimeMode {
     Any,
 }
 
+/// How many threads poll the tasks, as tokio's runtime flavors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Every task as if on a worker thread of its own (the default): a blocking wait
+    /// blocks only the task that waits, and tasks may be preempted anywhere.
+    #[default]
+    MultiThread,
+    /// One thread polls every task, as tokio's current-thread runtime (the default of
+    /// `#[tokio::test]`): a task runs until it returns `Pending`, and a blocking wait
+    /// blocks every task, which is a `blocking_in_async` finding.
+    CurrentThread,
+}
+
 /// What every execution of one exploration needs to know.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Settings {
@@ -29,6 +42,11 @@ pub(crate) struct Settings {
     pub(crate) unhandled_panics: Policy,
     pub(crate) error_events: Policy,
     pub(crate) time: TimeMode,
+    pub(crate) flavor: Flavor,
+    pub(crate) lost_messages: Policy,
+    /// The most values an unbounded channel or a `JoinSet` may hold, and the most tasks
+    /// that may be alive at once, before it is an `unbounded_growth` finding.
+    pub(crate) max_queue: usize,
     /// Whether facade operations go to the trace (the report's timeline).
     pub(crate) record_trace: bool,
 }

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use crate::engine::{self, Resource, StateGuard, StateLock};
+use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 
 pub mod error {
     //! The errors of [`oneshot`](super) channels.
@@ -68,6 +68,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let inner = Arc::new(Inner {
         state: StateLock::new(State {
             value: None,
+            sent_by: None,
             sender_gone: false,
             receiver_closed: false,
             receiver_waker: None,
@@ -86,6 +87,8 @@ struct Inner<T> {
 struct State<T> {
     /// Sent and not yet received.
     value: Option<T>,
+    /// Who sent the value, and where, inside an execution: said if it is lost.
+    sent_by: Option<(TaskId, &'static Location<'static>)>,
     /// The sender was dropped (after sending or not).
     sender_gone: bool,
     /// The receiver called `close` or was dropped.
@@ -132,6 +135,7 @@ impl<T> Sender<T> {
             return Err(value);
         }
         state.value = Some(value);
+        state.sent_by = engine::current_task().map(|task| (task, at));
         drop(state);
         engine::record_with("oneshot::Sender::send", at, || "sent".into());
         // Dropping `self` wakes the receiver.
@@ -313,7 +317,13 @@ impl<T> Drop for Receiver<T> {
         if let Some(inner) = self.inner.take() {
             inner.close_receiver();
             // Dropped outside the lock: its destructor may use the channel's other half.
-            let value = inner.lock().value.take();
+            let (value, sent_by) = {
+                let mut state = inner.lock();
+                (state.value.take(), state.sent_by.take())
+            };
+            if value.is_some() {
+                engine::messages_lost(inner.resource, 1, sent_by);
+            }
             drop(value);
         }
     }

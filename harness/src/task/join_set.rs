@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{AbortHandle, JoinError, JoinHandle};
+use crate::engine::{self, Resource};
 
 /// A set of spawned tasks, awaited in the order they finish. Dropping the set aborts
 /// every task still in it, as tokio's does.
@@ -26,12 +27,20 @@ use super::{AbortHandle, JoinError, JoinHandle};
 /// ```
 pub struct JoinSet<T> {
     handles: Vec<JoinHandle<T>>,
+    /// The set as a queue, for the `unbounded_growth` detector and the metrics.
+    resource: Resource,
 }
 
 impl<T> JoinSet<T> {
     /// An empty set.
+    #[track_caller]
     pub fn new() -> Self {
-        JoinSet { handles: Vec::new() }
+        JoinSet { handles: Vec::new(), resource: Resource::new("JoinSet", Location::caller()) }
+    }
+
+    /// The set changed: it now holds `len` tasks.
+    fn shrank(&self) {
+        engine::dequeued(self.resource, self.handles.len());
     }
 
     /// Tasks in the set: running, or finished and not yet joined.
@@ -51,9 +60,11 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let handle = super::spawn_named(task, None, Location::caller());
+        let at = Location::caller();
+        let handle = super::spawn_named(task, None, at);
         let abort = handle.abort_handle();
         self.handles.push(handle);
+        engine::queued(self.resource, true, self.handles.len(), at);
         abort
     }
 
@@ -69,7 +80,10 @@ impl<T> JoinSet<T> {
         let mut handle = self.handles.swap_remove(finished);
         let waker = futures::task::noop_waker();
         match Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)) {
-            Poll::Ready(result) => Some(result),
+            Poll::Ready(result) => {
+                self.shrank();
+                Some(result)
+            }
             Poll::Pending => {
                 self.handles.push(handle);
                 None
@@ -85,6 +99,7 @@ impl<T> JoinSet<T> {
         for index in 0..self.handles.len() {
             if let Poll::Ready(result) = Pin::new(&mut self.handles[index]).poll(cx) {
                 drop(self.handles.swap_remove(index));
+                self.shrank();
                 return Poll::Ready(Some(result));
             }
         }
@@ -108,6 +123,7 @@ impl<T> JoinSet<T> {
     /// Removes every task from the set without aborting it: they go on, detached.
     pub fn detach_all(&mut self) {
         self.handles.clear();
+        self.shrank();
     }
 
     /// Waits for every task and returns their outputs in the order they finished.
@@ -128,6 +144,7 @@ impl<T> JoinSet<T> {
 }
 
 impl<T> Default for JoinSet<T> {
+    #[track_caller]
     fn default() -> Self {
         JoinSet::new()
     }

@@ -51,6 +51,7 @@ where
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
         state.change(task, Transition::Spawned);
+        engine::spawned(state);
         task
     });
     let label = match (task, name) {

@@ -30,6 +30,7 @@ impl Future for YieldNow {
         }
         self.yielded = true;
         execution::record("yield_now", self.at);
+        engine::awaiting("yield_now", self.at);
         cx.waker().wake_by_ref();
         engine::request_yield();
         Poll::Pending

@@ -66,6 +66,15 @@ pub(crate) enum Site {
 }
 
 impl Site {
+    /// `file:line:column`, relative to the workspace, when it is a place in the code.
+    pub(crate) fn full(&self) -> Option<String> {
+        match self {
+            Site::Caller(location) => Some(crate::model::paths::location(location)),
+            Site::Source(text) if !text.is_empty() => Some(text.clone()),
+            Site::Source(_) | Site::Engine => None,
+        }
+    }
+
     /// `file:line`, relative to the workspace.
     pub(crate) fn render(&self) -> String {
         match self {
@@ -160,6 +169,16 @@ impl Trace {
     /// The virtual clock moved to `now`: what is recorded from here on happened then.
     pub(crate) fn clock_moved(&mut self, now: Duration) {
         self.clock = now;
+    }
+
+    /// The index of the last event of `task` that happened at a place in the code.
+    pub(crate) fn last_index_of(&self, task: TaskId) -> Option<usize> {
+        self.events.iter().rposition(|event| event.task == task && event.at.full().is_some())
+    }
+
+    /// The last event of `task` that happened at a place in the code.
+    pub(crate) fn last_of(&self, task: TaskId) -> Option<&Event> {
+        self.events.iter().rev().find(|event| event.task == task && event.at.full().is_some())
     }
 
     pub(crate) fn events(&self) -> &[Event] {

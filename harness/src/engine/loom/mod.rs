@@ -32,7 +32,7 @@ use crate::detect;
 use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
 use crate::runtime::execution::{self, Execution, ExecutionState};
-use crate::runtime::settings::{Settings, TimeMode};
+use crate::runtime::settings::{Flavor, Settings, TimeMode};
 use crate::runtime::spans::SpanStacks;
 pub(crate) use task::{LoomTask, LoomUnparker};
 
@@ -72,18 +72,25 @@ pub(crate) fn modelling() -> Option<u64> {
     (execution != 0 && !TEARDOWN.with(Cell::get)).then_some(execution)
 }
 
+/// Why loom cannot explore executions with `settings`, if it cannot.
+pub(crate) fn unexplorable(settings: &Settings) -> Option<&'static str> {
+    if settings.time == TimeMode::Any {
+        return Some("time = \"any\" lets the strategy choose when time passes, a choice loom cannot explore");
+    }
+    (settings.flavor == Flavor::CurrentThread).then_some(
+        "flavor = \"current_thread\" runs each task until it returns Pending, and loom's search cannot be kept to \
+         such schedules",
+    )
+}
+
 /// Explores `body` exhaustively within `plan`'s bounds, stopping at the first failing execution.
 /// `preemption_bound` is loom's; `last_words` writes the report of an execution loom is
 /// about to abort the process over.
 pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<LastWords>, body: Body) -> Explored {
     super::panic_hook::install_hook(super::shuttle::initialise);
-    if plan.settings.time == TimeMode::Any {
+    if let Some(why) = unexplorable(&plan.settings) {
         return Explored {
-            limit: Some(
-                "time = \"any\" lets the strategy choose when time passes, a choice loom cannot explore; \
-                 run this scenario on the shuttle engine"
-                    .into(),
-            ),
+            limit: Some(format!("{why}; run this scenario on the shuttle engine")),
             ..Explored::default()
         };
     }

@@ -12,7 +12,7 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 use crate::detect::{self, Moment};
 use crate::engine::progress::Progress;
 use crate::runtime::execution::{self, Execution, IdleReason};
-use crate::runtime::settings::TimeMode;
+use crate::runtime::settings::{Flavor, TimeMode};
 
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,
@@ -52,7 +52,7 @@ impl Scheduler for Supervisor {
         is_yielding: bool,
     ) -> Option<ShuttleTaskId> {
         let execution = execution::current();
-        let (idle_task, time_may_pass) = match &execution {
+        let (idle_task, time_may_pass, keep_running) = match &execution {
             Some(execution) => execution.with_state(|state| {
                 if state.stopping {
                     return None;
@@ -62,7 +62,12 @@ impl Scheduler for Supervisor {
                     return None;
                 }
                 let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
-                Some((state.scheduler.idle_task.map(ShuttleTaskId::from), time_may_pass))
+                // On one thread, a task runs until its future returns `Pending`.
+                let keep_running = state.settings.flavor == Flavor::CurrentThread
+                    && current
+                        .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
+                        .is_some_and(|task| state.tasks.get(task).in_poll);
+                Some((state.scheduler.idle_task.map(ShuttleTaskId::from), time_may_pass, keep_running))
             })?,
             // Before the execution's state exists only shuttle's main task can run: not a
             // choice, and not one the strategy or a replay should see.
@@ -81,6 +86,10 @@ impl Scheduler for Supervisor {
         let current = current.filter(|task| Some(*task) != idle_task);
         let is_yielding = is_yielding && current.is_some();
         let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));
+        // Not a choice: the strategy and the schedule never see it.
+        if let Some(current) = current_ready.filter(|_| keep_running) {
+            return Some(current);
+        }
         // Fairness: a task that yields on purpose lets the others run first, whatever the
         // strategy; so a spin loop on `yield_now` reaches the step limit only if it truly spins.
         if is_yielding && ready.len() > 1 {

@@ -55,8 +55,8 @@ pub(crate) fn run(
 
 /// Why the scenario cannot run on loom, as the shuttle run saw it.
 fn misfit(config: &Config, max_tasks: usize) -> Option<String> {
-    if config.time == crate::explore::TimeMode::Any {
-        return Some("time = \"any\" lets the strategy choose when time passes, which loom cannot explore".into());
+    if let Some(why) = engine::unexplorable(&config.settings()) {
+        return Some(why.to_string());
     }
     (max_tasks > MAX_TASKS).then(|| {
         format!("the scenario spawned {max_tasks} tasks, and loom models at most {MAX_TASKS} besides the body")

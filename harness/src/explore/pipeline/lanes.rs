@@ -104,6 +104,7 @@ fn merge(lanes: Vec<Explored>) -> Explored {
                 merged.notes.push(note);
             }
         }
+        merged.metrics.absorb(&exploration.metrics);
         if merged.harness_error.is_none() {
             merged.harness_error = exploration.harness_error;
         }

@@ -69,7 +69,7 @@ impl Condvar {
     /// created, to name it in reports.
     #[track_caller]
     pub fn new() -> Condvar {
-        Condvar { waiters: StateLock::default(), resource: Resource::new("blocking::Condvar", Location::caller()) }
+        Condvar { waiters: StateLock::default(), resource: Resource::blocking("blocking::Condvar", Location::caller()) }
     }
 
     /// Releases `guard`'s mutex, blocks the task until notified, and locks the mutex
@@ -200,7 +200,7 @@ impl Condvar {
                 timed_out = self.waiters().remove(id).is_some();
                 break;
             }
-            engine::wait(operation, at, Some(self.resource));
+            engine::block(operation, at, Some(self.resource));
             park_until(deadline.as_deref());
         }
         // Woken inside its poll, the task is not polled anew: clear its wait here.

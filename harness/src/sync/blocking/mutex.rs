@@ -305,10 +305,10 @@ mod tests {
                     })
                 })
                 .collect();
-            // The body holds the lock across an await: the others block meanwhile, no more.
+            // The others may run while the body holds the lock: they block meanwhile, no more.
             {
                 let mut held = count.lock().unwrap();
-                yield_now().await;
+                crate::engine::scheduling_point();
                 *held += 10;
             }
             for task in tasks {
@@ -332,8 +332,8 @@ mod tests {
                 }
             });
             {
+                // `lock` is a scheduling point: the task may take `b` in between.
                 let _a = a.lock().unwrap();
-                yield_now().await;
                 let _b = b.lock().unwrap();
             }
             task.await.unwrap();

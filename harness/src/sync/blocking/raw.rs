@@ -95,7 +95,7 @@ impl RawLock {
         RawLock {
             state: StateLock::default(),
             poisoned: AtomicBool::new(false),
-            resource: Resource::new(kind, created_at),
+            resource: Resource::blocking(kind, created_at),
         }
     }
 
@@ -153,7 +153,7 @@ impl RawLock {
                 }
             }
             drop(state);
-            engine::wait(operation, at, Some(self.resource));
+            engine::block(operation, at, Some(self.resource));
             engine::park();
         }
     }

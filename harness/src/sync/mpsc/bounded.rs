@@ -40,7 +40,7 @@ impl<T> Sender<T> {
         let at = Location::caller();
         async move {
             let result = match self.slots().acquire(1, "mpsc::Sender::send", at).await {
-                Ok(()) => self.push_in_slot(value),
+                Ok(()) => self.push_in_slot(value, at),
                 Err(permits::Closed) => Err(value),
             };
             engine::record_with("mpsc::Sender::send", at, || if result.is_ok() { "sent" } else { "closed" }.into());
@@ -55,7 +55,7 @@ impl<T> Sender<T> {
         let result = match self.slots().try_acquire(1) {
             Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(value)),
             Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
-            Ok(()) => self.push_in_slot(value).map_err(TrySendError::Closed),
+            Ok(()) => self.push_in_slot(value, at).map_err(TrySendError::Closed),
         };
         engine::record_with("mpsc::Sender::try_send", at, || match &result {
             Ok(()) => "sent".into(),
@@ -97,7 +97,7 @@ impl<T> Sender<T> {
             // Take a slot first, so that a timeout never loses the value.
             let slot = self.slots().acquire(1, "mpsc::Sender::send_timeout", at);
             let result = match crate::time::timeout(timeout, slot).await {
-                Ok(Ok(())) => self.push_in_slot(value).map_err(SendTimeoutError::Closed),
+                Ok(Ok(())) => self.push_in_slot(value, at).map_err(SendTimeoutError::Closed),
                 Ok(Err(permits::Closed)) => Err(SendTimeoutError::Closed(value)),
                 Err(_) => Err(SendTimeoutError::Timeout(value)),
             };
@@ -162,8 +162,8 @@ impl<T> Sender<T> {
 
     /// Queues `value` in a slot this sender holds; if the receiver is gone, the slot is
     /// given back and the value returned.
-    fn push_in_slot(&self, value: T) -> Result<(), T> {
-        self.tx.push(value).inspect_err(|_| self.slots().release(1))
+    fn push_in_slot(&self, value: T, at: &'static Location<'static>) -> Result<(), T> {
+        self.tx.push(value, at).inspect_err(|_| self.slots().release(1))
     }
 
     fn slots(&self) -> &permits::Permits {
@@ -280,7 +280,7 @@ impl<T> Permit<'_, T> {
     pub fn send(mut self, value: T) {
         let at = engine::begin();
         self.sent = true;
-        let sent = self.sender.push_in_slot(value).is_ok();
+        let sent = self.sender.push_in_slot(value, at).is_ok();
         engine::record_with("mpsc::Permit::send", at, || if sent { "sent" } else { "closed: value dropped" }.into());
     }
 }

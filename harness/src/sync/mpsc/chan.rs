@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::TryRecvError;
-use crate::engine::{self, Resource, StateGuard, StateLock};
+use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
 
@@ -28,6 +28,8 @@ pub(super) struct Chan<T> {
 
 struct State<T> {
     queue: VecDeque<T>,
+    /// Who sent each queued value and where, inside an execution: said if they are lost.
+    origins: VecDeque<(TaskId, &'static Location<'static>)>,
     /// Live senders; at zero the receiver gets `None` once the queue is empty.
     senders: usize,
     /// The receiver closed the channel or was dropped: sends fail.
@@ -47,6 +49,7 @@ impl<T> Chan<T> {
         Arc::new(Chan {
             state: StateLock::new(State {
                 queue: VecDeque::new(),
+                origins: VecDeque::new(),
                 senders: 1,
                 receiver_closed: false,
                 receiver_waker: None,
@@ -59,6 +62,13 @@ impl<T> Chan<T> {
 
     fn lock(&self) -> StateGuard<'_, State<T>> {
         self.state.lock()
+    }
+
+    /// `n` values were taken out of the queue (the state still locked as `state`).
+    fn took(&self, state: &mut State<T>, n: usize) {
+        let n = n.min(state.origins.len());
+        state.origins.drain(..n);
+        engine::dequeued(self.resource, state.queue.len());
     }
 
     /// Gives back the slots of `n` values taken out of the queue.
@@ -98,14 +108,18 @@ impl<T> Tx<T> {
         Tx { chan }
     }
 
-    /// Queues `value` and wakes the receiver; gives it back if the receiver closed.
-    pub(super) fn push(&self, value: T) -> Result<(), T> {
+    /// Queues `value`, sent at `at`, and wakes the receiver; gives it back if the receiver closed.
+    pub(super) fn push(&self, value: T, at: &'static Location<'static>) -> Result<(), T> {
         let waker = {
             let mut state = self.chan.lock();
             if state.receiver_closed {
                 return Err(value);
             }
             state.queue.push_back(value);
+            let unbounded = self.chan.slots.is_none();
+            if let Some(sender) = engine::queued(self.chan.resource, unbounded, state.queue.len(), at) {
+                state.origins.push_back((sender, at));
+            }
             state.receiver_waker.take()
         };
         if let Some(waker) = waker {
@@ -187,6 +201,7 @@ impl<T> Rx<T> {
     ) -> Poll<Option<T>> {
         let mut state = self.chan.lock();
         if let Some(value) = state.queue.pop_front() {
+            self.chan.took(&mut state, 1);
             drop(state);
             self.chan.free_slots(1);
             engine::record_with(operation, at, || "got a value".into());
@@ -222,6 +237,7 @@ impl<T> Rx<T> {
             let taken = limit.min(state.queue.len());
             if taken > 0 {
                 buffer.extend(state.queue.drain(..taken));
+                self.chan.took(&mut state, taken);
                 drop(state);
                 self.chan.free_slots(taken);
                 engine::record_with(operation, at, || format!("got {taken}"));
@@ -249,6 +265,9 @@ impl<T> Rx<T> {
             None if state.senders == 0 || state.receiver_closed => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         };
+        if result.is_ok() {
+            self.chan.took(&mut state, 1);
+        }
         drop(state);
         if result.is_ok() {
             self.chan.free_slots(1);
@@ -295,7 +314,11 @@ impl<T> Drop for Rx<T> {
     fn drop(&mut self) {
         self.chan.close_for_senders();
         // Dropped outside the lock: their destructors may use the channel.
-        let queued = std::mem::take(&mut self.chan.lock().queue);
+        let (queued, origins) = {
+            let mut state = self.chan.lock();
+            (std::mem::take(&mut state.queue), std::mem::take(&mut state.origins))
+        };
+        engine::messages_lost(self.chan.resource, queued.len(), origins);
         self.chan.free_slots(queued.len());
         drop(queued);
     }

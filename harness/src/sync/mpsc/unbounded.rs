@@ -27,7 +27,7 @@ impl<T> UnboundedSender<T> {
     #[track_caller]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let at = engine::begin();
-        let result = self.tx.push(value).map_err(SendError);
+        let result = self.tx.push(value, at).map_err(SendError);
         engine::record_with("mpsc::UnboundedSender::send", at, || {
             if result.is_ok() { "sent" } else { "closed" }.into()
         });

@@ -1,0 +1,4 @@
+#[racewright::test(flavor = "single_thread")]
+async fn bad_flavor() {}
+
+fn main() {}
