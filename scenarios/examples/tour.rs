@@ -80,7 +80,7 @@ fn main() {
                 format!("!! FAILS as `{}`", failure.kind())
             }
         };
-        println!("{:<27} buggy: {buggy_verdict:<32} fixed: {fixed_verdict}", entry.name);
+        println!("{:<27} buggy: {buggy_verdict:<38} fixed: {fixed_verdict}", entry.name);
         println!("    {}", entry.what);
         if shown.contains(&entry.name) {
             reports.push((entry.name, buggy));

@@ -33,11 +33,10 @@ impl<F: Future> Future for JoinAll<F> {
         // Buggy: "still polling" is whether a future was left to poll when this poll began.
         let mut still_polling = this.futures.iter().any(Option::is_some);
         for (slot, output) in this.futures.iter_mut().zip(&mut this.outputs) {
-            if let Some(future) = slot {
-                if let Poll::Ready(value) = future.as_mut().poll(cx) {
-                    *output = Some(value);
-                    *slot = None;
-                }
+            let ready = slot.as_mut().map(|future| future.as_mut().poll(cx));
+            if let Some(Poll::Ready(value)) = ready {
+                *output = Some(value);
+                *slot = None;
             }
         }
         if this.variant == Variant::Fixed {

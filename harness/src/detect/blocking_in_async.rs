@@ -16,17 +16,18 @@ use crate::runtime::settings::Flavor;
 /// The blocking of `moment`'s task, if it blocks its thread.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
     match moment {
-        Moment::Pending { task, .. } => {
-            let place = super::last_operation(state, *task)
-                .map(|(operation, at)| (format!("it returned Pending after {operation} at {at}"), at));
-            held_across_await(state, *task, place).into_iter().collect()
-        }
-        Moment::Awaiting { task, operation, at } => {
+        Moment::Pending { task } => held_across_await(state, *task, || {
+            super::last_operation(state, *task)
+                .map(|(operation, at)| (format!("it returned Pending after {operation} at {at}"), at))
+        })
+        .into_iter()
+        .collect(),
+        Moment::Awaiting { task, operation, at } => held_across_await(state, *task, || {
             let at = paths::location(at);
-            held_across_await(state, *task, Some((format!("it awaits in {operation} at {at}"), at)))
-                .into_iter()
-                .collect()
-        }
+            Some((format!("it awaits in {operation} at {at}"), at))
+        })
+        .into_iter()
+        .collect(),
         Moment::BlockingWait { task } if state.settings.flavor == Flavor::CurrentThread => {
             blocked_the_runtime(state, *task).into_iter().collect()
         }
@@ -35,7 +36,11 @@ pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure
 }
 
 /// `task` awaits (`place` says where, and the location) while it holds a blocking lock.
-fn held_across_await(state: &ExecutionState, task: TaskId, place: Option<(String, String)>) -> Option<Failure> {
+fn held_across_await(
+    state: &ExecutionState,
+    task: TaskId,
+    place: impl FnOnce() -> Option<(String, String)>,
+) -> Option<Failure> {
     let hold = state.holds.iter().find(|hold| hold.task == task && hold.resource.blocks_thread)?;
     let who = TaskRef::of(state.tasks.get(task));
     let mut failure = Failure::new(
@@ -47,7 +52,7 @@ fn held_across_await(state: &ExecutionState, task: TaskId, place: Option<(String
         ),
     )
     .in_task(who);
-    failure = match place {
+    failure = match place() {
         Some((place, at)) => failure.at(Some(at)).detail(place),
         None => failure.at_location(hold.at),
     };

@@ -90,7 +90,11 @@ pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
     if state.stopping {
         return 0;
     }
-    let findings: Vec<Failure> = DETECTORS.iter().flat_map(|detect| detect(state, &moment)).collect();
+    // Judged at every `Pending` and await point: no allocation unless something is found.
+    let mut findings: Vec<Failure> = Vec::new();
+    for detect in DETECTORS {
+        findings.append(&mut detect(state, &moment));
+    }
     let found = findings.len();
     for finding in findings {
         state.fail(finding);

@@ -130,13 +130,14 @@ impl<F: Future> Future for Instrumented<F> {
         };
         execution::with(|state| {
             let now = state.timers.now();
-            let after = state.trace.last_index_of(task);
             let step = state.scheduler.steps;
+            let forgotten = used.is_some_and(WakerUse::forgotten);
+            let after = if forgotten { state.trace.last_index_of(task) } else { None };
             let record = state.tasks.get_mut(task);
             record.in_poll = false;
             if poll.is_pending() {
                 record.suspend(now);
-                if used.is_some_and(WakerUse::forgotten) {
+                if forgotten {
                     record.unwakeable = Some(Unwakeable::KeptNoWaker { step, after });
                 }
                 // Pending without a wait: a yield, or a future that is not racewright's.
