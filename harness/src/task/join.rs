@@ -62,7 +62,6 @@ impl<T: Send> Finished for JoinSlot<T> {
 ///
 /// Awaiting it yields the task's output, or a [`JoinError`] if the task panicked or was
 /// aborted. Dropping it detaches the task, which keeps running.
-#[must_use = "dropping a JoinHandle detaches the task; await it, or drop it on purpose"]
 pub struct JoinHandle<T> {
     slot: Arc<JoinSlot<T>>,
     raw: RawTask,
