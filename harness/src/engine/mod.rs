@@ -9,6 +9,7 @@
 
 pub(crate) mod atomic;
 mod body;
+pub(crate) mod foreign;
 pub(crate) mod loom;
 mod operation;
 mod panic_hook;
@@ -21,6 +22,7 @@ pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::thread::ThreadId;
 
 use crate::runtime::execution;
 pub(crate) use body::Body;
@@ -76,8 +78,14 @@ pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> 
 #[inline]
 pub(crate) fn scheduling_point() {
     match current() {
-        Engine::Shuttle => shuttle::scheduling_point(),
-        Engine::Loom => loom::scheduling_point(),
+        Engine::Shuttle => {
+            foreign::carry_out();
+            shuttle::scheduling_point();
+        }
+        Engine::Loom => {
+            foreign::carry_out();
+            loom::scheduling_point();
+        }
         Engine::Tokio => {}
     }
 }
@@ -116,11 +124,12 @@ pub(crate) fn choose(n: usize) -> usize {
 /// other task run twice per spawn, and the first tasks a body spawns would often be done
 /// before the last ones exist.)
 pub(crate) fn spawn(future: TaskFuture) -> RawTask {
+    let home = std::thread::current().id();
     match current() {
-        Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future)),
+        Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future), home),
         Engine::Loom => {
             loom::scheduling_point();
-            RawTask::Loom(loom::spawn(future))
+            RawTask::Loom(loom::spawn(future), home)
         }
         Engine::Tokio => RawTask::Tokio(tokio::spawn(future)),
     }
@@ -135,28 +144,39 @@ pub(crate) fn current_task_key() -> Option<usize> {
     }
 }
 
-/// The engine's handle on a spawned task: dropping it detaches the task.
+/// The engine's handle on a spawned task: dropping it detaches the task. A task of an
+/// execution knows the thread the execution runs on.
 pub(crate) enum RawTask {
-    Shuttle(::shuttle::future::JoinHandle<()>),
-    Loom(loom::LoomTask),
+    Shuttle(::shuttle::future::JoinHandle<()>, ThreadId),
+    Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::JoinHandle<()>),
 }
 
 impl RawTask {
-    /// Cancels the task at its next await.
+    /// Cancels the task at its next await; from another thread than its execution's, at
+    /// the execution's next scheduling point.
     pub(crate) fn abort(&self) {
         match self {
-            RawTask::Shuttle(handle) => handle.abort(),
-            RawTask::Loom(task) => task.abort(),
+            RawTask::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawTask::Loom(task, home) if foreign::is_home(*home) => task.abort(),
+            RawTask::Shuttle(_, home) | RawTask::Loom(_, home) => foreign::post_abort(*home, self.abort_handle()),
             RawTask::Tokio(handle) => handle.abort(),
+        }
+    }
+
+    /// tokio's id of a task spawned outside a run.
+    pub(crate) fn tokio_id(&self) -> Option<::tokio::task::Id> {
+        match self {
+            RawTask::Tokio(handle) => Some(handle.id()),
+            RawTask::Shuttle(..) | RawTask::Loom(..) => None,
         }
     }
 
     /// A handle that can only abort the task, and can be cloned.
     pub(crate) fn abort_handle(&self) -> RawAbort {
         match self {
-            RawTask::Shuttle(handle) => RawAbort::Shuttle(handle.abort_handle()),
-            RawTask::Loom(task) => RawAbort::Loom(task.clone()),
+            RawTask::Shuttle(handle, home) => RawAbort::Shuttle(handle.abort_handle(), *home),
+            RawTask::Loom(task, home) => RawAbort::Loom(task.clone(), *home),
             RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
         }
     }
@@ -165,17 +185,18 @@ impl RawTask {
 /// The engine's permission to abort a task, apart from its handle.
 #[derive(Clone)]
 pub(crate) enum RawAbort {
-    Shuttle(::shuttle::future::AbortHandle),
-    Loom(loom::LoomTask),
+    Shuttle(::shuttle::future::AbortHandle, ThreadId),
+    Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::AbortHandle),
 }
 
 impl RawAbort {
-    /// Cancels the task at its next await.
+    /// Cancels the task at its next await, as [`RawTask::abort`].
     pub(crate) fn abort(&self) {
         match self {
-            RawAbort::Shuttle(handle) => handle.abort(),
-            RawAbort::Loom(task) => task.abort(),
+            RawAbort::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawAbort::Loom(task, home) if foreign::is_home(*home) => task.abort(),
+            RawAbort::Shuttle(_, home) | RawAbort::Loom(_, home) => foreign::post_abort(*home, self.clone()),
             RawAbort::Tokio(handle) => handle.abort(),
         }
     }
@@ -251,6 +272,12 @@ pub(crate) fn spin() {
         }
         Engine::Tokio => std::thread::yield_now(),
     }
+}
+
+/// Whether the calling task's stack is being unwound by its engine to end the execution,
+/// rather than by a panic of the code under test.
+pub(crate) fn unwinding_for_teardown() -> bool {
+    shuttle_engine::runtime::execution::ExecutionState::unwinding_for_teardown() || loom::tearing_down()
 }
 
 /// Whether a panic belongs to the engine rather than to the code under test: the engine

@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 
 /// A set of spawned tasks, awaited in the order they finish. Dropping the set aborts
 /// every task still in it, as tokio's does.
@@ -63,13 +63,23 @@ impl<T> JoinSet<T> {
         poll_fn(move |cx| self.poll_join_next(cx))
     }
 
+    /// Like [`join_next`](JoinSet::join_next), with the id of the task that finished.
+    pub fn join_next_with_id(&mut self) -> impl Future<Output = Option<Result<(Id, T), JoinError>>> + '_ {
+        poll_fn(move |cx| self.poll_join_next_with_id(cx))
+    }
+
     /// Removes a task that has finished, without waiting; `None` if none has.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id().map(|result| result.map(|(_, output)| output))
+    }
+
+    /// Like [`try_join_next`](JoinSet::try_join_next), with the id of the task that finished.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let finished = self.handles.iter().position(JoinHandle::is_finished)?;
         let mut handle = self.handles.swap_remove(finished);
         let waker = futures::task::noop_waker();
         match Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)) {
-            Poll::Ready(result) => Some(result),
+            Poll::Ready(result) => Some(result.map(|output| (handle.id(), output))),
             Poll::Pending => {
                 self.handles.push(handle);
                 None
@@ -79,13 +89,18 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next task to finish, as [`join_next`](JoinSet::join_next).
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|next| next.map(|result| result.map(|(_, output)| output)))
+    }
+
+    /// Polls for the next task to finish, as [`join_next_with_id`](JoinSet::join_next_with_id).
+    pub fn poll_join_next_with_id(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.handles.is_empty() {
             return Poll::Ready(None);
         }
         for index in 0..self.handles.len() {
             if let Poll::Ready(result) = Pin::new(&mut self.handles[index]).poll(cx) {
-                drop(self.handles.swap_remove(index));
-                return Poll::Ready(Some(result));
+                let handle = self.handles.swap_remove(index);
+                return Poll::Ready(Some(result.map(|output| (handle.id(), output))));
             }
         }
         Poll::Pending
@@ -130,6 +145,35 @@ impl<T> JoinSet<T> {
 impl<T> Default for JoinSet<T> {
     fn default() -> Self {
         JoinSet::new()
+    }
+}
+
+/// Spawns each future into a new set, as tokio's.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns each future into the set, as tokio's.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        let at = Location::caller();
+        for future in futures {
+            self.handles.push(super::spawn_named(future, None, at));
+        }
     }
 }
 

@@ -1,9 +1,13 @@
 //! Tasks: `spawn`, `Builder`, `JoinHandle`, `JoinError`, `yield_now`, as in `tokio::task`.
 
 mod builder;
+mod id;
 mod join;
 mod join_set;
 mod yield_now;
+
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::panic::Location;
@@ -12,6 +16,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 pub use builder::Builder;
+pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use yield_now::yield_now;
@@ -20,7 +25,7 @@ use crate::engine::{self, CatchPanic, Instrumented};
 use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution;
 use crate::trace::Transition;
-use join::JoinSlot;
+use join::{Ended, JoinSlot};
 
 /// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
 /// panic inside it is caught and handed to whoever awaits its [`JoinHandle`].
@@ -47,24 +52,15 @@ where
 {
     // `engine::spawn` below is the scheduling point.
     let task = execution::with(|state| {
-        let task = state.tasks.spawn(name.clone(), at);
+        let task = state.tasks.spawn(name, at);
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
         state.change(task, Transition::Spawned);
         task
     });
-    let label = match (task, name) {
-        (_, Some(name)) => format!("task \"{name}\""),
-        (Some(task), None) => format!("task {task}"),
-        (None, None) => "task".to_string(),
-    };
     let slot = Arc::new(JoinSlot::new());
-    let main = TaskMain {
-        inner: CatchPanic::new(Instrumented::new_spawned(task, future)),
-        slot: Some(slot.clone()),
-        task,
-        label,
-    };
+    let main =
+        TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
     let raw = engine::spawn(Box::pin(main));
     JoinHandle::new(slot, raw, task, at)
 }
@@ -75,7 +71,6 @@ struct TaskMain<F: Future> {
     inner: CatchPanic<Instrumented<F>>,
     slot: Option<Arc<JoinSlot<F::Output>>>,
     task: Option<TaskId>,
-    label: String,
 }
 
 impl<F: Future> Future for TaskMain<F> {
@@ -99,7 +94,7 @@ impl<F: Future> Future for TaskMain<F> {
             }
             Err(panicked) => {
                 set_state(task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
-                Err(JoinError::panic(Some(this.label.clone()), panicked))
+                Err(Ended::Panicked(panicked))
             }
         };
         if let Some(slot) = this.slot.take() {
@@ -113,7 +108,7 @@ impl<F: Future> Drop for TaskMain<F> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
             set_state(self.task, TaskState::Cancelled, None);
-            slot.complete(Err(JoinError::cancelled(Some(self.label.clone()))));
+            slot.complete(Err(Ended::Cancelled));
         }
     }
 }

@@ -193,6 +193,11 @@ fn stop() -> ! {
     std::panic::resume_unwind(Box::new(Stop))
 }
 
+/// Whether this thread's loom execution is unwinding to its end (teardown mode).
+pub(crate) fn tearing_down() -> bool {
+    TEARDOWN.with(Cell::get)
+}
+
 /// Ends the exploration if the execution has been judged.
 fn stop_if_stopping() {
     if execution::is_stopping() {
