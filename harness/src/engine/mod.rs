@@ -33,7 +33,10 @@ pub(crate) use operation::{
 pub(crate) use progress::{Explored, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
 pub(crate) use task_frame::{CatchPanic, Instrumented, Panicked};
-pub(crate) use timer::{NEVER, Timer, after, now};
+pub(crate) use timer::{
+    EPOCH_BEFORE_ORIGIN, FAR_FUTURE, NEVER, Timer, advance_clock, after, from_std_instant, now, pause_clock,
+    resume_clock, to_std_instant,
+};
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

@@ -13,9 +13,9 @@ use super::traced::TracedTimer;
 ///
 /// Inside a run the clock is virtual: nothing waits in real time, the clock jumps to the
 /// deadline once every task is blocked (or, with `time = "any"`, whenever the strategy
-/// lets time pass). `sleep(Duration::MAX)` never completes: a task left with nothing else
-/// to wait for is reported as sleeping forever. Cancel safe: dropping the future forgets
-/// its timer.
+/// lets time pass). A duration past what the clock counts (`Duration::MAX`) is 30 years, as
+/// tokio makes it: the sleep completes once the clock gets there. Cancel safe: dropping the
+/// future forgets its timer.
 ///
 /// ```
 /// use racewright::time::{Duration, Instant, sleep};
