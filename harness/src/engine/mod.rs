@@ -138,6 +138,30 @@ pub(crate) fn spawn(future: TaskFuture) -> RawTask {
     }
 }
 
+/// Runs `future`, whose first poll does blocking work and finishes, as a blocking task:
+/// inside an execution a task (the caller marked it blocking in the registry), outside a
+/// thread of tokio's blocking pool.
+pub(crate) fn spawn_blocking(future: TaskFuture) -> RawTask {
+    match current() {
+        Engine::Shuttle | Engine::Loom => spawn(future),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future)),
+    }
+}
+
+/// Runs blocking code in place on the calling task, as `tokio::task::block_in_place`: inside
+/// an execution the task is marked blocking meanwhile; outside it is tokio's.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    match current() {
+        Engine::Shuttle | Engine::Loom => {
+            let before = set_blocking(true);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            set_blocking(before);
+            result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+        }
+        Engine::Tokio => ::tokio::task::block_in_place(f),
+    }
+}
+
 /// The engine's own id of the running task, when the engine has one.
 pub(crate) fn current_task_key() -> Option<usize> {
     match current() {
@@ -254,10 +278,60 @@ pub(crate) fn request_yield() {
     }
 }
 
-/// Whether the caller drives async tasks (an execution, or a tokio runtime), where a
-/// blocking call would stall them all: tokio's `blocking_*` methods panic there.
+/// Whether the caller drives async tasks (a task of an execution, a tokio runtime), where
+/// a blocking call would stall them: tokio's `blocking_*` methods panic there. A blocking
+/// task (`spawn_blocking`, `block_in_place`) may block, as a thread of tokio's blocking pool.
 pub(crate) fn in_async_context() -> bool {
-    current() != Engine::Tokio || ::tokio::runtime::Handle::try_current().is_ok()
+    match current() {
+        Engine::Tokio => tokio::in_async_context(),
+        Engine::Shuttle | Engine::Loom => {
+            !execution::with(|state| state.tasks.get(state.current_task()).blocking).unwrap_or(false)
+        }
+    }
+}
+
+/// Marks the running task of an execution as running blocking code, or no longer; returns
+/// what it was.
+pub(crate) fn set_blocking(blocking: bool) -> bool {
+    execution::with(|state| {
+        let task = state.current_task();
+        std::mem::replace(&mut state.tasks.get_mut(task).blocking, blocking)
+    })
+    .unwrap_or(false)
+}
+
+/// Runs `future` to its end on the calling task, which blocks meanwhile: tokio's
+/// `blocking_*` methods. Inside an execution the task parks (a scheduling point, and a wait
+/// that reports show as the future's), outside it is the thread.
+///
+/// # Panics
+/// In an async context, with tokio's message.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    assert!(
+        !in_async_context(),
+        "Cannot block the current thread from within a runtime. This happens because a function attempted \
+         to block the current thread while the thread is being used to drive asynchronous tasks."
+    );
+    let unparker = Unparker::for_current();
+    let waker = std::task::Waker::from(std::sync::Arc::new(UnparkOnWake(unparker)));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        park();
+    }
+}
+
+/// A waker that unparks a task blocked in [`block_on`].
+struct UnparkOnWake(Unparker);
+
+impl std::task::Wake for UnparkOnWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
 }
 
 /// The calling task waits, without a future to return `Pending` from, for another task to

@@ -51,13 +51,19 @@ pub(crate) struct Resource {
 
 impl Resource {
     pub(crate) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
-        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Resource { kind, created_at, id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
+    }
+
+    /// A primitive made by a `const fn` (`Mutex::const_new`, for a `static`), which cannot
+    /// count: it is told apart from others by where it was made.
+    pub(crate) const fn new_const(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
+        Resource { kind, created_at, id: 0 }
     }
 
     /// Whether `self` and `other` are the same primitive.
     pub(crate) fn same(&self, other: &Resource) -> bool {
-        self.id == other.id
+        self.id == other.id && (self.id != 0 || std::ptr::eq(self.created_at, other.created_at))
     }
 }
 
@@ -106,6 +112,9 @@ pub(crate) struct TaskRecord {
     pub(crate) panic_observed: bool,
     /// The task is being polled (not suspended at an `.await`).
     pub(crate) in_poll: bool,
+    /// The task runs blocking code (`spawn_blocking`, `block_in_place`), as a thread of
+    /// tokio's blocking pool: it may block, tokio's `blocking_*` methods included.
+    pub(crate) blocking: bool,
 }
 
 impl TaskRecord {
@@ -139,6 +148,7 @@ impl Default for TaskRegistry {
             panic: None,
             panic_observed: false,
             in_poll: false,
+            blocking: false,
         };
         TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
     }
@@ -158,6 +168,7 @@ impl TaskRegistry {
             panic: None,
             panic_observed: false,
             in_poll: false,
+            blocking: false,
         });
         id
     }

@@ -42,4 +42,14 @@ impl Builder {
     {
         Ok(super::spawn_named(future, self.name, Location::caller()))
     }
+
+    /// Runs blocking code as a task, as [`spawn_blocking`](super::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, f: F) -> io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, Location::caller()))
+    }
 }

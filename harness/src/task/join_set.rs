@@ -57,6 +57,19 @@ impl<T> JoinSet<T> {
         abort
     }
 
+    /// Runs blocking code as a task of the set, as [`spawn_blocking`](super::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let handle = super::spawn_as(async move { f() }, None, super::Kind::Blocking, Location::caller());
+        let abort = handle.abort_handle();
+        self.handles.push(handle);
+        abort
+    }
+
     /// Waits for the next task to finish and removes it from the set; `None` once the set
     /// is empty. Cancel safe: dropping the future loses no task.
     pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {

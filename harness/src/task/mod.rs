@@ -50,9 +50,32 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_as(future, name, Kind::Async, at)
+}
+
+/// What a spawned task runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A future, as `spawn`.
+    Async,
+    /// Blocking code, as `spawn_blocking`: the future does it all in its first poll.
+    Blocking,
+}
+
+pub(crate) fn spawn_as<F>(
+    future: F,
+    name: Option<String>,
+    kind: Kind,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     // `engine::spawn` below is the scheduling point.
     let task = execution::with(|state| {
         let task = state.tasks.spawn(name, at);
+        state.tasks.get_mut(task).blocking = kind == Kind::Blocking;
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
         state.change(task, Transition::Spawned);
@@ -61,8 +84,46 @@ where
     let slot = Arc::new(JoinSlot::new());
     let main =
         TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
-    let raw = engine::spawn(Box::pin(main));
+    let raw = match kind {
+        Kind::Async => engine::spawn(Box::pin(main)),
+        Kind::Blocking => engine::spawn_blocking(Box::pin(main)),
+    };
     JoinHandle::new(slot, raw, task, at)
+}
+
+/// Runs the blocking function `f` as a task of its own, as `tokio::task::spawn_blocking`:
+/// inside a run a task that may block (its blocking calls block it alone, tokio's
+/// `blocking_*` methods included), explored with the others; outside one, on tokio's
+/// blocking pool. Aborting it does nothing once it has started, as tokio's.
+///
+/// ```
+/// # racewright::check(|| async {
+/// use racewright::sync::mpsc;
+///
+/// let (tx, mut rx) = mpsc::channel(1);
+/// let producer = racewright::task::spawn_blocking(move || tx.blocking_send(42).unwrap());
+/// assert_eq!(rx.recv().await, Some(42));
+/// producer.await.unwrap();
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    spawn_as(async move { f() }, None, Kind::Blocking, Location::caller())
+}
+
+/// Runs the blocking function `f` in place, as `tokio::task::block_in_place`: the task
+/// may block meanwhile (tokio's `blocking_*` methods included). Outside a run it is
+/// tokio's, which panics on a current-thread runtime.
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    engine::block_in_place(f)
 }
 
 /// The future the engine runs for a spawned task: publishes its result, or a

@@ -140,3 +140,64 @@ fn a_thread_outside_the_run_may_abort_a_task() {
         assert!(report.failure().is_none() && report.harness_error().is_none(), "{engine:?}: {report}");
     }
 }
+
+#[test]
+fn a_blocking_task_blocks_alone_and_is_explored_with_the_others() {
+    // The blocking task waits for the body in a blocking call; in every interleaving the
+    // body goes on meanwhile and lets it through.
+    crate::check(|| async {
+        let gate = std::sync::Arc::new(crate::sync::Mutex::new(()));
+        let held = gate.clone().lock_owned().await;
+        let mut set = JoinSet::new();
+        set.spawn_blocking({
+            let gate = gate.clone();
+            move || {
+                drop(gate.blocking_lock());
+                "through"
+            }
+        });
+        let named = crate::task::Builder::new().name("named").spawn_blocking(|| 2).unwrap();
+        assert_eq!(named.await.unwrap(), 2);
+        drop(held);
+        assert_eq!(set.join_next().await.unwrap().unwrap(), "through");
+    });
+}
+
+#[test]
+fn a_blocking_task_that_never_gets_its_lock_is_a_deadlock_that_names_the_lock() {
+    let report = Scenario::new("task::blocking_deadlock").iterations(20).run(|| async {
+        let gate = std::sync::Arc::new(crate::sync::Mutex::new(()));
+        let _held = gate.lock().await;
+        let blocked = crate::task::spawn_blocking({
+            let gate = gate.clone();
+            move || drop(gate.blocking_lock())
+        });
+        blocked.await.unwrap();
+    });
+    assert_eq!(report.failure().map(|failure| failure.kind()), Some(FailureKind::Deadlock), "{report}");
+    assert!(report.to_string().contains("blocked in Mutex::lock on Mutex@"), "{report}");
+}
+
+#[test]
+fn block_in_place_may_block_then_the_task_is_async_again() {
+    crate::check(|| async {
+        let mutex = crate::sync::Mutex::new(1);
+        assert_eq!(crate::task::block_in_place(|| *mutex.blocking_lock()), 1);
+        let again = spawn(async { crate::engine::in_async_context() });
+        assert!(again.await.unwrap());
+        assert!(crate::engine::in_async_context());
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn on_a_tokio_runtime_blocking_work_runs_on_its_blocking_pool() {
+    let mutex = std::sync::Arc::new(crate::sync::Mutex::new(1));
+    let blocking = crate::task::spawn_blocking({
+        let mutex = mutex.clone();
+        move || *mutex.blocking_lock() + 1
+    });
+    assert_eq!(blocking.await.unwrap(), 2);
+    assert_eq!(crate::task::block_in_place(|| 3), 3);
+    let in_a_task = spawn(async move { drop(mutex.blocking_lock()) });
+    assert!(in_a_task.await.unwrap_err().is_panic(), "blocking inside a tokio task panics, as tokio's");
+}

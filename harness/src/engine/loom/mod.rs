@@ -281,6 +281,37 @@ impl ModelLock {
     }
 }
 
+/// The model mutex of a primitive made by a `const fn`: one per loom execution that uses it,
+/// made at its first use there. Each is leaked (a few bytes per execution), so that the
+/// primitive can lend it out like its own.
+pub(crate) struct LazyModelLock {
+    current: std::sync::Mutex<Option<&'static ModelLock>>,
+}
+
+impl LazyModelLock {
+    pub(crate) const fn new() -> Self {
+        LazyModelLock { current: std::sync::Mutex::new(None) }
+    }
+
+    /// The model mutex of the running loom execution, if one runs.
+    pub(crate) fn get(&self) -> Option<&'static ModelLock> {
+        if super::current() != Engine::Loom {
+            return None;
+        }
+        let execution = modelling()?;
+        let mut current = self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match *current {
+            Some(model) if model.execution == execution => Some(model),
+            _ => {
+                let model: &'static ModelLock =
+                    Box::leak(Box::new(ModelLock { mutex: ::loom::sync::Mutex::new(()), execution }));
+                *current = Some(model);
+                Some(model)
+            }
+        }
+    }
+}
+
 /// Whether a panic is loom's own: loom found something (a deadlock, an execution past its
 /// branch limit, a leaked loom object) or failed. It becomes a finding of the execution,
 /// and from here on the execution only unwinds.

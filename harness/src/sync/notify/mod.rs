@@ -119,12 +119,19 @@ impl Notify {
         Notify::for_resource(Resource::new("Notify", Location::caller()))
     }
 
+    /// A `Notify` with no permit stored and nobody waiting, in a `const` context (a
+    /// `static`), as tokio's. See [`Mutex::const_new`](crate::sync::Mutex::const_new) on statics.
+    #[track_caller]
+    pub const fn const_new() -> Notify {
+        Notify {
+            state: StateLock::const_new(State { permit: false, waiters_calls: 0, waiters: WaitList::new() }),
+            resource: Resource::new_const("Notify", Location::caller()),
+        }
+    }
+
     /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
     pub(crate) fn for_resource(resource: Resource) -> Notify {
-        Notify {
-            state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: WaitList::default() }),
-            resource,
-        }
+        Notify { state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: WaitList::new() }), resource }
     }
 
     fn lock(&self) -> StateGuard<'_, State> {
