@@ -64,7 +64,7 @@ impl<T> Mutex<T> {
     /// finds. On loom it is modelled in each execution that uses it.
     #[track_caller]
     pub const fn const_new(value: T) -> Self {
-        Mutex { permits: Permits::const_new(1, "Mutex", Location::caller()), data: UnsafeCell::new(value) }
+        Mutex { permits: Permits::const_new(1, false, "Mutex", Location::caller()), data: UnsafeCell::new(value) }
     }
 
     /// The protected value, consuming the mutex.

@@ -56,10 +56,15 @@ impl Permits {
         }
     }
 
-    /// Permits made by a `const fn`, for a `static`.
-    pub(crate) const fn const_new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
+    /// Permits made by a `const fn`, for a `static`; `closed` ones fail every acquisition.
+    pub(crate) const fn const_new(
+        permits: usize,
+        closed: bool,
+        kind: &'static str,
+        created_at: &'static Location<'static>,
+    ) -> Self {
         Permits {
-            state: StateLock::const_new(State { available: permits, closed: false, queue: WaitList::new() }),
+            state: StateLock::const_new(State { available: permits, closed, queue: WaitList::new() }),
             resource: Resource::new_const(kind, created_at),
         }
     }

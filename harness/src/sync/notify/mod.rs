@@ -123,9 +123,14 @@ impl Notify {
     /// `static`), as tokio's. See [`Mutex::const_new`](crate::sync::Mutex::const_new) on statics.
     #[track_caller]
     pub const fn const_new() -> Notify {
+        Notify::const_for_resource(Resource::new_const("Notify", Location::caller()))
+    }
+
+    /// [`for_resource`](Notify::for_resource) in a `const` context.
+    pub(crate) const fn const_for_resource(resource: Resource) -> Notify {
         Notify {
             state: StateLock::const_new(State { permit: false, waiters_calls: 0, waiters: WaitList::new() }),
-            resource: Resource::new_const("Notify", Location::caller()),
+            resource,
         }
     }
 

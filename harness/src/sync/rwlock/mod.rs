@@ -85,7 +85,7 @@ impl<T> RwLock<T> {
         assert!(max_reads <= MAX_READS, "a RwLock may not be created with more than u32::MAX >> 3 readers");
         RwLock {
             max_readers: max_reads,
-            permits: Permits::const_new(max_reads as usize, "RwLock", Location::caller()),
+            permits: Permits::const_new(max_reads as usize, false, "RwLock", Location::caller()),
             data: UnsafeCell::new(value),
         }
     }

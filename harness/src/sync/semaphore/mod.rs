@@ -104,7 +104,7 @@ impl Semaphore {
     #[track_caller]
     pub const fn const_new(permits: usize) -> Self {
         assert!(permits <= Self::MAX_PERMITS, "a semaphore may not have more than MAX_PERMITS permits");
-        Semaphore { permits: Permits::const_new(permits, "Semaphore", Location::caller()) }
+        Semaphore { permits: Permits::const_new(permits, false, "Semaphore", Location::caller()) }
     }
 
     /// The permits free right now.
