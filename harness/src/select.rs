@@ -122,6 +122,8 @@ macro_rules! select {
             let mut __futures = ($(__select.branch($i, __written.$i),)+);
             let __futures = &mut __futures;
             ::core::future::poll_fn(|__cx| {
+                // As tokio: a task whose budget is spent yields before polling any branch.
+                ::core::task::ready!(__select.poll_budget(__cx));
                 let mut __pending = false;
                 let __count = [$($i),+].len();
                 for __turn in 0..__count {
@@ -216,6 +218,11 @@ impl Select {
     /// The branch polled first.
     pub fn first(&self) -> usize {
         self.first
+    }
+
+    /// `Pending` when the task's coop budget is spent (see `task::coop`).
+    pub fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
+        engine::poll_budget_available(cx)
     }
 
     /// Wraps the future of branch `index`.

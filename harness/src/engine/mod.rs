@@ -9,6 +9,7 @@
 
 pub(crate) mod atomic;
 mod body;
+pub(crate) mod coop;
 pub(crate) mod foreign;
 pub(crate) mod loom;
 mod operation;
@@ -26,6 +27,7 @@ use std::thread::ThreadId;
 
 use crate::runtime::execution;
 pub(crate) use body::Body;
+pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
     Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
     relocked, run, set_wait, wait,

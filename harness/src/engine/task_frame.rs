@@ -95,6 +95,7 @@ impl<F: Future> Future for Instrumented<F> {
                 let record = state.tasks.get_mut(task);
                 record.waiting = None;
                 record.in_poll = true;
+                super::coop::refill(&mut record.budget);
                 if resumed {
                     state.change(task, Transition::Resumed);
                 }

@@ -115,6 +115,9 @@ pub(crate) struct TaskRecord {
     /// The task runs blocking code (`spawn_blocking`, `block_in_place`), as a thread of
     /// tokio's blocking pool: it may block, tokio's `blocking_*` methods included.
     pub(crate) blocking: bool,
+    /// The operations it may still complete in this poll (tokio's coop budget); `None`
+    /// while it runs `unconstrained`.
+    pub(crate) budget: Option<u8>,
 }
 
 impl TaskRecord {
@@ -149,6 +152,7 @@ impl Default for TaskRegistry {
             panic_observed: false,
             in_poll: false,
             blocking: false,
+            budget: Some(128),
         };
         TaskRegistry { tasks: vec![body], engine_keys: Vec::new() }
     }
@@ -169,6 +173,7 @@ impl TaskRegistry {
             panic_observed: false,
             in_poll: false,
             blocking: false,
+            budget: Some(128),
         });
         id
     }

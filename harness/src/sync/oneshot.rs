@@ -289,6 +289,7 @@ impl<T> Future for Receiver<T> {
             engine::scheduling_point();
         }
         let at = inner.resource.created_at;
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
         let mut state = inner.lock();
         let result = match state.value.take() {
             Some(value) => Ok(value),
@@ -304,6 +305,7 @@ impl<T> Future for Receiver<T> {
         engine::record_with("oneshot::Receiver::await", at, || {
             if result.is_ok() { "got the value" } else { "closed" }.into()
         });
+        proceed.made_progress();
         this.inner = None;
         Poll::Ready(result)
     }

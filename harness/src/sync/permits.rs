@@ -308,7 +308,18 @@ impl Future for Acquire<'_> {
             self.started = true;
             engine::scheduling_point();
         }
-        let this = &mut *self;
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_acquire(cx);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let this = self;
         let mut state = this.permits.lock();
         match this.id {
             None => {

@@ -179,6 +179,7 @@ impl<T> Future for JoinHandle<T> {
             self.awaited = true;
             engine::scheduling_point();
         }
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
         let ready = {
             let mut state = self.slot.inner.lock();
             match state.result.take() {
@@ -204,6 +205,7 @@ impl<T> Future for JoinHandle<T> {
                     execution::record_with("JoinHandle::await", self.spawned_at, || format!("task {task} {outcome}"));
                     execution::with(|state| state.tasks.get_mut(task).panic_observed = true);
                 }
+                proceed.made_progress();
                 Poll::Ready(result)
             }
             None => {

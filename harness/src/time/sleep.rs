@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::Instant;
 use super::traced::TracedTimer;
+use crate::engine;
 
 /// Waits until `duration` has passed, as `tokio::time::sleep`.
 ///
@@ -90,7 +91,12 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let timer = &mut self.get_mut().timer;
         timer.start();
-        timer.poll(cx, false)
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = timer.poll(cx, false);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
     }
 }
 

@@ -379,7 +379,7 @@ impl<T> Receiver<T> {
         T: Clone,
     {
         let at = Location::caller();
-        async move {
+        engine::cooperative(async move {
             engine::scheduling_point();
             let shared = self.shared.clone();
             let result = loop {
@@ -397,7 +397,7 @@ impl<T> Receiver<T> {
                 Err(error) => error.to_string(),
             });
             result
-        }
+        })
     }
 
     /// Takes the next value if there is one, without waiting.

@@ -270,6 +270,20 @@ impl<T> Rx<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Poll<Option<T>> {
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_recv_inner(cx, operation, at);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+
+    fn poll_recv_inner(
+        &self,
+        cx: &mut Context<'_>,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<Option<T>> {
         let mut state = self.chan.lock();
         if let Some(value) = state.queue.pop_front() {
             drop(state);
@@ -313,6 +327,22 @@ impl<T> Rx<T> {
         if limit == 0 {
             return Poll::Ready(0);
         }
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_recv_many_inner(cx, buffer, limit, operation, at);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+
+    fn poll_recv_many_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<usize> {
         let mut state = self.chan.lock();
         let taken = limit.min(state.queue.len());
         if taken > 0 {
