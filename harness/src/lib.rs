@@ -52,9 +52,33 @@ pub use racewright_macros::test;
 pub use report::{EngineRun, Replayed, Report, StackFrame, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
-/// Polls several futures concurrently on the current task and waits for all of them,
-/// as `tokio::join!`. They share one task: a blocking call in one of them blocks all.
-pub use futures::join;
+/// Polls several futures (or `IntoFuture` values) concurrently on the current task and
+/// waits for all of them: tokio's `join!` itself. They share one task: a blocking call in
+/// one of them blocks all. Each poll starts with the next future in turn, so that one that
+/// is always ready cannot starve the others (`join!(biased; ..)` polls them in the order
+/// written).
+///
+/// ```
+/// # racewright::check(|| async {
+/// let (a, b) = racewright::join!(async { 1 }, racewright::spawn(async { 2 }));
+/// assert_eq!((a, b.unwrap()), (1, 2));
+/// # });
+/// ```
+pub use tokio::join;
+/// Pins values on the stack, as `tokio::pin!` (tokio's own).
+pub use tokio::pin;
+/// Like [`join!`], for futures of `Result`s: returns the first `Err` at once (dropping the
+/// others), or all the `Ok` values: tokio's `try_join!` itself.
+///
+/// ```
+/// # racewright::check(|| async {
+/// let both: Result<(u8, u8), &str> = racewright::try_join!(async { Ok(1) }, async { Ok(2) });
+/// assert_eq!(both, Ok((1, 2)));
+/// let failed: Result<(u8, u8), &str> = racewright::try_join!(async { Ok(1) }, async { Err("no") });
+/// assert_eq!(failed, Err("no"));
+/// # });
+/// ```
+pub use tokio::try_join;
 
 #[doc(hidden)]
 pub mod __private {
@@ -64,5 +88,6 @@ pub mod __private {
     pub use crate::select::Select;
     pub use insta;
     pub use racewright_macros::__attribute_values as attribute_values;
+    pub use racewright_macros::__select_pattern as select_pattern;
     pub use tokio;
 }

@@ -1,11 +1,11 @@
 //! `racewright::select!`: tokio's `select!`, with the branch polled first chosen by the
 //! exploration.
 //!
-//! The macro is thin: it evaluates the preconditions and the futures in order, as tokio
-//! does, wraps each future in a [`Branch`] (trace events, cancellation of the losers), asks
-//! [`Select::new`] which branch goes first, and hands the branches, rotated to start there,
-//! to `tokio::select!` in `biased;` mode, which does the polling, the patterns, the
-//! preconditions and `else` exactly as tokio's users know them.
+//! The macro follows tokio's: it evaluates the preconditions and the futures in order,
+//! wraps each future in a [`Branch`] (trace events, cancellation of the losers), asks
+//! [`Select::new`] which branch goes first, then polls the branches in turn from there; a
+//! branch that completes and matches its pattern wins, one that does not match is
+//! disabled, and `else` runs once every branch is disabled.
 
 use std::future::{Future, IntoFuture};
 use std::panic::Location;
@@ -54,12 +54,12 @@ macro_rules! select {
         ::core::compile_error!("select! requires at least one branch.")
     };
     (@parse $b:tt [$($is:tt)*] [$($branches:tt)+] else => $e:expr $(,)?) => {
-        $crate::select!(@rotate $b { $e } [] [] [$($branches)+] [$($branches)+])
+        $crate::select!(@emit $b { $e } [$($branches)+])
     };
     (@parse $b:tt [$($is:tt)*] [$($branches:tt)+]) => {
-        $crate::select!(@rotate $b {
+        $crate::select!(@emit $b {
             ::core::panic!("all branches are disabled and there is no else branch")
-        } [] [] [$($branches)+] [$($branches)+])
+        } [$($branches)+])
     };
     (@parse $b:tt [] [$($branches:tt)*] $($rest:tt)+) => {
         ::core::compile_error!("select! takes at most 64 branches")
@@ -96,35 +96,80 @@ macro_rules! select {
         $p:pat = $f:expr => $h:expr) => {
         $crate::select!(@parse $b [$($is)*] [$($branches)* [$i $v ($p) ($f) (true) ($h)]])
     };
-    // Rotations: the branches in polling order, one list per possible first branch
-    // (a single one, in order, for `biased;`), each behind the index of its first branch.
-    (@rotate true $else:tt [] [] [[$fi:tt $($fr:tt)*] $($after:tt)*] $all:tt) => {
-        $crate::select!(@emit true $else $all [($fi [$fi $($fr)*] $($after)*)])
-    };
-    (@rotate false $else:tt [$($done:tt)*] [$($before:tt)*] [[$fi:tt $($fr:tt)*] $($after:tt)*] $all:tt) => {
-        $crate::select!(@rotate false $else [$($done)* ($fi [$fi $($fr)*] $($after)* $($before)*)]
-            [$($before)* [$fi $($fr)*]] [$($after)*] $all)
-    };
-    (@rotate false $else:tt $done:tt $before:tt [] $all:tt) => {
-        $crate::select!(@emit false $else $all $done)
-    };
-
-    (@emit $b:tt $else:tt
-        [$([$i:tt $v:ident $p:tt ($($f:tt)*) ($($c:tt)*) $h:tt])+]
-        [$(($start:tt $([$ri:tt $rv:ident ($($rp:tt)*) $rf:tt $rc:tt ($($rh:tt)*)])+))+]
-    ) => {{
-        let select = $crate::__private::Select::new([$($i),+].len(), $b);
+    // The branches are polled here rather than by `tokio::select!` (whose polling order is
+    // its own): one expansion step per branch, so 64 branches stay within the default
+    // recursion limit, and the code grows with the branches, not with their square.
+    (@emit $b:tt $else:tt [$([$i:tt $v:ident ($p:pat) ($($f:tt)*) ($($c:tt)*) ($($h:tt)*)])+]) => {{
+        // One variant per branch, holding its output; the type parameters are the outputs' types.
+        #[allow(non_camel_case_types)]
+        enum __Output<$($v),+> {
+            $($v($v),)+
+            Disabled,
+        }
+        let __select = $crate::__private::Select::new([$($i),+].len(), $b);
         // As tokio: every precondition, then every future, in the order written.
-        let conditions = ($($($c)*,)+);
-        // One binding each (not a tuple): a branch's borrows end when tokio drops it.
-        let ($($v,)+) = ($(select.branch($i, $($f)*),)+);
-        match select.first() {
-            $($start => $crate::__private::tokio::select! {
-                biased;
-                $($($rp)* = $rv, if conditions.$ri => { $($rh)* })+
-                else => $else
-            },)+
-            _ => ::core::unreachable!("select! chose a branch it does not have"),
+        let mut __disabled: u64 = 0;
+        $(
+            if !($($c)*) {
+                __disabled |= 1 << $i;
+            }
+        )+
+        // Polled in a block of its own: the futures (and their borrows) are dropped, the
+        // losers cancelled, before the handler runs.
+        let __output = {
+            // The futures as written first, so that their temporaries live as long as they do.
+            let __written = ($($($f)*,)+);
+            let mut __futures = ($(__select.branch($i, __written.$i),)+);
+            let __futures = &mut __futures;
+            ::core::future::poll_fn(|__cx| {
+                // As tokio: a task whose budget is spent yields before polling any branch.
+                ::core::task::ready!(__select.poll_budget(__cx));
+                let mut __pending = false;
+                let __count = [$($i),+].len();
+                for __turn in 0..__count {
+                    match (__select.first() + __turn) % __count {
+                        $(
+                            $i => {
+                                let __mask: u64 = 1 << $i;
+                                if __disabled & __mask != 0 {
+                                    continue;
+                                }
+                                // SAFETY: the futures stay in `__futures`, in this frame, until
+                                // they are dropped; nothing moves them.
+                                let __future = unsafe { ::core::pin::Pin::new_unchecked(&mut __futures.$i) };
+                                let __out = match ::core::future::Future::poll(__future, __cx) {
+                                    ::core::task::Poll::Ready(out) => out,
+                                    ::core::task::Poll::Pending => {
+                                        __pending = true;
+                                        continue;
+                                    }
+                                };
+                                // Done either way: a branch whose output does not match is disabled.
+                                __disabled |= __mask;
+                                #[allow(unused_variables, unreachable_patterns)]
+                                match &__out {
+                                    $crate::__private::select_pattern!($p) => {}
+                                    _ => continue,
+                                }
+                                return ::core::task::Poll::Ready(__Output::$v(__out));
+                            }
+                        )+
+                        _ => ::core::unreachable!("select! chose a branch it does not have"),
+                    }
+                }
+                if __pending {
+                    ::core::task::Poll::Pending
+                } else {
+                    ::core::task::Poll::Ready(__Output::Disabled)
+                }
+            })
+            .await
+        };
+        match __output {
+            $(__Output::$v($p) => { $($h)* })+
+            __Output::Disabled => $else,
+            #[allow(unreachable_patterns)]
+            _ => ::core::unreachable!("select! chose a branch whose pattern does not match"),
         }
     }};
 
@@ -173,6 +218,11 @@ impl Select {
     /// The branch polled first.
     pub fn first(&self) -> usize {
         self.first
+    }
+
+    /// `Pending` when the task's coop budget is spent (see `task::coop`).
+    pub fn poll_budget(&self, cx: &mut Context<'_>) -> Poll<()> {
+        engine::poll_budget_available(cx)
     }
 
     /// Wraps the future of branch `index`.

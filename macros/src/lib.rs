@@ -5,6 +5,7 @@
 //! lives and is tested.
 
 mod args;
+mod pattern;
 
 use proc_macro::TokenStream;
 use quote::{quote, quote_spanned};
@@ -90,4 +91,12 @@ fn expand(args: args::Args, function: ItemFn) -> syn::Result<proc_macro2::TokenS
 #[proc_macro]
 pub fn __attribute_values(_: TokenStream) -> TokenStream {
     args::values_table().into()
+}
+
+/// `select!`'s helper: the branch pattern given, with its bindings made plain by-reference
+/// ones, to test a branch's output by reference (see `racewright::select!`).
+#[doc(hidden)]
+#[proc_macro]
+pub fn __select_pattern(pattern: TokenStream) -> TokenStream {
+    pattern::by_reference(pattern.into()).into()
 }

@@ -18,10 +18,13 @@ pub async fn scenario(variant: Variant) {
         Mutex::new(100), // account 0
         Mutex::new(100), // account 1
     ]);
-    let worker = racewright::task::Builder::new().name("transfer 0->1").spawn({
-        let accounts = accounts.clone();
-        async move { transfer(&accounts, 0, 1, 30, variant).await }
-    });
+    let worker = racewright::task::Builder::new()
+        .name("transfer 0->1")
+        .spawn({
+            let accounts = accounts.clone();
+            async move { transfer(&accounts, 0, 1, 30, variant).await }
+        })
+        .unwrap();
     transfer(&accounts, 1, 0, 50, variant).await;
     worker.await.unwrap();
     let total = *accounts[0].lock().await + *accounts[1].lock().await;

@@ -38,9 +38,12 @@ pub async fn scenario(variant: Variant) {
         }
     };
     let (deliver, event) = racewright::sync::oneshot::channel();
-    let source = racewright::task::Builder::new().name("event source").spawn(async move {
-        deliver.send("recorded").unwrap();
-    });
+    let source = racewright::task::Builder::new()
+        .name("event source")
+        .spawn(async move {
+            deliver.send("recorded").unwrap();
+        })
+        .unwrap();
     let record = {
         let cache = cache.clone();
         async move {

@@ -59,24 +59,33 @@ impl Client {
 pub async fn scenario(variant: Variant) {
     let client = Arc::new(Client::default());
     let (requests, mut incoming) = mpsc::unbounded_channel::<oneshot::Sender<u32>>();
-    let server = racewright::task::Builder::new().name("server").spawn(async move {
-        while let Some(reply) = incoming.recv().await {
-            let _ = reply.send(7);
-        }
-    });
-    let (hang_up, hung_up) = oneshot::channel::<()>();
-    let caller = racewright::task::Builder::new().name("caller").spawn({
-        let client = client.clone();
-        async move {
-            racewright::select! {
-                answer = client.call(&requests, variant) => answer,
-                _ = hung_up => None,
+    let server = racewright::task::Builder::new()
+        .name("server")
+        .spawn(async move {
+            while let Some(reply) = incoming.recv().await {
+                let _ = reply.send(7);
             }
-        }
-    });
-    let user = racewright::task::Builder::new().name("user").spawn(async move {
-        let _ = hang_up.send(());
-    });
+        })
+        .unwrap();
+    let (hang_up, hung_up) = oneshot::channel::<()>();
+    let caller = racewright::task::Builder::new()
+        .name("caller")
+        .spawn({
+            let client = client.clone();
+            async move {
+                racewright::select! {
+                    answer = client.call(&requests, variant) => answer,
+                    _ = hung_up => None,
+                }
+            }
+        })
+        .unwrap();
+    let user = racewright::task::Builder::new()
+        .name("user")
+        .spawn(async move {
+            let _ = hang_up.send(());
+        })
+        .unwrap();
     caller.await.unwrap();
     user.await.unwrap();
     server.await.unwrap();

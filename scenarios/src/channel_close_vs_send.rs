@@ -19,16 +19,19 @@ pub async fn scenario(variant: Variant) {
     let workers: Vec<_> = (1..=2)
         .map(|id| {
             let tx = tx.clone();
-            racewright::task::Builder::new().name(&format!("worker {id}")).spawn(async move {
-                match variant {
-                    Variant::Buggy => tx.send(id).await.unwrap(),
-                    Variant::Fixed => {
-                        if tx.send(id).await.is_err() {
-                            // The collector is gone: the result is not needed.
+            racewright::task::Builder::new()
+                .name(&format!("worker {id}"))
+                .spawn(async move {
+                    match variant {
+                        Variant::Buggy => tx.send(id).await.unwrap(),
+                        Variant::Fixed => {
+                            if tx.send(id).await.is_err() {
+                                // The collector is gone: the result is not needed.
+                            }
                         }
                     }
-                }
-            })
+                })
+                .unwrap()
         })
         .collect();
     drop(tx);

@@ -22,24 +22,30 @@ use crate::Variant;
 /// and logs a warning instead of losing it.
 pub async fn scenario(variant: Variant) {
     let config: Arc<Mutex<Option<u32>>> = Arc::default();
-    let loader = racewright::task::Builder::new().name("loader").spawn({
-        let config = config.clone();
-        async move {
-            // Reading the configuration's source.
-            yield_now().await;
-            *config.lock().await = Some(8080);
-        }
-    });
-    let reporter = racewright::task::Builder::new().name("reporter").spawn({
-        let config = config.clone();
-        async move {
-            // Setting up: the loader is usually done by now.
-            yield_now().await;
-            yield_now().await;
-            let port = config.lock().await.expect("the configuration is loaded by now");
-            tracing::info!(port, "configured port");
-        }
-    });
+    let loader = racewright::task::Builder::new()
+        .name("loader")
+        .spawn({
+            let config = config.clone();
+            async move {
+                // Reading the configuration's source.
+                yield_now().await;
+                *config.lock().await = Some(8080);
+            }
+        })
+        .unwrap();
+    let reporter = racewright::task::Builder::new()
+        .name("reporter")
+        .spawn({
+            let config = config.clone();
+            async move {
+                // Setting up: the loader is usually done by now.
+                yield_now().await;
+                yield_now().await;
+                let port = config.lock().await.expect("the configuration is loaded by now");
+                tracing::info!(port, "configured port");
+            }
+        })
+        .unwrap();
     loader.await.unwrap();
     match variant {
         Variant::Buggy => drop(reporter),

@@ -38,7 +38,7 @@ pub async fn scenario(variant: Variant) {
         Variant::Buggy => Some(jobs.clone()),
         Variant::Fixed => None,
     };
-    let worker = racewright::task::Builder::new().name("worker").spawn(work(queue, requeue, done));
+    let worker = racewright::task::Builder::new().name("worker").spawn(work(queue, requeue, done)).unwrap();
     for id in 0..3 {
         jobs.send(Job { id, flaky: id == 1, attempt: 0 }).expect("the worker runs until the queue closes");
     }

@@ -79,19 +79,25 @@ impl Future for WaitReady {
 /// lock as its check of the flag, and `set` wakes it.
 pub async fn scenario(variant: Variant) {
     let ready = Arc::new(Ready::default());
-    let consumer = racewright::task::Builder::new().name("consumer").spawn({
-        let ready = ready.clone();
-        async move {
-            tracing::info!("waiting until ready");
-            ready.wait(variant).await;
-        }
-    });
-    let producer = racewright::task::Builder::new().name("producer").spawn(async move {
-        // Preparing what the consumer waits for.
-        racewright::task::yield_now().await;
-        ready.set();
-        tracing::info!("ready");
-    });
+    let consumer = racewright::task::Builder::new()
+        .name("consumer")
+        .spawn({
+            let ready = ready.clone();
+            async move {
+                tracing::info!("waiting until ready");
+                ready.wait(variant).await;
+            }
+        })
+        .unwrap();
+    let producer = racewright::task::Builder::new()
+        .name("producer")
+        .spawn(async move {
+            // Preparing what the consumer waits for.
+            racewright::task::yield_now().await;
+            ready.set();
+            tracing::info!("ready");
+        })
+        .unwrap();
     producer.await.unwrap();
     consumer.await.unwrap();
 }

@@ -21,14 +21,17 @@ use crate::Variant;
 pub async fn scenario(variant: Variant) {
     let pool = Arc::new(Semaphore::new(1));
     let stats = Arc::new(Mutex::new(Stats::default()));
-    let query = racewright::task::Builder::new().name("query").spawn({
-        let (pool, stats) = (pool.clone(), stats.clone());
-        async move {
-            let _connection = pool.acquire().await.unwrap();
-            yield_now().await;
-            stats.lock().await.queries += 1;
-        }
-    });
+    let query = racewright::task::Builder::new()
+        .name("query")
+        .spawn({
+            let (pool, stats) = (pool.clone(), stats.clone());
+            async move {
+                let _connection = pool.acquire().await.unwrap();
+                yield_now().await;
+                stats.lock().await.queries += 1;
+            }
+        })
+        .unwrap();
     match variant {
         Variant::Buggy => {
             let mut stats = stats.lock().await;

@@ -21,13 +21,16 @@ use crate::Variant;
 pub async fn scenario(variant: Variant) {
     let ready = Arc::new(AtomicBool::new(false));
     let notify = Arc::new(Notify::new());
-    let setter = racewright::task::Builder::new().name("setter").spawn({
-        let (ready, notify) = (ready.clone(), notify.clone());
-        async move {
-            ready.store(true, Ordering::Release);
-            notify.notify_waiters();
-        }
-    });
+    let setter = racewright::task::Builder::new()
+        .name("setter")
+        .spawn({
+            let (ready, notify) = (ready.clone(), notify.clone());
+            async move {
+                ready.store(true, Ordering::Release);
+                notify.notify_waiters();
+            }
+        })
+        .unwrap();
     match variant {
         Variant::Buggy => {
             if !ready.load(Ordering::Acquire) {

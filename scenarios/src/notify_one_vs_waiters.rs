@@ -20,17 +20,20 @@ use crate::Variant;
 pub async fn scenario(variant: Variant) {
     let queue = Arc::new(Mutex::new(VecDeque::new()));
     let notify = Arc::new(Notify::new());
-    let consumer = racewright::task::Builder::new().name("consumer").spawn({
-        let (queue, notify) = (queue.clone(), notify.clone());
-        async move {
-            loop {
-                if let Some(job) = queue.lock().await.pop_front() {
-                    return job;
+    let consumer = racewright::task::Builder::new()
+        .name("consumer")
+        .spawn({
+            let (queue, notify) = (queue.clone(), notify.clone());
+            async move {
+                loop {
+                    if let Some(job) = queue.lock().await.pop_front() {
+                        return job;
+                    }
+                    notify.notified().await;
                 }
-                notify.notified().await;
             }
-        }
-    });
+        })
+        .unwrap();
     queue.lock().await.push_back(42);
     match variant {
         Variant::Buggy => notify.notify_waiters(),

@@ -23,7 +23,10 @@ pub async fn scenario(variant: Variant) {
         .into_iter()
         .enumerate()
         .map(|(index, input)| {
-            racewright::task::Builder::new().name(&format!("parser {index}")).spawn(parse(input, results.clone()))
+            racewright::task::Builder::new()
+                .name(&format!("parser {index}"))
+                .spawn(parse(input, results.clone()))
+                .unwrap()
         })
         .collect();
     let mut values = Vec::new();

@@ -27,13 +27,16 @@ pub async fn scenario(variant: Variant) {
     };
     let slot = Arc::new(AtomicUsize::new(0));
     let ready = Arc::new(AtomicBool::new(false));
-    let writer = racewright::task::Builder::new().name("writer").spawn({
-        let (slot, ready) = (slot.clone(), ready.clone());
-        async move {
-            slot.store(42, Ordering::Relaxed);
-            ready.store(true, raise);
-        }
-    });
+    let writer = racewright::task::Builder::new()
+        .name("writer")
+        .spawn({
+            let (slot, ready) = (slot.clone(), ready.clone());
+            async move {
+                slot.store(42, Ordering::Relaxed);
+                ready.store(true, raise);
+            }
+        })
+        .unwrap();
     if ready.load(check) {
         assert_eq!(slot.load(Ordering::Relaxed), 42, "the flag was up, but the data behind it was not there");
     }

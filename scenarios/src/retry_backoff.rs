@@ -44,13 +44,16 @@ async fn connect(up: &AtomicBool, variant: Variant) -> Result<u32, String> {
 /// at 5.1s.
 pub async fn scenario(variant: Variant) {
     let up = Arc::new(AtomicBool::new(false));
-    let server = racewright::task::Builder::new().name("server").spawn({
-        let up = up.clone();
-        async move {
-            sleep(STARTUP).await;
-            up.store(true, Ordering::SeqCst);
-        }
-    });
+    let server = racewright::task::Builder::new()
+        .name("server")
+        .spawn({
+            let up = up.clone();
+            async move {
+                sleep(STARTUP).await;
+                up.store(true, Ordering::SeqCst);
+            }
+        })
+        .unwrap();
     let attempts = connect(&up, variant).await.expect("the client connects once the server is up");
     assert!(attempts > 1, "the server cannot be up at once");
     server.await.unwrap();

@@ -25,28 +25,31 @@ pub async fn scenario(variant: Variant) {
     let shutdown = Arc::new(Notify::new());
     let (jobs, mut queue) = mpsc::unbounded_channel::<u32>();
     let (done, mut acknowledged) = mpsc::unbounded_channel::<u32>();
-    let worker = racewright::task::Builder::new().name("worker").spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            match variant {
-                Variant::Buggy => loop {
-                    racewright::select! {
-                        Some(job) = queue.recv() => done.send(job).unwrap(),
-                        () = shutdown.notified() => break,
-                    }
-                },
-                Variant::Fixed => {
-                    let mut listener = pin!(shutdown.notified());
-                    loop {
+    let worker = racewright::task::Builder::new()
+        .name("worker")
+        .spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                match variant {
+                    Variant::Buggy => loop {
                         racewright::select! {
                             Some(job) = queue.recv() => done.send(job).unwrap(),
-                            () = &mut listener => break,
+                            () = shutdown.notified() => break,
+                        }
+                    },
+                    Variant::Fixed => {
+                        let mut listener = pin!(shutdown.notified());
+                        loop {
+                            racewright::select! {
+                                Some(job) = queue.recv() => done.send(job).unwrap(),
+                                () = &mut listener => break,
+                            }
                         }
                     }
                 }
             }
-        }
-    });
+        })
+        .unwrap();
     jobs.send(1).unwrap();
     assert_eq!(acknowledged.recv().await, Some(1));
     shutdown.notify_waiters();

@@ -16,8 +16,10 @@ use crate::Variant;
 /// Fixed: the request keeps the RAII permit, which is given back on every path.
 pub async fn scenario(variant: Variant) {
     let limit = Arc::new(Semaphore::new(1));
-    let bad = racewright::task::Builder::new().name("bad request").spawn(request(limit.clone(), false, variant));
-    let good = racewright::task::Builder::new().name("good request").spawn(request(limit.clone(), true, variant));
+    let bad =
+        racewright::task::Builder::new().name("bad request").spawn(request(limit.clone(), false, variant)).unwrap();
+    let good =
+        racewright::task::Builder::new().name("good request").spawn(request(limit.clone(), true, variant)).unwrap();
     assert!(bad.await.unwrap().is_err());
     assert!(good.await.unwrap().is_ok());
 }

@@ -60,13 +60,16 @@ impl Shutdown {
 /// the shutdown still reads `true`, and ends at once.
 pub async fn scenario(variant: Variant) {
     let shutdown = Shutdown::new(variant);
-    let acceptor = racewright::task::Builder::new().name("acceptor").spawn({
-        let shutdown = shutdown.clone();
-        async move {
-            // Detached: the handler is told to stop by the shutdown signal, not through its handle.
-            drop(racewright::task::Builder::new().name("connection").spawn(async move { shutdown.wait().await }));
-        }
-    });
+    let acceptor = racewright::task::Builder::new()
+        .name("acceptor")
+        .spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                // Detached: the handler is told to stop by the shutdown signal, not through its handle.
+                drop(racewright::task::Builder::new().name("connection").spawn(async move { shutdown.wait().await }));
+            }
+        })
+        .unwrap();
     // Serving for a while.
     racewright::task::yield_now().await;
     racewright::task::yield_now().await;

@@ -31,18 +31,21 @@ pub async fn scenario(variant: Variant) {
     let waiting = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicBool::new(false));
     let wakeup = Arc::new(Notify::new());
-    let waiter = racewright::task::Builder::new().name("waiter").spawn({
-        let (waiting, done, wakeup) = (waiting.clone(), done.clone(), wakeup.clone());
-        async move {
-            waiting.store(true, Ordering::Release);
-            if fenced {
-                fence(Ordering::SeqCst);
+    let waiter = racewright::task::Builder::new()
+        .name("waiter")
+        .spawn({
+            let (waiting, done, wakeup) = (waiting.clone(), done.clone(), wakeup.clone());
+            async move {
+                waiting.store(true, Ordering::Release);
+                if fenced {
+                    fence(Ordering::SeqCst);
+                }
+                if !done.load(Ordering::Acquire) {
+                    wakeup.notified().await;
+                }
             }
-            if !done.load(Ordering::Acquire) {
-                wakeup.notified().await;
-            }
-        }
-    });
+        })
+        .unwrap();
     done.store(true, Ordering::Release);
     if fenced {
         fence(Ordering::SeqCst);

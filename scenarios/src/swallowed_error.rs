@@ -25,19 +25,25 @@ const ATTEMPTS: u32 = 3;
 /// worth a warning.
 pub async fn scenario(variant: Variant) {
     let store = Arc::new(Mutex::new(vec![1, 2, 3]));
-    let compactor = racewright::task::Builder::new().name("compactor").spawn({
-        let store = store.clone();
-        async move {
-            let mut entries = store.lock().await;
-            // Compacting: suspended while holding the lock.
-            yield_now().await;
-            entries.dedup();
-        }
-    });
-    let flusher = racewright::task::Builder::new().name("flusher").spawn({
-        let store = store.clone();
-        async move { flush(&store, vec![4, 5], variant).await }
-    });
+    let compactor = racewright::task::Builder::new()
+        .name("compactor")
+        .spawn({
+            let store = store.clone();
+            async move {
+                let mut entries = store.lock().await;
+                // Compacting: suspended while holding the lock.
+                yield_now().await;
+                entries.dedup();
+            }
+        })
+        .unwrap();
+    let flusher = racewright::task::Builder::new()
+        .name("flusher")
+        .spawn({
+            let store = store.clone();
+            async move { flush(&store, vec![4, 5], variant).await }
+        })
+        .unwrap();
     compactor.await.unwrap();
     flusher.await.unwrap();
 }

@@ -23,11 +23,14 @@ const FALLBACK: u32 = 0;
 /// that nobody waits for its answer any more.
 pub async fn scenario(variant: Variant) {
     let (reply, answer) = oneshot::channel();
-    let responder = racewright::task::Builder::new().name("responder").spawn(async move {
-        sleep(Duration::from_millis(50)).await;
-        // The caller may have given up: then nobody receives.
-        let _ = reply.send(42);
-    });
+    let responder = racewright::task::Builder::new()
+        .name("responder")
+        .spawn(async move {
+            sleep(Duration::from_millis(50)).await;
+            // The caller may have given up: then nobody receives.
+            let _ = reply.send(42);
+        })
+        .unwrap();
     let bounded = timeout(Duration::from_millis(100), answer);
     let value = match variant {
         Variant::Buggy => bounded.await.unwrap().unwrap(),

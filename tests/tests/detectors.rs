@@ -119,14 +119,17 @@ fn a_body_returning_err_is_an_error() {
 fn a_spin_loop_hits_the_step_limit() {
     let report = Scenario::new("detectors::spin").iterations(5).max_steps(500).run(|| async {
         let flag = Arc::new(Mutex::new(false));
-        let spinner = racewright::task::Builder::new().name("spinner").spawn({
-            let flag = flag.clone();
-            async move {
-                while !*flag.lock().await {
-                    racewright::task::yield_now().await;
+        let spinner = racewright::task::Builder::new()
+            .name("spinner")
+            .spawn({
+                let flag = flag.clone();
+                async move {
+                    while !*flag.lock().await {
+                        racewright::task::yield_now().await;
+                    }
                 }
-            }
-        });
+            })
+            .unwrap();
         spinner.await.unwrap();
     });
     let failure = report.failure().expect("the livelock is found");

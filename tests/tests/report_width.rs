@@ -15,11 +15,14 @@ fn lost_update_with(workers: usize) -> racewright::Report {
         let tasks: Vec<_> = (0..workers)
             .map(|index| {
                 let total = total.clone();
-                racewright::task::Builder::new().name(&format!("worker with a long name {index}")).spawn(async move {
-                    let seen = *total.lock().await;
-                    racewright::task::yield_now().await;
-                    *total.lock().await = seen + 1;
-                })
+                racewright::task::Builder::new()
+                    .name(&format!("worker with a long name {index}"))
+                    .spawn(async move {
+                        let seen = *total.lock().await;
+                        racewright::task::yield_now().await;
+                        *total.lock().await = seen + 1;
+                    })
+                    .unwrap()
             })
             .collect();
         for task in tasks {

@@ -9,6 +9,8 @@
 
 pub(crate) mod atomic;
 mod body;
+pub(crate) mod coop;
+pub(crate) mod foreign;
 pub(crate) mod loom;
 mod operation;
 mod panic_hook;
@@ -22,9 +24,11 @@ pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::thread::ThreadId;
 
 use crate::runtime::execution;
 pub(crate) use body::Body;
+pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
     Resource, TaskId, acquired, awaiting, begin, block, current_task, current_wait, dequeued, is_suspended,
     messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, wait, wait_for_task,
@@ -32,7 +36,10 @@ pub(crate) use operation::{
 pub(crate) use progress::{Explored, Interleaving, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
 pub(crate) use task_frame::{CatchPanic, Instrumented, Panicked};
-pub(crate) use timer::{NEVER, Timer, after, now};
+pub(crate) use timer::{
+    EPOCH_BEFORE_ORIGIN, FAR_FUTURE, NEVER, Timer, advance_clock, after, from_std_instant, now, pause_clock,
+    resume_clock, to_std_instant,
+};
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -77,8 +84,14 @@ pub(crate) fn exploring_with<R>(engine: Engine, explore: impl FnOnce() -> R) -> 
 #[inline]
 pub(crate) fn scheduling_point() {
     match current() {
-        Engine::Shuttle => shuttle::scheduling_point(),
-        Engine::Loom => loom::scheduling_point(),
+        Engine::Shuttle => {
+            foreign::carry_out();
+            shuttle::scheduling_point();
+        }
+        Engine::Loom => {
+            foreign::carry_out();
+            loom::scheduling_point();
+        }
         Engine::Tokio => {}
     }
 }
@@ -117,13 +130,38 @@ pub(crate) fn choose(n: usize) -> usize {
 /// other task run twice per spawn, and the first tasks a body spawns would often be done
 /// before the last ones exist.)
 pub(crate) fn spawn(future: TaskFuture) -> RawTask {
+    let home = std::thread::current().id();
     match current() {
-        Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future)),
+        Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future), home),
         Engine::Loom => {
             loom::scheduling_point();
-            RawTask::Loom(loom::spawn(future))
+            RawTask::Loom(loom::spawn(future), home)
         }
         Engine::Tokio => RawTask::Tokio(tokio::spawn(future)),
+    }
+}
+
+/// Runs `future`, whose first poll does blocking work and finishes, as a blocking task:
+/// inside an execution a task (the caller marked it blocking in the registry), outside a
+/// thread of tokio's blocking pool.
+pub(crate) fn spawn_blocking(future: TaskFuture) -> RawTask {
+    match current() {
+        Engine::Shuttle | Engine::Loom => spawn(future),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future)),
+    }
+}
+
+/// Runs blocking code in place on the calling task, as `tokio::task::block_in_place`: inside
+/// an execution the task is marked blocking meanwhile; outside it is tokio's.
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    match current() {
+        Engine::Shuttle | Engine::Loom => {
+            let before = set_blocking(true);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            set_blocking(before);
+            result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+        }
+        Engine::Tokio => ::tokio::task::block_in_place(f),
     }
 }
 
@@ -136,28 +174,39 @@ pub(crate) fn current_task_key() -> Option<usize> {
     }
 }
 
-/// The engine's handle on a spawned task: dropping it detaches the task.
+/// The engine's handle on a spawned task: dropping it detaches the task. A task of an
+/// execution knows the thread the execution runs on.
 pub(crate) enum RawTask {
-    Shuttle(::shuttle::future::JoinHandle<()>),
-    Loom(loom::LoomTask),
+    Shuttle(::shuttle::future::JoinHandle<()>, ThreadId),
+    Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::JoinHandle<()>),
 }
 
 impl RawTask {
-    /// Cancels the task at its next await.
+    /// Cancels the task at its next await; from another thread than its execution's, at
+    /// the execution's next scheduling point.
     pub(crate) fn abort(&self) {
         match self {
-            RawTask::Shuttle(handle) => handle.abort(),
-            RawTask::Loom(task) => task.abort(),
+            RawTask::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawTask::Loom(task, home) if foreign::is_home(*home) => task.abort(),
+            RawTask::Shuttle(_, home) | RawTask::Loom(_, home) => foreign::post_abort(*home, self.abort_handle()),
             RawTask::Tokio(handle) => handle.abort(),
+        }
+    }
+
+    /// tokio's id of a task spawned outside a run.
+    pub(crate) fn tokio_id(&self) -> Option<::tokio::task::Id> {
+        match self {
+            RawTask::Tokio(handle) => Some(handle.id()),
+            RawTask::Shuttle(..) | RawTask::Loom(..) => None,
         }
     }
 
     /// A handle that can only abort the task, and can be cloned.
     pub(crate) fn abort_handle(&self) -> RawAbort {
         match self {
-            RawTask::Shuttle(handle) => RawAbort::Shuttle(handle.abort_handle()),
-            RawTask::Loom(task) => RawAbort::Loom(task.clone()),
+            RawTask::Shuttle(handle, home) => RawAbort::Shuttle(handle.abort_handle(), *home),
+            RawTask::Loom(task, home) => RawAbort::Loom(task.clone(), *home),
             RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
         }
     }
@@ -166,17 +215,18 @@ impl RawTask {
 /// The engine's permission to abort a task, apart from its handle.
 #[derive(Clone)]
 pub(crate) enum RawAbort {
-    Shuttle(::shuttle::future::AbortHandle),
-    Loom(loom::LoomTask),
+    Shuttle(::shuttle::future::AbortHandle, ThreadId),
+    Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::AbortHandle),
 }
 
 impl RawAbort {
-    /// Cancels the task at its next await.
+    /// Cancels the task at its next await, as [`RawTask::abort`].
     pub(crate) fn abort(&self) {
         match self {
-            RawAbort::Shuttle(handle) => handle.abort(),
-            RawAbort::Loom(task) => task.abort(),
+            RawAbort::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawAbort::Loom(task, home) if foreign::is_home(*home) => task.abort(),
+            RawAbort::Shuttle(_, home) | RawAbort::Loom(_, home) => foreign::post_abort(*home, self.clone()),
             RawAbort::Tokio(handle) => handle.abort(),
         }
     }
@@ -239,10 +289,60 @@ pub(crate) fn request_yield() {
     }
 }
 
-/// Whether the caller drives async tasks (an execution, or a tokio runtime), where a
-/// blocking call would stall them all: tokio's `blocking_*` methods panic there.
+/// Whether the caller drives async tasks (a task of an execution, a tokio runtime), where
+/// a blocking call would stall them: tokio's `blocking_*` methods panic there. A blocking
+/// task (`spawn_blocking`, `block_in_place`) may block, as a thread of tokio's blocking pool.
 pub(crate) fn in_async_context() -> bool {
-    current() != Engine::Tokio || ::tokio::runtime::Handle::try_current().is_ok()
+    match current() {
+        Engine::Tokio => tokio::in_async_context(),
+        Engine::Shuttle | Engine::Loom => {
+            !execution::with(|state| state.tasks.get(state.current_task()).blocking).unwrap_or(false)
+        }
+    }
+}
+
+/// Marks the running task of an execution as running blocking code, or no longer; returns
+/// what it was.
+pub(crate) fn set_blocking(blocking: bool) -> bool {
+    execution::with(|state| {
+        let task = state.current_task();
+        std::mem::replace(&mut state.tasks.get_mut(task).blocking, blocking)
+    })
+    .unwrap_or(false)
+}
+
+/// Runs `future` to its end on the calling task, which blocks meanwhile: tokio's
+/// `blocking_*` methods. Inside an execution the task parks (a scheduling point, and a wait
+/// that reports show as the future's), outside it is the thread.
+///
+/// # Panics
+/// In an async context, with tokio's message.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    assert!(
+        !in_async_context(),
+        "Cannot block the current thread from within a runtime. This happens because a function attempted \
+         to block the current thread while the thread is being used to drive asynchronous tasks."
+    );
+    let unparker = Unparker::for_current();
+    let waker = std::task::Waker::from(std::sync::Arc::new(UnparkOnWake(unparker)));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        park();
+    }
+}
+
+/// A waker that unparks a task blocked in [`block_on`].
+struct UnparkOnWake(Unparker);
+
+impl std::task::Wake for UnparkOnWake {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
 }
 
 /// The calling task waits, without a future to return `Pending` from, for another task to
@@ -260,6 +360,12 @@ pub(crate) fn spin() {
         }
         Engine::Tokio => std::thread::yield_now(),
     }
+}
+
+/// Whether the calling task's stack is being unwound by its engine to end the execution,
+/// rather than by a panic of the code under test.
+pub(crate) fn unwinding_for_teardown() -> bool {
+    shuttle_engine::runtime::execution::ExecutionState::unwinding_for_teardown() || loom::tearing_down()
 }
 
 /// Whether a panic belongs to the engine rather than to the code under test: the engine

@@ -13,9 +13,17 @@ use super::loom;
 
 /// A primitive's state behind the engine's lock.
 pub(crate) struct StateLock<T> {
-    /// The model mutex of the loom execution the primitive was created in.
-    model: Option<loom::ModelLock>,
+    model: Model,
     data: Mutex<T>,
+}
+
+/// Where a state lock's loom model comes from.
+enum Model {
+    /// Made with the primitive, in the loom execution it was created in (if any).
+    Made(Option<loom::ModelLock>),
+    /// Made in each loom execution that uses the primitive, for one made by a `const fn`
+    /// (a `static`, which outlives the executions).
+    PerExecution(loom::LazyModelLock),
 }
 
 /// Holds a [`StateLock`]: the state, and on loom the model mutex (released after it).
@@ -27,13 +35,22 @@ pub(crate) struct StateGuard<'a, T> {
 
 impl<T> StateLock<T> {
     pub(crate) fn new(data: T) -> Self {
-        StateLock { model: loom::ModelLock::for_new_primitive(), data: Mutex::new(data) }
+        StateLock { model: Model::Made(loom::ModelLock::for_new_primitive()), data: Mutex::new(data) }
+    }
+
+    /// A state lock made in a `const` context, whose loom model is made in each loom
+    /// execution that uses it.
+    pub(crate) const fn const_new(data: T) -> Self {
+        StateLock { model: Model::PerExecution(loom::LazyModelLock::new()), data: Mutex::new(data) }
     }
 
     /// Locks the state. On loom, taking the model mutex first is a branch point: other
     /// tasks may run before this one touches the state.
     pub(crate) fn lock(&self) -> StateGuard<'_, T> {
-        let model = self.model.as_ref().and_then(loom::ModelLock::lock);
+        let model = match &self.model {
+            Model::Made(model) => model.as_ref().and_then(loom::ModelLock::lock),
+            Model::PerExecution(model) => model.get().and_then(loom::ModelLock::lock),
+        };
         // The state is consistent between statements: a panic cannot leave it half-changed.
         let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         StateGuard { data, _model: model }

@@ -45,10 +45,10 @@ impl<F: Future> Future for CatchPanic<F> {
                     Poll::Ready(Err(Panicked { message: caught.message, location: caught.location, payload }))
                 }
                 // Inside an execution every `panic!` goes through the hook. An unwinding it did not
-                // see is either the engine tearing the task down (its own payload type), which
-                // must go on, or the code re-raising a panic it caught (`resume_unwind` of a
-                // `JoinError::into_panic()`, whose payload is the original message): a panic.
-                None if execution::is_active() && !is_message(payload.as_ref()) => panic::resume_unwind(payload),
+                // see is either the engine tearing the task down, which must go on, or the code
+                // re-raising a panic it caught (`resume_unwind` of a `JoinError::into_panic()`,
+                // whatever its payload): a panic.
+                None if super::unwinding_for_teardown() => panic::resume_unwind(payload),
                 None => Poll::Ready(Err(Panicked {
                     message: panics::message_of(payload.as_ref()),
                     location: None,
@@ -103,6 +103,7 @@ impl<F: Future> Future for Instrumented<F> {
             let record = state.tasks.get_mut(task);
             record.waiting = None;
             record.in_poll = true;
+            super::coop::refill(&mut record.budget);
             record.unwakeable = None;
             record.resume(now);
             if resumed {
@@ -149,9 +150,4 @@ impl<F: Future> Future for Instrumented<F> {
         });
         poll
     }
-}
-
-/// Whether a panic payload is a message, as `panic!` makes them (not an engine's own type).
-fn is_message(payload: &(dyn Any + Send)) -> bool {
-    payload.is::<String>() || payload.is::<&'static str>()
 }

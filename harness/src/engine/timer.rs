@@ -21,6 +21,14 @@ pub(crate) fn after(base: Duration, delay: Duration) -> Duration {
     base.checked_add(delay).unwrap_or(NEVER)
 }
 
+/// How far before the clock's origin its instants may go: an `Instant` is kept as the time
+/// since this much before the origin, so that `Instant::now() - d` works at the start of an
+/// execution, as it does on a machine that has been up for a while.
+pub(crate) const EPOCH_BEFORE_ORIGIN: Duration = Duration::from_secs(86_400);
+
+/// tokio's far future: where a deadline that overflows the clock is put.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// The time on the current engine's clock.
 pub(crate) fn now() -> Duration {
     match current() {
@@ -36,9 +44,92 @@ fn origin() -> tokio::time::Instant {
 
 /// `deadline` on tokio's clock; one that overflows is 30 years away, as tokio's `far_future`.
 fn tokio_instant(deadline: Duration) -> tokio::time::Instant {
-    origin()
-        .checked_add(deadline)
-        .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400 * 365 * 30))
+    origin().checked_add(deadline).unwrap_or_else(|| tokio::time::Instant::now() + FAR_FUTURE)
+}
+
+/// The instant of std's clock that an instant of the current clock (`since_epoch`, see
+/// [`EPOCH_BEFORE_ORIGIN`]) is. Outside a run, tokio's clock is std's (paused or not). Inside
+/// one the clock is virtual: the instant is put as far from std's now as it is from the
+/// virtual now, which holds as long as the two are not compared across real time.
+pub(crate) fn to_std_instant(since_epoch: Duration) -> std::time::Instant {
+    match current() {
+        Engine::Tokio => {
+            let origin = origin().into_std();
+            match since_epoch.checked_sub(EPOCH_BEFORE_ORIGIN) {
+                Some(after) => origin + after,
+                None => origin - (EPOCH_BEFORE_ORIGIN - since_epoch),
+            }
+        }
+        Engine::Shuttle | Engine::Loom => {
+            let (real, virtual_now) = (std::time::Instant::now(), now() + EPOCH_BEFORE_ORIGIN);
+            match since_epoch.checked_sub(virtual_now) {
+                Some(ahead) => real + ahead,
+                None => real.checked_sub(virtual_now - since_epoch).unwrap_or(real),
+            }
+        }
+    }
+}
+
+/// The instant of the current clock (since its epoch) that `instant` of std's clock is; the
+/// inverse of [`to_std_instant`]. One more than a day before the origin is put at the epoch.
+pub(crate) fn from_std_instant(instant: std::time::Instant) -> Duration {
+    let (reference, since_epoch) = match current() {
+        Engine::Tokio => (origin().into_std(), EPOCH_BEFORE_ORIGIN),
+        Engine::Shuttle | Engine::Loom => (std::time::Instant::now(), now() + EPOCH_BEFORE_ORIGIN),
+    };
+    match instant.checked_duration_since(reference) {
+        Some(after) => since_epoch.saturating_add(after),
+        None => since_epoch.saturating_sub(reference - instant),
+    }
+}
+
+/// Freezes tokio's clock outside a run (`tokio::time::pause`); a run's clock is virtual
+/// and frozen already.
+pub(crate) fn pause_clock() {
+    if current() == Engine::Tokio {
+        tokio::time::pause();
+    }
+}
+
+/// Lets tokio's clock follow real time again outside a run (`tokio::time::resume`); a
+/// run's clock stays virtual.
+pub(crate) fn resume_clock() {
+    if current() == Engine::Tokio {
+        tokio::time::resume();
+    }
+}
+
+/// Moves the clock forward by `by` (`tokio::time::advance`): the timers due by then fire,
+/// then the caller yields so that their tasks may run. Returns the new time inside a run.
+pub(crate) async fn advance_clock(by: Duration) -> Option<Duration> {
+    if current() == Engine::Tokio {
+        tokio::time::advance(by).await;
+        return None;
+    }
+    let fired = execution::with(|state| {
+        let (now, fired) = state.timers.advance(by);
+        state.trace.clock_moved(now);
+        let at = crate::model::timers::display(now);
+        for (owner, _) in &fired {
+            state.trace.push_note(state.scheduler.steps, *owner, "timer fired", format!("t={at}"));
+        }
+        (now, fired)
+    });
+    let (now, fired) = fired?;
+    for (_, waker) in fired {
+        waker.wake();
+    }
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        super::request_yield();
+        Poll::Pending
+    })
+    .await;
+    Some(now)
 }
 
 /// A one-shot timer of the current engine. Dropping it deregisters it.

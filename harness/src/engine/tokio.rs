@@ -8,3 +8,25 @@ use super::TaskFuture;
 pub(crate) fn spawn(future: TaskFuture) -> tokio::task::JoinHandle<()> {
     tokio::spawn(future)
 }
+
+thread_local! {
+    /// Set on a thread of tokio's blocking pool while it runs racewright's blocking task.
+    static IN_BLOCKING_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `future` (blocking work done in its first poll) on tokio's blocking pool.
+#[track_caller]
+pub(crate) fn spawn_blocking(future: TaskFuture) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || {
+        IN_BLOCKING_TASK.with(|flag| flag.set(true));
+        futures::executor::block_on(future);
+        IN_BLOCKING_TASK.with(|flag| flag.set(false));
+    })
+}
+
+/// Whether the calling thread drives tokio's tasks: it is in a runtime's context, and not
+/// running one of racewright's blocking tasks. (tokio tells its blocking pool's threads
+/// apart privately; racewright knows its own.)
+pub(crate) fn in_async_context() -> bool {
+    tokio::runtime::Handle::try_current().is_ok() && !IN_BLOCKING_TASK.with(std::cell::Cell::get)
+}

@@ -59,7 +59,7 @@ pub(crate) struct Resource {
 
 impl Resource {
     pub(crate) fn new(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
-        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Resource { kind, created_at, blocks_thread: false, id }
     }
@@ -69,9 +69,15 @@ impl Resource {
         Resource { blocks_thread: true, ..Resource::new(kind, created_at) }
     }
 
+    /// A primitive made by a `const fn` (`Mutex::const_new`, for a `static`), which cannot
+    /// count: it is told apart from others by where it was made.
+    pub(crate) const fn new_const(kind: &'static str, created_at: &'static Location<'static>) -> Resource {
+        Resource { kind, created_at, blocks_thread: false, id: 0 }
+    }
+
     /// Whether `self` and `other` are the same primitive.
     pub(crate) fn same(&self, other: &Resource) -> bool {
-        self.id == other.id
+        self.id == other.id && (self.id != 0 || std::ptr::eq(self.created_at, other.created_at))
     }
 }
 
@@ -129,6 +135,12 @@ pub(crate) struct TaskRecord {
     pub(crate) longest_wait: Duration,
     /// Since its last `Pending`, nothing holds its waker: it cannot be woken.
     pub(crate) unwakeable: Option<Unwakeable>,
+    /// The task runs blocking code (`spawn_blocking`, `block_in_place`), as a thread of
+    /// tokio's blocking pool: it may block, tokio's `blocking_*` methods included.
+    pub(crate) blocking: bool,
+    /// The operations it may still complete in this poll (tokio's coop budget); `None`
+    /// while it runs `unconstrained`.
+    pub(crate) budget: Option<u8>,
 }
 
 /// How a task that returned `Pending` was left with nothing that could wake it, as the
@@ -165,6 +177,8 @@ impl TaskRecord {
             longest_wait: Duration::ZERO,
             unwakeable: None,
             spans: SpanStack::default(),
+            blocking: false,
+            budget: Some(128),
         }
     }
 

@@ -59,6 +59,12 @@ impl Timers {
         self.pending.remove(&(deadline, id.0));
     }
 
+    /// How many timers can still fire.
+    #[cfg(test)]
+    pub(crate) fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Whether some timer can still fire.
     pub(crate) fn has_pending(&self) -> bool {
         !self.pending.is_empty()
@@ -67,6 +73,21 @@ impl Timers {
     /// Whether `task` set a timer that can still fire.
     pub(crate) fn owned_by(&self, task: TaskId) -> bool {
         self.pending.values().any(|(_, owner)| *owner == task)
+    }
+
+    /// Moves the clock forward by `by` (`time::advance`) and fires every timer due by then,
+    /// in deadline order. Returns the new time and the fired timers' owners and wakers.
+    pub(crate) fn advance(&mut self, by: Duration) -> (Duration, Vec<(TaskId, Waker)>) {
+        self.now = self.now.saturating_add(by).min(NEVER - Duration::from_nanos(1));
+        let mut wakers = Vec::new();
+        while let Some(entry) = self.pending.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let (_, (waker, owner)) = entry.remove_entry();
+            wakers.push((owner, waker));
+        }
+        (self.now, wakers)
     }
 
     /// Moves the clock to the earliest deadline and fires every timer due then.

@@ -154,10 +154,36 @@ impl<T> Sender<T> {
     /// Waits until the receiver is dropped or closes the channel, e.g. to stop computing
     /// a value nobody wants any more.
     ///
-    /// Cancel safe.
+    /// Cancel safe. As tokio's, the task stays registered when the future is dropped: it is
+    /// woken when the receiver closes, even if it no longer waits for that.
     #[track_caller]
     pub fn closed(&mut self) -> impl Future<Output = ()> + '_ {
-        Closed { inner: &self.inner, at: Location::caller(), started: false }
+        let at = Location::caller();
+        async move {
+            engine::scheduling_point();
+            std::future::poll_fn(|cx| self.poll_closed_at(cx, at)).await;
+            engine::record("oneshot::Sender::closed", at);
+        }
+    }
+
+    /// Polls for the receiver to be dropped or to close the channel, for hand-written
+    /// futures, as tokio's: the task is woken then. Not a scheduling point of its own.
+    #[track_caller]
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_closed_at(cx, Location::caller())
+    }
+
+    fn poll_closed_at(&mut self, cx: &mut Context<'_>, at: &'static Location<'static>) -> Poll<()> {
+        let mut state = self.inner.lock();
+        if state.receiver_closed {
+            return Poll::Ready(());
+        }
+        if !state.sender_waker.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            state.sender_waker = Some(cx.waker().clone());
+        }
+        drop(state);
+        engine::wait("oneshot::Sender::closed", at, Some(self.inner.resource));
+        Poll::Pending
     }
 }
 
@@ -177,41 +203,6 @@ impl<T> Drop for Sender<T> {
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender").finish_non_exhaustive()
-    }
-}
-
-/// The future of [`Sender::closed`].
-struct Closed<'a, T> {
-    inner: &'a Inner<T>,
-    at: &'static Location<'static>,
-    /// The scheduling point of the first poll is behind us.
-    started: bool,
-}
-
-impl<T> Future for Closed<'_, T> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.started {
-            self.started = true;
-            engine::scheduling_point();
-        }
-        let mut state = self.inner.lock();
-        if state.receiver_closed {
-            drop(state);
-            engine::record("oneshot::Sender::closed", self.at);
-            return Poll::Ready(());
-        }
-        state.sender_waker = Some(cx.waker().clone());
-        drop(state);
-        engine::wait("oneshot::Sender::closed", self.at, Some(self.inner.resource));
-        Poll::Pending
-    }
-}
-
-impl<T> Drop for Closed<'_, T> {
-    fn drop(&mut self) {
-        self.inner.lock().sender_waker = None;
     }
 }
 
@@ -256,6 +247,16 @@ impl<T> Receiver<T> {
         result
     }
 
+    /// Waits for the value from synchronous code, blocking the thread (inside a run, the
+    /// blocking task), as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        engine::block_on(self)
+    }
+
     /// Closes the channel: a later `send` fails. A value sent before can still be received.
     #[track_caller]
     pub fn close(&mut self) {
@@ -292,6 +293,7 @@ impl<T> Future for Receiver<T> {
             engine::scheduling_point();
         }
         let at = inner.resource.created_at;
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
         let mut state = inner.lock();
         let result = match state.value.take() {
             Some(value) => Ok(value),
@@ -307,6 +309,7 @@ impl<T> Future for Receiver<T> {
         engine::record_with("oneshot::Receiver::await", at, || {
             if result.is_ok() { "got the value" } else { "closed" }.into()
         });
+        proceed.made_progress();
         this.inner = None;
         Poll::Ready(result)
     }
@@ -400,6 +403,41 @@ mod tests {
         drop(closed);
         assert!(tx.is_closed());
         assert_eq!(tx.send(()), Err(()));
+    }
+
+    #[test]
+    fn poll_closed_wakes_the_sender_when_the_receiver_closes() {
+        let (mut tx, mut rx) = channel::<()>();
+        let mut sender = task::spawn(());
+        assert_pending!(sender.enter(|cx, _| tx.poll_closed(cx)));
+        rx.close();
+        assert!(sender.is_woken());
+        assert_ready!(sender.enter(|cx, _| tx.poll_closed(cx)));
+    }
+
+    #[test]
+    fn a_dropped_closed_future_leaves_the_task_registered_as_tokios() {
+        let (mut tx, rx) = channel::<()>();
+        let mut sender = task::spawn(());
+        sender.enter(|cx, _| {
+            let mut closed = std::pin::pin!(tx.closed());
+            assert!(closed.as_mut().poll(cx).is_pending());
+        });
+        drop(rx);
+        assert!(sender.is_woken());
+    }
+
+    #[test]
+    fn blocking_recv_in_a_blocking_task() {
+        crate::check(|| async {
+            let (tx, rx) = channel();
+            let receiver = crate::task::spawn_blocking(move || rx.blocking_recv());
+            tx.send("hello").unwrap();
+            assert_eq!(receiver.await.unwrap(), Ok("hello"));
+        });
+        let (tx, rx) = channel();
+        tx.send(1).unwrap();
+        assert_eq!(rx.blocking_recv(), Ok(1));
     }
 
     #[test]

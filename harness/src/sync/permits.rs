@@ -51,8 +51,21 @@ pub(crate) enum TryAcquireError {
 impl Permits {
     pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
         Permits {
-            state: StateLock::new(State { available: permits, closed: false, queue: WaitList::default() }),
+            state: StateLock::new(State { available: permits, closed: false, queue: WaitList::new() }),
             resource: Resource::new(kind, created_at),
+        }
+    }
+
+    /// Permits made by a `const fn`, for a `static`; `closed` ones fail every acquisition.
+    pub(crate) const fn const_new(
+        permits: usize,
+        closed: bool,
+        kind: &'static str,
+        created_at: &'static Location<'static>,
+    ) -> Self {
+        Permits {
+            state: StateLock::const_new(State { available: permits, closed, queue: WaitList::new() }),
+            resource: Resource::new_const(kind, created_at),
         }
     }
 
@@ -224,12 +237,21 @@ impl Permits {
         removed
     }
 
-    /// Closes: pending and future acquisitions fail.
+    /// Closes: pending and future acquisitions fail. What the pending ones were assigned
+    /// is free again (as in tokio, whose close empties the queue), and permits given back
+    /// from now on stay free.
     pub(crate) fn close(&self) {
         let wakers: Vec<Waker> = {
             let mut state = self.lock();
             state.closed = true;
-            state.queue.iter_mut().filter(|w| w.assigned < w.needed).filter_map(|w| w.waker.take()).collect()
+            let mut wakers = Vec::new();
+            let mut freed = 0;
+            for waiter in state.queue.iter_mut().filter(|waiter| waiter.assigned < waiter.needed) {
+                freed += std::mem::take(&mut waiter.assigned);
+                wakers.extend(waiter.waker.take());
+            }
+            state.available += freed;
+            wakers
         };
         for waker in wakers {
             waker.wake();
@@ -243,8 +265,12 @@ impl Permits {
 
 impl State {
     /// Hands free permits to the queue, in order; returns the wakers of the waiters completed.
+    /// Once closed, the waiters left are failing: they get nothing.
     fn assign(&mut self) -> Vec<Waker> {
         let mut wakers = Vec::new();
+        if self.closed {
+            return wakers;
+        }
         for waiter in self.queue.iter_mut() {
             if waiter.assigned == waiter.needed {
                 continue;
@@ -282,7 +308,18 @@ impl Future for Acquire<'_> {
             self.started = true;
             engine::scheduling_point();
         }
-        let this = &mut *self;
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_acquire(cx);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let this = self;
         let mut state = this.permits.lock();
         match this.id {
             None => {

@@ -21,11 +21,16 @@ pub(crate) struct WaitList<W> {
 
 impl<W> Default for WaitList<W> {
     fn default() -> Self {
-        WaitList { queue: VecDeque::new(), next_id: 0 }
+        WaitList::new()
     }
 }
 
 impl<W> WaitList<W> {
+    /// An empty list (also in a `const` context).
+    pub(crate) const fn new() -> Self {
+        WaitList { queue: VecDeque::new(), next_id: 0 }
+    }
+
     /// Queues `waiter` at the back; returns its id.
     pub(crate) fn push(&mut self, waiter: W) -> WaiterId {
         let id = WaiterId(self.next_id);

@@ -1,6 +1,7 @@
 //! `task::Builder`: spawn a task with a name, which reports then use.
 
 use std::future::Future;
+use std::io;
 use std::panic::Location;
 
 use super::JoinHandle;
@@ -9,8 +10,9 @@ use super::JoinHandle;
 ///
 /// ```
 /// # racewright::check(|| async {
-/// let worker = racewright::task::Builder::new().name("worker").spawn(async { 1 });
+/// let worker = racewright::task::Builder::new().name("worker").spawn(async { 1 })?;
 /// assert_eq!(worker.await.unwrap(), 1);
+/// # std::io::Result::Ok(())
 /// # });
 /// ```
 #[derive(Debug, Default, Clone)]
@@ -30,13 +32,24 @@ impl Builder {
         self
     }
 
-    /// Spawns the task, as [`spawn`](super::spawn).
+    /// Spawns the task, as [`spawn`](super::spawn). Never fails: tokio's fails only when
+    /// its runtime is shutting down; the `Result` is tokio's signature.
     #[track_caller]
-    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    pub fn spawn<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        super::spawn_named(future, self.name, Location::caller())
+        Ok(super::spawn_named(future, self.name, Location::caller()))
+    }
+
+    /// Runs blocking code as a task, as [`spawn_blocking`](super::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, f: F) -> io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, Location::caller()))
     }
 }

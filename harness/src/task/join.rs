@@ -8,10 +8,18 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use super::Id;
 use crate::engine::Panicked;
 use crate::engine::{self, RawTask, StateLock};
 use crate::model::tasks::TaskId;
 use crate::runtime::execution;
+
+/// How a task ended without its output: what a [`JoinError`] tells, before it knows the
+/// task's id.
+pub(crate) enum Ended {
+    Cancelled,
+    Panicked(Panicked),
+}
 
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
@@ -19,7 +27,7 @@ pub(crate) struct JoinSlot<T> {
 }
 
 struct SlotState<T> {
-    result: Option<Result<T, JoinError>>,
+    result: Option<Result<T, Ended>>,
     finished: bool,
     waker: Option<Waker>,
 }
@@ -30,7 +38,7 @@ impl<T> JoinSlot<T> {
     }
 
     /// Publishes the task's result and wakes whoever awaits it.
-    pub(crate) fn complete(&self, result: Result<T, JoinError>) {
+    pub(crate) fn complete(&self, result: Result<T, Ended>) {
         let waker = {
             let mut state = self.inner.lock();
             state.result = Some(result);
@@ -62,11 +70,11 @@ impl<T: Send> Finished for JoinSlot<T> {
 ///
 /// Awaiting it yields the task's output, or a [`JoinError`] if the task panicked or was
 /// aborted. Dropping it detaches the task, which keeps running.
-#[must_use = "dropping a JoinHandle detaches the task; await it, or drop it on purpose"]
 pub struct JoinHandle<T> {
     slot: Arc<JoinSlot<T>>,
     raw: RawTask,
     task: Option<TaskId>,
+    id: Id,
     spawned_at: &'static Location<'static>,
     awaited: bool,
 }
@@ -78,7 +86,16 @@ impl<T> JoinHandle<T> {
         task: Option<TaskId>,
         spawned_at: &'static Location<'static>,
     ) -> Self {
-        JoinHandle { slot, raw, task, spawned_at, awaited: false }
+        let id = match task {
+            Some(task) => Id::of(task).expect("a spawned task is never the body"),
+            None => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
+        };
+        JoinHandle { slot, raw, task, id, spawned_at, awaited: false }
+    }
+
+    /// The task's id, as tokio's.
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Cancels the task at its next await; awaiting the handle then gives a cancelled
@@ -111,7 +128,7 @@ impl<T> JoinHandle<T> {
     where
         T: Send + 'static,
     {
-        AbortHandle { raw: self.raw.abort_handle(), task: self.task, slot: self.slot.clone() }
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, slot: self.slot.clone() }
     }
 }
 
@@ -121,6 +138,7 @@ impl<T> JoinHandle<T> {
 pub struct AbortHandle {
     raw: engine::RawAbort,
     task: Option<TaskId>,
+    id: Id,
     slot: Arc<dyn Finished>,
 }
 
@@ -140,6 +158,11 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.slot.finished()
     }
+
+    /// The task's id, as tokio's.
+    pub fn id(&self) -> Id {
+        self.id
+    }
 }
 
 impl fmt::Debug for AbortHandle {
@@ -156,6 +179,7 @@ impl<T> Future for JoinHandle<T> {
             self.awaited = true;
             engine::scheduling_point();
         }
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
         let ready = {
             let mut state = self.slot.inner.lock();
             match state.result.take() {
@@ -170,6 +194,8 @@ impl<T> Future for JoinHandle<T> {
         };
         match ready {
             Some(result) => {
+                let id = self.id;
+                let result = result.map_err(|ended| JoinError::new(id, ended));
                 if let Some(task) = self.task {
                     let outcome = match &result {
                         Ok(_) => "finished",
@@ -179,6 +205,7 @@ impl<T> Future for JoinHandle<T> {
                     execution::record_with("JoinHandle::await", self.spawned_at, || format!("task {task} {outcome}"));
                     execution::with(|state| state.tasks.get_mut(task).panic_observed = true);
                 }
+                proceed.made_progress();
                 Poll::Ready(result)
             }
             None => {
@@ -207,29 +234,24 @@ impl<T> fmt::Debug for JoinHandle<T> {
 
 /// A task did not run to completion: it panicked or was cancelled, as `tokio::task::JoinError`.
 pub struct JoinError {
-    task: Option<String>,
+    id: Id,
     repr: Repr,
 }
 
 enum Repr {
     Cancelled,
-    Panic { message: String, location: Option<String>, payload: Mutex<Option<Box<dyn Any + Send>>> },
+    Panic { message: String, payload: Mutex<Option<Box<dyn Any + Send>>> },
 }
 
 impl JoinError {
-    pub(crate) fn cancelled(task: Option<String>) -> Self {
-        JoinError { task, repr: Repr::Cancelled }
-    }
-
-    pub(crate) fn panic(task: Option<String>, panicked: Panicked) -> Self {
-        JoinError {
-            task,
-            repr: Repr::Panic {
-                message: panicked.message,
-                location: panicked.location,
-                payload: Mutex::new(Some(panicked.payload)),
-            },
-        }
+    fn new(id: Id, ended: Ended) -> Self {
+        let repr = match ended {
+            Ended::Cancelled => Repr::Cancelled,
+            Ended::Panicked(panicked) => {
+                Repr::Panic { message: panicked.message, payload: Mutex::new(Some(panicked.payload)) }
+            }
+        };
+        JoinError { id, repr }
     }
 
     /// Whether the task was aborted or dropped before it finished.
@@ -246,6 +268,7 @@ impl JoinError {
     ///
     /// # Panics
     /// If the task did not panic, as tokio's.
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic().expect("`JoinError` reason is not a panic.")
     }
@@ -261,10 +284,28 @@ impl JoinError {
         }
     }
 
-    /// The panic's message, if the task panicked.
+    /// The id of the task that did not finish.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The panic's message, if the task panicked (racewright's addition).
     pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
             Repr::Panic { message, .. } => Some(message),
+            Repr::Cancelled => None,
+        }
+    }
+
+    /// The panic's message when its payload is one (`panic!` with a message), as tokio
+    /// shows it.
+    fn message_payload(&self) -> Option<&str> {
+        match &self.repr {
+            Repr::Panic { message, payload } => {
+                let payload = payload.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let is_message = payload.as_ref().is_some_and(|p| p.is::<String>() || p.is::<&'static str>());
+                is_message.then_some(message.as_str())
+            }
             Repr::Cancelled => None,
         }
     }
@@ -272,24 +313,20 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let task = self.task.as_deref().unwrap_or("task");
-        match &self.repr {
-            Repr::Cancelled => write!(f, "{task} was cancelled"),
-            Repr::Panic { message, location: Some(location), .. } => {
-                write!(f, "{task} panicked at {location}: {message}")
-            }
-            Repr::Panic { message, location: None, .. } => write!(f, "{task} panicked: {message}"),
+        match (&self.repr, self.message_payload()) {
+            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Panic { .. }, Some(message)) => write!(f, "task {} panicked with message {message:?}", self.id),
+            (Repr::Panic { .. }, None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task.as_deref().unwrap_or("task")),
-            Repr::Panic { message, .. } => {
-                write!(f, "JoinError::Panic({}, {message:?})", self.task.as_deref().unwrap_or("task"))
-            }
+        match (&self.repr, self.message_payload()) {
+            (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
+            (Repr::Panic { .. }, Some(message)) => write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id),
+            (Repr::Panic { .. }, None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
         }
     }
 }
@@ -298,6 +335,6 @@ impl std::error::Error for JoinError {}
 
 impl From<JoinError> for std::io::Error {
     fn from(error: JoinError) -> Self {
-        std::io::Error::other(error.to_string())
+        std::io::Error::other(if error.is_cancelled() { "task was cancelled" } else { "task panicked" })
     }
 }

@@ -6,7 +6,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::engine::{self, Resource};
 
 /// A set of spawned tasks, awaited in the order they finish. Dropping the set aborts
@@ -68,21 +68,44 @@ impl<T> JoinSet<T> {
         abort
     }
 
+    /// Runs blocking code as a task of the set, as [`spawn_blocking`](super::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let handle = super::spawn_as(async move { f() }, None, super::Kind::Blocking, Location::caller());
+        let abort = handle.abort_handle();
+        self.handles.push(handle);
+        abort
+    }
+
     /// Waits for the next task to finish and removes it from the set; `None` once the set
     /// is empty. Cancel safe: dropping the future loses no task.
     pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {
         poll_fn(move |cx| self.poll_join_next(cx))
     }
 
+    /// Like [`join_next`](JoinSet::join_next), with the id of the task that finished.
+    pub fn join_next_with_id(&mut self) -> impl Future<Output = Option<Result<(Id, T), JoinError>>> + '_ {
+        poll_fn(move |cx| self.poll_join_next_with_id(cx))
+    }
+
     /// Removes a task that has finished, without waiting; `None` if none has.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id().map(|result| result.map(|(_, output)| output))
+    }
+
+    /// Like [`try_join_next`](JoinSet::try_join_next), with the id of the task that finished.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let finished = self.handles.iter().position(JoinHandle::is_finished)?;
         let mut handle = self.handles.swap_remove(finished);
         let waker = futures::task::noop_waker();
         match Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)) {
             Poll::Ready(result) => {
                 self.shrank();
-                Some(result)
+                Some(result.map(|output| (handle.id(), output)))
             }
             Poll::Pending => {
                 self.handles.push(handle);
@@ -93,14 +116,19 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next task to finish, as [`join_next`](JoinSet::join_next).
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|next| next.map(|result| result.map(|(_, output)| output)))
+    }
+
+    /// Polls for the next task to finish, as [`join_next_with_id`](JoinSet::join_next_with_id).
+    pub fn poll_join_next_with_id(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.handles.is_empty() {
             return Poll::Ready(None);
         }
         for index in 0..self.handles.len() {
             if let Poll::Ready(result) = Pin::new(&mut self.handles[index]).poll(cx) {
-                drop(self.handles.swap_remove(index));
+                let handle = self.handles.swap_remove(index);
                 self.shrank();
-                return Poll::Ready(Some(result));
+                return Poll::Ready(Some(result.map(|output| (handle.id(), output))));
             }
         }
         Poll::Pending
@@ -147,6 +175,35 @@ impl<T> Default for JoinSet<T> {
     #[track_caller]
     fn default() -> Self {
         JoinSet::new()
+    }
+}
+
+/// Spawns each future into a new set, as tokio's.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns each future into the set, as tokio's.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        let at = Location::caller();
+        for future in futures {
+            self.handles.push(super::spawn_named(future, None, at));
+        }
     }
 }
 

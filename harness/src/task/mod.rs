@@ -1,9 +1,14 @@
 //! Tasks: `spawn`, `Builder`, `JoinHandle`, `JoinError`, `yield_now`, as in `tokio::task`.
 
 mod builder;
+pub mod coop;
+mod id;
 mod join;
 mod join_set;
 mod yield_now;
+
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::panic::Location;
@@ -12,6 +17,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 pub use builder::Builder;
+pub use coop::{Unconstrained, consume_budget, unconstrained};
+pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use yield_now::yield_now;
@@ -20,7 +27,7 @@ use crate::engine::{self, CatchPanic, Instrumented};
 use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution;
 use crate::trace::Transition;
-use join::JoinSlot;
+use join::{Ended, JoinSlot};
 
 /// Spawns a new task, as `tokio::spawn`: it runs concurrently with the caller, and a
 /// panic inside it is caught and handed to whoever awaits its [`JoinHandle`].
@@ -45,29 +52,81 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_as(future, name, Kind::Async, at)
+}
+
+/// What a spawned task runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A future, as `spawn`.
+    Async,
+    /// Blocking code, as `spawn_blocking`: the future does it all in its first poll.
+    Blocking,
+}
+
+pub(crate) fn spawn_as<F>(
+    future: F,
+    name: Option<String>,
+    kind: Kind,
+    at: &'static Location<'static>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     // `engine::spawn` below is the scheduling point.
     let task = execution::with(|state| {
-        let task = state.tasks.spawn(name.clone(), at);
+        let task = state.tasks.spawn(name, at);
+        state.tasks.get_mut(task).blocking = kind == Kind::Blocking;
         let label = state.tasks.get(task).display_name();
         state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
         state.change(task, Transition::Spawned);
         engine::spawned(state);
         task
     });
-    let label = match (task, name) {
-        (_, Some(name)) => format!("task \"{name}\""),
-        (Some(task), None) => format!("task {task}"),
-        (None, None) => "task".to_string(),
-    };
     let slot = Arc::new(JoinSlot::new());
-    let main = TaskMain {
-        inner: CatchPanic::new(Instrumented::new_spawned(task, future)),
-        slot: Some(slot.clone()),
-        task,
-        label,
+    let main =
+        TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
+    let raw = match kind {
+        Kind::Async => engine::spawn(Box::pin(main)),
+        Kind::Blocking => engine::spawn_blocking(Box::pin(main)),
     };
-    let raw = engine::spawn(Box::pin(main));
     JoinHandle::new(slot, raw, task, at)
+}
+
+/// Runs the blocking function `f` as a task of its own, as `tokio::task::spawn_blocking`:
+/// inside a run a task that may block (its blocking calls block it alone, tokio's
+/// `blocking_*` methods included), explored with the others; outside one, on tokio's
+/// blocking pool. Aborting it does nothing once it has started, as tokio's.
+///
+/// ```
+/// # racewright::check(|| async {
+/// use racewright::sync::mpsc;
+///
+/// let (tx, mut rx) = mpsc::channel(1);
+/// let producer = racewright::task::spawn_blocking(move || tx.blocking_send(42).unwrap());
+/// assert_eq!(rx.recv().await, Some(42));
+/// producer.await.unwrap();
+/// # });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    spawn_as(async move { f() }, None, Kind::Blocking, Location::caller())
+}
+
+/// Runs the blocking function `f` in place, as `tokio::task::block_in_place`: the task
+/// may block meanwhile (tokio's `blocking_*` methods included). Outside a run it is
+/// tokio's, which panics on a current-thread runtime.
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    engine::block_in_place(f)
 }
 
 /// The future the engine runs for a spawned task: publishes its result, or a
@@ -76,7 +135,6 @@ struct TaskMain<F: Future> {
     inner: CatchPanic<Instrumented<F>>,
     slot: Option<Arc<JoinSlot<F::Output>>>,
     task: Option<TaskId>,
-    label: String,
 }
 
 impl<F: Future> Future for TaskMain<F> {
@@ -100,7 +158,7 @@ impl<F: Future> Future for TaskMain<F> {
             }
             Err(panicked) => {
                 set_state(task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
-                Err(JoinError::panic(Some(this.label.clone()), panicked))
+                Err(Ended::Panicked(panicked))
             }
         };
         if let Some(slot) = this.slot.take() {
@@ -114,7 +172,7 @@ impl<F: Future> Drop for TaskMain<F> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
             set_state(self.task, TaskState::Cancelled, None);
-            slot.complete(Err(JoinError::cancelled(Some(self.label.clone()))));
+            slot.complete(Err(Ended::Cancelled));
         }
     }
 }

@@ -108,6 +108,7 @@ impl Interval {
     }
 
     fn poll_tick_at(&mut self, cx: &mut Context<'_>, at: &'static Location<'static>) -> Poll<Instant> {
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
         if self.timer.poll(cx).is_pending() {
             crate::engine::wait("time::Interval::tick", at, None);
             return Poll::Pending;
@@ -122,6 +123,7 @@ impl Interval {
         // Registered at the next poll, so a task that stops ticking leaves no timer behind.
         self.timer.reset(next, false);
         execution::record_with("time::Interval::tick", at, || format!("due t={}", display(due)));
+        proceed.made_progress();
         Poll::Ready(Instant::from_clock(due))
     }
 

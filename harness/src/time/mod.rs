@@ -1,5 +1,6 @@
-//! Virtual time: `sleep`, `sleep_until`, `timeout`, `interval`, `Instant`, with tokio's
-//! signatures, on a clock per execution (tokio's clock outside a run).
+//! Virtual time: `sleep`, `sleep_until`, `timeout`, `interval`, `Instant`, and
+//! `pause`/`advance`/`resume`, with tokio's signatures, on a clock per execution (tokio's
+//! clock outside a run).
 //!
 //! Each execution's clock starts at zero and moves only when a timer fires: with the
 //! default `time = "idle"`, when every task is blocked (the clock jumps to the next
@@ -22,6 +23,7 @@
 //! });
 //! ```
 
+mod clock;
 pub mod error;
 mod instant;
 mod interval;
@@ -32,6 +34,7 @@ mod traced;
 #[cfg(test)]
 mod tests;
 
+pub use clock::{advance, pause, resume};
 pub use instant::Instant;
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};

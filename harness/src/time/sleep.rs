@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use super::Instant;
 use super::traced::TracedTimer;
+use crate::engine;
 
 /// Waits until `duration` has passed, as `tokio::time::sleep`.
 ///
 /// Inside a run the clock is virtual: nothing waits in real time, the clock jumps to the
 /// deadline once every task is blocked (or, with `time = "any"`, whenever the strategy
-/// lets time pass). `sleep(Duration::MAX)` never completes: a task left with nothing else
-/// to wait for is reported as sleeping forever. Cancel safe: dropping the future forgets
-/// its timer.
+/// lets time pass). A duration past what the clock counts (`Duration::MAX`) is 30 years, as
+/// tokio makes it: the sleep completes once the clock gets there. Cancel safe: dropping the
+/// future forgets its timer.
 ///
 /// ```
 /// use racewright::time::{Duration, Instant, sleep};
@@ -90,7 +91,12 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let timer = &mut self.get_mut().timer;
         timer.start();
-        timer.poll(cx, false)
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = timer.poll(cx, false);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
     }
 }
 

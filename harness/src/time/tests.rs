@@ -91,13 +91,77 @@ fn reset_moves_a_pending_deadline() {
 }
 
 #[test]
-fn sleeping_forever_is_a_deadlock_that_says_so() {
-    let report = Scenario::new("time::forever").iterations(3).run(|| async {
+fn a_sleep_past_what_the_clock_counts_lasts_30_years_as_tokios() {
+    crate::check(|| async {
+        let start = Instant::now();
         sleep(Duration::MAX).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(86_400 * 365 * 30));
+        assert!(timeout(Duration::MAX, sleep(ms(1))).await.is_ok());
     });
-    let failure = report.failure().expect("a deadlock");
-    assert_eq!(failure.kind(), FailureKind::Deadlock, "{report}");
-    assert!(report.to_string().contains("blocked in time::sleep (forever)"), "{report}");
+}
+
+#[test]
+fn advance_fires_the_timers_due_and_lets_their_tasks_run() {
+    crate::check(|| async {
+        let start = Instant::now();
+        let mut sleepers: Vec<_> = [30, 10, 50]
+            .into_iter()
+            .map(|n| {
+                crate::spawn(async move {
+                    sleep(ms(n)).await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        // Let every sleeper register its timer.
+        while !timers_pending() || execution::with(|state| state.timers.pending_count()) != Some(3) {
+            crate::task::yield_now().await;
+        }
+        advance(ms(40)).await;
+        assert_eq!(start.elapsed(), ms(40));
+        let last = sleepers.pop().unwrap();
+        for sleeper in sleepers {
+            // Both woke when the clock jumped, at 40ms: not at their own deadlines.
+            assert_eq!(sleeper.await.unwrap() - start, ms(40));
+        }
+        assert!(!last.is_finished(), "the third sleeper's deadline is still ahead");
+        pause();
+        resume();
+        assert_eq!(last.await.unwrap() - start, ms(50));
+    });
+}
+
+// After tokio's `tests/time_pause.rs` (`advance_after_poll`, `sleep_no_poll`): advancing
+// short of a deadline leaves the sleep pending, polled before or not.
+#[test]
+fn advancing_short_of_a_deadline_leaves_the_sleep_pending() {
+    crate::check(|| async {
+        let start = Instant::now();
+        let mut polled = task::spawn(sleep_until(start + ms(300)));
+        assert_pending!(polled.poll());
+        let mut unpolled = task::spawn(sleep_until(start + ms(300)));
+        advance(ms(100)).await;
+        assert_eq!(start.elapsed(), ms(100));
+        assert!(!polled.is_woken());
+        assert_pending!(polled.poll());
+        assert_pending!(unpolled.poll());
+        advance(ms(200)).await;
+        assert!(polled.is_woken());
+        assert_ready!(polled.poll());
+        assert_ready!(unpolled.poll());
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn outside_a_run_advance_is_tokios() {
+    let start = Instant::now();
+    let mut delay = task::spawn(sleep(ms(50)));
+    assert_pending!(delay.poll());
+    advance(ms(50)).await;
+    assert_ready!(delay.poll());
+    assert_eq!(start.elapsed(), ms(50));
+    resume();
+    pause();
 }
 
 #[test]

@@ -4,6 +4,7 @@ use std::panic::Location;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::Instant;
 use crate::engine::{self, NEVER, Timer};
 use crate::model::timers::display;
 use crate::runtime::execution;
@@ -33,9 +34,11 @@ impl TracedTimer {
         TracedTimer { timer: Timer::new(deadline), requested, operation, at, started: false, finished: false }
     }
 
-    /// The deadline of `duration` from now; one past the end of time never comes.
+    /// The deadline of `duration` from now; one past what the clock counts is 30 years
+    /// away, as tokio puts it (so it does come, once the clock has moved that far).
     pub(crate) fn deadline_after(duration: Duration) -> Duration {
-        engine::after(engine::now(), duration)
+        let now = Instant::now();
+        now.checked_add(duration).unwrap_or(now + engine::FAR_FUTURE).since_origin()
     }
 
     pub(crate) fn timer(&self) -> &Timer {

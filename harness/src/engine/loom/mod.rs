@@ -201,6 +201,11 @@ fn stop() -> ! {
     std::panic::resume_unwind(Box::new(Stop))
 }
 
+/// Whether this thread's loom execution is unwinding to its end (teardown mode).
+pub(crate) fn tearing_down() -> bool {
+    TEARDOWN.with(Cell::get)
+}
+
 /// Ends the exploration if the execution has been judged.
 fn stop_if_stopping() {
     if execution::is_stopping() {
@@ -281,6 +286,37 @@ impl ModelLock {
             return None;
         }
         Some(self.mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+}
+
+/// The model mutex of a primitive made by a `const fn`: one per loom execution that uses it,
+/// made at its first use there. Each is leaked (a few bytes per execution), so that the
+/// primitive can lend it out like its own.
+pub(crate) struct LazyModelLock {
+    current: std::sync::Mutex<Option<&'static ModelLock>>,
+}
+
+impl LazyModelLock {
+    pub(crate) const fn new() -> Self {
+        LazyModelLock { current: std::sync::Mutex::new(None) }
+    }
+
+    /// The model mutex of the running loom execution, if one runs.
+    pub(crate) fn get(&self) -> Option<&'static ModelLock> {
+        if super::current() != Engine::Loom {
+            return None;
+        }
+        let execution = modelling()?;
+        let mut current = self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match *current {
+            Some(model) if model.execution == execution => Some(model),
+            _ => {
+                let model: &'static ModelLock =
+                    Box::leak(Box::new(ModelLock { mutex: ::loom::sync::Mutex::new(()), execution }));
+                *current = Some(model);
+                Some(model)
+            }
+        }
     }
 }
 

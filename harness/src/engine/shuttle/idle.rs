@@ -19,6 +19,8 @@ impl Future for IdleTask {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A thread outside the execution may have asked something of a blocked task.
+        crate::engine::foreign::carry_out();
         let wake = execution::with(when_nothing_can_run);
         for waker in wake.flatten().into_iter().flatten() {
             waker.wake();

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::task::{Context, Poll};
 
-use super::chan::{Chan, Rx, Tx};
+use super::chan::{Chan, Rx, Tx, WeakTx};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use crate::engine;
 use crate::sync::permits;
@@ -71,17 +71,52 @@ impl<T> Sender<T> {
     pub fn reserve(&self) -> impl Future<Output = Result<Permit<'_, T>, SendError<()>>> + '_ {
         let at = Location::caller();
         async move {
-            match self.slots().acquire(1, "mpsc::Sender::reserve", at).await {
-                Ok(()) => {
-                    engine::record_with("mpsc::Sender::reserve", at, || "reserved".into());
-                    Ok(Permit { sender: self, sent: false })
-                }
-                Err(permits::Closed) => {
-                    engine::record_with("mpsc::Sender::reserve", at, || "closed".into());
-                    Err(SendError(()))
-                }
-            }
+            self.reserve_slots(1, "mpsc::Sender::reserve", at).await?;
+            Ok(Permit { sender: self, sent: false })
         }
+    }
+
+    /// Waits for `n` free slots and reserves them all at once: each [`Permit`] the iterator
+    /// gives sends one value. Fails if the receiver is gone, or if `n` exceeds the bound.
+    /// Cancel safe: dropping the future reserves nothing.
+    #[track_caller]
+    pub fn reserve_many(&self, n: usize) -> impl Future<Output = Result<PermitIterator<'_, T>, SendError<()>>> + '_ {
+        let at = Location::caller();
+        async move {
+            if n > self.capacity {
+                engine::scheduling_point();
+                engine::record_with("mpsc::Sender::reserve_many", at, || format!("{n} > the bound"));
+                return Err(SendError(()));
+            }
+            self.reserve_slots(n, "mpsc::Sender::reserve_many", at).await?;
+            Ok(PermitIterator { sender: self, left: n })
+        }
+    }
+
+    /// Like [`reserve`](Sender::reserve), moving the sender into the [`OwnedPermit`], which
+    /// can then move into a task.
+    #[track_caller]
+    pub fn reserve_owned(self) -> impl Future<Output = Result<OwnedPermit<T>, SendError<()>>> {
+        let at = Location::caller();
+        async move {
+            self.reserve_slots(1, "mpsc::Sender::reserve_owned", at).await?;
+            Ok(OwnedPermit { sender: Some(self) })
+        }
+    }
+
+    async fn reserve_slots(
+        &self,
+        n: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Result<(), SendError<()>> {
+        let reserved = self.slots().acquire(n, operation, at).await;
+        engine::record_with(operation, at, || match reserved {
+            Ok(()) if n == 1 => "reserved".into(),
+            Ok(()) => format!("reserved {n}"),
+            Err(permits::Closed) => "closed".into(),
+        });
+        reserved.map_err(|permits::Closed| SendError(()))
     }
 
     /// Sends, waiting at most `timeout` for room (on the virtual clock inside a run).
@@ -113,18 +148,70 @@ impl<T> Sender<T> {
     /// Reserves a slot if one is free, without waiting.
     #[track_caller]
     pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        self.try_reserve_slots(1, "mpsc::Sender::try_reserve")?;
+        Ok(Permit { sender: self, sent: false })
+    }
+
+    /// Reserves `n` slots if they are free, without waiting; `Full` if `n` exceeds the bound.
+    #[track_caller]
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        self.try_reserve_slots(n, "mpsc::Sender::try_reserve_many")?;
+        Ok(PermitIterator { sender: self, left: n })
+    }
+
+    /// Like [`try_reserve`](Sender::try_reserve), moving the sender into the
+    /// [`OwnedPermit`]; on failure the sender comes back in the error.
+    #[track_caller]
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.try_reserve_slots(1, "mpsc::Sender::try_reserve_owned") {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    #[track_caller]
+    fn try_reserve_slots(&self, n: usize, operation: &'static str) -> Result<(), TrySendError<()>> {
         let at = engine::begin();
-        let result = match self.slots().try_acquire(1) {
-            Ok(()) => Ok(Permit { sender: self, sent: false }),
+        let acquired =
+            if n > self.capacity { Err(permits::TryAcquireError::NoPermits) } else { self.slots().try_acquire(n) };
+        let result = match acquired {
+            Ok(()) => Ok(()),
             Err(permits::TryAcquireError::NoPermits) => Err(TrySendError::Full(())),
             Err(permits::TryAcquireError::Closed) => Err(TrySendError::Closed(())),
         };
-        engine::record_with("mpsc::Sender::try_reserve", at, || match &result {
-            Ok(_) => "reserved".into(),
+        engine::record_with(operation, at, || match &result {
+            Ok(()) if n == 1 => "reserved".into(),
+            Ok(()) => format!("reserved {n}"),
             Err(TrySendError::Full(())) => "full".into(),
             Err(TrySendError::Closed(())) => "closed".into(),
         });
         result
+    }
+
+    /// Sends from synchronous code, blocking the thread (inside a run, the blocking task)
+    /// while the channel is full, as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        engine::block_on(self.send(value))
+    }
+
+    /// A [`WeakSender`], which does not keep the channel open.
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender { tx: self.tx.downgrade(), capacity: self.capacity }
+    }
+
+    /// Live senders of the channel (this one included).
+    pub fn strong_count(&self) -> usize {
+        self.tx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel.
+    pub fn weak_count(&self) -> usize {
+        self.tx.chan.sender_counts().1
     }
 
     /// Waits until the receiver is dropped or closes the channel.
@@ -163,7 +250,7 @@ impl<T> Sender<T> {
     /// Queues `value` in a slot this sender holds; if the receiver is gone, the slot is
     /// given back and the value returned.
     fn push_in_slot(&self, value: T, at: &'static Location<'static>) -> Result<(), T> {
-        self.tx.push(value, at).inspect_err(|_| self.slots().release(1))
+        self.tx.push(value, at).inspect_err(|_| self.tx.chan.give_back_slot())
     }
 
     fn slots(&self) -> &permits::Permits {
@@ -211,6 +298,39 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.rx.try_recv("mpsc::Receiver::try_recv")
+    }
+
+    /// Waits for the next value from synchronous code, blocking the thread (inside a run,
+    /// the blocking task), as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        engine::block_on(self.recv())
+    }
+
+    /// [`recv_many`](Receiver::recv_many) from synchronous code, as
+    /// [`blocking_recv`](Receiver::blocking_recv).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        engine::block_on(self.recv_many(buffer, limit))
+    }
+
+    /// Polls for values, as [`recv_many`](Receiver::recv_many), for hand-written futures.
+    #[track_caller]
+    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
+        self.rx.poll_recv_many(cx, buffer, limit, "mpsc::Receiver::poll_recv_many", Location::caller())
+    }
+
+    /// Live senders of the channel.
+    pub fn sender_strong_count(&self) -> usize {
+        self.rx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.chan.sender_counts().1
     }
 
     /// Polls for the next value, for hand-written futures and streams. Unlike
@@ -288,7 +408,7 @@ impl<T> Permit<'_, T> {
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
         if !self.sent {
-            self.sender.slots().release(1);
+            self.sender.tx.chan.give_back_slot();
         }
     }
 }
@@ -296,5 +416,136 @@ impl<T> Drop for Permit<'_, T> {
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+/// A sender that does not keep the channel open, from [`Sender::downgrade`]: it becomes a
+/// [`Sender`] again with [`upgrade`](WeakSender::upgrade) while another sender lives.
+pub struct WeakSender<T> {
+    tx: WeakTx<T>,
+    capacity: usize,
+}
+
+impl<T> WeakSender<T> {
+    /// A sender again, or `None` once every sender is gone.
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.tx.upgrade().map(|tx| Sender { tx, capacity: self.capacity })
+    }
+
+    /// Live senders of the channel.
+    pub fn strong_count(&self) -> usize {
+        self.tx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel (this one included).
+    pub fn weak_count(&self) -> usize {
+        self.tx.chan.sender_counts().1
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> Self {
+        WeakSender { tx: self.tx.clone(), capacity: self.capacity }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender").finish_non_exhaustive()
+    }
+}
+
+/// Reserved slots, from [`Sender::reserve_many`]: each [`Permit`] it yields sends one
+/// value; those never taken go back to the channel when it is dropped.
+pub struct PermitIterator<'a, T> {
+    sender: &'a Sender<T>,
+    left: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        self.left = self.left.checked_sub(1)?;
+        Some(Permit { sender: self.sender, sent: false })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        for _ in 0..std::mem::take(&mut self.left) {
+            self.sender.tx.chan.give_back_slot();
+        }
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator").field("left", &self.left).finish_non_exhaustive()
+    }
+}
+
+/// A reserved slot that owns its [`Sender`], from [`Sender::reserve_owned`]: it can move
+/// into a task. Sending (or [`release`](OwnedPermit::release)) gives the sender back;
+/// dropped unused, it gives the slot back.
+pub struct OwnedPermit<T> {
+    /// `None` once used.
+    sender: Option<Sender<T>>,
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` in the reserved slot and gives the sender back. If the receiver is
+    /// gone meanwhile, the value is dropped, as tokio's.
+    #[track_caller]
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let at = engine::begin();
+        let sender = self.sender.take().expect("an unused permit holds its sender");
+        let sent = sender.push_in_slot(value, at).is_ok();
+        engine::record_with("mpsc::OwnedPermit::send", at, || {
+            if sent { "sent" } else { "closed: value dropped" }.into()
+        });
+        sender
+    }
+
+    /// Gives the slot back unused, and the sender with it.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("an unused permit holds its sender");
+        sender.tx.chan.give_back_slot();
+        sender
+    }
+
+    /// Whether both permits send into the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        match (&self.sender, &other.sender) {
+            (Some(this), Some(other)) => this.same_channel(other),
+            _ => false,
+        }
+    }
+
+    /// Whether this permit sends into `sender`'s channel.
+    pub fn same_channel_as_sender(&self, sender: &Sender<T>) -> bool {
+        self.sender.as_ref().is_some_and(|own| own.same_channel(sender))
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            sender.tx.chan.give_back_slot();
+        }
+    }
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
     }
 }

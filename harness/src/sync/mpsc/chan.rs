@@ -21,6 +21,8 @@ pub(super) struct Chan<T> {
     /// The free slots of a bounded channel (a sender takes one, a receive gives it back);
     /// `None` for an unbounded channel.
     pub(super) slots: Option<Permits>,
+    /// The bound of a bounded channel.
+    capacity: Option<usize>,
     /// Wakes the senders in `closed()` when the receiver closes the channel or goes.
     receiver_closed: Notify,
     resource: Resource,
@@ -32,8 +34,13 @@ struct State<T> {
     origins: VecDeque<(TaskId, &'static Location<'static>)>,
     /// Live senders; at zero the receiver gets `None` once the queue is empty.
     senders: usize,
-    /// The receiver closed the channel or was dropped: sends fail.
+    /// Weak senders, which do not keep the channel open.
+    weak_senders: usize,
+    /// The receiver closed the channel or was dropped: sends fail (those in a slot reserved
+    /// before the close excepted, as long as the receiver lives).
     receiver_closed: bool,
+    /// The receiver was dropped: nothing is queued any more.
+    receiver_gone: bool,
     /// The task waiting in `recv`.
     receiver_waker: Option<Waker>,
 }
@@ -51,10 +58,13 @@ impl<T> Chan<T> {
                 queue: VecDeque::new(),
                 origins: VecDeque::new(),
                 senders: 1,
+                weak_senders: 0,
                 receiver_closed: false,
+                receiver_gone: false,
                 receiver_waker: None,
             }),
             slots: capacity.map(|capacity| Permits::new(capacity, kind, created_at)),
+            capacity,
             receiver_closed: Notify::for_resource(resource),
             resource,
         })
@@ -76,6 +86,42 @@ impl<T> Chan<T> {
         if let Some(slots) = &self.slots {
             slots.release(n);
         }
+    }
+
+    /// Whether the receiver has seen the last value: every sender is gone, or the channel
+    /// was closed and no slot is reserved any more (a reserved slot may still send, as in
+    /// tokio), and the queue is empty.
+    fn drained(&self, state: &State<T>) -> bool {
+        state.queue.is_empty() && (state.senders == 0 || (state.receiver_closed && self.reserved(state) == 0))
+    }
+
+    /// Slots of a bounded channel that senders reserved and have not used yet.
+    fn reserved(&self, state: &State<T>) -> usize {
+        match (&self.slots, self.capacity) {
+            (Some(slots), Some(capacity)) => capacity - slots.available() - state.queue.len(),
+            _ => 0,
+        }
+    }
+
+    /// A sender gives back a slot it reserved and did not fill; once the channel is
+    /// closed, the receiver may be waiting for that to end.
+    pub(super) fn give_back_slot(&self) {
+        if let Some(slots) = &self.slots {
+            slots.release(1);
+        }
+        let waker = {
+            let mut state = self.lock();
+            if state.receiver_closed { state.receiver_waker.take() } else { None }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Live senders and weak senders.
+    pub(super) fn sender_counts(&self) -> (usize, usize) {
+        let state = self.lock();
+        (state.senders, state.weak_senders)
     }
 
     fn close_for_senders(&self) {
@@ -108,11 +154,13 @@ impl<T> Tx<T> {
         Tx { chan }
     }
 
-    /// Queues `value`, sent at `at`, and wakes the receiver; gives it back if the receiver closed.
+    /// Queues `value`, sent at `at`, and wakes the receiver; gives it back if the receiver is
+    /// gone, or closed an unbounded channel. (A bounded channel's sender pushes into a slot it
+    /// holds, which a close does not take back.)
     pub(super) fn push(&self, value: T, at: &'static Location<'static>) -> Result<(), T> {
         let waker = {
             let mut state = self.chan.lock();
-            if state.receiver_closed {
+            if state.receiver_gone || (state.receiver_closed && self.chan.slots.is_none()) {
                 return Err(value);
             }
             state.queue.push_back(value);
@@ -150,6 +198,43 @@ impl<T> Tx<T> {
 
     pub(super) fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
+    }
+
+    /// A weak sender of this channel.
+    pub(super) fn downgrade(&self) -> WeakTx<T> {
+        self.chan.lock().weak_senders += 1;
+        WeakTx { chan: self.chan.clone() }
+    }
+}
+
+/// A sender that does not keep the channel open: it can become a sender again while
+/// another one lives.
+pub(super) struct WeakTx<T> {
+    pub(super) chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakTx<T> {
+    /// A sender again, if one still lives.
+    pub(super) fn upgrade(&self) -> Option<Tx<T>> {
+        let mut state = self.chan.lock();
+        if state.senders == 0 {
+            return None;
+        }
+        state.senders += 1;
+        Some(Tx { chan: self.chan.clone() })
+    }
+}
+
+impl<T> Clone for WeakTx<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().weak_senders += 1;
+        WeakTx { chan: self.chan.clone() }
+    }
+}
+
+impl<T> Drop for WeakTx<T> {
+    fn drop(&mut self) {
+        self.chan.lock().weak_senders -= 1;
     }
 }
 
@@ -199,6 +284,20 @@ impl<T> Rx<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Poll<Option<T>> {
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_recv_inner(cx, operation, at);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+
+    fn poll_recv_inner(
+        &self,
+        cx: &mut Context<'_>,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<Option<T>> {
         let mut state = self.chan.lock();
         if let Some(value) = state.queue.pop_front() {
             self.chan.took(&mut state, 1);
@@ -207,7 +306,7 @@ impl<T> Rx<T> {
             engine::record_with(operation, at, || "got a value".into());
             return Poll::Ready(Some(value));
         }
-        if state.senders == 0 || state.receiver_closed {
+        if self.chan.drained(&state) {
             drop(state);
             engine::record_with(operation, at, || "closed".into());
             return Poll::Ready(None);
@@ -229,31 +328,55 @@ impl<T> Rx<T> {
     ) -> usize {
         engine::scheduling_point();
         let _deregister = ForgetWaker(&self.chan);
-        poll_fn(|cx| {
-            if limit == 0 {
-                return Poll::Ready(0);
-            }
-            let mut state = self.chan.lock();
-            let taken = limit.min(state.queue.len());
-            if taken > 0 {
-                buffer.extend(state.queue.drain(..taken));
-                self.chan.took(&mut state, taken);
-                drop(state);
-                self.chan.free_slots(taken);
-                engine::record_with(operation, at, || format!("got {taken}"));
-                return Poll::Ready(taken);
-            }
-            if state.senders == 0 || state.receiver_closed {
-                drop(state);
-                engine::record_with(operation, at, || "closed".into());
-                return Poll::Ready(0);
-            }
-            state.receiver_waker = Some(cx.waker().clone());
+        poll_fn(|cx| self.poll_recv_many(cx, buffer, limit, operation, at)).await
+    }
+
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        let poll = self.poll_recv_many_inner(cx, buffer, limit, operation, at);
+        if poll.is_ready() {
+            proceed.made_progress();
+        }
+        poll
+    }
+
+    fn poll_recv_many_inner(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Poll<usize> {
+        let mut state = self.chan.lock();
+        let taken = limit.min(state.queue.len());
+        if taken > 0 {
+            buffer.extend(state.queue.drain(..taken));
+            self.chan.took(&mut state, taken);
             drop(state);
-            engine::wait(operation, at, Some(self.chan.resource));
-            Poll::Pending
-        })
-        .await
+            self.chan.free_slots(taken);
+            engine::record_with(operation, at, || format!("got {taken}"));
+            return Poll::Ready(taken);
+        }
+        if self.chan.drained(&state) {
+            drop(state);
+            engine::record_with(operation, at, || "closed".into());
+            return Poll::Ready(0);
+        }
+        state.receiver_waker = Some(cx.waker().clone());
+        drop(state);
+        engine::wait(operation, at, Some(self.chan.resource));
+        Poll::Pending
     }
 
     #[track_caller]
@@ -262,7 +385,7 @@ impl<T> Rx<T> {
         let mut state = self.chan.lock();
         let result = match state.queue.pop_front() {
             Some(value) => Ok(value),
-            None if state.senders == 0 || state.receiver_closed => Err(TryRecvError::Disconnected),
+            None if self.chan.drained(&state) => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         };
         if result.is_ok() {
@@ -312,7 +435,11 @@ impl<T> Rx<T> {
 
 impl<T> Drop for Rx<T> {
     fn drop(&mut self) {
+        self.chan.lock().receiver_gone = true;
         self.chan.close_for_senders();
+        // A waker left by `poll_recv` would keep the receiving task alive for nothing.
+        let waker = self.chan.lock().receiver_waker.take();
+        drop(waker);
         // Dropped outside the lock: their destructors may use the channel.
         let (queued, origins) = {
             let mut state = self.chan.lock();

@@ -30,8 +30,8 @@ mod chan;
 pub mod error;
 mod unbounded;
 
-pub use bounded::{Permit, Receiver, Sender, channel};
-pub use unbounded::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+pub use bounded::{OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender, channel};
+pub use unbounded::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender, unbounded_channel};
 
 #[cfg(test)]
 mod tests {
@@ -155,6 +155,148 @@ mod tests {
         assert_eq!(tx.send(2), Err(SendError(2)));
         drop(rx);
         assert_ready!(task::spawn(tx.closed()).poll());
+    }
+
+    // After tokio's `tests/sync_mpsc.rs` (`recv_close_gets_none_reserved`): closing the
+    // channel fails the senders still waiting, but a slot reserved before still sends.
+    #[test]
+    fn after_close_a_reserved_slot_still_sends_and_recv_waits_for_it() {
+        let (tx, mut rx) = channel::<u32>(1);
+        let other = tx.clone();
+        let permit = tx.try_reserve().unwrap();
+        let mut waiting = task::spawn(other.reserve());
+        assert_pending!(waiting.poll());
+        rx.close();
+        assert!(waiting.is_woken());
+        assert!(assert_ready!(waiting.poll()).is_err());
+        drop(waiting);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "the reserved slot may still send");
+        let mut recv = task::spawn(rx.recv());
+        assert_pending!(recv.poll());
+        permit.send(7);
+        assert!(recv.is_woken());
+        assert_ready_eq!(recv.poll(), Some(7));
+        drop(recv);
+        assert_ready_eq!(task::spawn(rx.recv()).poll(), None);
+    }
+
+    #[test]
+    fn after_close_dropping_the_reserved_slot_ends_the_receiver() {
+        let (tx, mut rx) = channel::<u32>(2);
+        let owned = tx.clone().try_reserve_owned().unwrap();
+        rx.close();
+        let mut recv = task::spawn(rx.recv());
+        assert_pending!(recv.poll());
+        let tx_back = owned.release();
+        assert!(tx_back.same_channel(&tx));
+        assert!(recv.is_woken());
+        assert_ready_eq!(recv.poll(), None);
+        drop(recv);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn dropping_the_receiver_lets_go_of_its_waker() {
+        let (tx, mut rx) = channel::<u32>(1);
+        let mut polling = task::spawn(());
+        let unused = polling.waker_ref_count();
+        assert_pending!(polling.enter(|cx, _| rx.poll_recv(cx)));
+        assert_eq!(polling.waker_ref_count(), unused + 1);
+        drop(rx);
+        assert_eq!(polling.waker_ref_count(), unused, "the channel still held the receiver's waker");
+        drop(tx);
+    }
+
+    #[test]
+    fn many_permits_at_once_and_the_unused_ones_come_back() {
+        let (tx, mut rx) = channel::<u32>(3);
+        assert!(matches!(tx.try_reserve_many(4), Err(TrySendError::Full(()))));
+        let mut permits = tx.try_reserve_many(2).unwrap();
+        assert_eq!(permits.len(), 2);
+        permits.next().unwrap().send(1);
+        assert_eq!(tx.capacity(), 1);
+        drop(permits);
+        assert_eq!(tx.capacity(), 2);
+        assert!(assert_ready!(task::spawn(tx.reserve_many(4)).poll()).is_err(), "more than the bound");
+        let mut waiting = task::spawn(tx.reserve_many(3));
+        assert_pending!(waiting.poll());
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert!(waiting.is_woken());
+        let permits = assert_ready!(waiting.poll()).unwrap();
+        for (n, permit) in permits.enumerate() {
+            permit.send(n as u32);
+        }
+        let mut buffer = Vec::new();
+        assert_eq!(rx.blocking_recv_many(&mut buffer, 5), 3);
+        assert_eq!(buffer, [0, 1, 2]);
+    }
+
+    #[test]
+    fn an_owned_permit_moves_into_a_task_and_gives_the_sender_back() {
+        crate::check(|| async {
+            let (tx, mut rx) = channel::<&str>(1);
+            let permit = tx.reserve_owned().await.unwrap();
+            let task = crate::spawn(async move { permit.send("from the task") });
+            assert_eq!(rx.recv().await, Some("from the task"));
+            let tx = task.await.unwrap();
+            let other = tx.clone();
+            let permit = tx.try_reserve_owned().unwrap();
+            assert!(permit.same_channel_as_sender(&other));
+            assert!(matches!(other.try_reserve_owned(), Err(TrySendError::Full(_))), "the permit holds the only slot");
+        });
+    }
+
+    // After tokio's `tests/sync_mpsc_weak.rs`: a weak sender does not keep the channel open,
+    // and upgrades only while a sender lives, a permit's included.
+    #[test]
+    fn weak_senders_upgrade_only_while_a_sender_lives() {
+        let (tx, mut rx) = channel::<u32>(1);
+        let weak = tx.downgrade();
+        assert_eq!((tx.strong_count(), tx.weak_count(), rx.sender_weak_count()), (1, 1, 1));
+        let upgraded = weak.upgrade().unwrap();
+        assert_eq!(rx.sender_strong_count(), 2);
+        drop((tx, upgraded));
+        assert!(weak.upgrade().is_none());
+        assert_ready_eq!(task::spawn(rx.recv()).poll(), None, "weak senders do not keep it open");
+
+        let (tx, _rx) = channel::<u32>(1);
+        let weak = tx.downgrade();
+        let permit = tx.try_reserve_owned().unwrap();
+        assert!(weak.upgrade().is_some(), "the permit's sender lives");
+        drop(permit);
+        assert!(weak.clone().upgrade().is_none());
+
+        let (tx, mut rx) = unbounded_channel::<u32>();
+        let weak = tx.downgrade();
+        weak.upgrade().unwrap().send(1).unwrap();
+        assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+        drop(tx);
+        assert!(weak.upgrade().is_none());
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    }
+
+    #[test]
+    fn blocking_send_and_recv_from_blocking_tasks() {
+        crate::check(|| async {
+            let (tx, mut rx) = channel::<u32>(1);
+            let (done_tx, mut done_rx) = unbounded_channel::<u32>();
+            let producer = crate::task::spawn_blocking(move || {
+                for n in 0..3 {
+                    tx.blocking_send(n).unwrap();
+                }
+            });
+            let consumer = crate::task::spawn_blocking(move || {
+                let mut sum = 0;
+                while let Some(n) = rx.blocking_recv() {
+                    sum += n;
+                }
+                done_tx.send(sum).unwrap();
+            });
+            assert_eq!(done_rx.recv().await, Some(3));
+            producer.await.unwrap();
+            consumer.await.unwrap();
+        });
     }
 
     #[test]

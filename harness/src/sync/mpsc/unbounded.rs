@@ -5,7 +5,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::task::{Context, Poll};
 
-use super::chan::{Chan, Rx, Tx};
+use super::chan::{Chan, Rx, Tx, WeakTx};
 use super::error::{SendError, TryRecvError};
 use crate::engine;
 
@@ -52,6 +52,56 @@ impl<T> UnboundedSender<T> {
     pub fn same_channel(&self, other: &Self) -> bool {
         self.tx.same_channel(&other.tx)
     }
+
+    /// A [`WeakUnboundedSender`], which does not keep the channel open.
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender { tx: self.tx.downgrade() }
+    }
+
+    /// Live senders of the channel (this one included).
+    pub fn strong_count(&self) -> usize {
+        self.tx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel.
+    pub fn weak_count(&self) -> usize {
+        self.tx.chan.sender_counts().1
+    }
+}
+
+/// An unbounded sender that does not keep the channel open, from
+/// [`UnboundedSender::downgrade`].
+pub struct WeakUnboundedSender<T> {
+    tx: WeakTx<T>,
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// A sender again, or `None` once every sender is gone.
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.tx.upgrade().map(|tx| UnboundedSender { tx })
+    }
+
+    /// Live senders of the channel.
+    pub fn strong_count(&self) -> usize {
+        self.tx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel (this one included).
+    pub fn weak_count(&self) -> usize {
+        self.tx.chan.sender_counts().1
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> Self {
+        WeakUnboundedSender { tx: self.tx.clone() }
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender").finish_non_exhaustive()
+    }
 }
 
 impl<T> Clone for UnboundedSender<T> {
@@ -92,6 +142,39 @@ impl<T> UnboundedReceiver<T> {
     #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.rx.try_recv("mpsc::UnboundedReceiver::try_recv")
+    }
+
+    /// Waits for the next value from synchronous code, blocking the thread (inside a run,
+    /// the blocking task), as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        engine::block_on(self.recv())
+    }
+
+    /// [`recv_many`](UnboundedReceiver::recv_many) from synchronous code, as
+    /// [`blocking_recv`](UnboundedReceiver::blocking_recv).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        engine::block_on(self.recv_many(buffer, limit))
+    }
+
+    /// Polls for values, as [`recv_many`](UnboundedReceiver::recv_many), for hand-written futures.
+    #[track_caller]
+    pub fn poll_recv_many(&mut self, cx: &mut Context<'_>, buffer: &mut Vec<T>, limit: usize) -> Poll<usize> {
+        self.rx.poll_recv_many(cx, buffer, limit, "mpsc::UnboundedReceiver::poll_recv_many", Location::caller())
+    }
+
+    /// Live senders of the channel.
+    pub fn sender_strong_count(&self) -> usize {
+        self.rx.chan.sender_counts().0
+    }
+
+    /// Weak senders of the channel.
+    pub fn sender_weak_count(&self) -> usize {
+        self.rx.chan.sender_counts().1
     }
 
     /// Polls for the next value, for hand-written futures and streams. Unlike

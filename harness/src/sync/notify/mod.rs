@@ -119,12 +119,24 @@ impl Notify {
         Notify::for_resource(Resource::new("Notify", Location::caller()))
     }
 
-    /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
-    pub(crate) fn for_resource(resource: Resource) -> Notify {
+    /// A `Notify` with no permit stored and nobody waiting, in a `const` context (a
+    /// `static`), as tokio's. See [`Mutex::const_new`](crate::sync::Mutex::const_new) on statics.
+    #[track_caller]
+    pub const fn const_new() -> Notify {
+        Notify::const_for_resource(Resource::new_const("Notify", Location::caller()))
+    }
+
+    /// [`for_resource`](Notify::for_resource) in a `const` context.
+    pub(crate) const fn const_for_resource(resource: Resource) -> Notify {
         Notify {
-            state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: WaitList::default() }),
+            state: StateLock::const_new(State { permit: false, waiters_calls: 0, waiters: WaitList::new() }),
             resource,
         }
+    }
+
+    /// A `Notify` that another primitive waits on: waits show up as waits on `resource`.
+    pub(crate) fn for_resource(resource: Resource) -> Notify {
+        Notify { state: StateLock::new(State { permit: false, waiters_calls: 0, waiters: WaitList::new() }), resource }
     }
 
     fn lock(&self) -> StateGuard<'_, State> {

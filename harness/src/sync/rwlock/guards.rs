@@ -98,10 +98,33 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns write access into read access without unlocking, so no writer can come in between.
     /// Readers queued behind may then enter.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let this = ManuallyDrop::new(self);
+        let data = self.data;
+        Self::downgrade_to(self, data)
+    }
+
+    /// Downgrades to a read guard on a part of the value (`f` picks it), atomically, as
+    /// tokio's: no writer can come in between.
+    pub fn downgrade_map<U: ?Sized, F: FnOnce(&T) -> &U>(this: Self, f: F) -> RwLockReadGuard<'a, U> {
+        let data: *const U = f(&*this);
+        Self::downgrade_to(this, data)
+    }
+
+    /// Like [`downgrade_map`](RwLockWriteGuard::downgrade_map), when `f` may find no such
+    /// part: then gives the write guard back, still writing.
+    pub fn try_downgrade_map<U: ?Sized, F: FnOnce(&T) -> Option<&U>>(
+        this: Self,
+        f: F,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        let Some(data) = f(&*this).map(|part| part as *const U) else { return Err(this) };
+        Ok(Self::downgrade_to(this, data))
+    }
+
+    /// Gives back all but one of the write permits, keeping `data` readable.
+    fn downgrade_to<U: ?Sized>(this: Self, data: *const U) -> RwLockReadGuard<'a, U> {
+        let this = ManuallyDrop::new(this);
         engine::record("RwLock::downgrade", this.at);
         this.permits.release(this.held as usize - 1);
-        RwLockReadGuard::new(this.permits, this.data, this.at)
+        RwLockReadGuard::new(this.permits, data, this.at)
     }
 }
 

@@ -61,11 +61,33 @@ impl<T> RwLock<T> {
 
     /// A new, unlocked lock that admits at most `max_reads` readers at once.
     ///
-    /// Panics if `max_reads` exceeds `u32::MAX >> 3`.
+    /// Panics if `max_reads` is 0 or exceeds `u32::MAX >> 3`, as tokio's.
     #[track_caller]
     pub fn with_max_readers(value: T, max_reads: u32) -> Self {
+        assert_ne!(max_reads, 0, "a RwLock may not be created with 0 readers");
         assert!(max_reads <= MAX_READS, "a RwLock may not be created with more than {MAX_READS} readers");
         RwLock::with_max_readers_at(value, max_reads, Location::caller())
+    }
+
+    /// A new, unlocked lock, in a `const` context (a `static`), as tokio's. See
+    /// [`Mutex::const_new`](crate::sync::Mutex::const_new) on statics.
+    #[track_caller]
+    pub const fn const_new(value: T) -> Self {
+        RwLock::const_with_max_readers(value, MAX_READS)
+    }
+
+    /// [`with_max_readers`](RwLock::with_max_readers) in a `const` context, as tokio's.
+    ///
+    /// Panics (at compile time in a `static`) if `max_reads` is 0 or exceeds `u32::MAX >> 3`.
+    #[track_caller]
+    pub const fn const_with_max_readers(value: T, max_reads: u32) -> Self {
+        assert!(max_reads != 0, "a RwLock may not be created with 0 readers");
+        assert!(max_reads <= MAX_READS, "a RwLock may not be created with more than u32::MAX >> 3 readers");
+        RwLock {
+            max_readers: max_reads,
+            permits: Permits::const_new(max_reads as usize, false, "RwLock", Location::caller()),
+            data: UnsafeCell::new(value),
+        }
     }
 
     fn with_max_readers_at(value: T, max_readers: u32, at: &'static Location<'static>) -> Self {
@@ -117,6 +139,22 @@ impl<T: ?Sized> RwLock<T> {
         let at = Location::caller();
         self.try_acquire(self.max_readers, "RwLock::try_write", at)?;
         Ok(RwLockWriteGuard::new(&self.permits, self.max_readers, self.data.get(), at))
+    }
+
+    /// Locks for reading from synchronous code, blocking the thread (inside a run, the
+    /// blocking task), as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        crate::engine::block_on(self.read())
+    }
+
+    /// Locks for writing from synchronous code, as [`blocking_read`](RwLock::blocking_read).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::engine::block_on(self.write())
     }
 
     /// Like [`read`](RwLock::read), for an `Arc`'d lock: the guard owns the `Arc`.
@@ -205,8 +243,46 @@ mod tests {
 
     use tokio_test::{assert_pending, assert_ready, task};
 
-    use super::{RwLock, RwLockReadGuard};
+    use super::{RwLock, RwLockReadGuard, RwLockWriteGuard};
     use crate::{FailureKind, Scenario};
+
+    #[test]
+    #[should_panic(expected = "a RwLock may not be created with 0 readers")]
+    fn zero_readers_panics_as_tokio() {
+        let _ = RwLock::with_max_readers((), 0);
+    }
+
+    #[test]
+    fn downgrade_map_keeps_writers_out_and_reads_a_part() {
+        let lock = RwLock::new((1, String::from("a")));
+        let mut writing = lock.try_write().unwrap();
+        writing.1.push('b');
+        let name = RwLockWriteGuard::downgrade_map(writing, |(_, name)| name);
+        assert_eq!(*name, "ab");
+        assert!(lock.try_write().is_err(), "still read-locked");
+        assert!(lock.try_read().is_ok(), "other readers may come in");
+        drop(name);
+        let writing = lock.try_write().unwrap();
+        let writing = RwLockWriteGuard::try_downgrade_map(writing, |_| None::<&u8>).expect_err("nothing to map to");
+        let first = RwLockWriteGuard::try_downgrade_map(writing, |(first, _)| Some(first)).unwrap();
+        assert_eq!(*first, 1);
+    }
+
+    static SETTINGS: RwLock<u32> = RwLock::const_new(0);
+    static FEW_READERS: RwLock<()> = RwLock::const_with_max_readers((), 1);
+
+    #[test]
+    fn static_locks_and_blocking_access_from_a_blocking_task() {
+        crate::check(|| async {
+            let writer = crate::task::spawn_blocking(|| *SETTINGS.blocking_write() += 1);
+            writer.await.unwrap();
+            assert!(*SETTINGS.read().await >= 1);
+            let reader = crate::task::spawn_blocking(|| *SETTINGS.blocking_read());
+            assert!(reader.await.unwrap() >= 1);
+            let _only = FEW_READERS.read().await;
+            assert!(FEW_READERS.try_read().is_err());
+        });
+    }
 
     #[test]
     fn readers_share_and_a_writer_excludes() {

@@ -97,6 +97,16 @@ impl Semaphore {
         Semaphore { permits: Permits::new(permits, "Semaphore", Location::caller()) }
     }
 
+    /// A semaphore with `permits` free permits, in a `const` context (a `static`), as
+    /// tokio's. See [`Mutex::const_new`](crate::sync::Mutex::const_new) on statics.
+    ///
+    /// Panics (at compile time in a `static`) if `permits` exceeds [`Semaphore::MAX_PERMITS`].
+    #[track_caller]
+    pub const fn const_new(permits: usize) -> Self {
+        assert!(permits <= Self::MAX_PERMITS, "a semaphore may not have more than MAX_PERMITS permits");
+        Semaphore { permits: Permits::const_new(permits, false, "Semaphore", Location::caller()) }
+    }
+
     /// The permits free right now.
     #[track_caller]
     pub fn available_permits(&self) -> usize {
@@ -210,6 +220,35 @@ impl Semaphore {
         let at = Location::caller();
         self.try_acquire_raw(n as usize, "Semaphore::try_acquire_many_owned", at)?;
         Ok(OwnedSemaphorePermit::new(self, n as usize, at))
+    }
+
+    /// Waits for a permit from synchronous code, blocking the thread (inside a run, the
+    /// blocking task), as tokio's.
+    ///
+    /// # Panics
+    /// In an async context (a task of a run or of a tokio runtime, not a blocking one), as tokio's.
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        engine::block_on(self.acquire())
+    }
+
+    /// Waits for `n` permits from synchronous code, as [`blocking_acquire`](Semaphore::blocking_acquire).
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        engine::block_on(self.acquire_many(n))
+    }
+
+    /// Like [`blocking_acquire`](Semaphore::blocking_acquire), returning a permit that owns the `Arc`.
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        engine::block_on(self.acquire_owned())
+    }
+
+    /// Like [`blocking_acquire_many`](Semaphore::blocking_acquire_many), returning a permit
+    /// that owns the `Arc`.
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
+        engine::block_on(self.acquire_many_owned(n))
     }
 
     /// Closes the semaphore: queued and later acquisitions fail; permits already held stay valid.
@@ -343,6 +382,76 @@ mod tests {
         assert_ready_err!(waiting.poll());
         assert_eq!(semaphore.try_acquire().unwrap_err(), TryAcquireError::Closed);
         assert_ready!(task::spawn(semaphore.acquire()).poll()).unwrap_err();
+    }
+
+    #[test]
+    fn permits_given_back_after_close_stay_free_as_tokios() {
+        let semaphore = Semaphore::new(1);
+        let held = semaphore.try_acquire().unwrap();
+        let mut waiting = task::spawn(semaphore.acquire_many(2));
+        assert_pending!(waiting.poll());
+        semaphore.close();
+        drop(held);
+        assert_eq!(semaphore.available_permits(), 1, "the failed acquisition takes nothing");
+        assert_ready_err!(waiting.poll());
+        assert_eq!(semaphore.available_permits(), 1);
+    }
+
+    #[test]
+    fn a_closed_semaphore_frees_what_it_had_assigned_to_the_queue() {
+        let semaphore = Semaphore::new(1);
+        let mut waiting = task::spawn(semaphore.acquire_many(2));
+        assert_pending!(waiting.poll());
+        assert_eq!(semaphore.available_permits(), 0, "assigned to the queued acquisition");
+        semaphore.close();
+        assert_eq!(semaphore.available_permits(), 1);
+        drop(waiting);
+        assert_eq!(semaphore.available_permits(), 1);
+    }
+
+    static LIMIT: Semaphore = Semaphore::const_new(1);
+
+    #[test]
+    fn a_static_semaphore_limits_every_task() {
+        crate::check(|| async {
+            let inside = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let inside = inside.clone();
+                    crate::spawn(async move {
+                        let _permit = LIMIT.acquire().await.unwrap();
+                        assert_eq!(inside.fetch_add(1, Ordering::SeqCst), 0);
+                        crate::task::yield_now().await;
+                        inside.fetch_sub(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        assert_eq!(LIMIT.available_permits(), 1);
+    }
+
+    #[test]
+    fn blocking_acquire_blocks_a_blocking_task_and_panics_in_an_async_one() {
+        crate::check(|| async {
+            let semaphore = Arc::new(Semaphore::new(0));
+            let blocked = crate::task::spawn_blocking({
+                let semaphore = semaphore.clone();
+                move || semaphore.blocking_acquire().unwrap().num_permits()
+            });
+            semaphore.add_permits(1);
+            assert_eq!(blocked.await.unwrap(), 1);
+            let in_async = crate::spawn({
+                let semaphore = semaphore.clone();
+                async move { semaphore.blocking_acquire_many(1).map(|permit| permit.num_permits()) }
+            });
+            assert!(in_async.await.unwrap_err().panic_message().unwrap().contains("Cannot block the current thread"));
+        });
+        let semaphore = Arc::new(Semaphore::new(1));
+        assert_eq!(semaphore.clone().blocking_acquire_owned().unwrap().num_permits(), 1);
+        assert_eq!(semaphore.blocking_acquire_many_owned(1).unwrap().num_permits(), 1);
     }
 
     #[test]

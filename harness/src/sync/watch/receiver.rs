@@ -66,14 +66,14 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn changed(&mut self) -> impl Future<Output = Result<(), RecvError>> + '_ {
         let at = Location::caller();
-        async move {
+        engine::cooperative(async move {
             engine::scheduling_point();
             let result = self.shared.wait_for_change(&mut self.version, "watch::Receiver::changed", at).await;
             engine::record_with("watch::Receiver::changed", at, || {
                 if result.is_ok() { "changed" } else { "closed" }.into()
             });
             result
-        }
+        })
     }
 
     /// Waits until `f` accepts the value, checking the current one first, and returns it
@@ -86,7 +86,7 @@ impl<T> Receiver<T> {
         let at = Location::caller();
         let Receiver { shared, version } = self;
         let shared: &Shared<T> = shared;
-        async move {
+        engine::cooperative(async move {
             engine::scheduling_point();
             loop {
                 {
@@ -102,7 +102,7 @@ impl<T> Receiver<T> {
                     return Err(RecvError(()));
                 }
             }
-        }
+        })
     }
 
     /// Marks the current value unseen: [`changed`](Receiver::changed) returns at once.
