@@ -59,17 +59,23 @@ impl Slot {
 /// Fixed: the waiter awaits a `Notify`, registered before it checks the slot.
 pub async fn scenario(variant: Variant) {
     let slot = Arc::new(Slot::default());
-    let waiter = racewright::task::Builder::new().name("waiter").spawn({
-        let slot = slot.clone();
-        async move { slot.take(variant).await }
-    });
-    let producer = racewright::task::Builder::new().name("producer").spawn({
-        let slot = slot.clone();
-        async move {
-            racewright::task::yield_now().await;
-            slot.fill(42);
-        }
-    });
+    let waiter = racewright::task::Builder::new()
+        .name("waiter")
+        .spawn({
+            let slot = slot.clone();
+            async move { slot.take(variant).await }
+        })
+        .unwrap();
+    let producer = racewright::task::Builder::new()
+        .name("producer")
+        .spawn({
+            let slot = slot.clone();
+            async move {
+                racewright::task::yield_now().await;
+                slot.fill(42);
+            }
+        })
+        .unwrap();
     producer.await.unwrap();
     assert_eq!(waiter.await.unwrap(), 42);
 }

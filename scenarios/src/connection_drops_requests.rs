@@ -46,7 +46,7 @@ async fn connection(mut requests: mpsc::Receiver<Request>, variant: Variant) {
 /// Fixed: the connection closes its queue and answers every queued request with the error.
 pub async fn scenario(variant: Variant) {
     let (requests, queue) = mpsc::channel(4);
-    let connection = racewright::task::Builder::new().name("connection").spawn(connection(queue, variant));
+    let connection = racewright::task::Builder::new().name("connection").spawn(connection(queue, variant)).unwrap();
     let mut responses = Vec::new();
     for id in 1..=2 {
         let (answer, response) = oneshot::channel();

@@ -62,20 +62,26 @@ impl Events {
 /// Fixed: `poll_recv` stores the waker before it returns `Pending`, and `emit` wakes it.
 pub async fn scenario(variant: Variant) {
     let events = Arc::new(Events::default());
-    let ui = racewright::task::Builder::new().name("event loop").spawn({
-        let events = events.clone();
-        async move {
-            let mut seen = Vec::new();
-            while seen.len() < 2 {
-                seen.push(poll_fn(|cx| events.poll_recv(cx, variant)).await);
+    let ui = racewright::task::Builder::new()
+        .name("event loop")
+        .spawn({
+            let events = events.clone();
+            async move {
+                let mut seen = Vec::new();
+                while seen.len() < 2 {
+                    seen.push(poll_fn(|cx| events.poll_recv(cx, variant)).await);
+                }
+                seen
             }
-            seen
-        }
-    });
-    let job = racewright::task::Builder::new().name("job").spawn(async move {
-        events.emit("message received");
-        events.emit("message stored");
-    });
+        })
+        .unwrap();
+    let job = racewright::task::Builder::new()
+        .name("job")
+        .spawn(async move {
+            events.emit("message received");
+            events.emit("message stored");
+        })
+        .unwrap();
     job.await.unwrap();
     assert_eq!(ui.await.unwrap(), ["message received", "message stored"]);
 }

@@ -68,14 +68,20 @@ pub async fn scenario(variant: Variant) {
     let (first_reply, first) = oneshot::channel();
     let (second_reply, second) = oneshot::channel();
     let backends = [("backend 1", first_reply, 10), ("backend 2", second_reply, 20)].map(|(name, reply, value)| {
-        racewright::task::Builder::new().name(name).spawn(async move {
-            let _ = reply.send(value);
+        racewright::task::Builder::new()
+            .name(name)
+            .spawn(async move {
+                let _ = reply.send(value);
+            })
+            .unwrap()
+    });
+    let request = racewright::task::Builder::new()
+        .name("request")
+        .spawn(async move {
+            let replies = JoinAll::new(vec![first, second], variant).await;
+            replies.into_iter().map(|reply| reply.unwrap_or(0)).sum::<u32>()
         })
-    });
-    let request = racewright::task::Builder::new().name("request").spawn(async move {
-        let replies = JoinAll::new(vec![first, second], variant).await;
-        replies.into_iter().map(|reply| reply.unwrap_or(0)).sum::<u32>()
-    });
+        .unwrap();
     for backend in backends {
         backend.await.unwrap();
     }

@@ -60,8 +60,8 @@ pub async fn scenario(variant: Variant) {
     let pending = Pending::default();
     let client = Client { requests, pending: pending.clone(), variant };
     // Fire and forget: the warmer runs in the background, nobody waits for it.
-    drop(racewright::task::Builder::new().name("warmer").spawn(warm_cache(client, "config")));
-    drop(racewright::task::Builder::new().name("server").spawn(serve(inbox, pending)));
+    drop(racewright::task::Builder::new().name("warmer").spawn(warm_cache(client, "config")).unwrap());
+    drop(racewright::task::Builder::new().name("server").spawn(serve(inbox, pending)).unwrap());
 }
 
 /// Fetches `key` once, so that the first real request finds it cached.

@@ -24,14 +24,17 @@ pub async fn scenario(variant: Variant) {
     let delivered = match variant {
         Variant::Buggy => {
             let (events, mut queue) = mpsc::unbounded_channel();
-            let downstream = racewright::task::Builder::new().name("downstream").spawn(async move {
-                let mut delivered = 0;
-                while queue.recv().await.is_some() {
-                    sleep(Duration::from_millis(10)).await;
-                    delivered += 1;
-                }
-                delivered
-            });
+            let downstream = racewright::task::Builder::new()
+                .name("downstream")
+                .spawn(async move {
+                    let mut delivered = 0;
+                    while queue.recv().await.is_some() {
+                        sleep(Duration::from_millis(10)).await;
+                        delivered += 1;
+                    }
+                    delivered
+                })
+                .unwrap();
             for event in 0..EVENTS {
                 events.send(event).expect("the downstream runs until the queue closes");
             }
@@ -40,14 +43,17 @@ pub async fn scenario(variant: Variant) {
         }
         Variant::Fixed => {
             let (events, mut queue) = mpsc::channel(2);
-            let downstream = racewright::task::Builder::new().name("downstream").spawn(async move {
-                let mut delivered = 0;
-                while queue.recv().await.is_some() {
-                    sleep(Duration::from_millis(10)).await;
-                    delivered += 1;
-                }
-                delivered
-            });
+            let downstream = racewright::task::Builder::new()
+                .name("downstream")
+                .spawn(async move {
+                    let mut delivered = 0;
+                    while queue.recv().await.is_some() {
+                        sleep(Duration::from_millis(10)).await;
+                        delivered += 1;
+                    }
+                    delivered
+                })
+                .unwrap();
             for event in 0..EVENTS {
                 events.send(event).await.expect("the downstream runs until the queue closes");
             }

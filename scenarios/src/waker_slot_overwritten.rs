@@ -78,19 +78,25 @@ pub async fn scenario(variant: Variant) {
     let handlers: Vec<_> = (1..=2)
         .map(|n| {
             let gate = gate.clone();
-            racewright::task::Builder::new().name(&format!("handler {n}")).spawn(async move {
-                tracing::info!("waiting for the configuration");
-                gate.wait(variant).await;
-            })
+            racewright::task::Builder::new()
+                .name(&format!("handler {n}"))
+                .spawn(async move {
+                    tracing::info!("waiting for the configuration");
+                    gate.wait(variant).await;
+                })
+                .unwrap()
         })
         .collect();
-    let loader = racewright::task::Builder::new().name("loader").spawn({
-        let gate = gate.clone();
-        async move {
-            racewright::task::yield_now().await;
-            gate.open();
-        }
-    });
+    let loader = racewright::task::Builder::new()
+        .name("loader")
+        .spawn({
+            let gate = gate.clone();
+            async move {
+                racewright::task::yield_now().await;
+                gate.open();
+            }
+        })
+        .unwrap();
     loader.await.unwrap();
     for handler in handlers {
         handler.await.unwrap();

@@ -18,20 +18,26 @@ fn kind(report: &racewright::Report) -> Option<FailureKind> {
 /// task that returned it, with its last operation.
 #[racewright::test(expect = "lost_wakeup", iterations = 5)]
 async fn a_poll_fn_that_forgets_the_waker_is_a_lost_wakeup() {
-    let worker = racewright::task::Builder::new().name("forgetful").spawn(async {
-        tracing::info!("about to wait");
-        poll_fn(|_| Poll::<()>::Pending).await;
-    });
+    let worker = racewright::task::Builder::new()
+        .name("forgetful")
+        .spawn(async {
+            tracing::info!("about to wait");
+            poll_fn(|_| Poll::<()>::Pending).await;
+        })
+        .unwrap();
     worker.await.unwrap();
 }
 
 #[test]
 fn the_lost_wakeup_names_the_task_and_its_last_operation() {
     let report = Scenario::new("pitfalls::lost_wakeup_report").iterations(5).run(|| async {
-        let worker = racewright::task::Builder::new().name("forgetful").spawn(async {
-            racewright::task::yield_now().await;
-            poll_fn(|_| Poll::<()>::Pending).await;
-        });
+        let worker = racewright::task::Builder::new()
+            .name("forgetful")
+            .spawn(async {
+                racewright::task::yield_now().await;
+                poll_fn(|_| Poll::<()>::Pending).await;
+            })
+            .unwrap();
         worker.await.unwrap();
     });
     let failure = report.failure().expect("found");
@@ -147,10 +153,13 @@ fn on_one_thread_tasks_switch_only_at_pending() {
 fn a_receiver_dropped_with_messages_loses_them_unless_allowed() {
     let body = || async {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let sender = racewright::task::Builder::new().name("sender").spawn(async move {
-            tx.send(1).unwrap();
-            tx.send(2).unwrap();
-        });
+        let sender = racewright::task::Builder::new()
+            .name("sender")
+            .spawn(async move {
+                tx.send(1).unwrap();
+                tx.send(2).unwrap();
+            })
+            .unwrap();
         sender.await.unwrap();
         assert_eq!(rx.recv().await, Some(1));
         drop(rx);
@@ -230,11 +239,14 @@ fn max_queue_bounds_live_tasks_and_join_sets() {
 fn every_report_and_summary_has_the_metrics() {
     let report = Scenario::new("pitfalls::metrics").iterations(20).run(|| async {
         let (tx, mut rx) = mpsc::channel(4);
-        let producer = racewright::task::Builder::new().name("producer").spawn(async move {
-            for n in 0..3 {
-                tx.send(n).await.unwrap();
-            }
-        });
+        let producer = racewright::task::Builder::new()
+            .name("producer")
+            .spawn(async move {
+                for n in 0..3 {
+                    tx.send(n).await.unwrap();
+                }
+            })
+            .unwrap();
         producer.await.unwrap();
         racewright::time::sleep(Duration::from_millis(30)).await;
         while rx.recv().await.is_some() {}

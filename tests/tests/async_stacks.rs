@@ -40,7 +40,7 @@ async fn refresh(attempt: u32, never: oneshot::Receiver<u32>) {
 fn a_blocked_task_s_stack_is_its_wait_then_its_spans_innermost_first() {
     let report = Scenario::new("async_stacks::leak").run(|| async {
         let (sender, never) = oneshot::channel::<u32>();
-        let worker = racewright::task::Builder::new().name("refresher").spawn(refresh(3, never));
+        let worker = racewright::task::Builder::new().name("refresher").spawn(refresh(3, never)).unwrap();
         std::mem::forget(sender);
         drop(worker);
     });
@@ -69,7 +69,8 @@ fn a_task_awaiting_a_handle_names_the_task_it_awaits() {
             let held = lock.clone().lock_owned().await;
             let waiter = racewright::task::Builder::new()
                 .name("waiter")
-                .spawn(async move { drop(lock.lock().await) }.instrument(tracing::info_span!("wait_for_lock")));
+                .spawn(async move { drop(lock.lock().await) }.instrument(tracing::info_span!("wait_for_lock")))
+                .unwrap();
             waiter.await.unwrap();
             drop(held);
         }

@@ -19,9 +19,14 @@ fn a_detached_task_that_never_finishes_is_a_leak() {
     let report = Scenario::new("detectors::leak").iterations(20).run(|| async {
         let gate = Arc::new(Mutex::new(()));
         let held = gate.clone().lock_owned().await;
-        drop(racewright::task::Builder::new().name("stuck").spawn(async move {
-            let _wait = gate.lock().await;
-        }));
+        drop(
+            racewright::task::Builder::new()
+                .name("stuck")
+                .spawn(async move {
+                    let _wait = gate.lock().await;
+                })
+                .unwrap(),
+        );
         std::mem::forget(held);
     });
     let failure = report.failure().expect("the leak is found");
@@ -66,7 +71,7 @@ fn a_panic_awaited_through_the_handle_is_handled() {
 #[test]
 fn a_panic_in_a_detached_task_is_unhandled() {
     let report = Scenario::new("detectors::unhandled").iterations(20).run(|| async {
-        drop(racewright::task::Builder::new().name("reaper").spawn(async { panic!("nobody sees this") }));
+        drop(racewright::task::Builder::new().name("reaper").spawn(async { panic!("nobody sees this") }).unwrap());
     });
     let failure = report.failure().expect("the panic is found");
     assert_eq!(failure.kind(), FailureKind::UnhandledPanic, "{report}");

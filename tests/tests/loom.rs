@@ -95,10 +95,15 @@ fn time_any_does_not_fit_loom() {
 fn virtual_time_and_leaks_work_on_loom() {
     let report = on_loom("loom::time").leaks(Policy::Deny).run(|| async {
         let (tx, rx) = oneshot::channel::<()>();
-        drop(racewright::task::Builder::new().name("sleeper").spawn(async move {
-            racewright::time::sleep(std::time::Duration::from_secs(3600)).await;
-            let _ = rx.await;
-        }));
+        drop(
+            racewright::task::Builder::new()
+                .name("sleeper")
+                .spawn(async move {
+                    racewright::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    let _ = rx.await;
+                })
+                .unwrap(),
+        );
         racewright::time::sleep(std::time::Duration::from_secs(7200)).await;
         std::mem::forget(tx);
     });

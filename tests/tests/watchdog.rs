@@ -27,10 +27,13 @@ async fn child_spinning_on_shuttle() {
     if !in_child() {
         return;
     }
-    let spinner = racewright::task::Builder::new().name("spinner").spawn(async {
-        racewright::task::yield_now().await;
-        spin_forever();
-    });
+    let spinner = racewright::task::Builder::new()
+        .name("spinner")
+        .spawn(async {
+            racewright::task::yield_now().await;
+            spin_forever();
+        })
+        .unwrap();
     spinner.await.unwrap();
 }
 
@@ -39,10 +42,13 @@ async fn child_spinning_on_loom() {
     if !in_child() {
         return;
     }
-    let spinner = racewright::task::Builder::new().name("spinner").spawn(async {
-        racewright::task::yield_now().await;
-        spin_forever();
-    });
+    let spinner = racewright::task::Builder::new()
+        .name("spinner")
+        .spawn(async {
+            racewright::task::yield_now().await;
+            spin_forever();
+        })
+        .unwrap();
     spinner.await.unwrap();
 }
 
