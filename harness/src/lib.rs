@@ -37,7 +37,7 @@ mod engine;
 mod explore;
 mod model;
 mod report;
-mod runtime;
+mod run;
 mod select;
 pub mod sync;
 pub mod task;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// ones before it, never from a later one.
 const LAYERS: &[(&str, &[&str])] = &[
     ("plain data", &["model", "trace"]),
-    ("runtime", &["runtime"]),
+    ("runtime", &["run"]),
     ("detectors", &["detect"]),
     ("engines", &["engine"]),
     ("facade", &["sync", "task", "time", "select", "cancel"]),

@@ -10,8 +10,8 @@
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::{TaskId, TaskState};
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Flavor;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Flavor;
 
 /// The blocking of `moment`'s task, if it blocks its thread.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

@@ -1,7 +1,7 @@
 //! Logged errors: an ERROR-level `tracing` event during an execution is a finding.
 //!
 //! A `tracing` layer, installed for the exploration, attributes every event to the
-//! task that emitted it, with the spans that task is in (`runtime/spans.rs` keeps them);
+//! task that emitted it, with the spans that task is in (`run/spans.rs` keeps them);
 //! events also go to the trace, for the timeline.
 
 use tracing::{Event, Level, Subscriber};
@@ -10,9 +10,9 @@ use tracing_subscriber::layer::{Context, Layer};
 use super::{Failure, FailureKind, TaskRef};
 use crate::model::paths;
 use crate::model::spans::Fields;
-use crate::runtime::execution;
-use crate::runtime::settings::Policy;
-use crate::runtime::spans::is_engines_own;
+use crate::run::execution;
+use crate::run::settings::Policy;
+use crate::run::spans::is_engines_own;
 
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;

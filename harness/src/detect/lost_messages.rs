@@ -8,9 +8,9 @@
 
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::queues::LostMessages;
-use crate::runtime::settings::Policy;
+use crate::run::execution::ExecutionState;
+use crate::run::queues::LostMessages;
+use crate::run::settings::Policy;
 
 /// One finding per channel dropped with messages in it.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

@@ -12,8 +12,8 @@
 
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::tasks::{TaskRecord, TaskState, Unwakeable};
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Policy;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Policy;
 
 /// One finding per task whose wakeup was lost, once nothing else can happen.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

@@ -26,7 +26,7 @@ pub(crate) mod unhandled_panic;
 pub(crate) use crate::model::failure::{Failure, FailureKind, TaskRef};
 
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// When an execution is judged.
 pub(crate) enum Moment<'a> {

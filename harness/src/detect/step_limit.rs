@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Failure, FailureKind, Moment, TaskRef};
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::heartbeat::Whereabouts;
+use crate::run::execution::ExecutionState;
+use crate::run::heartbeat::Whereabouts;
 
 /// How many of the last decisions are looked at to tell which tasks kept running.
 const RECENT_STEPS: usize = 1_000;

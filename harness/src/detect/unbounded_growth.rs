@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::{Failure, FailureKind, Growth, Moment, TaskRef};
 use crate::model::paths;
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::queues::Producer;
+use crate::run::execution::ExecutionState;
+use crate::run::queues::Producer;
 
 /// The queue of `moment` that grew past its bound.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

@@ -26,7 +26,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::thread::ThreadId;
 
-use crate::runtime::execution;
+use crate::run::execution;
 pub(crate) use body::Body;
 pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{

@@ -11,7 +11,7 @@ use std::panic::Location;
 use crate::detect::{self, Growth, Moment};
 use crate::model::tasks::Wait;
 pub(crate) use crate::model::tasks::{Resource, TaskId};
-use crate::runtime::{execution, queues};
+use crate::run::{execution, queues};
 use crate::trace::Transition;
 
 /// Begins a facade operation: the caller's location, after a scheduling point.

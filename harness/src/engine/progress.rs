@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::model::metrics::Metrics;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Settings;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Settings;
 
 /// How far an exploration may go, on any engine.
 pub(crate) struct Plan {

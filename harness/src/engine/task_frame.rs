@@ -11,7 +11,7 @@ use super::panic_hook as panics;
 use super::task_waker::{TaskWaker, WakerUse};
 use crate::detect::{self, Moment};
 use crate::model::tasks::{TaskId, Unwakeable};
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::trace::Transition;
 
 /// A panic caught while polling a future.

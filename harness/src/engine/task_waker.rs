@@ -13,7 +13,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::model::tasks::{TaskId, Unwakeable};
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// What a task's future did with its waker in a poll that returned `Pending`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

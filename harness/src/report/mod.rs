@@ -14,7 +14,7 @@ use crate::model::failure::{Failure, TaskRef};
 use crate::model::metrics::Metrics;
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskRecord, TaskState};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 use crate::trace::Transition;
 
 /// What an exploration found: the verdict, the failing execution's findings, its

@@ -25,7 +25,7 @@ pub use yield_now::yield_now;
 
 use crate::engine::{self, CatchPanic, Instrumented};
 use crate::model::tasks::{TaskId, TaskState};
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::trace::Transition;
 use join::{Ended, JoinSlot};
 

@@ -31,9 +31,9 @@ use super::{Engine, TaskFuture};
 use crate::detect;
 use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::{self, Execution, ExecutionState};
-use crate::runtime::settings::{Flavor, Settings, TimeMode};
-use crate::runtime::spans::SpanStacks;
+use crate::run::execution::{self, Execution, ExecutionState};
+use crate::run::settings::{Flavor, Settings, TimeMode};
+use crate::run::spans::SpanStacks;
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.

@@ -20,9 +20,9 @@ use super::progress::Progress;
 pub(crate) use super::{Body, Explored, Plan};
 use crate::detect;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::{self, Execution};
-use crate::runtime::settings::Settings;
-use crate::runtime::spans::SpanStacks;
+use crate::run::execution::{self, Execution};
+use crate::run::settings::Settings;
+use crate::run::spans::SpanStacks;
 use idle::IdleTask;
 use supervisor::Supervisor;
 

@@ -18,7 +18,7 @@ use crate::detect::{self, Failure, FailureKind};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// Explores `body` under `config`, or replays `replay`, watched by the watchdog.
 pub(crate) fn run(

@@ -8,7 +8,7 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 use super::replay::Replay;
 use crate::report::Report;
-use crate::runtime::execution::{self, ExecutionState};
+use crate::run::execution::{self, ExecutionState};
 
 /// Makes the report of an execution as it stands.
 pub(super) type Describe = Rc<dyn Fn(&ExecutionState) -> Report>;

@@ -4,7 +4,7 @@
 //! outside racewright's control (a task spinning without a single racewright call, a
 //! std lock or real I/O that never returns) never comes back to the scheduler, and no
 //! thread can unwind another. So an exploration runs on a thread of its own, and the
-//! test's thread watches its heartbeat (`runtime/heartbeat.rs`): when no scheduling
+//! test's thread watches its heartbeat (`run/heartbeat.rs`): when no scheduling
 //! point has passed for the stall limit, the test's thread gives the exploration up and
 //! returns a `step_limit` report that says which task is stuck after which racewright
 //! call. The test fails with it, and the stuck thread is left behind: the other tests of
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::threads::{self, Marked};
 use crate::detect;
 use crate::report::Report;
-use crate::runtime::heartbeat::{self, Heartbeat};
+use crate::run::heartbeat::{self, Heartbeat};
 
 /// How often the test's thread looks at the exploration, at most.
 const PERIOD: Duration = Duration::from_millis(100);
