@@ -30,7 +30,7 @@ pub(crate) use body::Body;
 pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
     Resource, TaskId, acquired, begin, current_task, current_wait, is_suspended, record, record_with, released,
-    relocked, run, set_wait, wait,
+    relocked, run, set_wait, task_identity, wait,
 };
 pub(crate) use progress::{Explored, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};

@@ -65,6 +65,8 @@ pub(crate) struct ExecutionState {
     pub(crate) wind_down: WindDown,
     /// The engine's id of the running task (the engine hands it in at `begin`).
     task_key: Option<TaskKey>,
+    /// Tells this execution apart from every other one of the process (never shown).
+    pub(crate) serial: u64,
 }
 
 /// The engine's own id of the running task, when it has one.
@@ -102,7 +104,9 @@ impl Execution {
     /// Starts an execution on this thread, replacing any finished one. `task_key` tells
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
-        let state = ExecutionState { settings, task_key: Some(task_key), ..Default::default() };
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let state = ExecutionState { settings, task_key: Some(task_key), serial, ..Default::default() };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));

@@ -5,6 +5,7 @@ pub mod coop;
 mod id;
 mod join;
 mod join_set;
+mod task_local;
 mod yield_now;
 
 #[cfg(test)]
@@ -21,9 +22,20 @@ pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey};
 pub use yield_now::yield_now;
 
 use crate::engine::{self, CatchPanic, Instrumented};
+
+/// The named futures of tasks, as `tokio::task::futures`.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use super::task_local::Slots;
+}
 use crate::model::tasks::{TaskId, TaskState};
 use crate::runtime::execution;
 use crate::trace::Transition;
