@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use tokio_test::task::Spawn;
 
 use crate::model::tasks::Wait;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Checks that a future is cancellation safe: drops it at every await point in turn and
 /// checks the invariants after each drop.

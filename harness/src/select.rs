@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::engine;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Waits on several futures at once and runs the handler of the first that completes
 /// (and whose pattern matches), dropping the others, as `tokio::select!`.

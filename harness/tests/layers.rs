@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 /// ones before it, never from a later one.
 const LAYERS: &[(&str, &[&str])] = &[
     ("plain data", &["model", "trace"]),
-    ("runtime", &["runtime"]),
+    ("runtime", &["run"]),
     ("detectors", &["detect"]),
     ("engines", &["engine"]),
-    ("facade", &["sync", "task", "time", "select", "cancel"]),
+    ("facade", &["sync", "task", "time", "select", "cancel", "runtime"]),
     ("report", &["report"]),
     ("explore", &["explore"]),
     ("crate root", &["lib"]),

@@ -2,7 +2,7 @@
 
 use super::{BodyFailure, Failure, FailureKind, Moment, TaskRef};
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {
     let Moment::BodyEnded(Err(failure)) = moment else { return Vec::new() };

@@ -6,7 +6,7 @@
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::{Hold, TaskId, Wait};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// Describes the deadlock of an execution whose every task is blocked.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

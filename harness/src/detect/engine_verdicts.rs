@@ -1,7 +1,7 @@
 //! What an engine found by itself and reported by panicking: loom's checks, as findings.
 
 use super::{Failure, FailureKind, deadlock, nondeterminism, step_limit};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// The finding for a panic of loom's with `message`, in the execution `state`.
 pub(crate) fn from_loom(state: &ExecutionState, message: &str) -> Failure {

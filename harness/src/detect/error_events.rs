@@ -11,8 +11,8 @@ use tracing_subscriber::layer::{Context, Layer};
 
 use super::{Failure, FailureKind, TaskRef};
 use crate::model::paths;
-use crate::runtime::execution;
-use crate::runtime::settings::Policy;
+use crate::run::execution;
+use crate::run::settings::Policy;
 
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;

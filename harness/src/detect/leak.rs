@@ -3,8 +3,8 @@
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Policy;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Policy;
 
 /// One finding per task still alive at the end of a wound-down execution.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

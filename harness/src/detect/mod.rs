@@ -19,7 +19,7 @@ pub(crate) mod unhandled_panic;
 
 pub(crate) use crate::model::failure::{Failure, FailureKind, TaskRef};
 
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// When an execution is judged.
 pub(crate) enum Moment<'a> {

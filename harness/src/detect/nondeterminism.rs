@@ -4,7 +4,7 @@
 //! randomness, a `HashMap`'s order, a thread of its own.
 
 use super::{Failure, FailureKind};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 use crate::trace::Event;
 
 /// Compares a failing execution with its replay (`None`: the replay did not fail).

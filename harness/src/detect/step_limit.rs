@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Failure, FailureKind, Moment, TaskRef};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// How many of the last decisions are looked at to tell which tasks kept running.
 const RECENT_STEPS: usize = 1_000;

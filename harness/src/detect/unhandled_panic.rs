@@ -3,8 +3,8 @@
 use super::{Failure, FailureKind, Moment, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::TaskState;
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Policy;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Policy;
 
 /// One finding per task whose panic was never observed through its `JoinHandle`.
 pub(crate) fn detect(state: &ExecutionState, moment: &Moment<'_>) -> Vec<Failure> {

@@ -11,7 +11,7 @@ use futures::future::LocalBoxFuture;
 use super::task_frame::{CatchPanic, Instrumented};
 use crate::detect::{self, BodyFailure, Moment};
 use crate::model::tasks::{TaskId, TaskState};
-use crate::runtime::execution::{self, ExecutionState, IdleReason};
+use crate::run::execution::{self, ExecutionState, IdleReason};
 use crate::trace::Transition;
 
 /// What the body of a scenario returns: `Err` carries the error's `Debug` form.

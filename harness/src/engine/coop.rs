@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 
 use super::{Engine, current};
 use crate::model::tasks::TaskId;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// The operations a task completes per poll before it must yield, as tokio's.
 pub(crate) const BUDGET: u8 = 128;

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::thread::ThreadId;
 
-use crate::runtime::execution;
+use crate::run::execution;
 pub(crate) use body::Body;
 pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
@@ -142,11 +142,20 @@ pub(crate) fn spawn(future: TaskFuture) -> RawTask {
 
 /// Runs `future`, whose first poll does blocking work and finishes, as a blocking task:
 /// inside an execution a task (the caller marked it blocking in the registry), outside a
-/// thread of tokio's blocking pool.
-pub(crate) fn spawn_blocking(future: TaskFuture) -> RawTask {
+/// thread of tokio's blocking pool (of `handle`'s runtime, if given).
+pub(crate) fn spawn_blocking(future: TaskFuture, handle: Option<&tokio::RuntimeHandle>) -> RawTask {
     match current() {
         Engine::Shuttle | Engine::Loom => spawn(future),
-        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future)),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future, handle)),
+    }
+}
+
+/// Runs `future` as a new task: on the runtime of `handle` outside an execution; inside one,
+/// where there is no other runtime, as [`spawn`] does.
+pub(crate) fn spawn_on(future: TaskFuture, handle: &tokio::RuntimeHandle) -> RawTask {
+    match current() {
+        Engine::Shuttle | Engine::Loom => spawn(future),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_on(future, handle)),
     }
 }
 

@@ -10,7 +10,7 @@ use std::panic::Location;
 
 use crate::model::tasks::Wait;
 pub(crate) use crate::model::tasks::{Resource, TaskId};
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::trace::Transition;
 
 /// Begins a facade operation: the caller's location, after a scheduling point.

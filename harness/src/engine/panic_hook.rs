@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::panic::{self, PanicHookInfo};
 use std::sync::Once;
 
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// A panic caught in an execution.
 #[derive(Clone, Debug)]

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::runtime::execution::ExecutionState;
-use crate::runtime::settings::Settings;
+use crate::run::execution::ExecutionState;
+use crate::run::settings::Settings;
 
 /// How far an exploration may go, on any engine.
 pub(crate) struct Plan {

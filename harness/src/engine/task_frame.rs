@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use super::panic_hook as panics;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::trace::Transition;
 
 /// A panic caught while polling a future.

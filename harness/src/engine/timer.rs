@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::{Engine, current};
 use crate::model::timers::TimerId;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// A deadline at or past this never comes.
 pub(crate) const NEVER: Duration = crate::model::timers::NEVER;

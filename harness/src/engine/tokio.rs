@@ -3,6 +3,11 @@
 
 use super::TaskFuture;
 
+/// tokio's runtime types, which `racewright::runtime` wraps outside a run (the last two
+/// it shows as they are).
+pub(crate) use tokio::runtime::{Builder as RuntimeBuilder, EnterGuard, Handle as RuntimeHandle, Runtime};
+pub use tokio::runtime::{RuntimeFlavor, TryCurrentError};
+
 /// Spawns on the ambient tokio runtime, with tokio's own error when there is none.
 #[track_caller]
 pub(crate) fn spawn(future: TaskFuture) -> tokio::task::JoinHandle<()> {
@@ -14,14 +19,25 @@ thread_local! {
     static IN_BLOCKING_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Runs `future` (blocking work done in its first poll) on tokio's blocking pool.
+/// Runs `future` (blocking work done in its first poll) on the blocking pool of the runtime
+/// of `handle`, or of the ambient one.
 #[track_caller]
-pub(crate) fn spawn_blocking(future: TaskFuture) -> tokio::task::JoinHandle<()> {
-    tokio::task::spawn_blocking(move || {
+pub(crate) fn spawn_blocking(future: TaskFuture, handle: Option<&RuntimeHandle>) -> tokio::task::JoinHandle<()> {
+    let work = move || {
         IN_BLOCKING_TASK.with(|flag| flag.set(true));
         futures::executor::block_on(future);
         IN_BLOCKING_TASK.with(|flag| flag.set(false));
-    })
+    };
+    match handle {
+        Some(handle) => handle.spawn_blocking(work),
+        None => tokio::task::spawn_blocking(work),
+    }
+}
+
+/// Spawns on the runtime of `handle`.
+#[track_caller]
+pub(crate) fn spawn_on(future: TaskFuture, handle: &RuntimeHandle) -> tokio::task::JoinHandle<()> {
+    handle.spawn(future)
 }
 
 /// Whether the calling thread drives tokio's tasks: it is in a runtime's context, and not

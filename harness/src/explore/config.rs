@@ -5,8 +5,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use super::strategies::Strategy;
-pub(crate) use crate::runtime::settings::Settings;
-pub use crate::runtime::settings::{Policy, TimeMode};
+pub(crate) use crate::run::settings::Settings;
+pub use crate::run::settings::{Policy, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
 ///

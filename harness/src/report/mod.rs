@@ -13,7 +13,7 @@ use crate::engine::Explored;
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskState};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 use crate::trace::Transition;
 
 /// What an exploration found: the verdict, the failing execution's findings, its

@@ -50,6 +50,6 @@ impl Builder {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, Location::caller()))
+        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, None, Location::caller()))
     }
 }

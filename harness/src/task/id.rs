@@ -4,7 +4,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 
 use crate::model::tasks::TaskId;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// An opaque id of a spawned task, unique among the tasks alive at the same time, as
 /// `tokio::task::Id`.

@@ -12,7 +12,7 @@ use super::Id;
 use crate::engine::Panicked;
 use crate::engine::{self, RawTask, StateLock};
 use crate::model::tasks::TaskId;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// How a task ended without its output: what a [`JoinError`] tells, before it knows the
 /// task's id.

@@ -51,7 +51,14 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let handle = super::spawn_named(task, None, Location::caller());
+        self.insert(super::spawn_named(task, None, Location::caller()))
+    }
+
+    /// Takes a spawned task into the set; returns its abort handle.
+    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle
+    where
+        T: Send + 'static,
+    {
         let abort = handle.abort_handle();
         self.handles.push(handle);
         abort
@@ -64,10 +71,7 @@ impl<T> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let handle = super::spawn_as(async move { f() }, None, super::Kind::Blocking, Location::caller());
-        let abort = handle.abort_handle();
-        self.handles.push(handle);
-        abort
+        self.insert(super::spawn_as(async move { f() }, None, super::Kind::Blocking, None, Location::caller()))
     }
 
     /// Waits for the next task to finish and removes it from the set; `None` once the set

@@ -37,7 +37,7 @@ pub mod __private {
     pub use super::task_local::Slots;
 }
 use crate::model::tasks::{TaskId, TaskState};
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::trace::Transition;
 use join::{Ended, JoinSlot};
 
@@ -64,7 +64,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_as(future, name, Kind::Async, at)
+    spawn_as(future, name, Kind::Async, None, at)
 }
 
 /// What a spawned task runs.
@@ -76,10 +76,13 @@ pub(crate) enum Kind {
     Blocking,
 }
 
+/// Spawns `future` as a task of `kind`, on the runtime of `on` (outside a run) or the
+/// ambient one.
 pub(crate) fn spawn_as<F>(
     future: F,
     name: Option<String>,
     kind: Kind,
+    on: Option<&engine::tokio::RuntimeHandle>,
     at: &'static Location<'static>,
 ) -> JoinHandle<F::Output>
 where
@@ -98,9 +101,10 @@ where
     let slot = Arc::new(JoinSlot::new());
     let main =
         TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
-    let raw = match kind {
-        Kind::Async => engine::spawn(Box::pin(main)),
-        Kind::Blocking => engine::spawn_blocking(Box::pin(main)),
+    let raw = match (kind, on) {
+        (Kind::Async, None) => engine::spawn(Box::pin(main)),
+        (Kind::Async, Some(handle)) => engine::spawn_on(Box::pin(main), handle),
+        (Kind::Blocking, on) => engine::spawn_blocking(Box::pin(main), on),
     };
     JoinHandle::new(slot, raw, task, at)
 }
@@ -126,7 +130,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    spawn_as(async move { f() }, None, Kind::Blocking, Location::caller())
+    spawn_as(async move { f() }, None, Kind::Blocking, None, Location::caller())
 }
 
 /// Runs the blocking function `f` in place, as `tokio::task::block_in_place`: the task

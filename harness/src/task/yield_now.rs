@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::engine;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Yields to the scheduler, as `tokio::task::yield_now`: returns `Pending` once and
 /// wakes itself. It is also a fairness hint, so that a task spinning on it does not

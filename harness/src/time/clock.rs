@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::engine;
 use crate::model::timers::display;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Freezes the clock, as `tokio::time::pause`: from now on it moves only by
 /// [`advance`], or to the next timer when every task is idle.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::Instant;
 use crate::engine::{self, Timer};
 use crate::model::timers::display;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Ticks every `period`, the first tick at once, as `tokio::time::interval`.
 ///

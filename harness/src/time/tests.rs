@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use tokio_test::{assert_pending, assert_ready, task};
 
 use super::*;
-use crate::runtime::execution;
+use crate::run::execution;
 use crate::{FailureKind, Scenario};
 
 fn ms(n: u64) -> Duration {

@@ -11,7 +11,7 @@ use super::error::Elapsed;
 use super::traced::TracedTimer;
 use crate::engine::{current_wait, set_wait};
 use crate::model::timers::display;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// Bounds `future` by `duration`, as `tokio::time::timeout`: `Ok` with its output if it
 /// completes first, `Err(Elapsed)` (and the future dropped, cancelled) otherwise.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::Instant;
 use crate::engine::{self, NEVER, Timer};
 use crate::model::timers::display;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// A timer that behaves as a facade operation: a scheduling point and a trace event on its
 /// first poll, a wait that reports can name while it is pending, and a trace event when it

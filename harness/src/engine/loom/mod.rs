@@ -31,8 +31,8 @@ use super::{Engine, TaskFuture};
 use crate::detect;
 use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::{self, Execution, ExecutionState};
-use crate::runtime::settings::{Settings, TimeMode};
+use crate::run::execution::{self, Execution, ExecutionState};
+use crate::run::settings::{Settings, TimeMode};
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.

@@ -17,7 +17,7 @@ use futures::future::LocalBoxFuture;
 use super::{CancelFlag, MAX_TASKS, running_execution, stop, stop_if_stopping, too_many_tasks};
 use crate::detect::{self, Moment};
 use crate::engine::TaskFuture;
-use crate::runtime::execution::{self, IdleReason};
+use crate::run::execution::{self, IdleReason};
 
 /// Why a task's thread is parked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::engine::body::when_nothing_can_run;
-use crate::runtime::execution;
+use crate::run::execution;
 
 /// The task the scheduler runs only when every other task is blocked, or, with
 /// `time = "any"`, when the strategy chooses to let time pass.

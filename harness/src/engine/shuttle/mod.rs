@@ -20,8 +20,8 @@ use super::progress::Progress;
 pub(crate) use super::{Body, Explored, Plan};
 use crate::detect;
 use crate::model::tasks::TaskId;
-use crate::runtime::execution::{self, Execution};
-use crate::runtime::settings::Settings;
+use crate::run::execution::{self, Execution};
+use crate::run::settings::Settings;
 use idle::IdleTask;
 use supervisor::Supervisor;
 

@@ -11,8 +11,8 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 
 use crate::detect::{self, Moment};
 use crate::engine::progress::Progress;
-use crate::runtime::execution::{self, Execution, IdleReason};
-use crate::runtime::settings::TimeMode;
+use crate::run::execution::{self, Execution, IdleReason};
+use crate::run::settings::TimeMode;
 
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,

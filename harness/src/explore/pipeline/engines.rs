@@ -12,7 +12,7 @@ use crate::engine::{Body, Explored};
 use crate::explore::config::{Config, EngineChoice, seed_for};
 use crate::explore::env;
 use crate::report::{Replayed, Report};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// Explores `body` on the engines `config` asks for, or replays `replay`.
 pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {

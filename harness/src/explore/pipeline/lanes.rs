@@ -44,11 +44,11 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
     let lowest_failed = Arc::new(AtomicUsize::new(usize::MAX));
     let next_lane = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Explored>>> = Mutex::new((0..lanes).map(|_| None).collect());
-    let heartbeat = crate::runtime::heartbeat::current();
+    let heartbeat = crate::run::heartbeat::current();
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                crate::runtime::heartbeat::adopt(heartbeat.clone());
+                crate::run::heartbeat::adopt(heartbeat.clone());
                 loop {
                     let lane = next_lane.fetch_add(1, Ordering::SeqCst);
                     if lane >= lanes {

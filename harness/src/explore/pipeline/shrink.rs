@@ -8,7 +8,7 @@
 //! time, so that every machine shrinks alike.
 
 use crate::detect::FailureKind;
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// Runs one guided execution of (choices, randoms) and returns its state if it failed.
 pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;

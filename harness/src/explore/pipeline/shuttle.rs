@@ -15,7 +15,7 @@ use crate::detect::{self, Failure};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
 use crate::explore::config::{Config, seed_for};
 use crate::report::{Replayed, Report};
-use crate::runtime::execution::ExecutionState;
+use crate::run::execution::ExecutionState;
 
 /// Explores `body` under `config`, or replays `replay`.
 pub(crate) fn run(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<&str>) -> Report {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::runtime::heartbeat;
+use crate::run::heartbeat;
 
 /// How long an exploration may go without a scheduling point when no budget is set.
 pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
