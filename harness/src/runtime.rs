@@ -13,7 +13,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use crate::engine::{self, tokio as outside};
-use crate::task::{self, AbortHandle, JoinHandle, JoinSet};
+use crate::task::{self, AbortHandle, JoinHandle, JoinSet, LocalSet};
 
 pub use crate::engine::tokio::{RuntimeFlavor, TryCurrentError};
 
@@ -215,6 +215,17 @@ impl<T> JoinSet<T> {
         T: Send + 'static,
     {
         self.insert(handle.spawn_blocking(f))
+    }
+}
+
+impl LocalSet {
+    /// Runs `future` to its end on `runtime`, the set's tasks along with it, as tokio's.
+    ///
+    /// # Panics
+    /// In an async context, as [`Runtime::block_on`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, runtime: &Runtime, future: F) -> F::Output {
+        runtime.block_on(self.run_until(future))
     }
 }
 

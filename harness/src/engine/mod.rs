@@ -23,6 +23,9 @@ pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Waker;
 use std::thread::ThreadId;
 
 use crate::run::execution;
@@ -42,6 +45,9 @@ pub(crate) use timer::{
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A local task's future (`spawn_local`): it never leaves its thread.
+pub(crate) type LocalTaskFuture = Pin<Box<dyn Future<Output = ()> + 'static>>;
 
 /// Which engine serves the calling code right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +194,32 @@ pub(crate) enum RawTask {
     Shuttle(::shuttle::future::JoinHandle<()>, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::JoinHandle<()>),
+    /// A task of a `LocalSet` inside an execution: a future its owner task polls.
+    Local(Arc<LocalAbort>),
+}
+
+/// How a local task of an execution is aborted: a flag its `LocalSet` reads before each
+/// poll, and the waker that makes it poll the task again.
+pub(crate) struct LocalAbort {
+    aborted: AtomicBool,
+    waker: Waker,
+    /// The task's id, apart from the report's numbering (local tasks are not in it).
+    pub(crate) id: u64,
+}
+
+impl LocalAbort {
+    pub(crate) fn new(id: u64, waker: Waker) -> Self {
+        LocalAbort { aborted: AtomicBool::new(false), waker, id }
+    }
+
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.waker.wake_by_ref();
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
 }
 
 impl RawTask {
@@ -199,6 +231,7 @@ impl RawTask {
             RawTask::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawTask::Shuttle(_, home) | RawTask::Loom(_, home) => foreign::post_abort(*home, self.abort_handle()),
             RawTask::Tokio(handle) => handle.abort(),
+            RawTask::Local(task) => task.abort(),
         }
     }
 
@@ -206,7 +239,7 @@ impl RawTask {
     pub(crate) fn tokio_id(&self) -> Option<::tokio::task::Id> {
         match self {
             RawTask::Tokio(handle) => Some(handle.id()),
-            RawTask::Shuttle(..) | RawTask::Loom(..) => None,
+            RawTask::Shuttle(..) | RawTask::Loom(..) | RawTask::Local(_) => None,
         }
     }
 
@@ -216,6 +249,7 @@ impl RawTask {
             RawTask::Shuttle(handle, home) => RawAbort::Shuttle(handle.abort_handle(), *home),
             RawTask::Loom(task, home) => RawAbort::Loom(task.clone(), *home),
             RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
+            RawTask::Local(task) => RawAbort::Local(task.clone()),
         }
     }
 }
@@ -226,6 +260,7 @@ pub(crate) enum RawAbort {
     Shuttle(::shuttle::future::AbortHandle, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::AbortHandle),
+    Local(Arc<LocalAbort>),
 }
 
 impl RawAbort {
@@ -236,6 +271,7 @@ impl RawAbort {
             RawAbort::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawAbort::Shuttle(_, home) | RawAbort::Loom(_, home) => foreign::post_abort(*home, self.clone()),
             RawAbort::Tokio(handle) => handle.abort(),
+            RawAbort::Local(task) => task.abort(),
         }
     }
 }

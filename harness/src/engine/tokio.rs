@@ -1,7 +1,7 @@
 //! Outside an exploration the facade runs on tokio, as the code under test would in
 //! production.
 
-use super::TaskFuture;
+use super::{LocalTaskFuture, TaskFuture};
 
 /// tokio's runtime types, which `racewright::runtime` wraps outside a run (the last two
 /// it shows as they are).
@@ -32,6 +32,15 @@ pub(crate) fn spawn_blocking(future: TaskFuture, handle: Option<&RuntimeHandle>)
         Some(handle) => handle.spawn_blocking(work),
         None => tokio::task::spawn_blocking(work),
     }
+}
+
+/// tokio's `LocalSet`, which `task::LocalSet` is outside a run.
+pub(crate) use tokio::task::{LocalEnterGuard, LocalSet};
+
+/// Spawns a local task on the `LocalSet` the caller runs in, with tokio's panic outside one.
+#[track_caller]
+pub(crate) fn spawn_local(future: LocalTaskFuture) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_local(future)
 }
 
 /// Spawns on the runtime of `handle`.

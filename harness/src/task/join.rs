@@ -24,17 +24,22 @@ pub(crate) enum Ended {
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     inner: StateLock<SlotState<T>>,
+    /// Whether the task has finished; apart from the result, so that an `AbortHandle` can
+    /// tell whatever the output's type.
+    finished: Arc<StateLock<bool>>,
 }
 
 struct SlotState<T> {
     result: Option<Result<T, Ended>>,
-    finished: bool,
     waker: Option<Waker>,
 }
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
-        JoinSlot { inner: StateLock::new(SlotState { result: None, finished: false, waker: None }) }
+        JoinSlot {
+            inner: StateLock::new(SlotState { result: None, waker: None }),
+            finished: Arc::new(StateLock::new(false)),
+        }
     }
 
     /// Publishes the task's result and wakes whoever awaits it.
@@ -42,27 +47,16 @@ impl<T> JoinSlot<T> {
         let waker = {
             let mut state = self.inner.lock();
             state.result = Some(result);
-            state.finished = true;
             state.waker.take()
         };
+        *self.finished.lock() = true;
         if let Some(waker) = waker {
             waker.wake();
         }
     }
 
     fn is_finished(&self) -> bool {
-        self.inner.lock().finished
-    }
-}
-
-/// Whether a task has finished, whatever its output type.
-trait Finished: Send + Sync {
-    fn finished(&self) -> bool;
-}
-
-impl<T: Send> Finished for JoinSlot<T> {
-    fn finished(&self) -> bool {
-        self.is_finished()
+        *self.finished.lock()
     }
 }
 
@@ -86,9 +80,10 @@ impl<T> JoinHandle<T> {
         task: Option<TaskId>,
         spawned_at: &'static Location<'static>,
     ) -> Self {
-        let id = match task {
-            Some(task) => Id::of(task).expect("a spawned task is never the body"),
-            None => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
+        let id = match (task, &raw) {
+            (Some(task), _) => Id::of(task).expect("a spawned task is never the body"),
+            (None, RawTask::Local(local)) => Id::of_local(local.id),
+            (None, raw) => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
         };
         JoinHandle { slot, raw, task, id, spawned_at, awaited: false }
     }
@@ -124,11 +119,8 @@ impl<T> JoinHandle<T> {
     }
 
     /// A handle that can abort the task without owning it, as tokio's.
-    pub fn abort_handle(&self) -> AbortHandle
-    where
-        T: Send + 'static,
-    {
-        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, slot: self.slot.clone() }
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, finished: self.slot.finished.clone() }
     }
 }
 
@@ -139,7 +131,7 @@ pub struct AbortHandle {
     raw: engine::RawAbort,
     task: Option<TaskId>,
     id: Id,
-    slot: Arc<dyn Finished>,
+    finished: Arc<StateLock<bool>>,
 }
 
 impl AbortHandle {
@@ -156,7 +148,7 @@ impl AbortHandle {
 
     /// Whether the task has finished: returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
-        self.slot.finished()
+        *self.finished.lock()
     }
 
     /// The task's id, as tokio's.
@@ -185,7 +177,7 @@ impl<T> Future for JoinHandle<T> {
             match state.result.take() {
                 Some(result) => Some(result),
                 // tokio's message: the result was handed out already.
-                None if state.finished => panic!("JoinHandle polled after completion"),
+                None if self.slot.is_finished() => panic!("JoinHandle polled after completion"),
                 None => {
                     state.waker = Some(cx.waker().clone());
                     None

@@ -55,13 +55,34 @@ impl<T> JoinSet<T> {
     }
 
     /// Takes a spawned task into the set; returns its abort handle.
-    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle
-    where
-        T: Send + 'static,
-    {
+    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         self.handles.push(handle);
         abort
+    }
+
+    /// Spawns a local task into the set, on the `LocalSet` the caller runs in, as
+    /// [`spawn_local`](super::spawn_local).
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(super::spawn_local(task))
+    }
+
+    /// Spawns a local task into the set, on `local`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(local.spawn_local(task))
     }
 
     /// Runs blocking code as a task of the set, as [`spawn_blocking`](super::spawn_blocking).

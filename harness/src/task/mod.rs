@@ -5,6 +5,7 @@ pub mod coop;
 mod id;
 mod join;
 mod join_set;
+mod local;
 mod task_local;
 mod yield_now;
 
@@ -22,6 +23,7 @@ pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet, spawn_local};
 pub use task_local::{AccessError, LocalKey};
 pub use yield_now::yield_now;
 
@@ -107,6 +109,22 @@ where
         (Kind::Blocking, on) => engine::spawn_blocking(Box::pin(main), on),
     };
     JoinHandle::new(slot, raw, task, at)
+}
+
+/// A local task's future and its result's slot, for a `LocalSet` to run (not spawned: its
+/// owner polls it).
+pub(crate) fn local_task<F>(future: F) -> (Arc<JoinSlot<F::Output>>, engine::LocalTaskFuture)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let slot = Arc::new(JoinSlot::new());
+    let main = TaskMain {
+        inner: CatchPanic::new(Instrumented::new_spawned(None, future)),
+        slot: Some(slot.clone()),
+        task: None,
+    };
+    (slot, Box::pin(main))
 }
 
 /// Runs the blocking function `f` as a task of its own, as `tokio::task::spawn_blocking`:
