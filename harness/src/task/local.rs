@@ -135,11 +135,7 @@ impl Local {
 
     /// Drives the set on the calling task for one poll of it, with `main` (if any) polled
     /// first; `main`'s output once it is ready.
-    fn drive<R>(
-        self: &Rc<Self>,
-        cx: &mut Context<'_>,
-        main: Option<Main<'_, R>>,
-    ) -> Poll<Option<R>> {
+    fn drive<R>(self: &Rc<Self>, cx: &mut Context<'_>, main: Option<Main<'_, R>>) -> Poll<Option<R>> {
         *lock(&self.ready.driver) = Some(cx.waker().clone());
         let _driving = Driving::enter(self.clone());
         if let Some(main) = main {
