@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -24,21 +25,23 @@ pub(crate) enum Ended {
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     inner: StateLock<SlotState<T>>,
-    /// Whether the task has finished; apart from the result, so that an `AbortHandle` can
-    /// tell whatever the output's type.
-    finished: Arc<StateLock<bool>>,
+    /// Whether the task has finished, apart from the result, for an `AbortHandle`, which
+    /// tells whatever the output's type. (A std atomic: reading it is no branch point on
+    /// loom, where `JoinHandle::is_finished` is.)
+    done: Arc<AtomicBool>,
 }
 
 struct SlotState<T> {
     result: Option<Result<T, Ended>>,
+    finished: bool,
     waker: Option<Waker>,
 }
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
-            inner: StateLock::new(SlotState { result: None, waker: None }),
-            finished: Arc::new(StateLock::new(false)),
+            inner: StateLock::new(SlotState { result: None, finished: false, waker: None }),
+            done: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -47,16 +50,17 @@ impl<T> JoinSlot<T> {
         let waker = {
             let mut state = self.inner.lock();
             state.result = Some(result);
+            state.finished = true;
             state.waker.take()
         };
-        *self.finished.lock() = true;
+        self.done.store(true, Ordering::Release);
         if let Some(waker) = waker {
             waker.wake();
         }
     }
 
     fn is_finished(&self) -> bool {
-        *self.finished.lock()
+        self.inner.lock().finished
     }
 }
 
@@ -120,7 +124,7 @@ impl<T> JoinHandle<T> {
 
     /// A handle that can abort the task without owning it, as tokio's.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, finished: self.slot.finished.clone() }
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, done: self.slot.done.clone() }
     }
 }
 
@@ -131,7 +135,7 @@ pub struct AbortHandle {
     raw: engine::RawAbort,
     task: Option<TaskId>,
     id: Id,
-    finished: Arc<StateLock<bool>>,
+    done: Arc<AtomicBool>,
 }
 
 impl AbortHandle {
@@ -148,7 +152,7 @@ impl AbortHandle {
 
     /// Whether the task has finished: returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
-        *self.finished.lock()
+        self.done.load(Ordering::Acquire)
     }
 
     /// The task's id, as tokio's.
@@ -177,7 +181,7 @@ impl<T> Future for JoinHandle<T> {
             match state.result.take() {
                 Some(result) => Some(result),
                 // tokio's message: the result was handed out already.
-                None if self.slot.is_finished() => panic!("JoinHandle polled after completion"),
+                None if state.finished => panic!("JoinHandle polled after completion"),
                 None => {
                     state.waker = Some(cx.waker().clone());
                     None
