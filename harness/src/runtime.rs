@@ -218,6 +218,29 @@ impl<T> JoinSet<T> {
     }
 }
 
+impl task::Builder {
+    /// Spawns the task on the runtime of `handle`, as tokio's.
+    #[track_caller]
+    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Ok(task::spawn_as(future, self.name, task::Kind::Async, handle.tokio.as_ref(), Location::caller()))
+    }
+
+    /// Runs blocking code as a task of the runtime of `handle`, as tokio's.
+    #[track_caller]
+    pub fn spawn_blocking_on<F, R>(self, f: F, handle: &Handle) -> io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let future = async move { f() };
+        Ok(task::spawn_as(future, self.name, task::Kind::Blocking, handle.tokio.as_ref(), Location::caller()))
+    }
+}
+
 impl LocalSet {
     /// Runs `future` to its end on `runtime`, the set's tasks along with it, as tokio's.
     ///
@@ -343,6 +366,10 @@ mod tests {
         let current = Builder::new_current_thread().enable_all().build().unwrap();
         assert_eq!(current.handle().runtime_flavor(), super::RuntimeFlavor::CurrentThread);
         assert_eq!(current.block_on(runtime.spawn(async { 5 })).unwrap(), 5);
+        let named = crate::task::Builder::new().name("named").spawn_on(async { 4 }, runtime.handle()).unwrap();
+        assert_eq!(current.block_on(named).unwrap(), 4);
+        let named = crate::task::Builder::new().spawn_blocking_on(|| 6, runtime.handle()).unwrap();
+        assert_eq!(current.block_on(named).unwrap(), 6);
         let mut set = crate::task::JoinSet::new();
         set.spawn_on(async { 1 }, runtime.handle());
         set.spawn_blocking_on(|| 2, runtime.handle());

@@ -17,7 +17,7 @@ use super::JoinHandle;
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
-    name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 impl Builder {
@@ -41,6 +41,30 @@ impl Builder {
         F::Output: Send + 'static,
     {
         Ok(super::spawn_named(future, self.name, Location::caller()))
+    }
+
+    /// Spawns a local task on the `LocalSet` the caller runs in, as
+    /// [`spawn_local`](super::spawn_local) (local tasks are not named in reports).
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(super::spawn_local(future))
+    }
+
+    /// Spawns a local task on `local`, as [`LocalSet::spawn_local`](super::LocalSet::spawn_local).
+    #[track_caller]
+    pub fn spawn_local_on<F>(self, future: F, local: &super::LocalSet) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(local.spawn_local(future))
     }
 
     /// Runs blocking code as a task, as [`spawn_blocking`](super::spawn_blocking).
