@@ -38,6 +38,7 @@ mod explore;
 mod model;
 mod report;
 mod run;
+pub mod runtime;
 mod select;
 pub mod sync;
 pub mod task;

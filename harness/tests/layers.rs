@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("runtime", &["run"]),
     ("detectors", &["detect"]),
     ("engines", &["engine"]),
-    ("facade", &["sync", "task", "time", "select", "cancel"]),
+    ("facade", &["sync", "task", "time", "select", "cancel", "runtime"]),
     ("report", &["report"]),
     ("explore", &["explore"]),
     ("crate root", &["lib"]),

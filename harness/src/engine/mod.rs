@@ -24,6 +24,9 @@ pub(crate) mod tokio;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Waker;
 use std::thread::ThreadId;
 
 use crate::run::execution;
@@ -31,7 +34,8 @@ pub(crate) use body::Body;
 pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
     Resource, TaskId, acquired, awaiting, begin, block, current_task, current_wait, dequeued, is_suspended,
-    messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, wait, wait_for_task,
+    messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, task_identity, wait,
+    wait_for_task,
 };
 pub(crate) use progress::{Explored, Interleaving, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
@@ -43,6 +47,9 @@ pub(crate) use timer::{
 
 /// A task's future once the facade has wrapped it (panics caught, result published).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A local task's future (`spawn_local`): it never leaves its thread.
+pub(crate) type LocalTaskFuture = Pin<Box<dyn Future<Output = ()> + 'static>>;
 
 /// Which engine serves the calling code right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,11 +150,20 @@ pub(crate) fn spawn(future: TaskFuture) -> RawTask {
 
 /// Runs `future`, whose first poll does blocking work and finishes, as a blocking task:
 /// inside an execution a task (the caller marked it blocking in the registry), outside a
-/// thread of tokio's blocking pool.
-pub(crate) fn spawn_blocking(future: TaskFuture) -> RawTask {
+/// thread of tokio's blocking pool (of `handle`'s runtime, if given).
+pub(crate) fn spawn_blocking(future: TaskFuture, handle: Option<&tokio::RuntimeHandle>) -> RawTask {
     match current() {
         Engine::Shuttle | Engine::Loom => spawn(future),
-        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future)),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future, handle)),
+    }
+}
+
+/// Runs `future` as a new task: on the runtime of `handle` outside an execution; inside one,
+/// where there is no other runtime, as [`spawn`] does.
+pub(crate) fn spawn_on(future: TaskFuture, handle: &tokio::RuntimeHandle) -> RawTask {
+    match current() {
+        Engine::Shuttle | Engine::Loom => spawn(future),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_on(future, handle)),
     }
 }
 
@@ -180,6 +196,32 @@ pub(crate) enum RawTask {
     Shuttle(::shuttle::future::JoinHandle<()>, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::JoinHandle<()>),
+    /// A task of a `LocalSet` inside an execution: a future its owner task polls.
+    Local(Arc<LocalAbort>),
+}
+
+/// How a local task of an execution is aborted: a flag its `LocalSet` reads before each
+/// poll, and the waker that makes it poll the task again.
+pub(crate) struct LocalAbort {
+    aborted: AtomicBool,
+    waker: Waker,
+    /// The task's id, apart from the report's numbering (local tasks are not in it).
+    pub(crate) id: u64,
+}
+
+impl LocalAbort {
+    pub(crate) fn new(id: u64, waker: Waker) -> Self {
+        LocalAbort { aborted: AtomicBool::new(false), waker, id }
+    }
+
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.waker.wake_by_ref();
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
 }
 
 impl RawTask {
@@ -191,6 +233,7 @@ impl RawTask {
             RawTask::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawTask::Shuttle(_, home) | RawTask::Loom(_, home) => foreign::post_abort(*home, self.abort_handle()),
             RawTask::Tokio(handle) => handle.abort(),
+            RawTask::Local(task) => task.abort(),
         }
     }
 
@@ -198,7 +241,7 @@ impl RawTask {
     pub(crate) fn tokio_id(&self) -> Option<::tokio::task::Id> {
         match self {
             RawTask::Tokio(handle) => Some(handle.id()),
-            RawTask::Shuttle(..) | RawTask::Loom(..) => None,
+            RawTask::Shuttle(..) | RawTask::Loom(..) | RawTask::Local(_) => None,
         }
     }
 
@@ -208,6 +251,7 @@ impl RawTask {
             RawTask::Shuttle(handle, home) => RawAbort::Shuttle(handle.abort_handle(), *home),
             RawTask::Loom(task, home) => RawAbort::Loom(task.clone(), *home),
             RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
+            RawTask::Local(task) => RawAbort::Local(task.clone()),
         }
     }
 }
@@ -218,6 +262,7 @@ pub(crate) enum RawAbort {
     Shuttle(::shuttle::future::AbortHandle, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::AbortHandle),
+    Local(Arc<LocalAbort>),
 }
 
 impl RawAbort {
@@ -228,6 +273,7 @@ impl RawAbort {
             RawAbort::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawAbort::Shuttle(_, home) | RawAbort::Loom(_, home) => foreign::post_abort(*home, self.clone()),
             RawAbort::Tokio(handle) => handle.abort(),
+            RawAbort::Local(task) => task.abort(),
         }
     }
 }

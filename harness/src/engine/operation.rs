@@ -188,6 +188,12 @@ pub(crate) fn current_task() -> Option<TaskId> {
     execution::with(|state| state.current_task())
 }
 
+/// The running task among the tasks of every execution of the process: its execution and
+/// its id there. `None` outside an execution.
+pub(crate) fn task_identity() -> Option<(u64, TaskId)> {
+    execution::with(|state| (state.serial, state.current_task()))
+}
+
 /// Whether `task` of the running execution is suspended at an `.await` (not being polled).
 pub(crate) fn is_suspended(task: TaskId) -> bool {
     execution::with(|state| !state.tasks.get(task).in_poll).unwrap_or(false)

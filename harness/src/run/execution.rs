@@ -22,8 +22,10 @@ use crate::trace::{Trace, Transition};
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
-    static NEXT_SERIAL: Cell<u64> = const { Cell::new(1) };
 }
+
+/// The serial of the next execution of the process.
+static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// One execution: its tasks, what they did and what went wrong.
 pub(crate) struct Execution {
@@ -52,8 +54,8 @@ pub(crate) enum IdleReason {
 #[derive(Default)]
 pub(crate) struct ExecutionState {
     pub(crate) settings: Arc<Settings>,
-    /// Tells this execution from the others of the thread: what outlives it (a waker)
-    /// knows which one it belongs to.
+    /// Tells this execution apart from every other one of the process (never shown): what
+    /// outlives it (a waker, a task-local value) knows which one it belongs to.
     pub(crate) serial: u64,
     // What the program did.
     pub(crate) tasks: TaskRegistry,
@@ -117,7 +119,7 @@ impl Execution {
     /// Starts an execution on this thread, replacing any finished one. `task_key` tells
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
-        let serial = NEXT_SERIAL.with(|next| next.replace(next.get() + 1));
+        let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let state = ExecutionState { settings, serial, task_key: Some(task_key), ..Default::default() };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));

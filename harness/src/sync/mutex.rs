@@ -3,6 +3,7 @@
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::Arc;
@@ -175,6 +176,30 @@ pub struct MutexGuard<'a, T: ?Sized> {
 // SAFETY: a guard gives `&T` to whoever holds it, like `std::sync::MutexGuard`.
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// A guard on a part of the locked value (`f` picks it), which keeps the lock, as tokio's.
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> MappedMutexGuard<'a, U> {
+        let data: *mut U = f(&mut *this);
+        let this = std::mem::ManuallyDrop::new(this);
+        MappedMutexGuard { permits: &this.mutex.permits, data, at: this.at, marker: PhantomData }
+    }
+
+    /// Like [`map`](MutexGuard::map), when `f` may find no such part: then gives the guard back.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut U) else { return Err(this) };
+        let this = std::mem::ManuallyDrop::new(this);
+        Ok(MappedMutexGuard { permits: &this.mutex.permits, data, at: this.at, marker: PhantomData })
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.mutex
+    }
+}
+
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -220,6 +245,31 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     pub fn mutex(&self) -> &Arc<Mutex<T>> {
         &self.mutex
     }
+
+    /// A guard on a part of the locked value (`f` picks it), which keeps the lock and the
+    /// `Arc`, as tokio's.
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U> {
+        let data: *mut U = f(&mut *this);
+        let (mutex, at) = this.into_parts();
+        OwnedMappedMutexGuard { mutex, data, at }
+    }
+
+    /// Like [`map`](OwnedMutexGuard::map), when `f` may find no such part: then gives the guard back.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedMappedMutexGuard<T, U>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut U) else { return Err(this) };
+        let (mutex, at) = this.into_parts();
+        Ok(OwnedMappedMutexGuard { mutex, data, at })
+    }
+
+    /// The mutex and where it was locked, the lock kept (the caller releases it).
+    fn into_parts(self) -> (Arc<Mutex<T>>, &'static Location<'static>) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Arc` moves out once.
+        (unsafe { std::ptr::read(&this.mutex) }, this.at)
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
@@ -249,11 +299,151 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     }
 }
 
+/// A guard on a part of a [`Mutex`]'s value, from [`MutexGuard::map`]; it keeps the lock
+/// until dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    permits: &'a Permits,
+    /// Valid for reads and writes while the guard holds the lock.
+    data: *mut T,
+    at: &'static Location<'static>,
+    marker: PhantomData<&'a mut T>,
+}
+
+// SAFETY: as `MutexGuard`: the guard gives `&mut T` to one holder at a time.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: see above; sharing it shares `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// A guard on a part of this part, as [`MutexGuard::map`].
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> MappedMutexGuard<'a, U> {
+        let data: *mut U = f(&mut *this);
+        let this = std::mem::ManuallyDrop::new(this);
+        MappedMutexGuard { permits: this.permits, data, at: this.at, marker: PhantomData }
+    }
+
+    /// Like [`map`](MappedMutexGuard::map), when `f` may find no such part.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut U) else { return Err(this) };
+        let this = std::mem::ManuallyDrop::new(this);
+        Ok(MappedMutexGuard { permits: this.permits, data, at: this.at, marker: PhantomData })
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.permits.release_lock(1, "Mutex::unlock", None, self.at);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// A guard on a part of an `Arc`'d [`Mutex`]'s value, from [`OwnedMutexGuard::map`]; it
+/// keeps the lock and the `Arc` until dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    mutex: Arc<Mutex<T>>,
+    /// Valid for reads and writes while the guard holds the lock.
+    data: *mut U,
+    at: &'static Location<'static>,
+}
+
+// SAFETY: as `OwnedMutexGuard`: the mutex's value moves with it, the part is handed out alone.
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: see above; sharing it shares `&U`.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// A guard on a part of this part, as [`OwnedMutexGuard::map`].
+    pub fn map<V: ?Sized, F: FnOnce(&mut U) -> &mut V>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, V> {
+        let data: *mut V = f(&mut *this);
+        let (mutex, at) = this.into_parts();
+        OwnedMappedMutexGuard { mutex, data, at }
+    }
+
+    /// Like [`map`](OwnedMappedMutexGuard::map), when `f` may find no such part.
+    pub fn try_map<V: ?Sized, F: FnOnce(&mut U) -> Option<&mut V>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedMappedMutexGuard<T, V>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut V) else { return Err(this) };
+        let (mutex, at) = this.into_parts();
+        Ok(OwnedMappedMutexGuard { mutex, data, at })
+    }
+
+    /// The mutex this guard locks.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.mutex
+    }
+
+    fn into_parts(self) -> (Arc<Mutex<T>>, &'static Location<'static>) {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Arc` moves out once.
+        (unsafe { std::ptr::read(&this.mutex) }, this.at)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: the guard holds the mutex's only permit.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        self.mutex.unlock(self.at);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedMappedMutexGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use super::Mutex;
+    use super::{Mutex, MutexGuard, OwnedMutexGuard};
     use crate::sync::Notify;
 
     static COUNT: Mutex<u32> = Mutex::const_new(0);
@@ -271,6 +461,25 @@ mod tests {
             assert_eq!(*COUNT.lock().await, 1);
             task.await.unwrap();
         });
+    }
+
+    #[test]
+    fn mapped_guards_keep_the_lock_until_dropped() {
+        let mutex = Mutex::new((1, String::from("a")));
+        let mut name = MutexGuard::map(mutex.try_lock().unwrap(), |(_, name)| name);
+        name.push('b');
+        assert!(mutex.try_lock().is_err());
+        drop(name);
+        let guard = mutex.try_lock().unwrap();
+        let guard = MutexGuard::try_map(guard, |_| None::<&mut u8>).expect_err("nothing to map to");
+        assert!(std::ptr::eq(MutexGuard::mutex(&guard), &mutex));
+        drop(guard);
+        let shared = Arc::new(Mutex::new(vec![1, 2]));
+        let mut first = OwnedMutexGuard::map(shared.clone().try_lock_owned().unwrap(), |items| &mut items[0]);
+        *first += 10;
+        assert!(shared.try_lock().is_err());
+        drop(first);
+        assert_eq!(*shared.try_lock().unwrap(), [11, 2]);
     }
 
     #[test]

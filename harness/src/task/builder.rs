@@ -17,7 +17,7 @@ use super::JoinHandle;
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
-    name: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 impl Builder {
@@ -43,6 +43,30 @@ impl Builder {
         Ok(super::spawn_named(future, self.name, Location::caller()))
     }
 
+    /// Spawns a local task on the `LocalSet` the caller runs in, as
+    /// [`spawn_local`](super::spawn_local) (local tasks are not named in reports).
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(super::spawn_local(future))
+    }
+
+    /// Spawns a local task on `local`, as [`LocalSet::spawn_local`](super::LocalSet::spawn_local).
+    #[track_caller]
+    pub fn spawn_local_on<F>(self, future: F, local: &super::LocalSet) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(local.spawn_local(future))
+    }
+
     /// Runs blocking code as a task, as [`spawn_blocking`](super::spawn_blocking).
     #[track_caller]
     pub fn spawn_blocking<F, R>(self, f: F) -> io::Result<JoinHandle<R>>
@@ -50,6 +74,6 @@ impl Builder {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, Location::caller()))
+        Ok(super::spawn_as(async move { f() }, self.name, super::Kind::Blocking, None, Location::caller()))
     }
 }

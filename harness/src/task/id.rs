@@ -32,6 +32,11 @@ impl Id {
         NonZeroU64::new(task.0 as u64).map(Id)
     }
 
+    /// The id of a local task of a run (they are numbered apart from the report's tasks).
+    pub(crate) fn of_local(id: u64) -> Id {
+        Id(NonZeroU64::new(id).expect("local task ids start at 1"))
+    }
+
     /// tokio's id of a task, with its number.
     pub(crate) fn of_tokio(id: tokio::task::Id) -> Id {
         // tokio shows the number and nothing else; it is its only public form.

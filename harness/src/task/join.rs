@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
@@ -24,6 +25,10 @@ pub(crate) enum Ended {
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     inner: StateLock<SlotState<T>>,
+    /// Whether the task has finished, apart from the result, for an `AbortHandle`, which
+    /// tells whatever the output's type. (A std atomic: reading it is no branch point on
+    /// loom, where `JoinHandle::is_finished` is.)
+    done: Arc<AtomicBool>,
 }
 
 struct SlotState<T> {
@@ -34,7 +39,10 @@ struct SlotState<T> {
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
-        JoinSlot { inner: StateLock::new(SlotState { result: None, finished: false, waker: None }) }
+        JoinSlot {
+            inner: StateLock::new(SlotState { result: None, finished: false, waker: None }),
+            done: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Publishes the task's result and wakes whoever awaits it.
@@ -45,6 +53,7 @@ impl<T> JoinSlot<T> {
             state.finished = true;
             state.waker.take()
         };
+        self.done.store(true, Ordering::Release);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -52,17 +61,6 @@ impl<T> JoinSlot<T> {
 
     fn is_finished(&self) -> bool {
         self.inner.lock().finished
-    }
-}
-
-/// Whether a task has finished, whatever its output type.
-trait Finished: Send + Sync {
-    fn finished(&self) -> bool;
-}
-
-impl<T: Send> Finished for JoinSlot<T> {
-    fn finished(&self) -> bool {
-        self.is_finished()
     }
 }
 
@@ -86,9 +84,10 @@ impl<T> JoinHandle<T> {
         task: Option<TaskId>,
         spawned_at: &'static Location<'static>,
     ) -> Self {
-        let id = match task {
-            Some(task) => Id::of(task).expect("a spawned task is never the body"),
-            None => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
+        let id = match (task, &raw) {
+            (Some(task), _) => Id::of(task).expect("a spawned task is never the body"),
+            (None, RawTask::Local(local)) => Id::of_local(local.id),
+            (None, raw) => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
         };
         JoinHandle { slot, raw, task, id, spawned_at, awaited: false }
     }
@@ -124,11 +123,8 @@ impl<T> JoinHandle<T> {
     }
 
     /// A handle that can abort the task without owning it, as tokio's.
-    pub fn abort_handle(&self) -> AbortHandle
-    where
-        T: Send + 'static,
-    {
-        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, slot: self.slot.clone() }
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, done: self.slot.done.clone() }
     }
 }
 
@@ -139,7 +135,7 @@ pub struct AbortHandle {
     raw: engine::RawAbort,
     task: Option<TaskId>,
     id: Id,
-    slot: Arc<dyn Finished>,
+    done: Arc<AtomicBool>,
 }
 
 impl AbortHandle {
@@ -156,7 +152,7 @@ impl AbortHandle {
 
     /// Whether the task has finished: returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
-        self.slot.finished()
+        self.done.load(Ordering::Acquire)
     }
 
     /// The task's id, as tokio's.

@@ -60,12 +60,41 @@ impl<T> JoinSet<T> {
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
+        self.insert(super::spawn_named(task, None, Location::caller()))
+    }
+
+    /// Takes a spawned task into the set; returns its abort handle.
+    #[track_caller]
+    pub(crate) fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let at = Location::caller();
-        let handle = super::spawn_named(task, None, at);
         let abort = handle.abort_handle();
         self.handles.push(handle);
         engine::queued(self.resource, true, self.handles.len(), at);
         abort
+    }
+
+    /// Spawns a local task into the set, on the `LocalSet` the caller runs in, as
+    /// [`spawn_local`](super::spawn_local).
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(super::spawn_local(task))
+    }
+
+    /// Spawns a local task into the set, on `local`, as tokio's.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+        T: 'static,
+    {
+        self.insert(local.spawn_local(task))
     }
 
     /// Runs blocking code as a task of the set, as [`spawn_blocking`](super::spawn_blocking).
@@ -75,10 +104,7 @@ impl<T> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let handle = super::spawn_as(async move { f() }, None, super::Kind::Blocking, Location::caller());
-        let abort = handle.abort_handle();
-        self.handles.push(handle);
-        abort
+        self.insert(super::spawn_as(async move { f() }, None, super::Kind::Blocking, None, Location::caller()))
     }
 
     /// Waits for the next task to finish and removes it from the set; `None` once the set

@@ -5,6 +5,8 @@ pub mod coop;
 mod id;
 mod join;
 mod join_set;
+mod local;
+mod task_local;
 mod yield_now;
 
 #[cfg(test)]
@@ -21,9 +23,21 @@ pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use id::{Id, id, try_id};
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet, spawn_local};
+pub use task_local::{AccessError, LocalKey};
 pub use yield_now::yield_now;
 
 use crate::engine::{self, CatchPanic, Instrumented};
+
+/// The named futures of tasks, as `tokio::task::futures`.
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use super::task_local::Slots;
+}
 use crate::model::tasks::{TaskId, TaskState};
 use crate::run::execution;
 use crate::trace::Transition;
@@ -52,7 +66,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_as(future, name, Kind::Async, at)
+    spawn_as(future, name, Kind::Async, None, at)
 }
 
 /// What a spawned task runs.
@@ -64,10 +78,13 @@ pub(crate) enum Kind {
     Blocking,
 }
 
+/// Spawns `future` as a task of `kind`, on the runtime of `on` (outside a run) or the
+/// ambient one.
 pub(crate) fn spawn_as<F>(
     future: F,
     name: Option<String>,
     kind: Kind,
+    on: Option<&engine::tokio::RuntimeHandle>,
     at: &'static Location<'static>,
 ) -> JoinHandle<F::Output>
 where
@@ -87,11 +104,28 @@ where
     let slot = Arc::new(JoinSlot::new());
     let main =
         TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
-    let raw = match kind {
-        Kind::Async => engine::spawn(Box::pin(main)),
-        Kind::Blocking => engine::spawn_blocking(Box::pin(main)),
+    let raw = match (kind, on) {
+        (Kind::Async, None) => engine::spawn(Box::pin(main)),
+        (Kind::Async, Some(handle)) => engine::spawn_on(Box::pin(main), handle),
+        (Kind::Blocking, on) => engine::spawn_blocking(Box::pin(main), on),
     };
     JoinHandle::new(slot, raw, task, at)
+}
+
+/// A local task's future and its result's slot, for a `LocalSet` to run (not spawned: its
+/// owner polls it).
+pub(crate) fn local_task<F>(future: F) -> (Arc<JoinSlot<F::Output>>, engine::LocalTaskFuture)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let slot = Arc::new(JoinSlot::new());
+    let main = TaskMain {
+        inner: CatchPanic::new(Instrumented::new_spawned(None, future)),
+        slot: Some(slot.clone()),
+        task: None,
+    };
+    (slot, Box::pin(main))
 }
 
 /// Runs the blocking function `f` as a task of its own, as `tokio::task::spawn_blocking`:
@@ -115,7 +149,7 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    spawn_as(async move { f() }, None, Kind::Blocking, Location::caller())
+    spawn_as(async move { f() }, None, Kind::Blocking, None, Location::caller())
 }
 
 /// Runs the blocking function `f` in place, as `tokio::task::block_in_place`: the task

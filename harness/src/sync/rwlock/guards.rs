@@ -119,6 +119,32 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         Ok(Self::downgrade_to(this, data))
     }
 
+    /// A guard on a part of the value (`f` picks it), still writing, as tokio's.
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U> {
+        let data: *mut U = f(&mut *this);
+        RwLockMappedWriteGuard(Self::moved_to(this, data))
+    }
+
+    /// Like [`map`](RwLockWriteGuard::map), when `f` may find no such part: then gives the guard back.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut U) else { return Err(this) };
+        Ok(RwLockMappedWriteGuard(Self::moved_to(this, data)))
+    }
+
+    /// The same guard, as a mapped one, as tokio's.
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        RwLockMappedWriteGuard(this)
+    }
+
+    /// The same write lock, on `data`.
+    fn moved_to<U: ?Sized>(this: Self, data: *mut U) -> RwLockWriteGuard<'a, U> {
+        let this = ManuallyDrop::new(this);
+        RwLockWriteGuard { permits: this.permits, held: this.held, data, at: this.at, marker: PhantomData }
+    }
+
     /// Gives back all but one of the write permits, keeping `data` readable.
     fn downgrade_to<U: ?Sized>(this: Self, data: *const U) -> RwLockReadGuard<'a, U> {
         let this = ManuallyDrop::new(this);
@@ -156,6 +182,51 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+/// Write access to a part of an [`RwLock`](super::RwLock)'s value, from
+/// [`RwLockWriteGuard::map`]; it keeps the write lock until dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized>(RwLockWriteGuard<'a, T>);
+
+impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// A guard on a part of this part, as [`RwLockWriteGuard::map`].
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U> {
+        RwLockWriteGuard::map(this.0, f)
+    }
+
+    /// Like [`map`](RwLockMappedWriteGuard::map), when `f` may find no such part.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        this: Self,
+        f: F,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self> {
+        RwLockWriteGuard::try_map(this.0, f).map_err(RwLockMappedWriteGuard)
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockMappedWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockMappedWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockMappedWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for RwLockMappedWriteGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&**self, f)
     }

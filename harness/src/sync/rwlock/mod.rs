@@ -12,8 +12,8 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
-pub use guards::{RwLockReadGuard, RwLockWriteGuard};
-pub use owned::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
+pub use guards::{RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+pub use owned::{OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard};
 
 use super::mutex::TryLockError;
 use super::permits::Permits;
@@ -243,7 +243,7 @@ mod tests {
 
     use tokio_test::{assert_pending, assert_ready, task};
 
-    use super::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+    use super::{OwnedRwLockWriteGuard, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
     use crate::{FailureKind, Scenario};
 
     #[test]
@@ -266,6 +266,26 @@ mod tests {
         let writing = RwLockWriteGuard::try_downgrade_map(writing, |_| None::<&u8>).expect_err("nothing to map to");
         let first = RwLockWriteGuard::try_downgrade_map(writing, |(first, _)| Some(first)).unwrap();
         assert_eq!(*first, 1);
+    }
+
+    #[test]
+    fn mapped_write_guards_keep_writing_until_dropped() {
+        let lock = RwLock::new((1, vec![1]));
+        let mut items = RwLockWriteGuard::map(lock.try_write().unwrap(), |(_, items)| items);
+        items.push(2);
+        let mut first = RwLockMappedWriteGuard::map(items, |items| &mut items[0]);
+        *first = 10;
+        assert!(lock.try_read().is_err());
+        drop(first);
+        assert_eq!(lock.try_read().unwrap().1, [10, 2]);
+        let whole = RwLockWriteGuard::into_mapped(lock.try_write().unwrap());
+        assert!(RwLockMappedWriteGuard::try_map(whole, |_| None::<&mut u8>).is_err());
+        let shared = Arc::new(RwLock::new(String::from("a")));
+        let mut owned = OwnedRwLockWriteGuard::map(shared.clone().try_write_owned().unwrap(), String::as_mut_str);
+        owned.make_ascii_uppercase();
+        assert!(shared.try_read().is_err());
+        drop(owned);
+        assert_eq!(*shared.try_read().unwrap(), "A");
     }
 
     static SETTINGS: RwLock<u32> = RwLock::const_new(0);

@@ -117,6 +117,101 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
         &this.lock
     }
+
+    /// A guard on a part of the value (`f` picks it), still writing, that owns the `Arc`, as tokio's.
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U> {
+        let data: *mut U = f(&mut *this);
+        let (lock, at) = this.into_parts();
+        OwnedRwLockMappedWriteGuard { lock, data, at }
+    }
+
+    /// Like [`map`](OwnedRwLockWriteGuard::map), when `f` may find no such part: then gives the guard back.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut U) else { return Err(this) };
+        let (lock, at) = this.into_parts();
+        Ok(OwnedRwLockMappedWriteGuard { lock, data, at })
+    }
+
+    fn into_parts(self) -> (Arc<RwLock<T>>, &'static Location<'static>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Arc` moves out once.
+        (unsafe { std::ptr::read(&this.lock) }, this.at)
+    }
+}
+
+/// Write access to a part of an `Arc`'d [`RwLock`]'s value, from
+/// [`OwnedRwLockWriteGuard::map`]; it keeps the write lock and the `Arc` until dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<RwLock<T>>,
+    /// Valid for reads and writes while the guard holds every permit.
+    data: *mut U,
+    at: &'static Location<'static>,
+}
+
+// SAFETY: as `OwnedRwLockWriteGuard`: the guard gives `&mut U` and `&U` to one holder.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send for OwnedRwLockMappedWriteGuard<T, U> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockMappedWriteGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
+    /// A guard on a part of this part, as [`OwnedRwLockWriteGuard::map`].
+    pub fn map<V: ?Sized, F: FnOnce(&mut U) -> &mut V>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V> {
+        let data: *mut V = f(&mut *this);
+        let (lock, at) = this.into_parts();
+        OwnedRwLockMappedWriteGuard { lock, data, at }
+    }
+
+    /// Like [`map`](OwnedRwLockMappedWriteGuard::map), when `f` may find no such part.
+    pub fn try_map<V: ?Sized, F: FnOnce(&mut U) -> Option<&mut V>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self> {
+        let Some(data) = f(&mut *this).map(|part| part as *mut V) else { return Err(this) };
+        let (lock, at) = this.into_parts();
+        Ok(OwnedRwLockMappedWriteGuard { lock, data, at })
+    }
+
+    /// The lock this guard writes.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.lock
+    }
+
+    fn into_parts(self) -> (Arc<RwLock<T>>, &'static Location<'static>) {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Arc` moves out once.
+        (unsafe { std::ptr::read(&this.lock) }, this.at)
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockMappedWriteGuard<T, U> {
+    type Target = U;
+    fn deref(&self) -> &U {
+        // SAFETY: the guard holds every permit of the lock.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedRwLockMappedWriteGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        // SAFETY: the guard holds every permit of the lock.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockMappedWriteGuard<T, U> {
+    fn drop(&mut self) {
+        unlock(&self.lock.permits, self.lock.max_readers, "write", self.at);
+    }
+}
+
+impl<T: ?Sized, U: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockMappedWriteGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
 }
 
 impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
