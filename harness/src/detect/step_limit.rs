@@ -91,3 +91,26 @@ pub(crate) fn stalled(stall: std::time::Duration, stuck: Option<&Whereabouts>) -
         "racewright gave the exploration up and left its thread behind; RACEWRIGHT_STALL sets the limit, in seconds",
     )
 }
+
+/// The note of a report whose exploration went on after an execution blocked in the
+/// kernel: it switched tasks only where they returned `Pending` from then on. (Which task
+/// blocked is told on stderr: with lanes on threads, which lane blocked first may vary.)
+pub(crate) const BLOCKED_NOTE: &str = "an execution blocked outside racewright's control, most likely on a lock \
+     racewright cannot see (std's, parking_lot's) held by a task switched away from inside a synchronous call: \
+     racewright explored again, switching tasks only where they return Pending, as tokio does, so races inside a \
+     synchronous section were not explored (README, \"What racewright cannot see\")";
+
+/// Where an execution blocked in the kernel: the task, and its last racewright call.
+pub(crate) fn blocked_task(blocked: &Whereabouts) -> String {
+    let running = blocked.running.map(|(task, _)| task);
+    let task = running.and_then(|id| blocked.tasks.get(id).and_then(Option::as_ref).map(|seen| (id, seen)));
+    match task {
+        Some((id, seen)) => match seen.last_call {
+            Some((operation, at, _)) => {
+                format!("task {id} `{}`, after `{operation}` at {}", seen.name, crate::model::paths::location(at))
+            }
+            None => format!("task {id} `{}`", seen.name),
+        },
+        None => "a task".to_string(),
+    }
+}

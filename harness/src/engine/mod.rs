@@ -33,9 +33,9 @@ use crate::run::execution;
 pub(crate) use body::Body;
 pub(crate) use coop::{Proceed, cooperative, has_budget_remaining, poll_budget_available, poll_proceed};
 pub(crate) use operation::{
-    Resource, TaskId, acquired, awaiting, begin, block, current_task, current_wait, dequeued, is_suspended,
-    messages_lost, queued, record, record_with, released, relocked, run, set_wait, spawned, task_identity, wait,
-    wait_for_task,
+    Resource, TaskId, acquired, awaiting, begin, begin_preemptive, block, current_task, current_wait, dequeued,
+    is_suspended, messages_lost, queued, record, record_with, released, relocked, run, run_preemptive, set_wait,
+    spawned, task_identity, wait, wait_for_task,
 };
 pub(crate) use progress::{Explored, Interleaving, Plan};
 pub(crate) use state_lock::{StateGuard, StateLock};
@@ -101,6 +101,81 @@ pub(crate) fn scheduling_point() {
         }
         Engine::Tokio => {}
     }
+}
+
+/// A scheduling point where the switch, if the strategy wants one, happens at once even
+/// inside a poll: for racewright's own primitives without a tokio counterpart (atomics,
+/// the blocking locks), whose callers racewright sees.
+#[inline]
+pub(crate) fn preemption_point() {
+    match current() {
+        Engine::Shuttle => {
+            foreign::carry_out();
+            shuttle::preemption_point();
+        }
+        Engine::Loom => {
+            foreign::carry_out();
+            loom::scheduling_point();
+        }
+        Engine::Tokio => {}
+    }
+}
+
+/// The scheduling point of an operation's first poll. Where the strategy switches away,
+/// the operation returns `Pending` (its task woken at once) and the switch happens once
+/// the task is out of its poll: what user code holds while it polls (a `std` or
+/// `parking_lot` guard around a `Sleep`'s poll) is let go first, and the operation then
+/// goes on with no second decision when the task runs again. `Ready` when the operation
+/// may go on now.
+pub(crate) fn poll_point(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    use std::task::Poll;
+    if current() != Engine::Shuttle || !shuttle::switches_at_pending() {
+        scheduling_point();
+        return Poll::Ready(());
+    }
+    let polled_with = cx.waker().data() as usize;
+    let passed = execution::with(|state| {
+        let task = state.current_task();
+        let pending = state.scheduler.deferred.is_some();
+        let record = state.tasks.get_mut(task);
+        // Polled by a user's own executor: no switch here (as where tokio never suspends).
+        if record.own_waker != polled_with {
+            return Some(true);
+        }
+        if pending {
+            record.preempted = true;
+            return Some(false);
+        }
+        std::mem::take(&mut record.past_point).then_some(true)
+    })
+    .flatten();
+    match passed {
+        Some(true) => return Poll::Ready(()),
+        Some(false) => {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        None => {}
+    }
+    scheduling_point();
+    let deferred = execution::with(|state| {
+        let deferred = state.scheduler.deferred.is_some();
+        if deferred {
+            let task = state.current_task();
+            state.tasks.get_mut(task).preempted = true;
+        }
+        deferred
+    });
+    if deferred == Some(true) {
+        cx.waker().wake_by_ref();
+        return Poll::Pending;
+    }
+    Poll::Ready(())
+}
+
+/// [`poll_point`] as a future, for operations written as `async` blocks.
+pub(crate) async fn point() {
+    std::future::poll_fn(poll_point).await
 }
 
 /// A scheduling point right after a lock or permits of racewright's were given back, as

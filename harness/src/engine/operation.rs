@@ -14,7 +14,9 @@ pub(crate) use crate::model::tasks::{Resource, TaskId};
 use crate::run::{execution, queues};
 use crate::trace::Transition;
 
-/// Begins a facade operation: the caller's location, after a scheduling point.
+/// Begins a facade operation: the caller's location, after a scheduling point. Inside a
+/// poll the switch, if any, waits for the next point where the task returns `Pending`
+/// (see [`super::poll_point`]): a synchronous call of tokio's never suspends its task.
 ///
 /// A future's operation calls it at its first poll (`#[track_caller]` does not reach
 /// into `poll`, so a future takes its location when it is made, and calls
@@ -26,6 +28,33 @@ pub(crate) fn begin() -> &'static Location<'static> {
     super::scheduling_point();
     notice_tokio_runtime();
     at
+}
+
+/// Begins an operation of racewright's own primitives that have no tokio counterpart
+/// (atomics, the blocking locks): its scheduling point switches at once, even inside a
+/// poll ([`super::preemption_point`]).
+#[track_caller]
+#[inline]
+pub(crate) fn begin_preemptive() -> &'static Location<'static> {
+    let at = Location::caller();
+    super::preemption_point();
+    notice_tokio_runtime();
+    at
+}
+
+/// Runs a synchronous operation as [`run`] does, with a scheduling point that switches
+/// at once ([`begin_preemptive`]).
+#[track_caller]
+#[inline]
+pub(crate) fn run_preemptive<R>(
+    operation: &'static str,
+    act: impl FnOnce() -> R,
+    detail: impl FnOnce(&R) -> String,
+) -> R {
+    let at = begin_preemptive();
+    let result = act();
+    record_with(operation, at, || detail(&result));
+    result
 }
 
 /// The note of an execution that ran inside a tokio runtime of the test's own.

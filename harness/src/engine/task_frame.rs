@@ -106,21 +106,31 @@ impl<F: Future> Future for Instrumented<F> {
             super::coop::refill(&mut record.budget);
             record.unwakeable = None;
             record.resume(now);
-            if resumed {
+            // Back from a preemption: no wait ended, and the operation it was preempted
+            // before has had its scheduling decision.
+            let preempted = std::mem::take(&mut record.preempted);
+            record.past_point = preempted;
+            if resumed && !preempted {
                 state.change(task, Transition::Resumed);
             }
             state.serial
         });
         let this = &mut *self;
+        let mut made = this.waker.is_none();
         let counted = serial.map(|serial| {
             let waker = this.waker.get_or_insert_with(|| TaskWaker::new(task, serial));
             if !waker.begin_poll(cx.waker()) {
                 // The engine changed the task's waker: count anew, for the new one.
                 *waker = TaskWaker::new(task, serial);
                 waker.begin_poll(cx.waker());
+                made = true;
             }
             &*waker
         });
+        if let Some(waker) = counted.filter(|_| made) {
+            let own = waker.waker().data() as usize;
+            execution::with(|state| state.tasks.get_mut(task).own_waker = own);
+        }
         let poll = match counted {
             Some(waker) => this.inner.as_mut().poll(&mut Context::from_waker(waker.waker())),
             None => this.inner.as_mut().poll(cx),
@@ -136,7 +146,9 @@ impl<F: Future> Future for Instrumented<F> {
             let after = if forgotten { state.trace.last_index_of(task) } else { None };
             let record = state.tasks.get_mut(task);
             record.in_poll = false;
-            if poll.is_pending() {
+            record.past_point = false;
+            // A preemption is no wait: the task woke itself, and runs again when chosen.
+            if poll.is_pending() && !record.preempted {
                 record.suspend(now);
                 if forgotten {
                     record.unwakeable = Some(Unwakeable::KeptNoWaker { step, after });

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::strategies::Strategy;
 pub(crate) use crate::run::settings::Settings;
+pub(crate) use crate::run::settings::SwitchPoints;
 pub use crate::run::settings::{Flavor, Policy, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
@@ -102,6 +103,10 @@ pub(crate) struct Config {
     pub(crate) stall: Duration,
     pub(crate) time: TimeMode,
     pub(crate) flavor: Flavor,
+    /// Where a task may be switched away from inside its poll: at every call, until an
+    /// execution blocks outside racewright's control (then only where tasks return
+    /// `Pending`, see `pipeline/shuttle.rs`).
+    pub(crate) switch_points: SwitchPoints,
     pub(crate) lost_messages: Policy,
     pub(crate) max_queue: usize,
     pub(crate) record_trace: bool,
@@ -128,6 +133,7 @@ impl Default for Config {
             stall: defaults::STALL,
             time: TimeMode::Idle,
             flavor: Flavor::MultiThread,
+            switch_points: SwitchPoints::EveryCall,
             lost_messages: Policy::Deny,
             max_queue: defaults::MAX_QUEUE,
             record_trace: true,
@@ -152,6 +158,7 @@ impl Config {
             error_events: self.error_events,
             time: self.time,
             flavor: self.flavor,
+            switch_points: self.switch_points,
             lost_messages: self.lost_messages,
             max_queue: self.max_queue,
             record_trace: self.record_trace,

@@ -126,6 +126,16 @@ pub(crate) struct TaskRecord {
     pub(crate) panic_observed: bool,
     /// The task is being polled (not suspended at an `.await`).
     pub(crate) in_poll: bool,
+    /// The task returned `Pending` at an operation's first poll for the scheduler to run
+    /// another first (a preemption, not a wait).
+    pub(crate) preempted: bool,
+    /// The operation the task was preempted before has had its scheduling decision: the
+    /// next first poll of an operation goes on without another one.
+    pub(crate) past_point: bool,
+    /// The data pointer of the waker the task's future is polled with (0 before its first
+    /// poll): an operation polled with another one is polled by a user's own executor
+    /// (`now_or_never`, `FuturesUnordered`), where a `Pending` would change what it sees.
+    pub(crate) own_waker: usize,
     /// The `tracing` spans it is in, and was in where it last stopped.
     pub(crate) spans: SpanStack,
     /// When the task began its current wait (returned `Pending`, or blocked), on the
@@ -173,6 +183,9 @@ impl TaskRecord {
             panic: None,
             panic_observed: false,
             in_poll: false,
+            preempted: false,
+            past_point: false,
+            own_waker: 0,
             waiting_since: None,
             longest_wait: Duration::ZERO,
             unwakeable: None,

@@ -102,6 +102,10 @@ pub(crate) struct SchedulerLog {
     pub(crate) idle_task: Option<usize>,
     /// Why the scheduler ran the idle task, when it did.
     pub(crate) idle_reason: Option<IdleReason>,
+    /// A switch away from the running task decided inside its poll, where user code may
+    /// hold a lock racewright cannot see: carried out once the task is between polls (the
+    /// engine's id of the task to run then).
+    pub(crate) deferred: Option<usize>,
 }
 
 /// The body's wait, once it has returned, for the other tasks to finish or block.

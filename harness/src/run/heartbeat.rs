@@ -17,11 +17,15 @@ pub(crate) struct Heartbeat {
     beats: AtomicU64,
     /// The whereabouts of each thread exploring for it.
     threads: Mutex<Vec<Arc<Mutex<Whereabouts>>>>,
+    /// The watchdog gave the exploration up: its other lanes start no new execution.
+    abandoned: std::sync::atomic::AtomicBool,
 }
 
 /// Where one exploring thread is.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Whereabouts {
+    /// The thread's OS id, where `/proc` tells it.
+    pub(crate) tid: Option<String>,
     /// Executions this thread has begun, the current one included.
     pub(crate) executions: usize,
     /// Whether it is inside an execution (between its beginning and its end).
@@ -44,6 +48,16 @@ impl Heartbeat {
     /// Scheduling points passed so far.
     pub(crate) fn beats(&self) -> u64 {
         self.beats.load(Ordering::Relaxed)
+    }
+
+    /// Gives the exploration up: the lanes still running start no new execution.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the watchdog gave the exploration up.
+    pub(crate) fn is_abandoned(&self) -> bool {
+        self.abandoned.load(Ordering::Relaxed)
     }
 
     /// The whereabouts of each thread exploring for it now.
@@ -78,12 +92,28 @@ pub(crate) fn current() -> Option<Arc<Heartbeat>> {
 /// or, with `None`, no heartbeat any more.
 pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
     let pulse = heartbeat.map(|heartbeat| {
-        let whereabouts = Arc::new(Mutex::new(Whereabouts::default()));
+        // `/proc/thread-self` links to `<pid>/task/<tid>`.
+        let tid = std::fs::read_link("/proc/thread-self")
+            .ok()
+            .and_then(|link| link.file_name().and_then(|tid| tid.to_str()).map(str::to_string));
+        let whereabouts = Arc::new(Mutex::new(Whereabouts { tid, ..Whereabouts::default() }));
         lock(&heartbeat.threads).push(whereabouts.clone());
         Pulse { heartbeat, whereabouts }
     });
     // The previous pulse, if any, is dropped here: its thread leaves that heartbeat.
     PULSE.with(|current| current.replace(pulse));
+}
+
+impl Whereabouts {
+    /// Whether the thread sleeps in the kernel now (a lock, I/O, a real sleep: never a
+    /// wait of racewright's, which are all in user space), as `/proc` tells.
+    pub(crate) fn blocked_in_kernel(&self) -> bool {
+        let Some(tid) = &self.tid else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else { return false };
+        // `pid (comm) state ...`: the name may hold spaces and parentheses.
+        let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+        matches!(state, Some("S" | "D"))
+    }
 }
 
 /// Tells the watchdog of this thread's exploration that it still makes progress.
@@ -159,4 +189,40 @@ fn update(f: impl FnOnce(&mut Whereabouts)) {
 /// The watchdog only reads; a panic while one is held cannot leave them half-written.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The OS id of the calling thread.
+    fn this_tid() -> Option<String> {
+        let link = std::fs::read_link("/proc/thread-self").ok()?;
+        link.file_name()?.to_str().map(str::to_string)
+    }
+
+    #[test]
+    fn a_thread_asleep_in_the_kernel_is_told_from_one_that_runs() {
+        let Some(me) = this_tid() else { return };
+        // This thread runs while it reads its own state.
+        assert!(!Whereabouts { tid: Some(me), ..Whereabouts::default() }.blocked_in_kernel());
+        let (tid_sender, tid) = std::sync::mpsc::channel();
+        let (wake, asleep) = std::sync::mpsc::channel::<()>();
+        let sleeper = std::thread::spawn(move || {
+            tid_sender.send(this_tid()).unwrap();
+            asleep.recv().unwrap();
+        });
+        let sleeper_tid = tid.recv().unwrap();
+        let whereabouts = Whereabouts { tid: sleeper_tid, ..Whereabouts::default() };
+        // It blocks in the kernel on the channel soon after it sent its id.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !whereabouts.blocked_in_kernel() {
+            assert!(std::time::Instant::now() < deadline, "the sleeping thread never seemed asleep");
+            std::thread::yield_now();
+        }
+        wake.send(()).unwrap();
+        sleeper.join().unwrap();
+        // Without an id nothing is known, and nothing is taken as blocked.
+        assert!(!Whereabouts::default().blocked_in_kernel());
+    }
 }

@@ -34,6 +34,20 @@ pub enum Flavor {
     CurrentThread,
 }
 
+/// Where the scheduler may switch away from a task inside its poll (`Flavor::MultiThread`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum SwitchPoints {
+    /// At every racewright call, synchronous ones (`notify_one`, `try_send`, ...) too: the
+    /// finest interleavings (the default).
+    #[default]
+    EveryCall,
+    /// Only where a task returns `Pending` (an operation's first poll yields for it), as
+    /// tokio suspends a task: what the task holds in its poll (a `std` or `parking_lot`
+    /// guard) is let go before another task runs. A synchronous call runs with the code
+    /// around it, up to the task's next `Pending`.
+    Pending,
+}
+
 /// What every execution of one exploration needs to know.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Settings {
@@ -43,6 +57,7 @@ pub(crate) struct Settings {
     pub(crate) error_events: Policy,
     pub(crate) time: TimeMode,
     pub(crate) flavor: Flavor,
+    pub(crate) switch_points: SwitchPoints,
     pub(crate) lost_messages: Policy,
     /// The most values an unbounded channel or a `JoinSet` may hold, and the most tasks
     /// that may be alive at once, before it is an `unbounded_growth` finding.

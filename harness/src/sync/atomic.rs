@@ -52,7 +52,7 @@ use crate::engine;
 /// If `order` is `Relaxed`, as std's.
 #[track_caller]
 pub fn fence(order: Ordering) {
-    let at = engine::begin();
+    let at = engine::begin_preemptive();
     engine::atomic::fence(order);
     engine::record_with("fence", at, || format!("{order:?}"));
 }
@@ -73,7 +73,7 @@ fn explored<A: ?Sized, R>(
     atomic: &A,
     detail: impl FnOnce(&R) -> String,
 ) -> R {
-    engine::run(operation, || act(atomic), detail)
+    engine::run_preemptive(operation, || act(atomic), detail)
 }
 
 /// How a `compare_exchange` went, for the trace.

@@ -64,7 +64,7 @@ impl Barrier {
     pub fn wait(&self) -> impl Future<Output = BarrierWaitResult> + '_ {
         let at = Location::caller();
         async move {
-            engine::scheduling_point();
+            engine::point().await;
             let generation = {
                 let mut state = self.state.lock();
                 state.arrived += 1;

@@ -186,7 +186,7 @@ impl<T> OnceCell<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        engine::scheduling_point();
+        engine::point().await;
         if let Some(value) = self.value.get() {
             engine::record_with(operation, at, || "already set".into());
             return Ok(value);

@@ -160,7 +160,7 @@ impl<T> Sender<T> {
     pub fn closed(&mut self) -> impl Future<Output = ()> + '_ {
         let at = Location::caller();
         async move {
-            engine::scheduling_point();
+            engine::point().await;
             std::future::poll_fn(|cx| self.poll_closed_at(cx, at)).await;
             engine::record("oneshot::Sender::closed", at);
         }
@@ -289,8 +289,8 @@ impl<T> Future for Receiver<T> {
         let this = &mut *self;
         let inner = this.inner.as_ref().expect("called after complete");
         if !this.started {
+            std::task::ready!(engine::poll_point(cx));
             this.started = true;
-            engine::scheduling_point();
         }
         let at = inner.resource.created_at;
         let proceed = std::task::ready!(engine::poll_proceed(cx));

@@ -305,8 +305,8 @@ impl Future for Acquire<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if !self.started {
+            std::task::ready!(engine::poll_point(cx));
             self.started = true;
-            engine::scheduling_point();
         }
         let proceed = std::task::ready!(engine::poll_proceed(cx));
         let poll = self.poll_acquire(cx);

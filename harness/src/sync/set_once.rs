@@ -111,7 +111,7 @@ impl<T> SetOnce<T> {
     pub fn wait(&self) -> impl Future<Output = &T> {
         let at = Location::caller();
         async move {
-            engine::scheduling_point();
+            engine::point().await;
             let value = loop {
                 // Registered before the check, so that a `set` in between is seen.
                 let set = self.set.waiter("SetOnce::wait", at);

@@ -172,8 +172,8 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if !self.awaited {
+            std::task::ready!(engine::poll_point(cx));
             self.awaited = true;
-            engine::scheduling_point();
         }
         let proceed = std::task::ready!(engine::poll_proceed(cx));
         let ready = {

@@ -57,7 +57,7 @@ pub fn resume() {
 pub fn advance(duration: Duration) -> impl Future<Output = ()> {
     let at = Location::caller();
     async move {
-        engine::scheduling_point();
+        engine::point().await;
         if let Some(now) = engine::advance_clock(duration).await {
             execution::record_with("time::advance", at, || format!("{}, to t={}", display(duration), display(now)));
         }

@@ -93,8 +93,8 @@ impl Interval {
         let mut started = false;
         std::future::poll_fn(move |cx| {
             if !started {
+                std::task::ready!(engine::poll_point(cx));
                 started = true;
-                engine::scheduling_point();
             }
             self.poll_tick_at(cx, at)
         })

@@ -90,7 +90,7 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let timer = &mut self.get_mut().timer;
-        timer.start();
+        std::task::ready!(timer.start(cx));
         let proceed = std::task::ready!(engine::poll_proceed(cx));
         let poll = timer.poll(cx, false);
         if poll.is_ready() {

@@ -92,7 +92,7 @@ impl<T: Future> Future for Timeout<T> {
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above.
         let value = unsafe { Pin::new_unchecked(&mut this.value) };
-        this.timer.start();
+        std::task::ready!(this.timer.start(cx));
         let before = current_wait();
         // The value first, as tokio: if both are ready, the work wins.
         if let Poll::Ready(output) = value.poll(cx) {

@@ -49,14 +49,16 @@ impl TracedTimer {
         self.at
     }
 
-    /// On the first poll: the scheduling point and the trace event of the operation.
-    pub(crate) fn start(&mut self) {
+    /// On the first poll: the scheduling point and the trace event of the operation;
+    /// `Pending` where the scheduler runs another task first (see `engine::poll_point`).
+    pub(crate) fn start(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if self.started {
-            return;
+            return Poll::Ready(());
         }
+        std::task::ready!(engine::poll_point(cx));
         self.started = true;
-        engine::scheduling_point();
         execution::record_with(self.operation, self.at, || describe(self.timer.deadline(), self.requested));
+        Poll::Ready(())
     }
 
     /// Polls the timer; when it is pending, the task waits on it unless `inner_waits` (the

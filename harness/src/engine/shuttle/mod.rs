@@ -21,7 +21,7 @@ pub(crate) use super::{Body, Explored, Plan};
 use crate::detect;
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution};
-use crate::run::settings::Settings;
+use crate::run::settings::{Settings, SwitchPoints};
 use crate::run::spans::SpanStacks;
 use idle::IdleTask;
 use supervisor::Supervisor;
@@ -33,6 +33,33 @@ pub(crate) type GiveUp = Box<dyn Fn() -> bool>;
 #[inline]
 pub(crate) fn scheduling_point() {
     shuttle_engine::runtime::thread::switch();
+}
+
+thread_local! {
+    /// The scheduling point being passed is one where switching at once is safe.
+    static IMMEDIATE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A scheduling point where shuttle switches at once, even inside a poll: for
+/// racewright's own primitives that have no tokio counterpart (atomics, blocking locks),
+/// where the code around them is racewright's to see.
+#[inline]
+pub(crate) fn preemption_point() {
+    IMMEDIATE.with(|immediate| immediate.set(true));
+    shuttle_engine::runtime::thread::switch();
+    IMMEDIATE.with(|immediate| immediate.set(false));
+}
+
+/// Whether the exploration of this thread switches only where tasks return `Pending`.
+#[inline]
+pub(crate) fn switches_at_pending() -> bool {
+    SWITCH_AT_PENDING.with(std::cell::Cell::get)
+}
+
+/// Whether the scheduling point being passed switches at once (read once, by the
+/// supervisor).
+fn take_immediate() -> bool {
+    IMMEDIATE.with(|immediate| immediate.replace(false))
 }
 
 /// A scheduling point that does nothing once shuttle is stopping the execution.
@@ -68,6 +95,8 @@ fn shuttle_config() -> shuttle::Config {
 
 thread_local! {
     static SETTINGS: std::cell::RefCell<Option<Arc<Settings>>> = const { std::cell::RefCell::new(None) };
+    /// The exploration of this thread switches only where tasks return `Pending`.
+    static SWITCH_AT_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Explores `body` as `plan` says, choosing with `scheduler`, stopping at the first failing
@@ -75,6 +104,7 @@ thread_local! {
 pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option<GiveUp>, body: Body) -> Explored {
     super::panic_hook::install_hook(initialise);
     SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
+    SWITCH_AT_PENDING.with(|at_pending| at_pending.set(plan.settings.switch_points == SwitchPoints::Pending));
     let progress = Rc::new(std::cell::RefCell::new(Progress::default()));
     let supervisor = Supervisor {
         inner: scheduler,
@@ -92,6 +122,7 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
     // A run that ended in a harness failure leaves its execution behind.
     let leftover = execution::finish();
     SETTINGS.with(|settings| settings.borrow_mut().take());
+    SWITCH_AT_PENDING.with(|at_pending| at_pending.set(false));
     let mut progress = progress.take();
     let harness_error = match result {
         Ok(()) => None,

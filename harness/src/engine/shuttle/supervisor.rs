@@ -12,7 +12,7 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
 use crate::detect::{self, Moment};
 use crate::engine::progress::Progress;
 use crate::run::execution::{self, Execution, IdleReason};
-use crate::run::settings::{Flavor, TimeMode};
+use crate::run::settings::{Flavor, SwitchPoints, TimeMode};
 
 pub(super) struct Supervisor {
     pub(super) inner: Box<dyn Scheduler>,
@@ -51,43 +51,84 @@ impl Scheduler for Supervisor {
         current: Option<ShuttleTaskId>,
         is_yielding: bool,
     ) -> Option<ShuttleTaskId> {
+        let immediate = super::take_immediate();
         let execution = execution::current();
-        let (idle_task, time_may_pass, keep_running) = match &execution {
+        let decision = match &execution {
             Some(execution) => execution.with_state(|state| {
                 if state.stopping {
                     return None;
                 }
-                if !state.take_step() {
+                // Whether the running task is inside its poll matters only on one thread, or
+                // where switches wait for a `Pending`.
+                let settings = &state.settings;
+                let in_poll = (settings.flavor == Flavor::CurrentThread
+                    || settings.switch_points == SwitchPoints::Pending)
+                    && current
+                        .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
+                        .is_some_and(|task| state.tasks.get(task).in_poll);
+                let deferred = state.scheduler.deferred;
+                // Carrying out a switch decided before is no new step.
+                if deferred.is_none() && !state.take_step() {
                     detect::judge(state, Moment::StepLimit);
                     return None;
                 }
                 let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
                 // On one thread, a task runs until its future returns `Pending`.
-                let keep_running = state.settings.flavor == Flavor::CurrentThread
-                    && current
-                        .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
-                        .is_some_and(|task| state.tasks.get(task).in_poll);
-                Some((state.scheduler.idle_task.map(ShuttleTaskId::from), time_may_pass, keep_running))
+                let keep_running = state.settings.flavor == Flavor::CurrentThread && in_poll;
+                let may_defer = in_poll && state.settings.switch_points == SwitchPoints::Pending;
+                Some(Decision {
+                    idle_task: state.scheduler.idle_task.map(ShuttleTaskId::from),
+                    time_may_pass,
+                    keep_running,
+                    in_poll: may_defer,
+                    deferred: deferred.map(ShuttleTaskId::from),
+                })
             })?,
             // Before the execution's state exists only shuttle's main task can run: not a
             // choice, and not one the strategy or a replay should see.
             None => return runnable.first().map(|task| task.id()),
         };
+        let idle_task = decision.idle_task;
         let idle = runnable.iter().copied().find(|task| Some(task.id()) == idle_task);
         // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
         // primitives re-check their condition anyway, so only truly runnable tasks are choices.
         let mut ready: Vec<&Task> =
             runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
+        let current = current.filter(|task| Some(*task) != idle_task);
+        let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));
+        if let Some(deferred) = decision.deferred {
+            // Inside the poll still: the switch waits until the task is out of it, or at a
+            // point where a switch is safe.
+            if decision.in_poll && !immediate && current_ready.is_some() {
+                return current_ready;
+            }
+            let execution = execution.as_ref()?;
+            execution.with_state(|state| state.scheduler.deferred = None);
+            let can_run =
+                Some(deferred) == idle_task && idle.is_some() || ready.iter().any(|task| task.id() == deferred);
+            if can_run {
+                return Some(deferred);
+            }
+            // What was chosen cannot run any more: decide anew.
+            let stepped = execution.with_state(|state| {
+                let stepped = state.take_step();
+                if !stepped {
+                    detect::judge(state, Moment::StepLimit);
+                }
+                stepped
+            });
+            if !stepped {
+                return None;
+            }
+        }
         if ready.is_empty() {
             let idle = idle?;
             execution?.with_state(|state| state.scheduler.idle_reason = Some(IdleReason::AllBlocked));
             return Some(idle.id());
         }
-        let current = current.filter(|task| Some(*task) != idle_task);
         let is_yielding = is_yielding && current.is_some();
-        let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));
         // Not a choice: the strategy and the schedule never see it.
-        if let Some(current) = current_ready.filter(|_| keep_running) {
+        if let Some(current) = current_ready.filter(|_| decision.keep_running) {
             return Some(current);
         }
         // Fairness: a task that yields on purpose lets the others run first, whatever the
@@ -96,10 +137,16 @@ impl Scheduler for Supervisor {
             ready.retain(|task| Some(task.id()) != current);
         }
         // With `time = "any"`, letting time pass is one more choice of the strategy.
-        if let Some(idle) = idle.filter(|_| time_may_pass) {
+        if let Some(idle) = idle.filter(|_| decision.time_may_pass) {
             ready.push(idle);
         }
         let choice = self.inner.next_task(&ready, current, is_yielding)?;
+        // Switching away inside a poll, where user code may hold a lock racewright cannot
+        // see (std's, parking_lot's), could block the only thread on it: the task goes on
+        // to the next point where it returns `Pending` (`engine::poll_point`), and the
+        // switch happens there, as tokio itself suspends a task only where it returns
+        // `Pending`.
+        let defer = decision.in_poll && !immediate && current_ready.is_some_and(|current| current != choice);
         if let Some(execution) = execution {
             execution.with_state(|state| {
                 if Some(choice) == idle_task {
@@ -108,9 +155,12 @@ impl Scheduler for Supervisor {
                 // Switching away from a task that could go on, and did not yield, is a preemption.
                 let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
                 state.record_choice(usize::from(choice), preempted);
+                if defer {
+                    state.scheduler.deferred = Some(usize::from(choice));
+                }
             });
         }
-        Some(choice)
+        if defer { current_ready } else { Some(choice) }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -118,4 +168,16 @@ impl Scheduler for Supervisor {
         execution::with(|state| state.scheduler.randoms.push(value));
         value
     }
+}
+
+/// What the supervisor reads of the execution before it decides.
+struct Decision {
+    idle_task: Option<ShuttleTaskId>,
+    time_may_pass: bool,
+    keep_running: bool,
+    /// The running task is inside its future's poll, and a switch there waits until it
+    /// returns `Pending` (`SwitchPoints::Pending`).
+    in_poll: bool,
+    /// A switch decided inside the running task's poll, not carried out yet.
+    deferred: Option<ShuttleTaskId>,
 }

@@ -7,6 +7,7 @@ use super::Replaying;
 use super::child;
 use super::origin::Origin;
 use super::shuttle as pipeline;
+use super::watchdog::Watched;
 use crate::engine::Plan;
 use crate::engine::loom::{self as engine, LastWords, MAX_TASKS};
 use crate::engine::{Body, Explored};
@@ -87,7 +88,12 @@ fn loom(name: &str, config: &Config, origin: Option<&Origin>, body: Body) -> Rep
 fn loom_here(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
     let blank = loom_report(name, config)(Explored::default());
     let (name, config) = (name.to_string(), config.clone());
-    super::watchdog::watched(blank, config.stall, move || explore_loom(&name, &config, body, last_words))
+    // loom's own locks are around every primitive's state: there is no switching only
+    // where tasks return `Pending` to fall back on, so a block is given up at the stall.
+    match super::watchdog::watched(blank, config.stall, false, move || explore_loom(&name, &config, body, last_words)) {
+        Watched::Done(report) => *report,
+        Watched::Blocked(_) => unreachable!("asked to wait for the stall"),
+    }
 }
 
 fn explore_loom(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {

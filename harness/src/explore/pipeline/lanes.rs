@@ -56,8 +56,12 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
                     if lane >= lanes {
                         break;
                     }
-                    let watched = lowest_failed.clone();
-                    let exploration = run(lane, Some(Box::new(move || watched.load(Ordering::SeqCst) < lane)));
+                    let (watched, heartbeat) = (lowest_failed.clone(), heartbeat.clone());
+                    // A lower lane failed, or the watchdog gave the exploration up.
+                    let give_up = move || {
+                        watched.load(Ordering::SeqCst) < lane || heartbeat.as_ref().is_some_and(|h| h.is_abandoned())
+                    };
+                    let exploration = run(lane, Some(Box::new(give_up)));
                     if exploration.failed.is_some() {
                         lowest_failed.fetch_min(lane, Ordering::SeqCst);
                     }

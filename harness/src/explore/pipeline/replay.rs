@@ -14,10 +14,14 @@ use std::rc::Rc;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
+use crate::explore::config::SwitchPoints;
 use crate::model::failure::FailureKind;
 
 const VERSION: &str = "v2";
 const ENGINE: &str = "shuttle";
+/// The engine's part of a token whose exploration switched tasks only where they returned
+/// `Pending` (after an execution blocked outside racewright's control).
+const ENGINE_PENDING: &str = "shuttle_pending";
 
 /// A failing execution, as the report hands it to the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +34,9 @@ pub(crate) struct Token {
     pub(crate) found_preemptions: usize,
     /// The kind of failure the execution ends in.
     pub(crate) kind: FailureKind,
+    /// Where its tasks could be switched away from: the engine's part says it
+    /// (`shuttle`, or `shuttle_pending` where only at `Pending`).
+    pub(crate) switch_points: SwitchPoints,
     /// The scheduling choices, as the engine's task ids.
     pub(crate) choices: Vec<usize>,
     /// The random values handed out, in order.
@@ -56,8 +63,12 @@ pub(crate) fn scenario_hash(name: &str) -> u32 {
 
 impl Token {
     pub(crate) fn encode(&self) -> String {
+        let engine = match self.switch_points {
+            SwitchPoints::EveryCall => ENGINE,
+            SwitchPoints::Pending => ENGINE_PENDING,
+        };
         let mut text = format!(
-            "{VERSION}.{ENGINE}.{:08x}.e{}.p{}.k{}.{}",
+            "{VERSION}.{engine}.{:08x}.e{}.p{}.k{}.{}",
             self.scenario,
             self.execution,
             self.found_preemptions,
@@ -98,9 +109,11 @@ impl Token {
         if parts.len() < 7 || parts.len() > 8 {
             return Err(corrupt("wrong number of parts"));
         }
-        if parts[1] != ENGINE {
-            return Err(TokenError(format!("the token is for the `{}` engine, not `{ENGINE}`", parts[1])));
-        }
+        let switch_points = match parts[1] {
+            ENGINE => SwitchPoints::EveryCall,
+            ENGINE_PENDING => SwitchPoints::Pending,
+            other => return Err(TokenError(format!("the token is for the `{other}` engine, not `{ENGINE}`"))),
+        };
         let scenario = u32::from_str_radix(parts[2], 16).map_err(|_| corrupt("test hash"))?;
         if scenario != scenario_hash(name) {
             return Err(TokenError(format!(
@@ -123,7 +136,7 @@ impl Token {
                 .map(|value| u64::from_str_radix(value, 16).map_err(|_| corrupt("random values")))
                 .collect::<Result<_, _>>()?,
         };
-        Ok(Token { scenario, execution, found_preemptions, kind, choices, randoms })
+        Ok(Token { scenario, execution, found_preemptions, kind, switch_points, choices, randoms })
     }
 }
 
@@ -268,6 +281,7 @@ mod tests {
             execution: 17,
             found_preemptions: 3,
             kind: FailureKind::StepLimit,
+            switch_points: SwitchPoints::EveryCall,
             choices: vec![0, 0, 0, 2, 3, 3, 1, 0],
             randoms: vec![0x9a, 0xff],
         }
@@ -279,6 +293,14 @@ mod tests {
         assert!(text.starts_with("v2.shuttle."), "{text}");
         assert!(text.contains(".e17.p3.kstep_limit.0x3-1-2x2-i-0.r9a,ff.c"), "{text}");
         assert_eq!(Token::decode(&text, "crate::test").unwrap(), token());
+    }
+
+    #[test]
+    fn a_token_says_where_its_tasks_switched() {
+        let pending = Token { switch_points: SwitchPoints::Pending, ..token() };
+        let text = pending.encode();
+        assert!(text.starts_with("v2.shuttle_pending."), "{text}");
+        assert_eq!(Token::decode(&text, "crate::test").unwrap(), pending);
     }
 
     #[test]

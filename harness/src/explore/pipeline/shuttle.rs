@@ -3,6 +3,7 @@
 //! or to a step where it stops (`stop.rs`).
 
 use std::cell::{Cell, RefCell};
+use std::io::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,9 +15,10 @@ use super::origin::Origin;
 use super::replay::{Divergence, Replay, Token, scenario_hash};
 use super::shrink;
 use super::stop::{Describe, StopAt, pause};
+use super::watchdog::Watched;
 use crate::detect::{self, Failure, FailureKind};
 use crate::engine::shuttle::{self as engine, Body, Explored, Plan};
-use crate::explore::config::{Config, seed_for};
+use crate::explore::config::{Config, SwitchPoints, seed_for};
 use crate::report::{Replayed, Report};
 use crate::run::execution::ExecutionState;
 
@@ -31,26 +33,51 @@ pub(crate) fn run(
     let seed = config.seed.unwrap_or_else(|| seed_for(name));
     let blank =
         Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, Explored::default(), None);
-    let (name, config, origin) = (name.to_string(), config.clone(), origin.cloned());
     let replay = replay.map(|replaying| (replaying.token.to_string(), replaying.stop_at));
-    super::watchdog::watched(blank, config.stall, move || {
-        let replay = replay.as_ref().map(|(token, stop_at)| Replaying { token, stop_at: *stop_at });
-        explore(&name, &config, origin.as_ref(), body, replay)
-    })
+    let watch = |config: Config, blocked: bool| {
+        let (name, origin, body, replay, blank) =
+            (name.to_string(), origin.cloned(), body.clone(), replay.clone(), blank.clone());
+        super::watchdog::watched(blank, config.stall, blocked, move || {
+            let replay = replay.as_ref().map(|(token, stop_at)| Replaying { token, stop_at: *stop_at });
+            explore(&name, &config, origin.as_ref(), body, replay)
+        })
+    };
+    // A replay runs as its token's exploration did, and is given up only at the stall.
+    let falls_back = replay.is_none() && config.switch_points == SwitchPoints::EveryCall;
+    let blocked = match watch(config.clone(), falls_back) {
+        Watched::Done(report) => return *report,
+        Watched::Blocked(whereabouts) => whereabouts,
+    };
+    // A task blocked the thread on a lock racewright cannot see, most likely held by the
+    // task switched away from inside a synchronous call: explore again, switching only
+    // where tasks return `Pending`, as tokio suspends them.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "racewright: an execution of `{name}` blocked outside racewright's control ({}); exploring again, \
+         switching tasks only where they return Pending",
+        detect::step_limit::blocked_task(&blocked)
+    );
+    let config = Config { switch_points: SwitchPoints::Pending, ..config.clone() };
+    match watch(config, false) {
+        Watched::Done(report) => report.with_note(detect::step_limit::BLOCKED_NOTE),
+        Watched::Blocked(_) => unreachable!("asked to wait for the stall"),
+    }
 }
 
 fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, replay: Option<Replaying<'_>>) -> Report {
     let seed = config.seed.unwrap_or_else(|| seed_for(name));
     let settings = Arc::new(config.settings());
-    // One execution, as `scheduler` chooses: a replay, or a shrinking candidate.
-    let run_once = |scheduler: Box<dyn Scheduler>| {
-        engine::explore(
-            Plan { settings: settings.clone(), iterations: 1, deadline: None },
-            scheduler,
-            None,
-            body.clone(),
-        )
+    let pending_settings = Arc::new(Config { switch_points: SwitchPoints::Pending, ..config.clone() }.settings());
+    // One execution, as `scheduler` chooses, where tasks switch as `switch_points` says.
+    let run_in = |switch_points: SwitchPoints, scheduler: Box<dyn Scheduler>| {
+        let settings = match switch_points {
+            SwitchPoints::EveryCall => settings.clone(),
+            SwitchPoints::Pending => pending_settings.clone(),
+        };
+        engine::explore(Plan { settings, iterations: 1, deadline: None }, scheduler, None, body.clone())
     };
+    // One execution of this exploration: a shrinking candidate.
+    let run_once = |scheduler: Box<dyn Scheduler>| run_in(config.switch_points, scheduler);
     let report = |exploration: Explored, replayed: Option<Replayed>| {
         Report::new(name, "shuttle", config.strategy.to_string(), seed, config.iterations, exploration, replayed)
     };
@@ -67,9 +94,9 @@ fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, rep
                         .with_replay(replayed.clone())
                 })
             };
-            return stop_at_step(&run_once, &token, step, describe);
+            return stop_at_step(&|scheduler| run_in(token.switch_points, scheduler), &token, step, describe);
         }
-        let (mut exploration, divergence) = replay_token(&run_once, &token);
+        let (mut exploration, divergence) = replay_token(&|scheduler| run_in(token.switch_points, scheduler), &token);
         let replayed_kind =
             exploration.failed.as_ref().and_then(|(_, state)| state.findings.first()).map(Failure::kind);
         if let (Some(divergence), Some((_, state))) = (&divergence, exploration.failed.as_mut()) {
@@ -88,7 +115,7 @@ fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, rep
             eprintln!("racewright: skipping a kept schedule of `{name}` that this version cannot replay: {text}");
             continue;
         };
-        let (exploration, divergence) = replay_token(&run_once, &token);
+        let (exploration, divergence) = replay_token(&|scheduler| run_in(token.switch_points, scheduler), &token);
         if divergence.is_none() && exploration.failed.is_some() {
             let replayed = Replayed { kept: true, ..replayed(&token, origin) };
             return report(exploration, Some(replayed));
@@ -120,6 +147,7 @@ fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, rep
         execution: index,
         found_preemptions,
         kind,
+        switch_points: config.switch_points,
         choices: shrunk.scheduler.choices.clone(),
         randoms: shrunk.scheduler.randoms.clone(),
     };

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use super::threads::{self, Marked};
 use crate::detect;
 use crate::report::Report;
-use crate::run::heartbeat::{self, Heartbeat};
+use crate::run::heartbeat::{self, Heartbeat, Whereabouts};
 
 /// How often the test's thread looks at the exploration, at most.
 const PERIOD: Duration = Duration::from_millis(100);
@@ -78,11 +78,31 @@ impl Explorer {
     }
 }
 
+/// How a watched exploration ended.
+pub(crate) enum Watched {
+    /// With its report: its own, or the stall's.
+    Done(Box<Report>),
+    /// An execution blocked in the kernel, where nothing of racewright's ever waits: most
+    /// likely on a lock racewright cannot see, held by a task switched away from inside a
+    /// synchronous call. Where it was.
+    Blocked(Whereabouts),
+}
+
+/// How long an execution may sleep in the kernel, without a scheduling point, before the
+/// watchdog takes it as blocked there for good (when the caller asks, see [`watched`]).
+const BLOCKED: Duration = Duration::from_millis(200);
+
 /// Runs `explore` (the exploration of `blank`'s test) on the explorer, and gives it up
 /// when it passes no scheduling point for `stall`: then the report is `blank`'s, with a
-/// `step_limit` finding that says where the exploration is stuck. A panic of `explore`
-/// is the caller's.
-pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> Report + Send + 'static) -> Report {
+/// `step_limit` finding that says where the exploration is stuck. With `blocked`, gives it
+/// up sooner, as [`Watched::Blocked`], when an execution sleeps in the kernel with no
+/// scheduling point for [`BLOCKED`]. A panic of `explore` is the caller's.
+pub(crate) fn watched(
+    blank: Report,
+    stall: Duration,
+    blocked: bool,
+    explore: impl FnOnce() -> Report + Send + 'static,
+) -> Watched {
     let heartbeat = Arc::new(Heartbeat::default());
     let (sender, done) = mpsc::channel();
     let job: Job = {
@@ -107,13 +127,14 @@ pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> 
     let mut seen = false;
     let mut beats = heartbeat.beats();
     let mut quiet_since = Instant::now();
+    let mut asleep_since: Option<Instant> = None;
     loop {
         match done.recv_timeout(period) {
             Ok(result) => {
                 seen |= threads_seen();
                 let report = *result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
                 explorer.keep();
-                return if seen { report.with_note(threads::NOTE) } else { report };
+                return Watched::Done(Box::new(if seen { report.with_note(threads::NOTE) } else { report }));
             }
             Err(RecvTimeoutError::Timeout) => {
                 seen |= threads_seen();
@@ -121,9 +142,22 @@ pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> 
                 if now != beats {
                     beats = now;
                     quiet_since = Instant::now();
+                    asleep_since = None;
                 } else if quiet_since.elapsed() >= stall {
                     // The explorer is dropped: the stuck thread is left behind, alone.
-                    return give_up(blank, stall, &heartbeat);
+                    return Watched::Done(Box::new(give_up(blank, stall, &heartbeat)));
+                } else if blocked {
+                    let threads = heartbeat.threads();
+                    let asleep = threads.iter().find(|thread| thread.in_execution && thread.blocked_in_kernel());
+                    match (asleep, asleep_since) {
+                        (Some(thread), Some(since)) if since.elapsed() >= BLOCKED => {
+                            heartbeat.abandon();
+                            return Watched::Blocked(thread.clone());
+                        }
+                        (Some(_), None) => asleep_since = Some(Instant::now()),
+                        (Some(_), Some(_)) => {}
+                        (None, _) => asleep_since = None,
+                    }
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -137,6 +171,7 @@ pub(crate) fn watched(blank: Report, stall: Duration, explore: impl FnOnce() -> 
 /// the terminal: the test's own output may be captured, and the stuck thread may yet take
 /// the process down.
 fn give_up(blank: Report, stall: Duration, heartbeat: &Heartbeat) -> Report {
+    heartbeat.abandon();
     let threads = heartbeat.threads();
     let stuck = threads.iter().find(|whereabouts| whereabouts.in_execution);
     let execution = stuck.or(threads.first()).map_or(0, |whereabouts| whereabouts.executions);

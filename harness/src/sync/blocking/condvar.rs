@@ -149,7 +149,7 @@ impl Condvar {
     /// Wakes the task that has waited longest, if any; the notification is lost otherwise.
     #[track_caller]
     pub fn notify_one(&self) {
-        let at = engine::begin();
+        let at = engine::begin_preemptive();
         let woken = self.waiters().pop_front();
         engine::record_with("blocking::Condvar::notify_one", at, || match &woken {
             Some(waiter) => format!("woke {}", waiter.who),
@@ -163,7 +163,7 @@ impl Condvar {
     /// Wakes every waiting task.
     #[track_caller]
     pub fn notify_all(&self) {
-        let at = engine::begin();
+        let at = engine::begin_preemptive();
         let woken: Vec<Waiter> = self.waiters().take_all().collect();
         engine::record_with("blocking::Condvar::notify_all", at, || match woken.len() {
             0 => "lost: nobody waits".to_string(),
@@ -187,7 +187,7 @@ impl Condvar {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, WaitTimeoutResult) {
-        engine::scheduling_point();
+        engine::preemption_point();
         engine::record_with(operation, at, || "releases the mutex and waits".into());
         let id = self.waiters().push(Waiter { who: Holder::current(), unparker: Unparker::for_current() });
         // Queued before the mutex is released: a notifier that takes it next sees us.

@@ -74,7 +74,7 @@ impl<T: ?Sized> Mutex<T> {
     /// the guard) if it is poisoned.
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        let at = engine::begin();
+        let at = engine::begin_preemptive();
         let Some(hold) = self.raw.try_lock(Access::Exclusive, at) else {
             engine::record_with("blocking::Mutex::try_lock", at, || "would block".into());
             return Err(TryLockError::WouldBlock);
@@ -308,7 +308,7 @@ mod tests {
             // The others may run while the body holds the lock: they block meanwhile, no more.
             {
                 let mut held = count.lock().unwrap();
-                crate::engine::scheduling_point();
+                crate::engine::preemption_point();
                 *held += 10;
             }
             for task in tasks {

@@ -107,7 +107,7 @@ impl RawLock {
     /// Takes the lock, blocking the task while others hold it; a scheduling point.
     /// `operation` and `at` name the wait in reports.
     pub(super) fn lock(&self, access: Access, operation: &'static str, at: &'static Location<'static>) -> Hold {
-        engine::scheduling_point();
+        engine::preemption_point();
         let hold = Hold { holder: Holder::current(), at, panicking: std::thread::panicking() };
         let mut waiter: Option<(WaiterId, Unparker)> = None;
         let mut counted_as_writer = false;

@@ -122,7 +122,7 @@ impl<T: ?Sized> RwLock<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Result<Hold, TryLockError<G>> {
-        engine::scheduling_point();
+        engine::preemption_point();
         let hold = self.raw.try_lock(access, at);
         engine::record_with(operation, at, || if hold.is_some() { "acquired" } else { "would block" }.into());
         hold.ok_or(TryLockError::WouldBlock)

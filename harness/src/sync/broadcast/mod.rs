@@ -211,7 +211,7 @@ impl<T> Sender<T> {
     pub fn closed(&self) -> impl Future<Output = ()> + '_ {
         let at = Location::caller();
         async move {
-            engine::scheduling_point();
+            engine::point().await;
             loop {
                 // Registered before the check, so that the last receiver going in between is seen.
                 let gone = self.shared.receivers_gone.waiter("broadcast::Sender::closed", at);
@@ -380,7 +380,7 @@ impl<T> Receiver<T> {
     {
         let at = Location::caller();
         engine::cooperative(async move {
-            engine::scheduling_point();
+            engine::point().await;
             let shared = self.shared.clone();
             let result = loop {
                 // Registered before the check, so that a send in between is seen.

@@ -84,7 +84,7 @@ impl<T> Sender<T> {
         let at = Location::caller();
         async move {
             if n > self.capacity {
-                engine::scheduling_point();
+                engine::point().await;
                 engine::record_with("mpsc::Sender::reserve_many", at, || format!("{n} > the bound"));
                 return Err(SendError(()));
             }

@@ -187,7 +187,7 @@ impl<T> Tx<T> {
 
     /// Waits until the receiver closes the channel or is dropped.
     pub(super) async fn closed(&self, operation: &'static str, at: &'static Location<'static>) {
-        engine::scheduling_point();
+        engine::point().await;
         // Registered before the check, so a close in between is not missed.
         let notified = self.chan.receiver_closed.waiter(operation, at);
         if !self.chan.lock().receiver_closed {
@@ -273,7 +273,7 @@ impl<T> Rx<T> {
 
     /// Waits for the next value; `None` once the channel is closed and empty.
     pub(super) async fn recv(&mut self, operation: &'static str, at: &'static Location<'static>) -> Option<T> {
-        engine::scheduling_point();
+        engine::point().await;
         let _deregister = ForgetWaker(&self.chan);
         poll_fn(|cx| self.poll_recv(cx, operation, at)).await
     }
@@ -326,7 +326,7 @@ impl<T> Rx<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> usize {
-        engine::scheduling_point();
+        engine::point().await;
         let _deregister = ForgetWaker(&self.chan);
         poll_fn(|cx| self.poll_recv_many(cx, buffer, limit, operation, at)).await
     }

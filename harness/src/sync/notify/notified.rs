@@ -60,6 +60,10 @@ impl Notify {
     }
 
     fn poll_future(&self, registration: &mut Registration, cx: &mut Context<'_>) -> Poll<()> {
+        if !registration.started && registration.stage != Stage::Done {
+            std::task::ready!(engine::poll_point(cx));
+            registration.started = true;
+        }
         let poll = self.poll_registration(registration, Some(cx.waker()));
         if poll.is_pending() {
             engine::wait(registration.operation, registration.at, Some(self.resource));

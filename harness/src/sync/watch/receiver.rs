@@ -67,7 +67,7 @@ impl<T> Receiver<T> {
     pub fn changed(&mut self) -> impl Future<Output = Result<(), RecvError>> + '_ {
         let at = Location::caller();
         engine::cooperative(async move {
-            engine::scheduling_point();
+            engine::point().await;
             let result = self.shared.wait_for_change(&mut self.version, "watch::Receiver::changed", at).await;
             engine::record_with("watch::Receiver::changed", at, || {
                 if result.is_ok() { "changed" } else { "closed" }.into()
@@ -87,7 +87,7 @@ impl<T> Receiver<T> {
         let Receiver { shared, version } = self;
         let shared: &Shared<T> = shared;
         engine::cooperative(async move {
-            engine::scheduling_point();
+            engine::point().await;
             loop {
                 {
                     let (inner, has_changed) = shared.read_marking(version);

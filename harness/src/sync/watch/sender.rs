@@ -157,7 +157,7 @@ impl<T> Sender<T> {
     pub fn closed(&self) -> impl Future<Output = ()> + '_ {
         let at = Location::caller();
         async move {
-            engine::scheduling_point();
+            engine::point().await;
             loop {
                 // Registered before the check, so a drop in between is not missed.
                 let notified = self.shared.receivers_gone.waiter("watch::Sender::closed", at);
