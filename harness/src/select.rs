@@ -268,7 +268,7 @@ impl<F> Drop for Branch<F> {
             // Once an execution stops, the engine drops its tasks: that is not a cancellation of the user's.
             execution::with(|state| {
                 if !state.stopping {
-                    state.record("select", self.at, Some(format!("cancelled branch {}", self.index)));
+                    state.record("select", self.at, Some(|| format!("cancelled branch {}", self.index)));
                 }
             });
         }

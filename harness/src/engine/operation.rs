@@ -239,7 +239,7 @@ pub(crate) fn relocked(
 ) {
     let found = execution::with(|state| {
         let task = state.current_task();
-        state.record(operation, at, Some("already held".to_string()));
+        state.record(operation, at, Some(|| "already held".to_string()));
         let wait = Wait { operation, at, resource: Some(resource), awaits: None };
         let finding = crate::detect::deadlock::relocked(state, task, &wait, held_at);
         state.change(task, Transition::Blocked(wait.clone()));

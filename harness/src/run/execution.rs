@@ -245,12 +245,20 @@ impl ExecutionState {
         self.stopping = true;
     }
 
-    /// Records a facade operation of the running task in the trace.
-    pub(crate) fn record(&mut self, operation: &'static str, at: &'static Location<'static>, detail: Option<String>) {
+    /// Records a facade operation of the running task in the trace (when it keeps one),
+    /// and tells the watchdog of it.
+    pub(crate) fn record(
+        &mut self,
+        operation: &'static str,
+        at: &'static Location<'static>,
+        detail: Option<impl FnOnce() -> String>,
+    ) {
         let task = self.current_task();
         let step = self.scheduler.steps;
         super::heartbeat::called(task.0, step, operation, at, || self.tasks.get(task).display_name());
-        self.trace.push(self.scheduler.steps, task, operation, at, detail);
+        if self.settings.record_trace {
+            self.trace.push(step, task, operation, at, detail.map(|detail| detail()));
+        }
     }
 
     /// The metrics of the execution so far.
@@ -282,21 +290,13 @@ impl ExecutionState {
 /// Records a facade operation of the running task, when inside an execution.
 #[inline]
 pub(crate) fn record(operation: &'static str, at: &'static Location<'static>) {
-    with(|state| {
-        if state.settings.record_trace {
-            state.record(operation, at, None);
-        }
-    });
+    with(|state| state.record(operation, at, None::<fn() -> String>));
 }
 
 /// Like [`record`], with the values that matter.
 #[inline]
 pub(crate) fn record_with(operation: &'static str, at: &'static Location<'static>, detail: impl FnOnce() -> String) {
-    with(|state| {
-        if state.settings.record_trace {
-            state.record(operation, at, Some(detail()));
-        }
-    });
+    with(|state| state.record(operation, at, Some(detail)));
 }
 
 /// The running task now holds `resource`, taken at `at`.

@@ -96,7 +96,7 @@ where
         let task = state.tasks.spawn(name, at);
         state.tasks.get_mut(task).blocking = kind == Kind::Blocking;
         let label = state.tasks.get(task).display_name();
-        state.record("spawn", at, Some(format!("task {task} \"{label}\"")));
+        state.record("spawn", at, Some(|| format!("task {task} \"{label}\"")));
         state.change(task, Transition::Spawned);
         engine::spawned(state);
         task

@@ -107,7 +107,7 @@ impl<T: Future> Future for Timeout<T> {
                 let at = this.timer.at();
                 execution::with(|state| {
                     let now = display(state.timers.now());
-                    state.record("time::timeout", at, Some(format!("elapsed at t={now}")));
+                    state.record("time::timeout", at, Some(|| format!("elapsed at t={now}")));
                 });
                 Poll::Ready(Err(Elapsed(())))
             }

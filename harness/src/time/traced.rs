@@ -104,7 +104,7 @@ impl Drop for TracedTimer {
             // Once an execution stops, the engine drops its tasks: that is not the user's cancellation.
             execution::with(|state| {
                 if !state.stopping {
-                    state.record(self.operation, self.at, Some("cancelled".into()));
+                    state.record(self.operation, self.at, Some(|| "cancelled".to_string()));
                 }
             });
         }

@@ -123,7 +123,11 @@ fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, rep
     }
 
     let deadline = config.budget.map(|budget| Instant::now() + budget);
-    let mut exploration = super::lanes::explore(config, seed, &body, deadline);
+    // The search keeps no trace: no finding depends on one, and formatting every event of
+    // thousands of executions is most of the cost of recording. The failing execution
+    // is run again with it (replays are exact), for the report.
+    let searching = Config { record_trace: false, ..config.clone() };
+    let mut exploration = super::lanes::explore(&searching, seed, &body, deadline);
     // A sample cut short by the budget is no answer, as loom's exhaustive search is not.
     if exploration.out_of_time && exploration.failed.is_none() {
         exploration.limit = Some(format!(
@@ -132,6 +136,12 @@ fn explore(name: &str, config: &Config, origin: Option<&Origin>, body: Body, rep
         ));
     }
     let Some((index, found)) = exploration.failed.take() else { return report(exploration, None) };
+    let found = match config.record_trace {
+        true => run_once(Box::new(Replay::guided(found.scheduler.choices.clone(), found.scheduler.randoms.clone())))
+            .failed
+            .map_or(found, |(_, traced)| traced),
+        false => found,
+    };
 
     let found_preemptions = found.scheduler.preemptions.len();
     let rerun = |choices: Vec<usize>, randoms: Vec<u64>| {
