@@ -40,6 +40,10 @@
       for (const task of step.state.tasks) [task.last, task.at].forEach(collect);
       for (const hold of step.state.holds) [hold.resource, hold.at].forEach(collect);
       for (const wait of step.state.waits) [wait.on, wait.at].forEach(collect);
+      for (const channel of step.state.channels) {
+        collect(channel.channel);
+        for (const message of channel.messages.concat(channel.lost)) collect(message.at);
+      }
     }
     return shared && shared.length ? shared.join("/") + "/" : "";
   })();
@@ -215,6 +219,41 @@
     }
     if (!step.state.waits.length) append(waits, make("li", "none", "nobody waits"));
     append(panel, waits);
+
+    // What each channel holds: who sent each message, when and where (the values are the
+    // program's, not shown), and how it closed.
+    append(panel, make("h3", null, "Channels"));
+    const channels = make("ul", "channels");
+    const closings = { senders_dropped: "dropped the last sender", receiver_closed: "closed it", receiver_dropped: "dropped the receiver" };
+    const sent = (message) => `sent by ${taskName(message.task)} at step ${message.step}, at ${message.at}`;
+    for (const channel of step.state.channels) {
+      const count = channel.messages.length;
+      let text = channel.channel;
+      if (channel.capacity !== null) text += `, capacity ${channel.capacity}`;
+      text += count === 0 ? ": empty" : count === 1 ? ": 1 message" : `: ${count} messages`;
+      if (channel.closed.length) {
+        text += "; closed: " + channel.closed.map((closed) => `${taskName(closed.task)} ${closings[closed.how]} at step ${closed.step}`).join(", ");
+      }
+      const item = make("li", channel.closed.length ? "channel channel-closed" : "channel");
+      const head = shown("div", "channel-head", text);
+      head.dataset.log = "channel";
+      append(item, head);
+      const messages = make("ol", "messages");
+      for (const message of channel.messages) {
+        const line = shown("li", "message", sent(message));
+        line.dataset.log = "message";
+        append(messages, line);
+      }
+      for (const message of channel.lost) {
+        const line = shown("li", "message message-lost", `dropped unreceived: ${sent(message)}`);
+        line.dataset.log = "lost";
+        append(messages, line);
+      }
+      if (messages.childElementCount) append(item, messages);
+      append(channels, item);
+    }
+    if (!step.state.channels.length) append(channels, make("li", "none", "no channel"));
+    append(panel, channels);
   }
 
   function go(index) {
