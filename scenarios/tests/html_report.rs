@@ -249,6 +249,7 @@ fn in_a_browser_the_arrow_keys_step_through_a_deadlock_and_a_lost_update() {
     assert!(waits[0].contains(", held by #1 transfer 0->1 at "), "{end:#?}");
     assert!(waits[1].starts_with("#1 transfer 0->1 waits in Mutex::lock for Mutex@abba_deadlock.rs:"), "{end:#?}");
     assert!(waits[1].contains(", held by #0 main at "), "{end:#?}");
+    assert!(end.lines("channel").is_empty(), "a page without channels shows none: {end:#?}");
     let home = &log[1];
     assert!(home.lines("wait").is_empty() && home.lines("hold").is_empty(), "nothing is held at the start: {home:#?}");
     assert!(home.lines("failure").is_empty(), "{home:#?}");

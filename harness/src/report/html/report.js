@@ -221,7 +221,8 @@
     append(panel, waits);
 
     // What each channel holds: who sent each message, when and where (the values are the
-    // program's, not shown), and how it closed.
+    // program's, not shown), and how it closed. Only in a report with channels.
+    if (!steps.some((other) => other.state.channels.length)) return;
     append(panel, make("h3", null, "Channels"));
     const channels = make("ul", "channels");
     const closings = { senders_dropped: "dropped the last sender", receiver_closed: "closed it", receiver_dropped: "dropped the receiver" };
@@ -234,7 +235,8 @@
       if (channel.closed.length) {
         text += "; closed: " + channel.closed.map((closed) => `${taskName(closed.task)} ${closings[closed.how]} at step ${closed.step}`).join(", ");
       }
-      const item = make("li", channel.closed.length ? "channel channel-closed" : "channel");
+      // A closed channel with nothing left to receive is done: drawn muted.
+      const item = make("li", channel.closed.length && !count ? "channel channel-done" : "channel");
       const head = shown("div", "channel-head", text);
       head.dataset.log = "channel";
       append(item, head);
@@ -252,7 +254,7 @@
       if (messages.childElementCount) append(item, messages);
       append(channels, item);
     }
-    if (!step.state.channels.length) append(channels, make("li", "none", "no channel"));
+    if (!step.state.channels.length) append(channels, make("li", "none", "no channel yet"));
     append(panel, channels);
   }
 
