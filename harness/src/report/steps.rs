@@ -804,6 +804,9 @@ mod tests {
             dropped.channel, sends[1].step, dropped.closed[1].step, sends[1].step, full.messages[1].at
         );
         assert!(text.contains(&format!("  channels:\n{line}")), "{text}");
+        // A loom child hands its report over as JSON: the channels survive it.
+        let read_back = Report::from_json(&report.to_json()).expect("the report reads back");
+        assert_eq!(self::steps(&read_back).last().map(|step| &step.state), Some(&last.state));
     }
 
     #[test]
