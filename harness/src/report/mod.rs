@@ -675,7 +675,8 @@ impl Report {
 
     /// The report as one self-contained HTML page: the timeline as swimlanes, a slider to
     /// step through it, and the state after each step (who holds what, who waits on
-    /// whom, what each channel holds). The page embeds [`Report::to_json`]'s text and needs no network.
+    /// whom, what each channel holds). The page embeds [`Report::to_json`]'s text and
+    /// needs no network.
     ///
     /// ```
     /// let report = racewright::Scenario::new("doc::html").run(|| async {
