@@ -145,17 +145,26 @@ fn run_chromium(chromium: &Path, profile: &Path, arguments: &[&str]) -> String {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromium starts");
+    // Read as it comes: a DOM larger than the pipe's buffer would block Chromium's exit.
+    let mut stdout = child.stdout.take().expect("chromium's stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut text).map(|_| text)
+    });
     let started = Instant::now();
-    while child.try_wait().expect("chromium runs").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium runs") {
+            break status;
+        }
         if started.elapsed() > Duration::from_secs(60) {
             child.kill().expect("chromium stops");
             panic!("chromium {arguments:?} did not finish in a minute");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().expect("chromium's output");
-    assert!(output.status.success(), "chromium {arguments:?} failed: {}", output.status);
-    String::from_utf8(output.stdout).expect("chromium prints UTF-8")
+    };
+    assert!(status.success(), "chromium {arguments:?} failed: {status}");
+    let text = reader.join().expect("the reader ends").expect("chromium's output");
+    String::from_utf8(text).expect("chromium prints UTF-8")
 }
 
 /// A failure's page, written where `persist` writes it, with its steps.
@@ -289,7 +298,6 @@ fn in_a_browser_each_step_shows_what_the_channels_hold() {
     // second request in it.
     let report = report_of("connection_drops_requests");
     let log = Page::of(&report).step_through(&chromium, &profile);
-    let _ = std::fs::remove_dir_all(&profile);
     let model: Value = serde_json::from_str(&report.to_json()).expect("the report's JSON");
     let steps_of = |task: u64, operation: &str| -> Vec<u64> {
         let events = model["timeline"].as_array().expect("a timeline");
@@ -345,4 +353,30 @@ fn in_a_browser_each_step_shows_what_the_channels_hold() {
     // Main has received the answer by the end.
     let (line, _) = channel(end, "oneshot::channel@connection_drops_requests.rs:52:");
     assert_eq!(line, "oneshot::channel@connection_drops_requests.rs:52: empty", "{end:#?}");
+
+    // A long queue lists its oldest messages, and says how many more there are.
+    let report = Scenario::new("html_report::long_queue").run(|| async {
+        let (tx, rx) = racewright::sync::mpsc::unbounded_channel();
+        for n in 0..20 {
+            tx.send(n).unwrap();
+        }
+        drop(rx);
+        assert!(!tx.is_closed(), "the end");
+    });
+    let log = Page::of(&report).step_through(&chromium, &profile);
+    let _ = std::fs::remove_dir_all(&profile);
+    let queue = "mpsc::unbounded_channel@html_report.rs:";
+    // The 19th send: the 20th drops the receiver in the same step.
+    let mut sent: Vec<&Shown> = log.iter().filter(|shown| now(shown, "#0 main mpsc::UnboundedSender::send ")).collect();
+    sent.sort_by_key(|shown| shown.step);
+    sent.dedup_by_key(|shown| shown.step);
+    let (line, messages) = channel(sent[18], queue);
+    assert!(line.ends_with(": 19 messages"), "{:#?}", sent[18]);
+    assert_eq!(messages.len(), 9, "{:#?}", sent[18]);
+    assert_eq!(messages[8], "more: \u{2026} 11 more", "{:#?}", sent[18]);
+    let end = log.iter().find(|shown| shown.key == "End").expect("End was pressed");
+    let (_, messages) = channel(end, queue);
+    assert_eq!(messages.len(), 9, "{end:#?}");
+    assert!(messages[..8].iter().all(|line| line.starts_with("lost: dropped unreceived: sent by #0 main")));
+    assert_eq!(messages[8], "more: \u{2026} 12 more dropped unreceived", "{end:#?}");
 }

@@ -109,6 +109,10 @@ pub(crate) struct Waiting {
     pub(crate) held_by: Vec<usize>,
 }
 
+/// The messages of a channel a state lists, the oldest first: a channel that grew without
+/// bound would otherwise be copied whole into every row.
+const MESSAGES_SHOWN: usize = 8;
+
 /// A channel and what it holds (the values themselves are the program's, and not shown).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) struct Channel {
@@ -116,12 +120,16 @@ pub(crate) struct Channel {
     pub(crate) channel: String,
     /// How many messages it holds at most, where that is a bound to show.
     pub(crate) capacity: Option<usize>,
-    /// The messages it holds, oldest first.
+    /// How many messages it holds.
+    pub(crate) held: usize,
+    /// The oldest of them, the next to be received, at most [`MESSAGES_SHOWN`].
     pub(crate) messages: Vec<Message>,
-    /// How it closed so far, in order.
+    /// How it closed so far, each way once, in order.
     pub(crate) closed: Vec<Closed>,
-    /// The messages dropped with its receiver, never received.
-    pub(crate) lost: Vec<Message>,
+    /// How many messages were dropped with its receiver, never received.
+    pub(crate) lost: usize,
+    /// The first of them, at most [`MESSAGES_SHOWN`].
+    pub(crate) lost_messages: Vec<Message>,
 }
 
 /// A message put into a channel.
@@ -180,6 +188,30 @@ enum Life {
     Ended(TaskState),
 }
 
+/// A channel as the replay knows it: every message it holds, every one it lost.
+struct Queue {
+    channel: String,
+    capacity: Option<usize>,
+    messages: VecDeque<Message>,
+    closed: Vec<Closed>,
+    lost: Vec<Message>,
+}
+
+impl Queue {
+    /// The channel as a state shows it.
+    fn shown(&self) -> Channel {
+        Channel {
+            channel: self.channel.clone(),
+            capacity: self.capacity,
+            held: self.messages.len(),
+            messages: self.messages.iter().take(MESSAGES_SHOWN).cloned().collect(),
+            closed: self.closed.clone(),
+            lost: self.lost.len(),
+            lost_messages: self.lost.iter().take(MESSAGES_SHOWN).cloned().collect(),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 struct Wait {
     operation: String,
@@ -191,7 +223,7 @@ struct Wait {
 struct Replay {
     tasks: Vec<Task>,
     holds: Vec<Hold>,
-    channels: Vec<Channel>,
+    channels: Vec<Queue>,
     clock: Option<String>,
     /// The last rows whose state is known, at most `keep`.
     done: VecDeque<Step>,
@@ -383,7 +415,7 @@ impl Replay {
             Change::ChannelOpened { channel, capacity } => self.channel(channel).capacity = *capacity,
             Change::Sent { channel, at, len } => {
                 let messages = &mut self.channel(channel).messages;
-                messages.push(Message { task, step: change.step, at: at.clone() });
+                messages.push_back(Message { task, step: change.step, at: at.clone() });
                 let overwritten = messages.len().saturating_sub(*len);
                 messages.drain(..overwritten);
             }
@@ -394,7 +426,9 @@ impl Replay {
             }
             Change::ChannelClosed { channel, how } => {
                 let channel = self.channel(channel);
-                channel.closed.push(Closed { how: *how, task, step: change.step });
+                if !channel.closed.iter().any(|closed| closed.how == *how) {
+                    channel.closed.push(Closed { how: *how, task, step: change.step });
+                }
                 if *how == Closing::ReceiverDropped {
                     let lost = std::mem::take(&mut channel.messages);
                     channel.lost.extend(lost);
@@ -405,14 +439,14 @@ impl Replay {
     }
 
     /// The channel named `name`, known from here on.
-    fn channel(&mut self, name: &str) -> &mut Channel {
+    fn channel(&mut self, name: &str) -> &mut Queue {
         let position = match self.channels.iter().position(|channel| channel.channel == name) {
             Some(position) => position,
             None => {
-                self.channels.push(Channel {
+                self.channels.push(Queue {
                     channel: name.to_string(),
                     capacity: None,
-                    messages: Vec::new(),
+                    messages: VecDeque::new(),
                     closed: Vec::new(),
                     lost: Vec::new(),
                 });
@@ -487,7 +521,8 @@ impl Replay {
                 })
             })
             .collect();
-        State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits, channels: self.channels.clone() }
+        let channels = self.channels.iter().map(Queue::shown).collect();
+        State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits, channels }
     }
 
     fn finish(mut self) -> (usize, Vec<Step>) {
@@ -580,7 +615,7 @@ impl fmt::Display for Step {
                 if let Some(capacity) = channel.capacity {
                     write!(f, ", capacity {capacity}")?;
                 }
-                match channel.messages.len() {
+                match channel.held {
                     0 => write!(f, ": empty")?,
                     1 => write!(f, ": 1 message")?,
                     n => write!(f, ": {n} messages")?,
@@ -598,8 +633,14 @@ impl fmt::Display for Step {
                 for message in &channel.messages {
                     writeln!(f, "      sent by {}", message.describe(state))?;
                 }
-                for message in &channel.lost {
+                if channel.held > channel.messages.len() {
+                    writeln!(f, "      ... {} more", channel.held - channel.messages.len())?;
+                }
+                for message in &channel.lost_messages {
                     writeln!(f, "      dropped unreceived: sent by {}", message.describe(state))?;
+                }
+                if channel.lost > channel.lost_messages.len() {
+                    writeln!(f, "      ... {} more dropped unreceived", channel.lost - channel.lost_messages.len())?;
                 }
             }
         }
@@ -773,7 +814,7 @@ mod tests {
         let steps = steps(&report);
         // Made before the spawn, in the same step: there from the first row, empty.
         let empty = channel(&steps[0], "mpsc::channel@harness/src/report/steps.rs:");
-        assert_eq!((empty.capacity, empty.messages.len(), empty.closed.len()), (Some(2), 0, 0), "{}", steps[0]);
+        assert_eq!((empty.capacity, empty.held, empty.closed.len()), (Some(2), 0, 0), "{}", steps[0]);
         let sends: Vec<&Step> = steps.iter().filter(|step| step.what == "mpsc::Sender::send sent").collect();
         assert_eq!(sends.len(), 2);
         // A message shows from the row of its send on, not before.
@@ -789,13 +830,14 @@ mod tests {
         // The receive takes the oldest, in its own row.
         let received = row(&steps, 0, "mpsc::Receiver::recv got a value");
         let before = &steps[steps.iter().position(|step| std::ptr::eq(step, received)).expect("a row") - 1];
-        assert_eq!(channel(before, "mpsc::channel@").messages.len(), 2, "{before}");
+        assert_eq!(channel(before, "mpsc::channel@").held, 2, "{before}");
         assert_eq!(senders(channel(received, "mpsc::channel@")), [(1, sends[1].step)], "{received}");
         // Dropping the receiver loses what it holds.
         let last = steps.last().expect("steps");
         let dropped = channel(last, "mpsc::channel@");
         assert!(dropped.messages.is_empty(), "{last}");
-        assert_eq!(dropped.lost, [Message { task: 1, step: sends[1].step, at: full.messages[1].at.clone() }]);
+        assert_eq!(dropped.lost_messages, [Message { task: 1, step: sends[1].step, at: full.messages[1].at.clone() }]);
+        assert_eq!((dropped.held, dropped.lost), (0, 1));
         assert_eq!(dropped.closed[1].how, Closing::ReceiverDropped, "{last}");
         let text = last.to_string();
         let line = format!(
@@ -807,6 +849,33 @@ mod tests {
         // A loom child hands its report over as JSON: the channels survive it.
         let read_back = Report::from_json(&report.to_json()).expect("the report reads back");
         assert_eq!(self::steps(&read_back).last().map(|step| &step.state), Some(&last.state));
+    }
+
+    #[test]
+    fn a_long_queue_lists_its_oldest_messages() {
+        let report = Scenario::new("steps::long_queue").run(|| async {
+            let (tx, rx) = crate::sync::mpsc::unbounded_channel();
+            for n in 0..20 {
+                tx.send(n).unwrap();
+            }
+            drop(rx);
+            the_end();
+        });
+        let steps = steps(&report);
+        let sends: Vec<&Step> =
+            steps.iter().filter(|step| step.what.starts_with("mpsc::UnboundedSender::send")).collect();
+        assert_eq!(sends.len(), 20);
+        let full = channel(sends[19], "mpsc::unbounded_channel@");
+        assert_eq!((full.capacity, full.held), (None, 20), "{}", sends[19]);
+        let oldest: Vec<usize> = sends[..MESSAGES_SHOWN].iter().map(|step| step.step).collect();
+        assert_eq!(full.messages.iter().map(|message| message.step).collect::<Vec<_>>(), oldest);
+        let text = sends[19].to_string();
+        assert!(text.contains(": 20 messages\n"), "{text}");
+        assert!(text.contains(&format!("\n      ... {} more\n", 20 - MESSAGES_SHOWN)), "{text}");
+        let last = steps.last().expect("steps");
+        let dropped = channel(last, "mpsc::unbounded_channel@");
+        assert_eq!((dropped.held, dropped.lost, dropped.lost_messages.len()), (0, 20, MESSAGES_SHOWN), "{last}");
+        assert!(last.to_string().contains(&format!("      ... {} more dropped unreceived\n", 20 - MESSAGES_SHOWN)));
     }
 
     #[test]

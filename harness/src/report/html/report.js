@@ -42,7 +42,7 @@
       for (const wait of step.state.waits) [wait.on, wait.at].forEach(collect);
       for (const channel of step.state.channels) {
         collect(channel.channel);
-        for (const message of channel.messages.concat(channel.lost)) collect(message.at);
+        for (const message of channel.messages.concat(channel.lost_messages)) collect(message.at);
       }
     }
     return shared && shared.length ? shared.join("/") + "/" : "";
@@ -228,7 +228,7 @@
     const closings = { senders_dropped: "dropped the last sender", receiver_closed: "closed it", receiver_dropped: "dropped the receiver" };
     const sent = (message) => `sent by ${taskName(message.task)} at step ${message.step}, at ${message.at}`;
     for (const channel of step.state.channels) {
-      const count = channel.messages.length;
+      const count = channel.held;
       let text = channel.channel;
       if (channel.capacity !== null) text += `, capacity ${channel.capacity}`;
       text += count === 0 ? ": empty" : count === 1 ? ": 1 message" : `: ${count} messages`;
@@ -246,10 +246,20 @@
         line.dataset.log = "message";
         append(messages, line);
       }
-      for (const message of channel.lost) {
+      // A long queue lists its oldest messages only, as the text does.
+      const more = (className, text) => {
+        const line = make("li", className, text);
+        line.dataset.log = "more";
+        append(messages, line);
+      };
+      if (count > channel.messages.length) more("message more", `\u2026 ${count - channel.messages.length} more`);
+      for (const message of channel.lost_messages) {
         const line = shown("li", "message message-lost", `dropped unreceived: ${sent(message)}`);
         line.dataset.log = "lost";
         append(messages, line);
+      }
+      if (channel.lost > channel.lost_messages.length) {
+        more("message message-lost more", `\u2026 ${channel.lost - channel.lost_messages.length} more dropped unreceived`);
       }
       if (messages.childElementCount) append(item, messages);
       append(channels, item);
