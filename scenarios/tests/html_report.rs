@@ -1,7 +1,7 @@
 //! The HTML report: every failure of the catalogue gets a page that carries its report
 //! and the state after each step; in a headless Chromium, the arrow keys step through the
-//! abba deadlock and the lost update, and the state panel shows who holds what and who
-//! waits on whom.
+//! abba deadlock, the lost update and the connection that drops its requests, and the
+//! state panel shows who holds what, who waits on whom, and what each channel holds.
 //!
 //! The browser test needs Chromium (Debian: `apt-get install chromium`). Without it, it
 //! prints how to install it and passes, unless `CI=true`: then it fails. It leaves the
@@ -145,17 +145,26 @@ fn run_chromium(chromium: &Path, profile: &Path, arguments: &[&str]) -> String {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromium starts");
+    // Read as it comes: a DOM larger than the pipe's buffer would block Chromium's exit.
+    let mut stdout = child.stdout.take().expect("chromium's stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut text).map(|_| text)
+    });
     let started = Instant::now();
-    while child.try_wait().expect("chromium runs").is_none() {
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("chromium runs") {
+            break status;
+        }
         if started.elapsed() > Duration::from_secs(60) {
             child.kill().expect("chromium stops");
             panic!("chromium {arguments:?} did not finish in a minute");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let output = child.wait_with_output().expect("chromium's output");
-    assert!(output.status.success(), "chromium {arguments:?} failed: {}", output.status);
-    String::from_utf8(output.stdout).expect("chromium prints UTF-8")
+    };
+    assert!(status.success(), "chromium {arguments:?} failed: {status}");
+    let text = reader.join().expect("the reader ends").expect("chromium's output");
+    String::from_utf8(text).expect("chromium prints UTF-8")
 }
 
 /// A failure's page, written where `persist` writes it, with its steps.
@@ -205,6 +214,15 @@ impl Page {
     }
 }
 
+/// What the state panel showed of the channel named `name`: its line, then the lines of
+/// the messages it holds and of those it lost.
+fn channel<'a>(shown: &'a Shown, name: &str) -> (&'a str, Vec<&'a str>) {
+    let mut lines = shown.lines.iter().skip_while(|line| !line.starts_with(&format!("channel: {name}")));
+    let head = lines.next().unwrap_or_else(|| panic!("no channel {name}: {shown:#?}"));
+    let messages = lines.take_while(|line| !line.starts_with("channel: ")).map(String::as_str).collect();
+    (head.strip_prefix("channel: ").expect("a channel line"), messages)
+}
+
 /// The first step at which task `task` did `what`, as the state panel's first line says.
 fn after<'a>(log: &'a [Shown], task: &str, what: &str) -> &'a Shown {
     let now = format!("{task} {what} at ");
@@ -240,6 +258,7 @@ fn in_a_browser_the_arrow_keys_step_through_a_deadlock_and_a_lost_update() {
     assert!(waits[0].contains(", held by #1 transfer 0->1 at "), "{end:#?}");
     assert!(waits[1].starts_with("#1 transfer 0->1 waits in Mutex::lock for Mutex@abba_deadlock.rs:"), "{end:#?}");
     assert!(waits[1].contains(", held by #0 main at "), "{end:#?}");
+    assert!(end.lines("channel").is_empty(), "a page without channels shows none: {end:#?}");
     let home = &log[1];
     assert!(home.lines("wait").is_empty() && home.lines("hold").is_empty(), "nothing is held at the start: {home:#?}");
     assert!(home.lines("failure").is_empty(), "{home:#?}");
@@ -269,4 +288,95 @@ fn in_a_browser_the_arrow_keys_step_through_a_deadlock_and_a_lost_update() {
     let png = std::fs::read(&screenshot).expect("chromium wrote the screenshot");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "a PNG of the page");
     let _ = std::fs::remove_dir_all(&profile);
+}
+
+#[test]
+fn in_a_browser_each_step_shows_what_the_channels_hold() {
+    let Some(chromium) = chromium() else { return };
+    let profile = std::env::temp_dir().join(format!("racewright-html-channels-{}", std::process::id()));
+    // The connection breaks at the first request and returns, dropping its queue with the
+    // second request in it.
+    let report = report_of("connection_drops_requests");
+    let log = Page::of(&report).step_through(&chromium, &profile);
+    let model: Value = serde_json::from_str(&report.to_json()).expect("the report's JSON");
+    let steps_of = |task: u64, operation: &str| -> Vec<u64> {
+        let events = model["timeline"].as_array().expect("a timeline");
+        let of = events.iter().filter(|event| event["task"] == task && event["operation"] == operation);
+        of.map(|event| event["step"].as_u64().expect("a step")).collect()
+    };
+    let sends = steps_of(0, "mpsc::Sender::send");
+    assert_eq!(sends.len(), 2, "{report}");
+    let sent_by_main = |step: u64| format!("sent by #0 main at step {step}, at connection_drops_requests.rs:53");
+    let requests = "mpsc::channel@connection_drops_requests.rs:48";
+
+    // Made before the first send: empty. Each send queues a request, sent by main.
+    assert_eq!(channel(&log[1], requests), (format!("{requests}, capacity 4: empty").as_str(), vec![]));
+    let now = |shown: &&Shown, what: &str| shown.lines("now").first().is_some_and(|line| line.starts_with(what));
+    let sent: Vec<&Shown> = log.iter().filter(|shown| now(shown, "#0 main mpsc::Sender::send sent at ")).collect();
+    let (first, second) = (sent[0], sent.iter().rfind(|shown| shown.step != sent[0].step).expect("a second send"));
+    let (line, messages) = channel(first, requests);
+    assert_eq!(line, format!("{requests}, capacity 4: 1 message"), "{first:#?}");
+    assert_eq!(messages, [format!("message: {}", sent_by_main(sends[0]))], "{first:#?}");
+    // Main drops its sender right after the second send.
+    let (line, messages) = channel(second, requests);
+    let closed = format!("closed: #0 main dropped the last sender at step {}", sends[1]);
+    assert_eq!(line, format!("{requests}, capacity 4: 2 messages; {closed}"), "{second:#?}");
+    assert_eq!(messages, sends.iter().map(|step| format!("message: {}", sent_by_main(*step))).collect::<Vec<_>>());
+
+    // The connection takes the first request; the second stays queued.
+    let received = after(&log, "#1 connection", "mpsc::Receiver::recv got a value");
+    let (line, messages) = channel(received, requests);
+    assert_eq!(line, format!("{requests}, capacity 4: 1 message; {closed}"), "{received:#?}");
+    assert_eq!(messages, [format!("message: {}", sent_by_main(sends[1]))], "{received:#?}");
+
+    // It answers the first request and returns in the same step: its receiver goes with
+    // the second request still queued, which is lost, and that request's answer sender too.
+    let answered = after(&log, "#1 connection", "oneshot::Sender::send sent");
+    let [answer] = steps_of(1, "oneshot::Sender::send")[..] else { panic!("one answer: {report}") };
+    let (line, messages) = channel(answered, "oneshot::channel@connection_drops_requests.rs:52:");
+    assert_eq!(line, "oneshot::channel@connection_drops_requests.rs:52: 1 message", "{answered:#?}");
+    assert_eq!(
+        messages,
+        [format!("message: sent by #1 connection at step {answer}, at connection_drops_requests.rs:17")]
+    );
+    let end = log.iter().find(|shown| shown.key == "End").expect("End was pressed");
+    for shown in [answered, end] {
+        let (line, messages) = channel(shown, requests);
+        let dropped = format!("#1 connection dropped the receiver at step {answer}");
+        assert_eq!(line, format!("{requests}, capacity 4: empty; {closed}, {dropped}"), "{shown:#?}");
+        assert_eq!(messages, [format!("lost: dropped unreceived: {}", sent_by_main(sends[1]))], "{shown:#?}");
+        let (line, messages) = channel(shown, "oneshot::channel@connection_drops_requests.rs:52 (2)");
+        let closed = format!("closed: #1 connection dropped the last sender at step {answer}");
+        assert_eq!(line, format!("oneshot::channel@connection_drops_requests.rs:52 (2): empty; {closed}"));
+        assert!(messages.is_empty(), "{shown:#?}");
+    }
+    // Main has received the answer by the end.
+    let (line, _) = channel(end, "oneshot::channel@connection_drops_requests.rs:52:");
+    assert_eq!(line, "oneshot::channel@connection_drops_requests.rs:52: empty", "{end:#?}");
+
+    // A long queue lists its oldest messages, and says how many more there are.
+    let report = Scenario::new("html_report::long_queue").run(|| async {
+        let (tx, rx) = racewright::sync::mpsc::unbounded_channel();
+        for n in 0..20 {
+            tx.send(n).unwrap();
+        }
+        drop(rx);
+        assert!(!tx.is_closed(), "the end");
+    });
+    let log = Page::of(&report).step_through(&chromium, &profile);
+    let _ = std::fs::remove_dir_all(&profile);
+    let queue = "mpsc::unbounded_channel@html_report.rs:";
+    // The 19th send: the 20th drops the receiver in the same step.
+    let mut sent: Vec<&Shown> = log.iter().filter(|shown| now(shown, "#0 main mpsc::UnboundedSender::send ")).collect();
+    sent.sort_by_key(|shown| shown.step);
+    sent.dedup_by_key(|shown| shown.step);
+    let (line, messages) = channel(sent[18], queue);
+    assert!(line.ends_with(": 19 messages"), "{:#?}", sent[18]);
+    assert_eq!(messages.len(), 9, "{:#?}", sent[18]);
+    assert_eq!(messages[8], "more: \u{2026} 11 more", "{:#?}", sent[18]);
+    let end = log.iter().find(|shown| shown.key == "End").expect("End was pressed");
+    let (_, messages) = channel(end, queue);
+    assert_eq!(messages.len(), 9, "{end:#?}");
+    assert!(messages[..8].iter().all(|line| line.starts_with("lost: dropped unreceived: sent by #0 main")));
+    assert_eq!(messages[8], "more: \u{2026} 12 more dropped unreceived", "{end:#?}");
 }

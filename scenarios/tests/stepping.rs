@@ -1,11 +1,11 @@
 //! Stepping: a replay stopped at a step of its timeline (`RACEWRIGHT_STOP_AT`) prints the
-//! state there, the same state the HTML report shows after that step; a step that is no
+//! state there (holds, waits, stacks, channel contents), the same state the HTML report shows after that step; a step that is no
 //! number, past the end, or without a replay token is an error.
 
 use std::process::Command;
 
 use racewright::{FailureKind, Report, Scenario};
-use racewright_scenarios::{Variant, abba_deadlock, reply_before_register};
+use racewright_scenarios::{Variant, abba_deadlock, connection_drops_requests, reply_before_register};
 use serde_json::Value;
 
 /// The test the child processes below run: the catalogue's abba deadlock, as a user's test.
@@ -125,6 +125,49 @@ fn the_stopped_state_of_a_task_in_spans_shows_its_async_stack() {
     let warning = events.iter().find(|event| event["operation"] == "WARN").expect("the warning");
     assert_eq!(warning["spans"], "serve", "{text}");
     assert!(text.contains("| WARN serve: nobody waits "), "{text}");
+}
+
+/// The steps of the events of `task` whose operation is `operation`.
+fn steps_of(report: &Report, task: u64, operation: &str) -> Vec<usize> {
+    let model: Value = serde_json::from_str(&report.to_json()).expect("the report's JSON");
+    let events = model["timeline"].as_array().expect("a timeline");
+    let of = events.iter().filter(|event| event["task"] == task && event["operation"] == operation);
+    of.map(|event| event["step"].as_u64().expect("a step") as usize).collect()
+}
+
+#[test]
+fn the_stopped_state_shows_what_each_channel_holds() {
+    let run = || connection_drops_requests::scenario(Variant::Buggy);
+    let found = Scenario::new("stepping::connection_drops_requests").run(run);
+    assert_eq!(found.failure().map(|failure| failure.kind()), Some(FailureKind::LostMessages), "{found}");
+    let stop = |step: usize| {
+        Scenario::new("stepping::connection_drops_requests").replay(token(&found)).stop_at(step).run(run).to_string()
+    };
+    let [first, second] = steps_of(&found, 0, "mpsc::Sender::send")[..] else { panic!("two requests: {found}") };
+    let requests = "mpsc::channel@scenarios/src/connection_drops_requests.rs:48, capacity 4";
+    let sent =
+        |step: usize| format!("sent by #0 \"main\" at step {step}, at scenarios/src/connection_drops_requests.rs:53");
+    let closed = format!("closed: #0 \"main\" dropped the last sender at step {second}");
+
+    // After the first send, one request is queued.
+    let text = stop(first);
+    let channels = section(&text, "channels:");
+    assert_eq!(channels[..2], [format!("{requests}: 1 message"), sent(first)], "{text}");
+    // After the second, both are, and the client has dropped its sender.
+    let text = stop(second);
+    let channels = section(&text, "channels:");
+    assert_eq!(channels[..3], [format!("{requests}: 2 messages; {closed}"), sent(first), sent(second)], "{text}");
+    // The connection answers the first and returns, dropping the second with its receiver.
+    let [answered] = steps_of(&found, 1, "oneshot::Sender::send")[..] else { panic!("one answer: {found}") };
+    let text = stop(answered);
+    let channels = section(&text, "channels:");
+    let dropped = format!("#1 \"connection\" dropped the receiver at step {answered}");
+    let lost = format!("dropped unreceived: {}", sent(second));
+    assert_eq!(channels[..2], [format!("{requests}: empty; {closed}, {dropped}"), lost], "{text}");
+    let answer = "oneshot::channel@scenarios/src/connection_drops_requests.rs:52: 1 message";
+    let by_connection =
+        format!("sent by #1 \"connection\" at step {answered}, at scenarios/src/connection_drops_requests.rs:17");
+    assert_eq!(channels[2..4], [answer.to_string(), by_connection], "{text}");
 }
 
 /// Runs `abba_is_caught` in a child process (this test binary, filtered to it) with the

@@ -9,6 +9,7 @@
 
 pub(crate) mod atomic;
 mod body;
+pub(crate) mod channel;
 pub(crate) mod coop;
 pub(crate) mod foreign;
 pub(crate) mod loom;

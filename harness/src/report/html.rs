@@ -1,6 +1,6 @@
 //! The HTML form of a report: one self-contained page (no network, no external assets)
 //! that shows the timeline as swimlanes and steps through it with a slider or the arrow
-//! keys, with the state after each step.
+//! keys, with the state after each step (tasks, holds, waits, channel contents).
 //!
 //! The page embeds the report's JSON ([`Report::to_json`]) and the steps computed from it
 //! (`steps.rs`); `html/report.js` renders both. Opened with `#steps=Home,Right,End` in

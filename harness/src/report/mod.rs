@@ -15,7 +15,7 @@ use crate::model::metrics::Metrics;
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskRecord, TaskState};
 use crate::run::execution::ExecutionState;
-use crate::trace::Transition;
+use crate::trace::{Closing, Transition};
 
 /// What an exploration found: the verdict, the failing execution's findings, its
 /// tasks and timeline. `Display` renders the text report; [`Report::to_json`] the JSON.
@@ -250,15 +250,16 @@ impl TimelineEvent {
     }
 }
 
-/// A change of a task's state between the timeline's events: the step-by-step view
-/// replays them to tell, after each event, who holds what and who waits.
+/// A change of a task's state, or of a channel's by a task, between the timeline's events:
+/// the step-by-step view replays them to tell, after each event, who holds what, who
+/// waits, and what each channel holds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct StateChange {
     /// How many timeline events happened before it.
     pub(crate) after: usize,
     /// The scheduling step.
     pub(crate) step: usize,
-    /// The task whose state changed.
+    /// The task whose state changed, or that changed the channel.
     pub(crate) task: usize,
     /// The virtual time, once the clock has moved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,8 +267,8 @@ pub(crate) struct StateChange {
     pub(crate) change: Change,
 }
 
-/// What changed; primitives are named `Mutex@file:line`, and `Mutex@file:line (2)` for
-/// the second one created at the same place.
+/// What changed; primitives (channels too) are named `Mutex@file:line`, and
+/// `Mutex@file:line (2)` for the second one created at the same place.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Change {
@@ -286,6 +287,16 @@ pub(crate) enum Change {
     Resumed,
     /// The task finished, panicked or was cancelled.
     Ended { state: TaskState },
+    /// The task made `channel`, which holds at most `capacity` messages (`None`: no bound
+    /// to show).
+    ChannelOpened { channel: String, capacity: Option<usize> },
+    /// The task put a message into `channel` at `at` (`file:line`); it now holds `len`, the
+    /// oldest beyond that overwritten or replaced.
+    Sent { channel: String, at: String, len: usize },
+    /// Messages were taken out of `channel`, oldest first; it now holds `len`.
+    Taken { channel: String, len: usize },
+    /// The task closed `channel`.
+    ChannelClosed { channel: String, how: Closing },
 }
 
 impl Report {
@@ -403,6 +414,16 @@ impl Report {
                     Transition::Suspended => Change::Suspended,
                     Transition::Resumed => Change::Resumed,
                     Transition::Ended(state) => Change::Ended { state: *state },
+                    Transition::ChannelOpened(channel, capacity) => {
+                        Change::ChannelOpened { channel: names.of(*channel), capacity: *capacity }
+                    }
+                    Transition::Sent(channel, at, len) => {
+                        Change::Sent { channel: names.of(*channel), at: paths::short(at), len: *len }
+                    }
+                    Transition::Taken(channel, len) => Change::Taken { channel: names.of(*channel), len: *len },
+                    Transition::ChannelClosed(channel, how) => {
+                        Change::ChannelClosed { channel: names.of(*channel), how: *how }
+                    }
                 },
             })
             .collect();
@@ -654,7 +675,8 @@ impl Report {
 
     /// The report as one self-contained HTML page: the timeline as swimlanes, a slider to
     /// step through it, and the state after each step (who holds what, who waits on
-    /// whom). The page embeds [`Report::to_json`]'s text and needs no network.
+    /// whom, what each channel holds). The page embeds [`Report::to_json`]'s text and
+    /// needs no network.
     ///
     /// ```
     /// let report = racewright::Scenario::new("doc::html").run(|| async {

@@ -1,5 +1,5 @@
 //! The failing execution step by step: after each row of the timeline, where each task
-//! is, who holds what and who waits on whom.
+//! is, who holds what, who waits on whom, and what each channel holds.
 //!
 //! Computed from the report's model alone (its timeline and state changes), so the HTML
 //! report's slider and a text "state at step N" tell the same story.
@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{Change, Report, StateChange, TimelineEvent};
 use crate::model::tasks::TaskState;
+use crate::trace::Closing;
 
 /// One row of the step-by-step view, an event of the timeline or a task starting to
 /// wait, with the state of the execution after it.
@@ -43,6 +44,8 @@ pub(crate) struct State {
     pub(crate) holds: Vec<Hold>,
     /// The blocked tasks, what each waits on and who holds it.
     pub(crate) waits: Vec<Waiting>,
+    /// The channels made so far, in the order they were made, with what each holds.
+    pub(crate) channels: Vec<Channel>,
 }
 
 /// Where a task is.
@@ -106,6 +109,49 @@ pub(crate) struct Waiting {
     pub(crate) held_by: Vec<usize>,
 }
 
+/// The messages of a channel a state lists, the oldest first: a channel that grew without
+/// bound would otherwise be copied whole into every row.
+const MESSAGES_SHOWN: usize = 8;
+
+/// A channel and what it holds (the values themselves are the program's, and not shown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Channel {
+    /// `mpsc::channel@file:line`.
+    pub(crate) channel: String,
+    /// How many messages it holds at most, where that is a bound to show.
+    pub(crate) capacity: Option<usize>,
+    /// How many messages it holds.
+    pub(crate) held: usize,
+    /// The oldest of them, the next to be received, at most [`MESSAGES_SHOWN`].
+    pub(crate) messages: Vec<Message>,
+    /// How it closed so far, each way once, in order.
+    pub(crate) closed: Vec<Closed>,
+    /// How many messages were dropped with its receiver, never received.
+    pub(crate) lost: usize,
+    /// The first of them, at most [`MESSAGES_SHOWN`].
+    pub(crate) lost_messages: Vec<Message>,
+}
+
+/// A message put into a channel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Message {
+    /// The task that sent it.
+    pub(crate) task: usize,
+    /// The step it was sent at.
+    pub(crate) step: usize,
+    /// Where, `file:line`.
+    pub(crate) at: String,
+}
+
+/// A channel closing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Closed {
+    pub(crate) how: Closing,
+    /// The task that closed it (dropped the last sender, or the receiver).
+    pub(crate) task: usize,
+    pub(crate) step: usize,
+}
+
 /// The last `n` rows of the report's failing execution (all of them with `usize::MAX`),
 /// each with the state after it, computed from the start all the same; and how many
 /// rows came before them.
@@ -142,6 +188,30 @@ enum Life {
     Ended(TaskState),
 }
 
+/// A channel as the replay knows it: every message it holds, every one it lost.
+struct Queue {
+    channel: String,
+    capacity: Option<usize>,
+    messages: VecDeque<Message>,
+    closed: Vec<Closed>,
+    lost: Vec<Message>,
+}
+
+impl Queue {
+    /// The channel as a state shows it.
+    fn shown(&self) -> Channel {
+        Channel {
+            channel: self.channel.clone(),
+            capacity: self.capacity,
+            held: self.messages.len(),
+            messages: self.messages.iter().take(MESSAGES_SHOWN).cloned().collect(),
+            closed: self.closed.clone(),
+            lost: self.lost.len(),
+            lost_messages: self.lost.iter().take(MESSAGES_SHOWN).cloned().collect(),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, Eq)]
 struct Wait {
     operation: String,
@@ -153,6 +223,7 @@ struct Wait {
 struct Replay {
     tasks: Vec<Task>,
     holds: Vec<Hold>,
+    channels: Vec<Queue>,
     clock: Option<String>,
     /// The last rows whose state is known, at most `keep`.
     done: VecDeque<Step>,
@@ -161,9 +232,10 @@ struct Replay {
     skipped: usize,
     /// The row whose state is still building.
     open: Option<Step>,
-    /// Changes that belong to the next row, with their task: a hold recorded just before
-    /// its operation (a blocking lock's), a task polled again (it acts in the next row).
-    deferred: Vec<(usize, Change)>,
+    /// Changes that belong to the next row: a hold recorded just before its operation (a
+    /// blocking lock's), a task polled again (it acts in the next row), a message sent or
+    /// received by the operation of the next row.
+    deferred: Vec<StateChange>,
     /// Each task's async stack at the end, as the text report shows it.
     stacks: Vec<Vec<String>>,
 }
@@ -186,6 +258,7 @@ impl Replay {
         Replay {
             tasks,
             holds: Vec::new(),
+            channels: Vec::new(),
             clock: None,
             done: VecDeque::new(),
             keep,
@@ -208,7 +281,8 @@ impl Replay {
     fn event(&mut self, event: &TimelineEvent) {
         // A wait the task gave up in the same poll, before anything else happened (a
         // `select!` branch that waits while another is ready), was never a stop: no row.
-        let resumed = self.deferred.iter().any(|(task, change)| *task == event.task && *change == Change::Resumed);
+        let resumed =
+            self.deferred.iter().any(|deferred| deferred.task == event.task && deferred.change == Change::Resumed);
         if !resumed
             && self.open.as_ref().is_some_and(|row| row.task == event.task && row.blocked && row.step == event.step)
         {
@@ -248,7 +322,20 @@ impl Replay {
                 return;
             }
             Change::Resumed => {
-                self.deferred.push((change.task, Change::Resumed));
+                self.deferred.push(change.clone());
+                return;
+            }
+            Change::ChannelOpened { .. }
+            | Change::Sent { .. }
+            | Change::Taken { .. }
+            | Change::ChannelClosed { .. } => {
+                // A channel changes inside an operation, just before the operation's event
+                // (a send, a receive), or in a drop after the task's last event of the step.
+                if next.is_some_and(|next| next.task == change.task && next.step == change.step) {
+                    self.deferred.push(change.clone());
+                } else {
+                    self.apply(change);
+                }
                 return;
             }
             Change::Acquired { at, .. } | Change::Released { at, .. } => Some(at),
@@ -260,9 +347,9 @@ impl Replay {
             event.is_some_and(|event| event.task == change.task && Some(&event.at) == site)
         };
         if !of_operation(previous) && of_operation(next) {
-            self.deferred.push((change.task, change.change.clone()));
+            self.deferred.push(change.clone());
         } else {
-            self.apply(change.task, &change.change);
+            self.apply(change);
         }
     }
 
@@ -270,7 +357,7 @@ impl Replay {
         // Woken and waiting again on the same thing, without doing anything in between
         // (a wakeup that found the lock taken again): still the same wait.
         if self.task(change.task).wait.as_ref() == Some(&wait) {
-            self.deferred.retain(|(task, deferred)| !(*task == change.task && *deferred == Change::Resumed));
+            self.deferred.retain(|deferred| !(deferred.task == change.task && deferred.change == Change::Resumed));
             return;
         }
         // Waits that replace each other before anything else happens (the branches of a
@@ -296,8 +383,9 @@ impl Replay {
         task.wait = Some(wait);
     }
 
-    fn apply(&mut self, task: usize, change: &Change) {
-        match change {
+    fn apply(&mut self, change: &StateChange) {
+        let task = change.task;
+        match &change.change {
             Change::Spawned => self.task(task).life = Life::Alive,
             Change::Acquired { resource, at } => {
                 self.holds.push(Hold { resource: resource.clone(), task, at: at.clone() });
@@ -324,14 +412,54 @@ impl Replay {
                 task.life = Life::Ended(*state);
                 task.wait = None;
             }
+            Change::ChannelOpened { channel, capacity } => self.channel(channel).capacity = *capacity,
+            Change::Sent { channel, at, len } => {
+                let messages = &mut self.channel(channel).messages;
+                messages.push_back(Message { task, step: change.step, at: at.clone() });
+                let overwritten = messages.len().saturating_sub(*len);
+                messages.drain(..overwritten);
+            }
+            Change::Taken { channel, len } => {
+                let messages = &mut self.channel(channel).messages;
+                let taken = messages.len().saturating_sub(*len);
+                messages.drain(..taken);
+            }
+            Change::ChannelClosed { channel, how } => {
+                let channel = self.channel(channel);
+                if !channel.closed.iter().any(|closed| closed.how == *how) {
+                    channel.closed.push(Closed { how: *how, task, step: change.step });
+                }
+                if *how == Closing::ReceiverDropped {
+                    let lost = std::mem::take(&mut channel.messages);
+                    channel.lost.extend(lost);
+                }
+            }
             Change::Blocked { .. } => unreachable!("a wait opens a row of its own"),
         }
     }
 
+    /// The channel named `name`, known from here on.
+    fn channel(&mut self, name: &str) -> &mut Queue {
+        let position = match self.channels.iter().position(|channel| channel.channel == name) {
+            Some(position) => position,
+            None => {
+                self.channels.push(Queue {
+                    channel: name.to_string(),
+                    capacity: None,
+                    messages: VecDeque::new(),
+                    closed: Vec::new(),
+                    lost: Vec::new(),
+                });
+                self.channels.len() - 1
+            }
+        };
+        &mut self.channels[position]
+    }
+
     fn open_row(&mut self, row: Step) {
         self.close_row();
-        for (task, change) in std::mem::take(&mut self.deferred) {
-            self.apply(task, &change);
+        for change in std::mem::take(&mut self.deferred) {
+            self.apply(&change);
         }
         self.open = Some(row);
     }
@@ -393,7 +521,8 @@ impl Replay {
                 })
             })
             .collect();
-        State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits }
+        let channels = self.channels.iter().map(Queue::shown).collect();
+        State { clock: self.clock.clone(), tasks, holds: self.holds.clone(), waits, channels }
     }
 
     fn finish(mut self) -> (usize, Vec<Step>) {
@@ -479,7 +608,50 @@ impl fmt::Display for Step {
                 writeln!(f, " at {}", wait.at)?;
             }
         }
+        if !state.channels.is_empty() {
+            writeln!(f, "  channels:")?;
+            for channel in &state.channels {
+                write!(f, "    {}", channel.channel)?;
+                if let Some(capacity) = channel.capacity {
+                    write!(f, ", capacity {capacity}")?;
+                }
+                match channel.held {
+                    0 => write!(f, ": empty")?,
+                    1 => write!(f, ": 1 message")?,
+                    n => write!(f, ": {n} messages")?,
+                }
+                for (index, closed) in channel.closed.iter().enumerate() {
+                    let how = match closed.how {
+                        Closing::SendersDropped => "dropped the last sender",
+                        Closing::ReceiverClosed => "closed it",
+                        Closing::ReceiverDropped => "dropped the receiver",
+                    };
+                    let lead = if index == 0 { "; closed: " } else { ", " };
+                    write!(f, "{lead}{} {how} at step {}", state.task(closed.task), closed.step)?;
+                }
+                writeln!(f)?;
+                for message in &channel.messages {
+                    writeln!(f, "      sent by {}", message.describe(state))?;
+                }
+                if channel.held > channel.messages.len() {
+                    writeln!(f, "      ... {} more", channel.held - channel.messages.len())?;
+                }
+                for message in &channel.lost_messages {
+                    writeln!(f, "      dropped unreceived: sent by {}", message.describe(state))?;
+                }
+                if channel.lost > channel.lost_messages.len() {
+                    writeln!(f, "      ... {} more dropped unreceived", channel.lost - channel.lost_messages.len())?;
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+impl Message {
+    /// `#0 "main" at step 3, at src/a.rs:12`.
+    fn describe(&self, state: &State) -> String {
+        format!("{} at step {}, at {}", state.task(self.task), self.step, self.at)
     }
 }
 
@@ -611,6 +783,148 @@ mod tests {
         let fired = row(&steps, 0, "timer fired t=250ms");
         assert_eq!(fired.state.clock.as_deref(), Some("250ms"));
         assert_eq!(status(fired, 0), Status::Ready, "a timer wakes its task; it does not run it");
+    }
+
+    /// The channels after `step`, by name.
+    fn channel<'a>(step: &'a Step, name: &str) -> &'a Channel {
+        step.state
+            .channels
+            .iter()
+            .find(|channel| channel.channel.starts_with(name))
+            .unwrap_or_else(|| panic!("no channel {name} after the row:\n{step}"))
+    }
+
+    fn senders(channel: &Channel) -> Vec<(usize, usize)> {
+        channel.messages.iter().map(|message| (message.task, message.step)).collect()
+    }
+
+    #[test]
+    fn a_channel_holds_what_was_sent_until_it_is_received_or_dropped_with_its_receiver() {
+        let report = Scenario::new("steps::channel").run(|| async {
+            let (tx, mut rx) = crate::sync::mpsc::channel(2);
+            let producer = crate::spawn(async move {
+                tx.send(1).await.unwrap();
+                tx.send(2).await.unwrap();
+            });
+            producer.await.unwrap();
+            rx.recv().await;
+            drop(rx);
+            the_end();
+        });
+        let steps = steps(&report);
+        // Made before the spawn, in the same step: there from the first row, empty.
+        let empty = channel(&steps[0], "mpsc::channel@harness/src/report/steps.rs:");
+        assert_eq!((empty.capacity, empty.held, empty.closed.len()), (Some(2), 0, 0), "{}", steps[0]);
+        let sends: Vec<&Step> = steps.iter().filter(|step| step.what == "mpsc::Sender::send sent").collect();
+        assert_eq!(sends.len(), 2);
+        // A message shows from the row of its send on, not before.
+        let before = &steps[steps.iter().position(|step| std::ptr::eq(step, sends[0])).expect("a row") - 1];
+        assert!(channel(before, "mpsc::channel@").messages.is_empty(), "{before}");
+        let first = channel(sends[0], "mpsc::channel@");
+        assert_eq!(senders(first), [(1, sends[0].step)], "{}", sends[0]);
+        assert!(first.messages[0].at.starts_with("harness/src/report/steps.rs:"), "{}", sends[0]);
+        // The producer's end drops the last sender, in the step of its second send.
+        let full = channel(sends[1], "mpsc::channel@");
+        assert_eq!(senders(full), [(1, sends[0].step), (1, sends[1].step)], "{}", sends[1]);
+        assert_eq!(full.closed, [Closed { how: Closing::SendersDropped, task: 1, step: sends[1].step }]);
+        // The receive takes the oldest, in its own row.
+        let received = row(&steps, 0, "mpsc::Receiver::recv got a value");
+        let before = &steps[steps.iter().position(|step| std::ptr::eq(step, received)).expect("a row") - 1];
+        assert_eq!(channel(before, "mpsc::channel@").held, 2, "{before}");
+        assert_eq!(senders(channel(received, "mpsc::channel@")), [(1, sends[1].step)], "{received}");
+        // Dropping the receiver loses what it holds.
+        let last = steps.last().expect("steps");
+        let dropped = channel(last, "mpsc::channel@");
+        assert!(dropped.messages.is_empty(), "{last}");
+        assert_eq!(dropped.lost_messages, [Message { task: 1, step: sends[1].step, at: full.messages[1].at.clone() }]);
+        assert_eq!((dropped.held, dropped.lost), (0, 1));
+        assert_eq!(dropped.closed[1].how, Closing::ReceiverDropped, "{last}");
+        let text = last.to_string();
+        let line = format!(
+            "    {}, capacity 2: empty; closed: #1 \"task-1\" dropped the last sender at step {}, #0 \"main\" dropped \
+             the receiver at step {}\n      dropped unreceived: sent by #1 \"task-1\" at step {}, at {}\n",
+            dropped.channel, sends[1].step, dropped.closed[1].step, sends[1].step, full.messages[1].at
+        );
+        assert!(text.contains(&format!("  channels:\n{line}")), "{text}");
+        // A loom child hands its report over as JSON: the channels survive it.
+        let read_back = Report::from_json(&report.to_json()).expect("the report reads back");
+        assert_eq!(self::steps(&read_back).last().map(|step| &step.state), Some(&last.state));
+    }
+
+    #[test]
+    fn a_long_queue_lists_its_oldest_messages() {
+        let report = Scenario::new("steps::long_queue").run(|| async {
+            let (tx, rx) = crate::sync::mpsc::unbounded_channel();
+            for n in 0..20 {
+                tx.send(n).unwrap();
+            }
+            drop(rx);
+            the_end();
+        });
+        let steps = steps(&report);
+        let sends: Vec<&Step> =
+            steps.iter().filter(|step| step.what.starts_with("mpsc::UnboundedSender::send")).collect();
+        assert_eq!(sends.len(), 20);
+        let full = channel(sends[19], "mpsc::unbounded_channel@");
+        assert_eq!((full.capacity, full.held), (None, 20), "{}", sends[19]);
+        let oldest: Vec<usize> = sends[..MESSAGES_SHOWN].iter().map(|step| step.step).collect();
+        assert_eq!(full.messages.iter().map(|message| message.step).collect::<Vec<_>>(), oldest);
+        let text = sends[19].to_string();
+        assert!(text.contains(": 20 messages\n"), "{text}");
+        assert!(text.contains(&format!("\n      ... {} more\n", 20 - MESSAGES_SHOWN)), "{text}");
+        let last = steps.last().expect("steps");
+        let dropped = channel(last, "mpsc::unbounded_channel@");
+        assert_eq!((dropped.held, dropped.lost, dropped.lost_messages.len()), (0, 20, MESSAGES_SHOWN), "{last}");
+        assert!(last.to_string().contains(&format!("      ... {} more dropped unreceived\n", 20 - MESSAGES_SHOWN)));
+    }
+
+    #[test]
+    fn oneshot_watch_and_broadcast_channels_show_what_they_hold() {
+        let report = Scenario::new("steps::channels").run(|| async {
+            let (reply, response) = crate::sync::oneshot::channel();
+            reply.send(1).unwrap();
+            response.await.unwrap();
+            let (state, _watching) = crate::sync::watch::channel(0);
+            state.send(1).unwrap();
+            let (events, mut listener) = crate::sync::broadcast::channel(1);
+            events.send(1).unwrap();
+            events.send(2).unwrap();
+            listener.recv().await.unwrap_err();
+            listener.recv().await.unwrap();
+            the_end();
+        });
+        let steps = steps(&report);
+        let sent = row(&steps, 0, "oneshot::Sender::send sent");
+        let oneshot = channel(sent, "oneshot::channel@");
+        assert_eq!((oneshot.capacity, senders(oneshot)), (None, vec![(0, sent.step)]), "{sent}");
+        assert!(oneshot.closed.is_empty(), "a sender dropped after sending closes nothing: {sent}");
+        let received = row(&steps, 0, "oneshot::Receiver::await got the value");
+        assert!(channel(received, "oneshot::channel@").messages.is_empty(), "{received}");
+        // A watch channel holds its first value from the start, and then the last one sent.
+        let replaced = row(&steps, 0, "watch::Sender::send sent");
+        assert_eq!(senders(channel(replaced, "watch::channel@")), [(0, replaced.step)], "{replaced}");
+        // A broadcast channel keeps its last `capacity` values: the second overwrote the
+        // first, which the listener missed; once it has the second, nothing is held.
+        let overwritten = steps.iter().rfind(|step| step.what == "broadcast::Sender::send sent to 1").expect("sends");
+        let broadcast = channel(overwritten, "broadcast::channel@");
+        assert_eq!((broadcast.capacity, senders(broadcast)), (Some(1), vec![(0, overwritten.step)]), "{overwritten}");
+        let got = row(&steps, 0, "broadcast::Receiver::recv got a value");
+        assert!(channel(got, "broadcast::channel@").messages.is_empty(), "{got}");
+    }
+
+    #[test]
+    fn a_sender_waiting_for_room_waits_on_the_channel_the_contents_name() {
+        let report = Scenario::new("steps::full").run(|| async {
+            let (tx, _rx) = crate::sync::mpsc::channel(1);
+            tx.send(1).await.unwrap();
+            let _ = crate::time::timeout(Duration::from_millis(1), tx.send(2)).await;
+            the_end();
+        });
+        let steps = steps(&report);
+        let waiting = steps.iter().find(|step| step.blocked && step.what.contains("Sender::send")).expect("a wait");
+        let full = channel(waiting, "mpsc::channel@");
+        assert_eq!(waiting.what, format!("blocked in mpsc::Sender::send on {}", full.channel), "{waiting}");
+        assert_eq!(waiting.state.channels.len(), 1, "{waiting}");
     }
 
     #[test]

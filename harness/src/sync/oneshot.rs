@@ -20,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use crate::engine::channel::Closing;
 use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 
 pub mod error {
@@ -65,6 +66,8 @@ use error::{RecvError, TryRecvError};
 /// A channel for one value: the [`Sender`] sends it, the [`Receiver`] (a future) awaits it.
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let resource = Resource::new("oneshot::channel", Location::caller());
+    engine::channel::opened(resource, None);
     let inner = Arc::new(Inner {
         state: StateLock::new(State {
             value: None,
@@ -74,7 +77,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             receiver_waker: None,
             sender_waker: None,
         }),
-        resource: Resource::new("oneshot::channel", Location::caller()),
+        resource,
     });
     (Sender { inner: inner.clone() }, Receiver { inner: Some(inner), started: false })
 }
@@ -137,6 +140,7 @@ impl<T> Sender<T> {
         state.value = Some(value);
         state.sent_by = engine::current_task().map(|task| (task, at));
         drop(state);
+        engine::channel::sent(self.inner.resource, at, 1);
         engine::record_with("oneshot::Sender::send", at, || "sent".into());
         // Dropping `self` wakes the receiver.
         Ok(())
@@ -192,6 +196,10 @@ impl<T> Drop for Sender<T> {
         let waker = {
             let mut state = self.inner.lock();
             state.sender_gone = true;
+            // Dropped after sending, the sender closes nothing the receiver would notice.
+            if state.value.is_none() {
+                engine::channel::closed(self.inner.resource, Closing::SendersDropped);
+            }
             state.receiver_waker.take()
         };
         if let Some(waker) = waker {
@@ -231,7 +239,10 @@ impl<T> Receiver<T> {
             Some(inner) => {
                 let mut state = inner.lock();
                 match state.value.take() {
-                    Some(value) => Ok(value),
+                    Some(value) => {
+                        engine::channel::taken(inner.resource, 0);
+                        Ok(value)
+                    }
                     None if state.sender_gone || state.receiver_closed => Err(TryRecvError::Closed),
                     None => Err(TryRecvError::Empty),
                 }
@@ -263,6 +274,7 @@ impl<T> Receiver<T> {
         let at = engine::begin();
         engine::record("oneshot::Receiver::close", at);
         if let Some(inner) = &self.inner {
+            engine::channel::closed(inner.resource, Closing::ReceiverClosed);
             inner.close_receiver();
         }
     }
@@ -296,7 +308,10 @@ impl<T> Future for Receiver<T> {
         let proceed = std::task::ready!(engine::poll_proceed(cx));
         let mut state = inner.lock();
         let result = match state.value.take() {
-            Some(value) => Ok(value),
+            Some(value) => {
+                engine::channel::taken(inner.resource, 0);
+                Ok(value)
+            }
             None if state.sender_gone || state.receiver_closed => Err(RecvError(())),
             None => {
                 state.receiver_waker = Some(cx.waker().clone());
@@ -318,6 +333,7 @@ impl<T> Future for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
+            engine::channel::closed(inner.resource, Closing::ReceiverDropped);
             inner.close_receiver();
             // Dropped outside the lock: its destructor may use the channel's other half.
             let (value, sent_by) = {

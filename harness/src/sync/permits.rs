@@ -50,10 +50,13 @@ pub(crate) enum TryAcquireError {
 
 impl Permits {
     pub(crate) fn new(permits: usize, kind: &'static str, created_at: &'static Location<'static>) -> Self {
-        Permits {
-            state: StateLock::new(State { available: permits, closed: false, queue: WaitList::new() }),
-            resource: Resource::new(kind, created_at),
-        }
+        Permits::of(permits, Resource::new(kind, created_at))
+    }
+
+    /// Permits that reports name as `resource`: a bounded channel's slots, which a sender
+    /// waits for as for the channel itself.
+    pub(crate) fn of(permits: usize, resource: Resource) -> Self {
+        Permits { state: StateLock::new(State { available: permits, closed: false, queue: WaitList::new() }), resource }
     }
 
     /// Permits made by a `const fn`, for a `static`; `closed` ones fail every acquisition.

@@ -1,8 +1,11 @@
 //! The event log of one execution: every facade operation, per task and step, and the
-//! changes of the tasks' state between them (what the report's step-by-step view replays).
+//! changes of the tasks' and channels' state between them (what the report's step-by-step
+//! view replays).
 
 use std::panic::Location;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::tasks::{Resource, TaskId, TaskState, Wait};
 
@@ -24,12 +27,14 @@ pub(crate) struct Event {
     pub(crate) spans: Option<String>,
 }
 
-/// A change of a task's state, recorded where it happens, between the events.
+/// A change of a task's state, or of a channel's by a task, recorded where it happens,
+/// between the events.
 #[derive(Clone, Debug)]
 pub(crate) struct Change {
     /// How many events were recorded before it.
     pub(crate) after: usize,
     pub(crate) step: usize,
+    /// The task whose state changed, or that changed the channel.
     pub(crate) task: TaskId,
     pub(crate) clock: Duration,
     pub(crate) what: Transition,
@@ -52,6 +57,28 @@ pub(crate) enum Transition {
     Resumed,
     /// The task finished, panicked or was cancelled.
     Ended(TaskState),
+    /// The task made a channel that holds at most so many messages (`None`: no bound to
+    /// show: unbounded, or a `oneshot` or `watch`, which hold one).
+    ChannelOpened(Resource, Option<usize>),
+    /// The task put a message into a channel at `at`; the channel now holds `len`, the
+    /// oldest beyond that overwritten or replaced (`broadcast`, `watch`).
+    Sent(Resource, &'static Location<'static>, usize),
+    /// Messages were taken out of a channel, oldest first; it now holds `len`.
+    Taken(Resource, usize),
+    /// The task closed a channel.
+    ChannelClosed(Resource, Closing),
+}
+
+/// How a channel closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Closing {
+    /// Its last sender was dropped: once empty, the receivers get nothing more.
+    SendersDropped,
+    /// Its receiver closed it: sends fail, what is queued can still be received.
+    ReceiverClosed,
+    /// Its receiver was dropped: sends fail, and what is queued is lost.
+    ReceiverDropped,
 }
 
 /// Where an event happened; rendered only when a report needs it, so recording stays cheap.

@@ -40,6 +40,10 @@
       for (const task of step.state.tasks) [task.last, task.at].forEach(collect);
       for (const hold of step.state.holds) [hold.resource, hold.at].forEach(collect);
       for (const wait of step.state.waits) [wait.on, wait.at].forEach(collect);
+      for (const channel of step.state.channels) {
+        collect(channel.channel);
+        for (const message of channel.messages.concat(channel.lost_messages)) collect(message.at);
+      }
     }
     return shared && shared.length ? shared.join("/") + "/" : "";
   })();
@@ -215,6 +219,53 @@
     }
     if (!step.state.waits.length) append(waits, make("li", "none", "nobody waits"));
     append(panel, waits);
+
+    // What each channel holds: who sent each message, when and where (the values are the
+    // program's, not shown), and how it closed. Only in a report with channels.
+    if (!steps.some((other) => other.state.channels.length)) return;
+    append(panel, make("h3", null, "Channels"));
+    const channels = make("ul", "channels");
+    const closings = { senders_dropped: "dropped the last sender", receiver_closed: "closed it", receiver_dropped: "dropped the receiver" };
+    const sent = (message) => `sent by ${taskName(message.task)} at step ${message.step}, at ${message.at}`;
+    for (const channel of step.state.channels) {
+      const count = channel.held;
+      let text = channel.channel;
+      if (channel.capacity !== null) text += `, capacity ${channel.capacity}`;
+      text += count === 0 ? ": empty" : count === 1 ? ": 1 message" : `: ${count} messages`;
+      if (channel.closed.length) {
+        text += "; closed: " + channel.closed.map((closed) => `${taskName(closed.task)} ${closings[closed.how]} at step ${closed.step}`).join(", ");
+      }
+      // A closed channel with nothing left to receive is done: drawn muted.
+      const item = make("li", channel.closed.length && !count ? "channel channel-done" : "channel");
+      const head = shown("div", "channel-head", text);
+      head.dataset.log = "channel";
+      append(item, head);
+      const messages = make("ol", "messages");
+      for (const message of channel.messages) {
+        const line = shown("li", "message", sent(message));
+        line.dataset.log = "message";
+        append(messages, line);
+      }
+      // A long queue lists its oldest messages only, as the text does.
+      const more = (className, text) => {
+        const line = make("li", className, text);
+        line.dataset.log = "more";
+        append(messages, line);
+      };
+      if (count > channel.messages.length) more("message more", `\u2026 ${count - channel.messages.length} more`);
+      for (const message of channel.lost_messages) {
+        const line = shown("li", "message message-lost", `dropped unreceived: ${sent(message)}`);
+        line.dataset.log = "lost";
+        append(messages, line);
+      }
+      if (channel.lost > channel.lost_messages.length) {
+        more("message message-lost more", `\u2026 ${channel.lost - channel.lost_messages.length} more dropped unreceived`);
+      }
+      if (messages.childElementCount) append(item, messages);
+      append(channels, item);
+    }
+    if (!step.state.channels.length) append(channels, make("li", "none", "no channel yet"));
+    append(panel, channels);
   }
 
   function go(index) {

@@ -28,6 +28,7 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use super::notify::Notify;
+use crate::engine::channel::Closing;
 use crate::engine::{self, Resource, StateGuard, StateLock};
 use error::{RecvError, SendError, TryRecvError};
 
@@ -48,6 +49,8 @@ struct Shared<T> {
     sent: Notify,
     /// Wakes the senders in `closed` when the last receiver goes.
     receivers_gone: Notify,
+    /// The channel, for reports.
+    resource: Resource,
 }
 
 struct State<T> {
@@ -89,6 +92,15 @@ impl<T> Shared<T> {
     fn lock(&self) -> StateGuard<'_, State<T>> {
         self.state.lock()
     }
+
+    /// [`State::take_seen`], told to the report.
+    fn take_seen(&self, state: &mut State<T>) -> Vec<T> {
+        let seen = state.take_seen();
+        if !seen.is_empty() {
+            engine::channel::taken(self.resource, state.values.len());
+        }
+        seen
+    }
 }
 
 /// Sends values to every receiver; clone it to send from several tasks.
@@ -110,6 +122,7 @@ impl<T> Sender<T> {
         assert!(capacity > 0, "broadcast channel capacity cannot be zero");
         assert!(capacity <= usize::MAX >> 1, "broadcast channel capacity exceeded `usize::MAX / 2`");
         let resource = Resource::new("broadcast::channel", at);
+        engine::channel::opened(resource, Some(capacity.next_power_of_two()));
         let state = State {
             values: VecDeque::new(),
             first: 0,
@@ -123,6 +136,7 @@ impl<T> Sender<T> {
                 state: StateLock::new(state),
                 sent: Notify::for_resource(resource),
                 receivers_gone: Notify::for_resource(resource),
+                resource,
             }),
         }
     }
@@ -146,6 +160,7 @@ impl<T> Sender<T> {
                     None
                 };
                 state.values.push_back(Slot { value, unseen_by: receivers });
+                engine::channel::sent(self.shared.resource, at, state.values.len());
                 (Ok(receivers), overwritten)
             }
         };
@@ -265,6 +280,7 @@ impl<T> Drop for Sender<T> {
             state.senders == 0
         };
         if last {
+            engine::channel::closed(self.shared.resource, Closing::SendersDropped);
             self.shared.sent.wake_waiters();
         }
     }
@@ -366,7 +382,7 @@ impl<T> Receiver<T> {
         let slot = &mut state.values[index];
         slot.unseen_by -= 1;
         let value = slot.value.clone();
-        (Next::Value(value), state.take_seen())
+        (Next::Value(value), self.shared.take_seen(&mut state))
     }
 
     /// Waits for the next value. `Lagged(n)` if `n` values were overwritten before this
@@ -499,7 +515,7 @@ impl<T> Drop for Receiver<T> {
             for slot in state.values.iter_mut().skip(from) {
                 slot.unseen_by -= 1;
             }
-            (state.receivers == 0, state.take_seen())
+            (state.receivers == 0, self.shared.take_seen(&mut state))
         };
         drop(unseen);
         if last {

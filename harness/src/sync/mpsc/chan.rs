@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::TryRecvError;
+use crate::engine::channel::Closing;
 use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 use crate::sync::notify::Notify;
 use crate::sync::permits::Permits;
@@ -53,6 +54,7 @@ impl<T> Chan<T> {
         created_at: &'static Location<'static>,
     ) -> Arc<Self> {
         let resource = Resource::new(kind, created_at);
+        engine::channel::opened(resource, capacity);
         Arc::new(Chan {
             state: StateLock::new(State {
                 queue: VecDeque::new(),
@@ -63,7 +65,7 @@ impl<T> Chan<T> {
                 receiver_gone: false,
                 receiver_waker: None,
             }),
-            slots: capacity.map(|capacity| Permits::new(capacity, kind, created_at)),
+            slots: capacity.map(|capacity| Permits::of(capacity, resource)),
             capacity,
             receiver_closed: Notify::for_resource(resource),
             resource,
@@ -78,6 +80,7 @@ impl<T> Chan<T> {
     fn took(&self, state: &mut State<T>, n: usize) {
         let n = n.min(state.origins.len());
         state.origins.drain(..n);
+        engine::channel::taken(self.resource, state.queue.len());
         engine::dequeued(self.resource, state.queue.len());
     }
 
@@ -164,6 +167,7 @@ impl<T> Tx<T> {
                 return Err(value);
             }
             state.queue.push_back(value);
+            engine::channel::sent(self.chan.resource, at, state.queue.len());
             let unbounded = self.chan.slots.is_none();
             if let Some(sender) = engine::queued(self.chan.resource, unbounded, state.queue.len(), at) {
                 state.origins.push_back((sender, at));
@@ -253,6 +257,7 @@ impl<T> Drop for Tx<T> {
             if state.senders > 0 {
                 return;
             }
+            engine::channel::closed(self.chan.resource, Closing::SendersDropped);
             state.receiver_waker.take()
         };
         if let Some(waker) = waker {
@@ -408,6 +413,7 @@ impl<T> Rx<T> {
     pub(super) fn close(&mut self, operation: &'static str) {
         let at = engine::begin();
         engine::record(operation, at);
+        engine::channel::closed(self.chan.resource, Closing::ReceiverClosed);
         self.chan.close_for_senders();
     }
 
@@ -435,6 +441,7 @@ impl<T> Rx<T> {
 
 impl<T> Drop for Rx<T> {
     fn drop(&mut self) {
+        engine::channel::closed(self.chan.resource, Closing::ReceiverDropped);
         self.chan.lock().receiver_gone = true;
         self.chan.close_for_senders();
         // A waker left by `poll_recv` would keep the receiving task alive for nothing.

@@ -82,6 +82,9 @@ pub mod error {
 #[track_caller]
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let resource = Resource::new("watch::channel", Location::caller());
+    // The channel holds its first value from the start.
+    engine::channel::opened(resource, None);
+    engine::channel::sent(resource, Location::caller(), 1);
     let shared = Arc::new(Shared {
         value: RwLock::new(init),
         state: StateLock::new(State { version: 0, senders: 1, receivers: 1 }),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::error::SendError;
 use super::{Receiver, Ref, Shared};
 use crate::engine;
+use crate::engine::channel::Closing;
 
 /// Replaces the value of a `watch` channel and wakes its receivers; clone it to send from
 /// several tasks.
@@ -45,6 +46,7 @@ impl<T> Sender<T> {
             state.version += 1;
             std::mem::replace(&mut *current, value)
         };
+        engine::channel::sent(self.shared.resource, at, 1);
         // The old value's destructor is the user's code: it runs with no lock held.
         drop(old);
         self.shared.changed.wake_waiters();
@@ -56,7 +58,7 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn send_replace(&self, mut value: T) -> T {
         let at = engine::begin();
-        self.modify(|current| {
+        self.modify(at, |current| {
             std::mem::swap(current, &mut value);
             true
         });
@@ -68,7 +70,7 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn send_modify<F: FnOnce(&mut T)>(&self, modify: F) {
         let at = engine::begin();
-        self.modify(|value| {
+        self.modify(at, |value| {
             modify(value);
             true
         });
@@ -80,14 +82,16 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn send_if_modified<F: FnOnce(&mut T) -> bool>(&self, modify: F) -> bool {
         let at = engine::begin();
-        let modified = self.modify(modify);
+        let modified = self.modify(at, modify);
         engine::record_with("watch::Sender::send_if_modified", at, || {
             if modified { "modified" } else { "unmodified" }.into()
         });
         modified
     }
 
-    fn modify(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
+    /// Lets `modify` change the value (for the report, sent at `at`) and wakes the receivers
+    /// if it did.
+    fn modify(&self, at: &'static Location<'static>, modify: impl FnOnce(&mut T) -> bool) -> bool {
         {
             // The value first, then the state, as everywhere: `modify` is the user's code and
             // may reach a scheduling point; a task that then wants the value waits for it
@@ -98,6 +102,7 @@ impl<T> Sender<T> {
             }
             self.shared.lock().version += 1;
         }
+        engine::channel::sent(self.shared.resource, at, 1);
         self.shared.changed.wake_waiters();
         true
     }
@@ -191,6 +196,7 @@ impl<T> Drop for Sender<T> {
             state.senders == 0
         };
         if last {
+            engine::channel::closed(self.shared.resource, Closing::SendersDropped);
             self.shared.changed.wake_waiters();
         }
     }
