@@ -45,7 +45,9 @@ pub mod task;
 pub mod time;
 mod trace;
 
-pub use explore::{EngineChoice, EnvError, Flavor, Policy, Scenario, Strategy, TestResult, TimeMode, check, env};
+pub use explore::{
+    EngineChoice, EnvError, Flavor, Policy, Scenario, Strategy, SwitchPoints, TestResult, TimeMode, check, env,
+};
 pub use model::failure::{Failure, FailureKind, TaskRef};
 pub use model::metrics::Metrics;
 pub use model::tasks::TaskState;

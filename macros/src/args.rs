@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
-                         `time`, `flavor`, `leaks`, `unhandled_panics`, `error_events`, `lost_messages`, \
+                         `time`, `flavor`, `switch_points`, `leaks`, `unhandled_panics`, `error_events`, `lost_messages`, \
                          `max_queue`, `expect`, `snapshot`";
 /// The values each string argument accepts: the same list as the library's
 /// `racewright::__private::attribute::VALUES` (a test compares them through
@@ -18,6 +18,7 @@ pub(crate) const VALUES: &[(&str, &[&str])] = &[
     ("engine", ENGINES),
     ("time", TIME_MODES),
     ("flavor", FLAVORS),
+    ("switch_points", SWITCH_POINTS),
     ("policy", POLICIES),
     ("expect", KINDS),
 ];
@@ -26,6 +27,7 @@ const POLICIES: &[&str] = &["deny", "allow"];
 const ENGINES: &[&str] = &["shuttle", "loom", "all"];
 const TIME_MODES: &[&str] = &["idle", "any"];
 const FLAVORS: &[&str] = &["multi_thread", "current_thread"];
+const SWITCH_POINTS: &[&str] = &["every_call", "pending"];
 const KINDS: &[&str] = &[
     "panic",
     "deadlock",
@@ -58,6 +60,7 @@ pub(crate) struct Args {
     max_steps: Option<LitInt>,
     time: Option<LitStr>,
     flavor: Option<LitStr>,
+    switch_points: Option<LitStr>,
     leaks: Option<LitStr>,
     unhandled_panics: Option<LitStr>,
     error_events: Option<LitStr>,
@@ -96,6 +99,7 @@ impl Parse for Args {
                 "strategy" => set(&mut args.strategy, one_of(value, &name, STRATEGIES)?, span, &name)?,
                 "time" => set(&mut args.time, one_of(value, &name, TIME_MODES)?, span, &name)?,
                 "flavor" => set(&mut args.flavor, one_of(value, &name, FLAVORS)?, span, &name)?,
+                "switch_points" => set(&mut args.switch_points, one_of(value, &name, SWITCH_POINTS)?, span, &name)?,
                 "lost_messages" => set(&mut args.lost_messages, one_of(value, &name, POLICIES)?, span, &name)?,
                 "max_queue" => set(&mut args.max_queue, positive(value, &name)?, span, &name)?,
                 "leaks" => set(&mut args.leaks, one_of(value, &name, POLICIES)?, span, &name)?,
@@ -127,6 +131,7 @@ impl Args {
             ("engine", "engine", &self.engine),
             ("time", "time", &self.time),
             ("flavor", "flavor", &self.flavor),
+            ("switch_points", "switch_points", &self.switch_points),
             ("leaks", "policy", &self.leaks),
             ("unhandled_panics", "policy", &self.unhandled_panics),
             ("error_events", "policy", &self.error_events),

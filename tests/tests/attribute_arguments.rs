@@ -48,3 +48,34 @@ async fn dfs_with_time_any() {
     let a = racewright::spawn(async { racewright::time::sleep(racewright::time::Duration::from_millis(5)).await });
     a.await.unwrap();
 }
+
+/// Two tasks each read a counter, call `notify_one`, and write the counter back, with no
+/// await in between: with a switch inside `notify_one` (the default) an increment can be
+/// lost; where tasks are switched away from only where they return `Pending`, never.
+async fn two_increments_around_notify_one() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let counter = Arc::new(AtomicUsize::new(0));
+    let notify = Arc::new(racewright::sync::Notify::new());
+    let increment = |counter: Arc<AtomicUsize>, notify: Arc<racewright::sync::Notify>| async move {
+        let read = counter.load(Ordering::SeqCst);
+        notify.notify_one();
+        counter.store(read + 1, Ordering::SeqCst);
+    };
+    let first = racewright::spawn(increment(counter.clone(), notify.clone()));
+    let second = racewright::spawn(increment(counter.clone(), notify.clone()));
+    first.await.unwrap();
+    second.await.unwrap();
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+}
+
+#[racewright::test(switch_points = "pending", iterations = 300)]
+async fn switch_points_pending() {
+    two_increments_around_notify_one().await;
+}
+
+/// Every call a switch point (the default): the lost increment is found.
+#[racewright::test(expect = "panic", iterations = 300)]
+async fn switch_points_every_call_by_default() {
+    two_increments_around_notify_one().await;
+}

@@ -7,7 +7,7 @@
 
 use std::str::FromStr;
 
-use crate::explore::{Flavor, Policy, TimeMode};
+use crate::explore::{Flavor, Policy, SwitchPoints, TimeMode};
 
 /// Every string argument and the values it accepts, as the runtime parses them.
 pub const VALUES: &[(&str, &[&str])] = &[
@@ -15,6 +15,7 @@ pub const VALUES: &[(&str, &[&str])] = &[
     ("engine", &["shuttle", "loom", "all"]),
     ("time", &["idle", "any"]),
     ("flavor", &["multi_thread", "current_thread"]),
+    ("switch_points", &["every_call", "pending"]),
     ("policy", &["deny", "allow"]),
     (
         "expect",
@@ -83,6 +84,18 @@ impl FromStr for Flavor {
     }
 }
 
+impl FromStr for SwitchPoints {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "every_call" => Ok(SwitchPoints::EveryCall),
+            "pending" => Ok(SwitchPoints::Pending),
+            other => Err(format!("unknown switch points \"{other}\"; expected one of \"every_call\", \"pending\"")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +111,7 @@ mod tests {
                     "engine" => name.parse::<EngineChoice>().map(drop),
                     "time" => name.parse::<TimeMode>().map(drop),
                     "flavor" => name.parse::<Flavor>().map(drop),
+                    "switch_points" => name.parse::<SwitchPoints>().map(drop),
                     "policy" => name.parse::<Policy>().map(drop),
                     "expect" => name.parse::<FailureKind>().map(drop),
                     other => panic!("no parser for `{other}`"),

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use super::strategies::Strategy;
 pub(crate) use crate::run::settings::Settings;
-pub(crate) use crate::run::settings::SwitchPoints;
-pub use crate::run::settings::{Flavor, Policy, TimeMode};
+pub use crate::run::settings::{Flavor, Policy, SwitchPoints, TimeMode};
 
 /// Which engine, or engines, explore a scenario.
 ///

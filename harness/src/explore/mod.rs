@@ -17,7 +17,7 @@ use crate::detect::FailureKind;
 use crate::engine::Body;
 use crate::report::Report;
 use config::Config;
-pub use config::{EngineChoice, Flavor, Policy, TimeMode};
+pub use config::{EngineChoice, Flavor, Policy, SwitchPoints, TimeMode};
 pub use env::EnvError;
 pub use pipeline::breakpoint;
 pub use strategies::Strategy;
@@ -160,6 +160,15 @@ impl Scenario {
     /// task, which is a `blocking_in_async` finding. Shuttle only.
     pub fn flavor(mut self, flavor: Flavor) -> Self {
         self.config.flavor = flavor;
+        self
+    }
+
+    /// Where a task may be switched away from inside its poll (default: at every racewright
+    /// call, `EveryCall`, until an execution blocks on a lock racewright cannot see). With
+    /// `Pending`, only where tasks return `Pending`, as tokio suspends them, from the start:
+    /// for code that calls tokio while it holds a `std` or `parking_lot` lock. Shuttle only.
+    pub fn switch_points(mut self, switch_points: SwitchPoints) -> Self {
+        self.config.switch_points = switch_points;
         self
     }
 

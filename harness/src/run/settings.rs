@@ -34,11 +34,14 @@ pub enum Flavor {
     CurrentThread,
 }
 
-/// Where the scheduler may switch away from a task inside its poll (`Flavor::MultiThread`).
+/// Where the scheduler may switch away from a task inside its poll (`Flavor::MultiThread`,
+/// shuttle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub(crate) enum SwitchPoints {
+pub enum SwitchPoints {
     /// At every racewright call, synchronous ones (`notify_one`, `try_send`, ...) too: the
-    /// finest interleavings (the default).
+    /// finest interleavings (the default). An execution that blocks on a lock racewright
+    /// cannot see, held by a task switched away from inside such a call, makes the test
+    /// explored again with [`SwitchPoints::Pending`].
     #[default]
     EveryCall,
     /// Only where a task returns `Pending` (an operation's first poll yields for it), as

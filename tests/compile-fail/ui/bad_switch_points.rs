@@ -1,0 +1,4 @@
+#[racewright::test(switch_points = "await")]
+async fn bad_switch_points() {}
+
+fn main() {}
