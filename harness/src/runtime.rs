@@ -196,59 +196,121 @@ impl fmt::Debug for Handle {
     }
 }
 
-impl<T> JoinSet<T> {
-    /// Spawns a task into the set on the runtime of `handle`, as tokio's.
+/// A runtime's handle, as the `spawn_on` methods take it: racewright's [`Handle`], or
+/// tokio's own `tokio::runtime::Handle` (which the tokio switch leaves tokio's, so code
+/// written for tokio passes that one).
+pub trait AsHandle: sealed::Sealed {
+    /// tokio's handle, outside a run; `None` for the execution's.
+    #[doc(hidden)]
+    fn tokio_handle(&self) -> Option<&outside::RuntimeHandle>;
+}
+
+impl AsHandle for Handle {
+    fn tokio_handle(&self) -> Option<&outside::RuntimeHandle> {
+        self.tokio.as_ref()
+    }
+}
+
+impl AsHandle for outside::RuntimeHandle {
+    fn tokio_handle(&self) -> Option<&outside::RuntimeHandle> {
+        Some(self)
+    }
+}
+
+/// A runtime, as `LocalSet::block_on` takes it: racewright's [`Runtime`], or tokio's own
+/// `tokio::runtime::Runtime` (which the tokio switch leaves tokio's).
+pub trait AsRuntime: sealed::Sealed {
+    /// Runs `future` to its end on the runtime.
+    #[doc(hidden)]
     #[track_caller]
-    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    fn run<F: Future>(&self, future: F) -> F::Output;
+}
+
+impl AsRuntime for Runtime {
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        self.block_on(future)
+    }
+}
+
+impl AsRuntime for outside::Runtime {
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        self.block_on(future)
+    }
+}
+
+mod sealed {
+    /// Only racewright's and tokio's runtimes and handles.
+    pub trait Sealed {}
+
+    impl Sealed for super::Handle {}
+    impl Sealed for super::outside::RuntimeHandle {}
+    impl Sealed for super::Runtime {}
+    impl Sealed for super::outside::Runtime {}
+}
+
+impl<T> JoinSet<T> {
+    /// Spawns a task into the set on the runtime of `handle` (racewright's or tokio's), as
+    /// tokio's.
+    #[track_caller]
+    pub fn spawn_on<F, H>(&mut self, future: F, handle: &H) -> AbortHandle
     where
         F: std::future::Future<Output = T> + Send + 'static,
         T: Send + 'static,
+        H: AsHandle + ?Sized,
     {
-        self.insert(handle.spawn(future))
+        let on = handle.tokio_handle();
+        self.insert(task::spawn_as(future, None, task::Kind::Async, on, Location::caller()))
     }
 
-    /// Runs blocking code as a task of the set on the runtime of `handle`, as tokio's.
+    /// Runs blocking code as a task of the set on the runtime of `handle` (racewright's or
+    /// tokio's), as tokio's.
     #[track_caller]
-    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &Handle) -> AbortHandle
+    pub fn spawn_blocking_on<F, H>(&mut self, f: F, handle: &H) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
+        H: AsHandle + ?Sized,
     {
-        self.insert(handle.spawn_blocking(f))
+        let on = handle.tokio_handle();
+        self.insert(task::spawn_as(async move { f() }, None, task::Kind::Blocking, on, Location::caller()))
     }
 }
 
 impl task::Builder {
-    /// Spawns the task on the runtime of `handle`, as tokio's.
+    /// Spawns the task on the runtime of `handle` (racewright's or tokio's), as tokio's.
     #[track_caller]
-    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> io::Result<JoinHandle<F::Output>>
+    pub fn spawn_on<F, H>(self, future: F, handle: &H) -> io::Result<JoinHandle<F::Output>>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
+        H: AsHandle + ?Sized,
     {
-        Ok(task::spawn_as(future, self.name, task::Kind::Async, handle.tokio.as_ref(), Location::caller()))
+        Ok(task::spawn_as(future, self.name, task::Kind::Async, handle.tokio_handle(), Location::caller()))
     }
 
-    /// Runs blocking code as a task of the runtime of `handle`, as tokio's.
+    /// Runs blocking code as a task of the runtime of `handle` (racewright's or tokio's),
+    /// as tokio's.
     #[track_caller]
-    pub fn spawn_blocking_on<F, R>(self, f: F, handle: &Handle) -> io::Result<JoinHandle<R>>
+    pub fn spawn_blocking_on<F, R, H>(self, f: F, handle: &H) -> io::Result<JoinHandle<R>>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
+        H: AsHandle + ?Sized,
     {
         let future = async move { f() };
-        Ok(task::spawn_as(future, self.name, task::Kind::Blocking, handle.tokio.as_ref(), Location::caller()))
+        Ok(task::spawn_as(future, self.name, task::Kind::Blocking, handle.tokio_handle(), Location::caller()))
     }
 }
 
 impl LocalSet {
-    /// Runs `future` to its end on `runtime`, the set's tasks along with it, as tokio's.
+    /// Runs `future` to its end on `runtime` (racewright's or tokio's), the set's tasks
+    /// along with it, as tokio's.
     ///
     /// # Panics
     /// In an async context, as [`Runtime::block_on`].
     #[track_caller]
-    pub fn block_on<F: Future>(&self, runtime: &Runtime, future: F) -> F::Output {
-        runtime.block_on(self.run_until(future))
+    pub fn block_on<F: Future, R: AsRuntime + ?Sized>(&self, runtime: &R, future: F) -> F::Output {
+        runtime.run(self.run_until(future))
     }
 }
 
@@ -375,6 +437,24 @@ mod tests {
         set.spawn_blocking_on(|| 2, runtime.handle());
         let outputs = current.block_on(set.join_all());
         assert_eq!(outputs.iter().sum::<i32>(), 3);
+    }
+
+    // Through the tokio switch `tokio::runtime` is tokio's: code written for tokio passes
+    // tokio's runtime and handle to racewright's `spawn_on` and `LocalSet::block_on`.
+    #[test]
+    fn tokios_own_runtime_and_handle_are_taken_too() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        let mut set = crate::task::JoinSet::new();
+        set.spawn_on(async { 1 }, runtime.handle());
+        set.spawn_blocking_on(|| 2, runtime.handle());
+        let named = crate::task::Builder::new().name("named").spawn_on(async { 3 }, runtime.handle()).unwrap();
+        let blocking = crate::task::Builder::new().spawn_blocking_on(|| 4, runtime.handle()).unwrap();
+        let local = crate::task::LocalSet::new();
+        let total = local.block_on(&runtime, async move {
+            let local = crate::task::spawn_local(async { 5 }).await.unwrap();
+            set.join_all().await.iter().sum::<i32>() + named.await.unwrap() + blocking.await.unwrap() + local
+        });
+        assert_eq!(total, 15);
     }
 
     #[test]

@@ -115,8 +115,9 @@ macro_rules! select {
             }
         )+
         // Polled in a block of its own: the futures (and their borrows) are dropped, the
-        // losers cancelled, before the handler runs.
-        let __output = {
+        // losers cancelled, before the handler runs. Mutable: a pattern may bind `ref mut`.
+        #[allow(unused_mut)]
+        let mut __output = {
             // The futures as written first, so that their temporaries live as long as they do.
             let __written = ($($($f)*,)+);
             let mut __futures = ($(__select.branch($i, __written.$i),)+);
@@ -129,6 +130,8 @@ macro_rules! select {
                 for __turn in 0..__count {
                     match (__select.first() + __turn) % __count {
                         $(
+                            // A branch whose future's output is `!` makes the rest unreachable.
+                            #[allow(unreachable_code)]
                             $i => {
                                 let __mask: u64 = 1 << $i;
                                 if __disabled & __mask != 0 {
@@ -328,6 +331,39 @@ mod tests {
                 }
             }
             assert_eq!(seen, ["a!"]);
+        });
+    }
+
+    // After tokio's `mut_ref_patterns` (macros_select.rs): a pattern binds by `ref mut`
+    // and its handler changes the output in place.
+    #[test]
+    fn a_pattern_may_bind_by_mutable_reference() {
+        crate::check(|| async {
+            let grown = crate::select! {
+                Some(ref mut text) = async { Some("1".to_string()) } => {
+                    text.push('2');
+                    text.clone()
+                },
+            };
+            assert_eq!(grown, "12");
+        });
+    }
+
+    // After tokio's `async_never` branches (macros_select.rs): a branch whose future never
+    // completes (output `!`) makes no warning, as tokio's expansion makes none.
+    #[test]
+    #[deny(unreachable_code)]
+    fn a_branch_of_type_never_makes_no_warning() {
+        async fn never() -> ! {
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        crate::check(|| async {
+            let one = crate::select! {
+                _ = never() => 0,
+                one = async { 1 } => one,
+            };
+            assert_eq!(one, 1);
         });
     }
 

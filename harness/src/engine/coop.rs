@@ -131,6 +131,17 @@ pub(crate) fn unconstrained<R>(poll: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Polls with the running task's budget lifted (tokio's `with_unconstrained`): for a timer
+/// that must still be seen when the future it bounds has spent the budget.
+pub(crate) fn poll_unconstrained<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> Poll<R>) -> Poll<R> {
+    if current() == Engine::Tokio {
+        let mut poll = Some(poll);
+        let once = std::future::poll_fn(|cx| poll.take().expect("polled once")(cx));
+        return std::pin::pin!(tokio::task::unconstrained(once)).poll(cx);
+    }
+    unconstrained(|| poll(cx))
+}
+
 /// A future that takes a unit of budget each time it completes (tokio's `cooperative`):
 /// for facade operations written as `async` blocks.
 pub(crate) fn cooperative<F: Future>(inner: F) -> Cooperative<F> {

@@ -40,22 +40,29 @@ impl<F: Future> Future for CatchPanic<F> {
         let inner = self.inner.as_mut();
         match panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
             Ok(poll) => poll.map(Ok),
-            Err(payload) => match panics::take_caught() {
-                Some(caught) => {
-                    Poll::Ready(Err(Panicked { message: caught.message, location: caught.location, payload }))
-                }
-                // Inside an execution every `panic!` goes through the hook. An unwinding it did not
-                // see is either the engine tearing the task down, which must go on, or the code
-                // re-raising a panic it caught (`resume_unwind` of a `JoinError::into_panic()`,
-                // whatever its payload): a panic.
-                None if super::unwinding_for_teardown() => panic::resume_unwind(payload),
-                None => Poll::Ready(Err(Panicked {
-                    message: panics::message_of(payload.as_ref()),
-                    location: None,
-                    payload,
-                })),
-            },
+            Err(payload) => Poll::Ready(Err(caught(payload))),
         }
+    }
+}
+
+impl<F> CatchPanic<F> {
+    /// Drops the future, turning a panic of its drop into `Err(Panicked)`: how tokio tells
+    /// the outcome of a task cancelled unfinished.
+    pub(crate) fn drop_future(self) -> Result<(), Panicked> {
+        panic::catch_unwind(AssertUnwindSafe(move || drop(self))).map_err(caught)
+    }
+}
+
+/// The panic whose unwinding was just caught.
+fn caught(payload: Box<dyn Any + Send>) -> Panicked {
+    match panics::take_caught() {
+        Some(caught) => Panicked { message: caught.message, location: caught.location, payload },
+        // Inside an execution every `panic!` goes through the hook. An unwinding it did not
+        // see is either the engine tearing the task down, which must go on, or the code
+        // re-raising a panic it caught (`resume_unwind` of a `JoinError::into_panic()`,
+        // whatever its payload): a panic.
+        None if super::unwinding_for_teardown() => panic::resume_unwind(payload),
+        None => Panicked { message: panics::message_of(payload.as_ref()), location: None, payload },
     }
 }
 

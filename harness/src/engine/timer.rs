@@ -185,7 +185,9 @@ impl Timer {
     pub(crate) fn reset(&mut self, deadline: Duration, reregister: bool) {
         match self {
             Timer::Virtual(timer) => timer.reset(deadline, reregister),
-            Timer::Tokio(sleep) => sleep.as_mut().reset(tokio_instant(deadline)),
+            Timer::Tokio(sleep) if reregister => sleep.as_mut().reset(tokio_instant(deadline)),
+            // tokio's `Sleep::reset` keeps the waker registered: a new sleep has none.
+            Timer::Tokio(sleep) => *sleep = Box::pin(tokio::time::sleep_until(tokio_instant(deadline))),
         }
     }
 }

@@ -20,6 +20,9 @@ mod set_once;
 mod wait_list;
 pub mod watch;
 
+#[cfg(test)]
+mod tests;
+
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::Notify;

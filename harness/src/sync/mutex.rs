@@ -234,7 +234,6 @@ impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
 }
 
 /// A [`MutexGuard`] that owns an `Arc` of its mutex, so it can move into a task.
-#[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedMutexGuard<T: ?Sized> {
     mutex: Arc<Mutex<T>>,
     at: &'static Location<'static>,
@@ -512,5 +511,63 @@ mod tests {
             assert_eq!(*SHARED.lock().await, 2);
         });
         assert_eq!(report.failure().map(|failure| failure.kind()), Some(crate::FailureKind::Panic), "{report}");
+    }
+
+    // tokio's `OwnedMutexGuard` (and its owned and mapped `RwLock` guards) are not
+    // `#[must_use]`: code that drops one at once compiles without a warning there, and here.
+    #[tokio::test]
+    #[deny(unused_must_use)]
+    async fn the_guards_tokio_lets_go_unused_may_be_let_go() {
+        let mutex = Arc::new(Mutex::new(()));
+        mutex.clone().lock_owned().await;
+        let lock = Arc::new(crate::sync::RwLock::new(()));
+        lock.clone().read_owned().await;
+        lock.clone().write_owned().await;
+        crate::sync::RwLockWriteGuard::map(lock.write().await, |value| value);
+        crate::sync::OwnedRwLockWriteGuard::map(lock.clone().write_owned().await, |value| value);
+    }
+
+    // After tokio's `mutex_fifo_with_coop_budget`: a task out of budget still takes its
+    // place in the queue (and the lock, when it comes), then yields; the one after it waits.
+    #[tokio::test]
+    async fn a_task_out_of_budget_keeps_its_place_in_the_lock_queue() {
+        use futures::FutureExt;
+        use tokio_test::{assert_pending, assert_ready, task};
+
+        let mutex = Arc::new(Mutex::new(()));
+        let held = assert_ready!(task::spawn(mutex.clone().lock_owned()).poll());
+        let first = mutex.clone();
+        let mut out_of_budget = task::spawn(async move {
+            while crate::task::consume_budget().now_or_never().is_some() {}
+            first.lock_owned().await
+        });
+        assert_pending!(out_of_budget.poll());
+        let mut second = task::spawn(mutex.clone().lock_owned());
+        assert_pending!(second.poll());
+        drop(held);
+        assert!(out_of_budget.is_woken(), "the lock went to the first in the queue");
+        assert!(!second.is_woken());
+        // Dropped while it holds the lock it could not hand out yet: the lock is free again.
+        drop(out_of_budget);
+        assert!(second.is_woken());
+    }
+
+    // After tokio's `mutex_coop_drop_after_take_permit`: a free lock is taken by a task out
+    // of budget, which yields before it can hand it out; dropped then, it gives it back.
+    #[tokio::test]
+    async fn a_lock_taken_by_a_task_out_of_budget_is_given_back_if_it_is_dropped() {
+        use futures::FutureExt;
+        use tokio_test::{assert_pending, task};
+
+        let mutex = Arc::new(Mutex::new(()));
+        let taker = mutex.clone();
+        let mut taking = task::spawn(async move {
+            while crate::task::consume_budget().now_or_never().is_some() {}
+            taker.lock_owned().await
+        });
+        assert_pending!(taking.poll());
+        assert!(mutex.try_lock().is_err(), "taken, not handed out yet");
+        drop(taking);
+        assert!(mutex.try_lock().is_ok());
     }
 }

@@ -182,10 +182,13 @@ impl<T> Sender<T> {
         if state.receiver_closed {
             return Poll::Ready(());
         }
+        // A replaced waker is dropped once the lock is let go: its drop may use the channel.
+        let mut replaced = None;
         if !state.sender_waker.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
-            state.sender_waker = Some(cx.waker().clone());
+            replaced = state.sender_waker.replace(cx.waker().clone());
         }
         drop(state);
+        drop(replaced);
         engine::wait("oneshot::Sender::closed", at, Some(self.inner.resource));
         Poll::Pending
     }
@@ -314,8 +317,11 @@ impl<T> Future for Receiver<T> {
             }
             None if state.sender_gone || state.receiver_closed => Err(RecvError(())),
             None => {
-                state.receiver_waker = Some(cx.waker().clone());
+                // The waker it replaces is dropped once the lock is let go: its drop may use
+                // the channel.
+                let replaced = state.receiver_waker.replace(cx.waker().clone());
                 drop(state);
+                drop(replaced);
                 engine::wait("oneshot::Receiver::await", at, Some(inner.resource));
                 return Poll::Pending;
             }

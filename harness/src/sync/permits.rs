@@ -209,7 +209,7 @@ impl Permits {
 
     /// Waits for `n` permits. `operation` and `at` name the wait in reports.
     pub(crate) fn acquire(&self, n: usize, operation: &'static str, at: &'static Location<'static>) -> Acquire<'_> {
-        Acquire { permits: self, needed: n, id: None, started: false, operation, at }
+        Acquire { permits: self, needed: n, id: None, holding: false, started: false, operation, at }
     }
 
     /// Gives back `n` permits, handing them to queued waiters first.
@@ -240,21 +240,14 @@ impl Permits {
         removed
     }
 
-    /// Closes: pending and future acquisitions fail. What the pending ones were assigned
-    /// is free again (as in tokio, whose close empties the queue), and permits given back
-    /// from now on stay free.
+    /// Closes: pending and future acquisitions fail, and permits given back from now on
+    /// stay free. What a pending one was assigned stays its own until it is polled (and
+    /// fails) or dropped, as in tokio: until then the permits are not available.
     pub(crate) fn close(&self) {
         let wakers: Vec<Waker> = {
             let mut state = self.lock();
             state.closed = true;
-            let mut wakers = Vec::new();
-            let mut freed = 0;
-            for waiter in state.queue.iter_mut().filter(|waiter| waiter.assigned < waiter.needed) {
-                freed += std::mem::take(&mut waiter.assigned);
-                wakers.extend(waiter.waker.take());
-            }
-            state.available += freed;
-            wakers
+            state.queue.iter_mut().filter_map(|waiter| waiter.waker.take()).collect()
         };
         for waker in wakers {
             waker.wake();
@@ -298,6 +291,8 @@ pub(crate) struct Acquire<'a> {
     needed: usize,
     /// Our place in the queue, once queued.
     id: Option<WaiterId>,
+    /// The permits are ours, not yet handed out: the task's budget was spent.
+    holding: bool,
     started: bool,
     operation: &'static str,
     at: &'static Location<'static>,
@@ -311,12 +306,16 @@ impl Future for Acquire<'_> {
             std::task::ready!(engine::poll_point(cx));
             self.started = true;
         }
-        let proceed = std::task::ready!(engine::poll_proceed(cx));
-        let poll = self.poll_acquire(cx);
-        if poll.is_ready() {
-            proceed.made_progress();
+        // As tokio: the permits are taken first, in the queue's order, then the budget is
+        // asked; a task out of budget yields holding them, and takes them at its next poll.
+        if !self.holding {
+            std::task::ready!(self.poll_acquire(cx))?;
+            self.holding = true;
         }
-        poll
+        let proceed = std::task::ready!(engine::poll_proceed(cx));
+        proceed.made_progress();
+        self.holding = false;
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -346,21 +345,25 @@ impl Acquire<'_> {
                 Poll::Pending
             }
             Some(id) => {
-                let closed = state.closed;
+                // Closed fails even a waiter that has all it asked for, as tokio's: what it
+                // was assigned is free again.
+                if state.closed {
+                    let assigned = state.queue.remove(id).map_or(0, |waiter| waiter.assigned);
+                    this.id = None;
+                    state.available += assigned;
+                    return Poll::Ready(Err(Closed));
+                }
                 let waiter = state.queue.get_mut(id).expect("a queued waiter stays queued");
                 if waiter.assigned == waiter.needed {
                     state.queue.remove(id);
                     this.id = None;
                     return Poll::Ready(Ok(()));
                 }
-                if closed {
-                    let assigned = state.queue.remove(id).map_or(0, |waiter| waiter.assigned);
-                    this.id = None;
-                    state.available += assigned;
-                    return Poll::Ready(Err(Closed));
-                }
-                waiter.waker = Some(cx.waker().clone());
+                // The waker it replaces is dropped once the lock is let go: its drop may
+                // use these permits.
+                let replaced = waiter.waker.replace(cx.waker().clone());
                 drop(state);
+                drop(replaced);
                 engine::wait(this.operation, this.at, Some(this.permits.resource));
                 Poll::Pending
             }
@@ -370,6 +373,10 @@ impl Acquire<'_> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
+        if std::mem::take(&mut self.holding) {
+            self.permits.release(self.needed);
+            return;
+        }
         let Some(id) = self.id.take() else { return };
         let wakers = {
             let mut state = self.permits.lock();

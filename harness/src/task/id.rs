@@ -1,5 +1,6 @@
 //! `task::Id`, `task::id()` and `task::try_id()`.
 
+use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroU64;
 
@@ -65,8 +66,31 @@ pub fn id() -> Id {
     try_id().expect("Can't get a task id when not inside a task")
 }
 
+thread_local! {
+    /// The task whose output is being dropped (see [`as_task`]).
+    static DROPPING_FOR: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// Runs `drop_output` as the task `id`, whose output it drops: `task::id()` is `id`
+/// meanwhile, as tokio drops a task's output under the task's id (a `Drop` of the output
+/// may ask for it), whoever drops the `JoinHandle`.
+pub(crate) fn as_task(id: Id, drop_output: impl FnOnce()) {
+    /// Puts back what was there, even if the drop panics.
+    struct Restore(Option<Id>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DROPPING_FOR.with(|dropping| dropping.set(self.0));
+        }
+    }
+    let _restore = Restore(DROPPING_FOR.with(|dropping| dropping.replace(Some(id))));
+    drop_output();
+}
+
 /// The id of the running task, or `None` outside a task, as `tokio::task::try_id`.
 pub fn try_id() -> Option<Id> {
+    if let Some(id) = DROPPING_FOR.with(Cell::get) {
+        return Some(id);
+    }
     match execution::with(|state| state.current_task()) {
         Some(task) => Id::of(task),
         None => tokio::task::try_id().map(Id::of_tokio),

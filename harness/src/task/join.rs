@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,7 +70,8 @@ impl<T> JoinSlot<T> {
 /// Awaiting it yields the task's output, or a [`JoinError`] if the task panicked or was
 /// aborted. Dropping it detaches the task, which keeps running.
 pub struct JoinHandle<T> {
-    slot: Arc<JoinSlot<T>>,
+    /// Dropped by hand, as the task (see `Drop`).
+    slot: ManuallyDrop<Arc<JoinSlot<T>>>,
     raw: RawTask,
     task: Option<TaskId>,
     id: Id,
@@ -89,7 +91,7 @@ impl<T> JoinHandle<T> {
             (None, RawTask::Local(local)) => Id::of_local(local.id),
             (None, raw) => Id::of_tokio(raw.tokio_id().expect("a task spawned outside a run is tokio's")),
         };
-        JoinHandle { slot, raw, task, id, spawned_at, awaited: false }
+        JoinHandle { slot: ManuallyDrop::new(slot), raw, task, id, spawned_at, awaited: false }
     }
 
     /// The task's id, as tokio's.
@@ -176,6 +178,9 @@ impl<T> Future for JoinHandle<T> {
             self.awaited = true;
         }
         let proceed = std::task::ready!(engine::poll_proceed(cx));
+        // A waker this poll replaces is dropped once the lock is let go: its drop may run the
+        // task (block on its runtime), which completes into the slot.
+        let mut replaced = None;
         let ready = {
             let mut state = self.slot.inner.lock();
             match state.result.take() {
@@ -183,11 +188,12 @@ impl<T> Future for JoinHandle<T> {
                 // tokio's message: the result was handed out already.
                 None if state.finished => panic!("JoinHandle polled after completion"),
                 None => {
-                    state.waker = Some(cx.waker().clone());
+                    replaced = state.waker.replace(cx.waker().clone());
                     None
                 }
             }
         };
+        drop(replaced);
         match ready {
             Some(result) => {
                 let id = self.id;
@@ -219,6 +225,11 @@ impl<T> Drop for JoinHandle<T> {
         if let Some(task) = self.task {
             execution::with(|state| state.tasks.get_mut(task).detached = true);
         }
+        // SAFETY: the slot is taken once, here, and `self` is not used after.
+        let slot = unsafe { ManuallyDrop::take(&mut self.slot) };
+        // The task's output, if it finished and nobody took it, goes with the last handle on
+        // the slot: as tokio, it is dropped as the task, whose id `task::id()` gives meanwhile.
+        super::id::as_task(self.id, move || drop(slot));
     }
 }
 

@@ -128,7 +128,10 @@ impl<T> JoinSet<T> {
         let finished = self.handles.iter().position(JoinHandle::is_finished)?;
         let mut handle = self.handles.swap_remove(finished);
         let waker = futures::task::noop_waker();
-        match Pin::new(&mut handle).poll(&mut Context::from_waker(&waker)) {
+        // As tokio: not async, it cannot yield, so the task's budget is not asked.
+        let joined =
+            engine::coop::poll_unconstrained(&mut Context::from_waker(&waker), |cx| Pin::new(&mut handle).poll(cx));
+        match joined {
             Poll::Ready(result) => {
                 self.shrank();
                 Some(result.map(|output| (handle.id(), output)))

@@ -102,8 +102,11 @@ where
         task
     });
     let slot = Arc::new(JoinSlot::new());
-    let main =
-        TaskMain { inner: CatchPanic::new(Instrumented::new_spawned(task, future)), slot: Some(slot.clone()), task };
+    let main = TaskMain {
+        inner: Some(CatchPanic::new(Instrumented::new_spawned(task, future))),
+        slot: Some(slot.clone()),
+        task,
+    };
     let raw = match (kind, on) {
         (Kind::Async, None) => engine::spawn(Box::pin(main)),
         (Kind::Async, Some(handle)) => engine::spawn_on(Box::pin(main), handle),
@@ -121,7 +124,7 @@ where
 {
     let slot = Arc::new(JoinSlot::new());
     let main = TaskMain {
-        inner: CatchPanic::new(Instrumented::new_spawned(None, future)),
+        inner: Some(CatchPanic::new(Instrumented::new_spawned(None, future))),
         slot: Some(slot.clone()),
         task: None,
     };
@@ -166,7 +169,8 @@ where
 /// The future the engine runs for a spawned task: publishes its result, or a
 /// cancellation when the engine drops it unfinished.
 struct TaskMain<F: Future> {
-    inner: CatchPanic<Instrumented<F>>,
+    /// Taken when dropped unfinished, to drop it first (see `Drop`).
+    inner: Option<CatchPanic<Instrumented<F>>>,
     slot: Option<Arc<JoinSlot<F::Output>>>,
     task: Option<TaskId>,
 }
@@ -175,11 +179,8 @@ impl<F: Future> Future for TaskMain<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `inner` is structurally pinned and never moved out of; the other fields are
-        // plain data that is never pinned.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: see above.
-        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let this = self.get_mut();
+        let inner = Pin::new(this.inner.as_mut().expect("a task's future is there until it is dropped"));
         let result = match inner.poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
@@ -204,9 +205,18 @@ impl<F: Future> Future for TaskMain<F> {
 
 impl<F: Future> Drop for TaskMain<F> {
     fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            set_state(self.task, TaskState::Cancelled, None);
-            slot.complete(Err(Ended::Cancelled));
+        let Some(slot) = self.slot.take() else { return };
+        // Dropped unfinished (aborted, or its runtime gone): the future goes first, and a
+        // panic of its drop is the task's outcome, as tokio's.
+        match self.inner.take().map_or(Ok(()), CatchPanic::drop_future) {
+            Ok(()) => {
+                set_state(self.task, TaskState::Cancelled, None);
+                slot.complete(Err(Ended::Cancelled));
+            }
+            Err(panicked) => {
+                set_state(self.task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
+                slot.complete(Err(Ended::Panicked(panicked)));
+            }
         }
     }
 }

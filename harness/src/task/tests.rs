@@ -201,3 +201,122 @@ async fn on_a_tokio_runtime_blocking_work_runs_on_its_blocking_pool() {
     let in_a_task = spawn(async move { drop(mutex.blocking_lock()) });
     assert!(in_a_task.await.unwrap_err().is_panic(), "blocking inside a tokio task panics, as tokio's");
 }
+
+/// Panics when dropped: a task holding one panics when it is cancelled.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("dropped");
+    }
+}
+
+// After tokio's `test_abort_task_that_panics_on_drop_returned` (task_abort.rs): a task
+// whose future panics as the abort drops it ends in that panic, not in a cancellation.
+#[tokio::test]
+async fn an_aborted_task_whose_drop_panics_ends_in_that_panic() {
+    let (started, ready) = tokio::sync::oneshot::channel();
+    let handle = spawn(async move {
+        let _guard = PanicOnDrop;
+        started.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    ready.await.unwrap();
+    handle.abort();
+    let error = handle.await.unwrap_err();
+    assert!(error.is_panic(), "{error}");
+    assert_eq!(error.panic_message(), Some("dropped"));
+}
+
+#[test]
+fn inside_a_run_an_aborted_task_whose_drop_panics_ends_in_that_panic() {
+    crate::check(|| async {
+        let handle = spawn(async {
+            let _guard = PanicOnDrop;
+            std::future::pending::<()>().await;
+        });
+        crate::task::yield_now().await;
+        handle.abort();
+        assert!(handle.await.unwrap_err().is_panic());
+    });
+}
+
+// After tokio's `task_id_output_destructor_handle_dropped_after_completion` (task_id.rs):
+// an output nobody took is dropped, with the last handle, as the task that made it.
+#[tokio::test]
+async fn an_output_dropped_with_its_handle_is_dropped_as_its_task() {
+    struct SendsIdOnDrop(Option<tokio::sync::oneshot::Sender<Option<Id>>>);
+    impl Drop for SendsIdOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.take().unwrap().send(try_id());
+        }
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let handle = spawn(async move { SendsIdOnDrop(Some(tx)) });
+    let id = handle.id();
+    while !handle.is_finished() {
+        tokio::task::yield_now().await;
+    }
+    drop(handle);
+    assert_eq!(rx.await.unwrap(), Some(id));
+    assert_eq!(try_id(), None);
+}
+
+// After tokio's `try_join_next` (task_join_set.rs): not async, it cannot yield, so it takes
+// every finished task whatever the budget.
+#[tokio::test(flavor = "current_thread")]
+async fn try_join_next_takes_every_finished_task_whatever_the_budget() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let finished = Arc::new(AtomicUsize::new(0));
+    let mut set = JoinSet::new();
+    for _ in 0..300 {
+        let finished = finished.clone();
+        set.spawn(async move {
+            finished.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    // One thread: a task counted has returned, and its result is in its handle.
+    while finished.load(Ordering::SeqCst) < 300 {
+        tokio::task::yield_now().await;
+    }
+    let mut joined = 0;
+    while let Some(result) = set.try_join_next() {
+        result.unwrap();
+        joined += 1;
+    }
+    assert_eq!(joined, 300);
+}
+
+// After tokio's `replace_parent_waker_drops_outside_lock` (task_join_set.rs): the waker a
+// poll replaces may run the task as it drops; it is dropped outside the handle's lock.
+#[test]
+fn a_replaced_waker_may_run_the_task_as_it_drops() {
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    struct DriveOnDrop(tokio::runtime::Runtime);
+    impl Wake for DriveOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for DriveOnDrop {
+        fn drop(&mut self) {
+            self.0.block_on(tokio::task::yield_now());
+        }
+    }
+
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let mut set = JoinSet::new();
+        set.spawn_on(async { 42 }, runtime.handle());
+        let waker = Waker::from(Arc::new(DriveOnDrop(runtime)));
+        assert!(set.poll_join_next(&mut Context::from_waker(&waker)).is_pending());
+        drop(waker);
+        assert!(set.poll_join_next(&mut Context::from_waker(Waker::noop())).is_pending());
+        done.send(set.try_join_next().unwrap().unwrap()).unwrap();
+    });
+    let joined = finished.recv_timeout(std::time::Duration::from_secs(10));
+    assert_eq!(joined.expect("deadlock: the replaced waker was dropped under the handle's lock"), 42);
+}

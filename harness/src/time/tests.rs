@@ -294,3 +294,30 @@ async fn outside_a_run_it_is_tokios_clock() {
     let first = ticks.tick().await;
     assert!(ticks.tick().await - first >= ms(10));
 }
+
+// After tokio's `timeout_is_not_exhausted_by_future`: a future that spends the task's
+// whole budget at every poll still times out (on tokio's runtime, whose timer needs budget).
+#[tokio::test]
+async fn a_timeout_elapses_though_its_future_spends_the_whole_budget() {
+    let spending = async {
+        loop {
+            crate::task::consume_budget().await;
+        }
+    };
+    let bounded = timeout(ms(1), spending);
+    // tokio's own timeout bounds the test: it would hang otherwise.
+    let outcome = tokio::time::timeout(Duration::from_secs(10), bounded).await;
+    assert!(outcome.expect("the timeout never elapsed").is_err());
+}
+
+// After tokio's `stream_with_interval_poll_tick_no_waking` (time_interval.rs): a tick that
+// completes leaves no waker behind; only a pending one registers.
+#[tokio::test(start_paused = true)]
+async fn a_tick_that_completes_leaves_no_waker_behind() {
+    let mut ticks = interval(ms(10));
+    let mut polling = task::spawn(());
+    assert_ready!(polling.enter(|cx, _| ticks.poll_tick(cx)));
+    tokio::time::advance(ms(20)).await;
+    assert!(!polling.is_woken(), "the completed tick's waker was kept for the next");
+    assert_ready!(polling.enter(|cx, _| ticks.poll_tick(cx)));
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::Instant;
 use super::error::Elapsed;
 use super::traced::TracedTimer;
-use crate::engine::{current_wait, set_wait};
+use crate::engine::{self, current_wait, set_wait};
 use crate::model::timers::display;
 use crate::run::execution;
 
@@ -94,6 +94,7 @@ impl<T: Future> Future for Timeout<T> {
         let value = unsafe { Pin::new_unchecked(&mut this.value) };
         std::task::ready!(this.timer.start(cx));
         let before = current_wait();
+        let had_budget = engine::has_budget_remaining();
         // The value first, as tokio: if both are ready, the work wins.
         if let Poll::Ready(output) = value.poll(cx) {
             this.timer.finish();
@@ -101,7 +102,15 @@ impl<T: Future> Future for Timeout<T> {
             return Poll::Ready(Ok(output));
         }
         let value_waits = current_wait().is_some();
-        match this.timer.poll(cx, value_waits) {
+        // As tokio: when the value spent the last of the task's budget, the timer is polled
+        // without it, or a value that spends it all at every poll would never time out.
+        let timer = &mut this.timer;
+        let elapsed = if had_budget && !engine::has_budget_remaining() {
+            engine::coop::poll_unconstrained(cx, |cx| timer.poll(cx, value_waits))
+        } else {
+            timer.poll(cx, value_waits)
+        };
+        match elapsed {
             Poll::Ready(()) => {
                 set_wait(before);
                 let at = this.timer.at();

@@ -462,14 +462,12 @@ impl<T> Receiver<T> {
         Receiver { shared: self.shared.clone(), next }
     }
 
-    /// Values held that this receiver has not seen yet.
+    /// Values sent that this receiver has not received yet, those it missed by lagging
+    /// included (as tokio's: more than the channel holds means the next receive is `Lagged`).
     #[track_caller]
     pub fn len(&self) -> usize {
         let at = engine::begin();
-        let len = {
-            let state = self.shared.lock();
-            state.end() - self.next.max(state.first)
-        };
+        let len = self.shared.lock().end() - self.next;
         engine::record_with("broadcast::Receiver::len", at, || len.to_string());
         usize::try_from(len).expect("the values held fit in memory")
     }
@@ -541,6 +539,21 @@ mod tests {
     use super::error::{RecvError, TryRecvError};
     use crate::{FailureKind, Scenario};
 
+    // After tokio's `receiver_len_after_lag_error_advances_cursor`: a lagging receiver's
+    // `len` counts what it missed, until the `Lagged` moves it on.
+    #[test]
+    fn a_lagging_receivers_len_counts_what_it_missed() {
+        let (tx, mut rx) = channel(2);
+        for n in 1..=4 {
+            tx.send(n).unwrap();
+        }
+        assert_eq!(rx.len(), 4);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(2)));
+        assert_eq!(rx.len(), 2);
+        assert_eq!(rx.try_recv(), Ok(3));
+        assert_eq!(rx.len(), 1);
+    }
+
     // After tokio's `tests/sync_broadcast.rs` (`lagging_rx`): a receiver that falls behind
     // learns how many values it missed, then goes on from the oldest one still held.
     #[test]
@@ -556,7 +569,7 @@ mod tests {
         assert_eq!((fast.try_recv(), fast.try_recv()), (Ok("two"), Ok("three")));
         tx.send("four").unwrap();
         tx.send("five").unwrap();
-        assert_eq!(slow.len(), 2);
+        assert_eq!(slow.len(), 3, "the one it missed too");
         assert_eq!(slow.try_recv(), Err(TryRecvError::Lagged(1)));
         tx.send("six").unwrap();
         assert_eq!(slow.try_recv(), Err(TryRecvError::Lagged(1)));

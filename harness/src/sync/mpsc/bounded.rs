@@ -39,7 +39,7 @@ impl<T> Sender<T> {
     pub fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + '_ {
         let at = Location::caller();
         async move {
-            let result = match self.slots().acquire(1, "mpsc::Sender::send", at).await {
+            let result = match self.tx.chan.acquire_slots(1, "mpsc::Sender::send", at).await {
                 Ok(()) => self.push_in_slot(value, at),
                 Err(permits::Closed) => Err(value),
             };
@@ -110,7 +110,7 @@ impl<T> Sender<T> {
         operation: &'static str,
         at: &'static Location<'static>,
     ) -> Result<(), SendError<()>> {
-        let reserved = self.slots().acquire(n, operation, at).await;
+        let reserved = self.tx.chan.acquire_slots(n, operation, at).await;
         engine::record_with(operation, at, || match reserved {
             Ok(()) if n == 1 => "reserved".into(),
             Ok(()) => format!("reserved {n}"),
@@ -130,7 +130,7 @@ impl<T> Sender<T> {
         let at = Location::caller();
         async move {
             // Take a slot first, so that a timeout never loses the value.
-            let slot = self.slots().acquire(1, "mpsc::Sender::send_timeout", at);
+            let slot = self.tx.chan.acquire_slots(1, "mpsc::Sender::send_timeout", at);
             let result = match crate::time::timeout(timeout, slot).await {
                 Ok(Ok(())) => self.push_in_slot(value, at).map_err(SendTimeoutError::Closed),
                 Ok(Err(permits::Closed)) => Err(SendTimeoutError::Closed(value)),

@@ -15,7 +15,7 @@ use super::error::TryRecvError;
 use crate::engine::channel::Closing;
 use crate::engine::{self, Resource, StateGuard, StateLock, TaskId};
 use crate::sync::notify::Notify;
-use crate::sync::permits::Permits;
+use crate::sync::permits::{Closed, Permits};
 
 pub(super) struct Chan<T> {
     state: StateLock<State<T>>,
@@ -112,9 +112,35 @@ impl<T> Chan<T> {
         if let Some(slots) = &self.slots {
             slots.release(1);
         }
+        self.wake_receiver_if_drained();
+    }
+
+    /// Waits for `n` free slots of a bounded channel. One that fails or is cancelled gives
+    /// back what it was assigned, which may be the last slot a closed channel's receiver
+    /// waits for, as tokio's.
+    pub(super) async fn acquire_slots(
+        &self,
+        n: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+    ) -> Result<(), Closed> {
+        let gave_back = WakeReceiverIfDrained(self);
+        let slots = self.slots.as_ref().expect("a bounded channel has slots");
+        let acquired = slots.acquire(n, operation, at).await;
+        if acquired.is_ok() {
+            // The slots are the sender's now: it gives them back itself.
+            std::mem::forget(gave_back);
+        }
+        acquired
+    }
+
+    /// Wakes the receiver of a closed channel once the last reserved slot is back and the
+    /// queue is empty (tokio's idle channel): `recv` returns `None` then. Not before: a
+    /// reserved slot may still send.
+    fn wake_receiver_if_drained(&self) {
         let waker = {
             let mut state = self.lock();
-            if state.receiver_closed { state.receiver_waker.take() } else { None }
+            if state.receiver_closed && self.drained(&state) { state.receiver_waker.take() } else { None }
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -316,8 +342,10 @@ impl<T> Rx<T> {
             engine::record_with(operation, at, || "closed".into());
             return Poll::Ready(None);
         }
-        state.receiver_waker = Some(cx.waker().clone());
+        // The waker it replaces is dropped once the lock is let go: its drop may use the channel.
+        let replaced = state.receiver_waker.replace(cx.waker().clone());
         drop(state);
+        drop(replaced);
         engine::wait(operation, at, Some(self.chan.resource));
         Poll::Pending
     }
@@ -378,8 +406,10 @@ impl<T> Rx<T> {
             engine::record_with(operation, at, || "closed".into());
             return Poll::Ready(0);
         }
-        state.receiver_waker = Some(cx.waker().clone());
+        // The waker it replaces is dropped once the lock is let go: its drop may use the channel.
+        let replaced = state.receiver_waker.replace(cx.waker().clone());
         drop(state);
+        drop(replaced);
         engine::wait(operation, at, Some(self.chan.resource));
         Poll::Pending
     }
@@ -455,6 +485,16 @@ impl<T> Drop for Rx<T> {
         engine::messages_lost(self.chan.resource, queued.len(), origins);
         self.chan.free_slots(queued.len());
         drop(queued);
+    }
+}
+
+/// Wakes the receiver of a drained, closed channel when a slot acquisition ends without
+/// the slots (see [`Chan::acquire_slots`]).
+struct WakeReceiverIfDrained<'a, T>(&'a Chan<T>);
+
+impl<T> Drop for WakeReceiverIfDrained<'_, T> {
+    fn drop(&mut self) {
+        self.0.wake_receiver_if_drained();
     }
 }
 

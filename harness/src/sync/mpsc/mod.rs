@@ -195,6 +195,50 @@ mod tests {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     }
 
+    // After tokio's `{failed,cancelled}_reserve{,_many}_wakes_closed_receiver`: a closed
+    // channel's receiver waits while any slot is reserved (or assigned to a queued
+    // reservation), and is woken once the last one comes back, however it comes back.
+    #[test]
+    fn a_closed_receiver_is_woken_when_the_last_reserved_slot_comes_back() {
+        for cancel in [false, true] {
+            let (tx, mut rx) = channel::<()>(2);
+            let permit = tx.try_reserve().unwrap();
+            // One slot assigned to it, one to wait for.
+            let mut reserve = task::spawn(tx.reserve_many(2));
+            assert_pending!(reserve.poll());
+            rx.close();
+            let mut recv = task::spawn(rx.recv());
+            assert_pending!(recv.poll());
+            drop(permit);
+            assert!(!recv.is_woken(), "the queued reservation still has a slot");
+            if cancel {
+                drop(reserve);
+            } else {
+                assert!(assert_ready!(reserve.poll()).is_err());
+            }
+            assert!(recv.is_woken(), "cancelled: {cancel}");
+            assert_ready_eq!(recv.poll(), None);
+        }
+        for cancel in [false, true] {
+            let (tx, mut rx) = channel::<()>(1);
+            let permit = tx.try_reserve().unwrap();
+            let mut reserve = task::spawn(tx.reserve());
+            assert_pending!(reserve.poll());
+            drop(permit);
+            assert!(reserve.is_woken(), "the slot is the queued reservation's");
+            rx.close();
+            let mut recv = task::spawn(rx.recv());
+            assert_pending!(recv.poll());
+            if cancel {
+                drop(reserve);
+            } else {
+                assert!(assert_ready!(reserve.poll()).is_err(), "closed fails even a served reservation");
+            }
+            assert!(recv.is_woken(), "cancelled: {cancel}");
+            assert_ready_eq!(recv.poll(), None);
+        }
+    }
+
     #[test]
     fn dropping_the_receiver_lets_go_of_its_waker() {
         let (tx, mut rx) = channel::<u32>(1);

@@ -12,6 +12,20 @@ use crate::sync::wait_list::WaiterId;
 
 impl Notify {
     fn poll_registration(&self, registration: &mut Registration, waker: Option<&Waker>) -> Poll<()> {
+        // A waker replaced by this poll is dropped once the lock is let go: its drop may
+        // use this `Notify` (send on the channel that waits on it, say).
+        let mut replaced = None;
+        let poll = self.poll_registration_locked(registration, waker, &mut replaced);
+        drop(replaced);
+        poll
+    }
+
+    fn poll_registration_locked(
+        &self,
+        registration: &mut Registration,
+        waker: Option<&Waker>,
+        replaced: &mut Option<Waker>,
+    ) -> Poll<()> {
         if registration.stage == Stage::Done {
             return Poll::Ready(());
         }
@@ -43,7 +57,7 @@ impl Notify {
                     }
                     None => {
                         if let Some(waker) = waker {
-                            waiter.waker = Some(waker.clone());
+                            *replaced = waiter.waker.replace(waker.clone());
                         }
                         return Poll::Pending;
                     }

@@ -189,7 +189,6 @@ impl<T: ?Sized + fmt::Display> fmt::Display for RwLockWriteGuard<'_, T> {
 
 /// Write access to a part of an [`RwLock`](super::RwLock)'s value, from
 /// [`RwLockWriteGuard::map`]; it keeps the write lock until dropped.
-#[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct RwLockMappedWriteGuard<'a, T: ?Sized>(RwLockWriteGuard<'a, T>);
 
 impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {

@@ -11,7 +11,6 @@ use crate::engine;
 
 /// Shared read access to an `Arc`'d [`RwLock`], released when dropped; `U` is the part of
 /// the value it gives access to (see [`map`](OwnedRwLockReadGuard::map)).
-#[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
     lock: Arc<RwLock<T>>,
     /// Points into `lock`'s value; valid while the guard holds its read permit.
@@ -91,7 +90,6 @@ impl<T: ?Sized, U: ?Sized + fmt::Display> fmt::Display for OwnedRwLockReadGuard<
 }
 
 /// Exclusive write access to an `Arc`'d [`RwLock`], released when dropped.
-#[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     lock: Arc<RwLock<T>>,
     /// Where the lock was taken.
@@ -144,7 +142,6 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 
 /// Write access to a part of an `Arc`'d [`RwLock`]'s value, from
 /// [`OwnedRwLockWriteGuard::map`]; it keeps the write lock and the `Arc` until dropped.
-#[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
     lock: Arc<RwLock<T>>,
     /// Valid for reads and writes while the guard holds every permit.

@@ -397,16 +397,38 @@ mod tests {
         assert_eq!(semaphore.available_permits(), 1);
     }
 
+    // As tokio's: a close leaves a queued acquisition what it was assigned until it fails
+    // (polled) or is dropped; tokio's own semaphore is run beside it.
     #[test]
-    fn a_closed_semaphore_frees_what_it_had_assigned_to_the_queue() {
-        let semaphore = Semaphore::new(1);
-        let mut waiting = task::spawn(semaphore.acquire_many(2));
+    fn a_closed_semaphore_frees_what_it_had_assigned_once_the_acquisition_lets_go() {
+        let (ours, theirs) = (Semaphore::new(1), tokio::sync::Semaphore::new(1));
+        let mut waiting = task::spawn(ours.acquire_many(2));
+        let mut tokio_waiting = task::spawn(theirs.acquire_many(2));
         assert_pending!(waiting.poll());
-        assert_eq!(semaphore.available_permits(), 0, "assigned to the queued acquisition");
-        semaphore.close();
-        assert_eq!(semaphore.available_permits(), 1);
+        assert_pending!(tokio_waiting.poll());
+        assert_eq!(ours.available_permits(), 0, "assigned to the queued acquisition");
+        ours.close();
+        theirs.close();
+        assert_eq!(theirs.available_permits(), 0);
+        assert_eq!(ours.available_permits(), 0, "still the queued acquisition's");
         drop(waiting);
-        assert_eq!(semaphore.available_permits(), 1);
+        drop(tokio_waiting);
+        assert_eq!(theirs.available_permits(), 1);
+        assert_eq!(ours.available_permits(), 1);
+        // Polled after the close, it fails and gives back what it had, even all it asked for.
+        let (ours, theirs) = (Semaphore::new(0), tokio::sync::Semaphore::new(0));
+        let mut waiting = task::spawn(ours.acquire());
+        let mut tokio_waiting = task::spawn(theirs.acquire());
+        assert_pending!(waiting.poll());
+        assert_pending!(tokio_waiting.poll());
+        ours.add_permits(1);
+        theirs.add_permits(1);
+        ours.close();
+        theirs.close();
+        assert!(assert_ready!(tokio_waiting.poll()).is_err());
+        assert!(assert_ready!(waiting.poll()).is_err());
+        drop(tokio_waiting);
+        assert_eq!(ours.available_permits(), theirs.available_permits());
     }
 
     static LIMIT: Semaphore = Semaphore::const_new(1);

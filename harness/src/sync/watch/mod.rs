@@ -416,6 +416,17 @@ mod tests {
         send(rx.wait_for(String::is_empty));
     }
 
+    // After tokio's `sender_closed_is_cooperative`: a loop on an always-ready `closed()`
+    // yields once the task's budget is spent.
+    #[tokio::test]
+    async fn closed_spends_the_tasks_budget() {
+        use futures::FutureExt;
+        let (tx, rx) = channel(());
+        drop(rx);
+        let ready = (0..1000).take_while(|_| tx.closed().now_or_never().is_some()).count();
+        assert!(ready < 1000, "never yielded");
+    }
+
     #[tokio::test]
     async fn works_on_a_tokio_runtime() {
         let (tx, mut rx) = channel(0);

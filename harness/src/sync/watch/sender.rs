@@ -157,11 +157,12 @@ impl<T> Sender<T> {
 
     /// Waits until there is no receiver.
     ///
-    /// Cancel safe.
+    /// Cancel safe. It spends a unit of the task's budget when it completes, as tokio's: a
+    /// loop on it yields now and then.
     #[track_caller]
     pub fn closed(&self) -> impl Future<Output = ()> + '_ {
         let at = Location::caller();
-        async move {
+        engine::cooperative(async move {
             engine::point().await;
             loop {
                 // Registered before the check, so a drop in between is not missed.
@@ -172,7 +173,7 @@ impl<T> Sender<T> {
                 notified.await;
             }
             engine::record("watch::Sender::closed", at);
-        }
+        })
     }
 
     /// Whether both senders send into the same channel.
