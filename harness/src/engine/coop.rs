@@ -131,8 +131,9 @@ pub(crate) fn unconstrained<R>(poll: impl FnOnce() -> R) -> R {
     result
 }
 
-/// Polls with the running task's budget lifted (tokio's `with_unconstrained`): for a timer
-/// that must still be seen when the future it bounds has spent the budget.
+/// Polls with the running task's budget lifted (tokio's `with_unconstrained`): for what may
+/// not yield for the budget's sake (a timeout's timer when the future it bounds spent the
+/// budget, `JoinSet::try_join_next`).
 pub(crate) fn poll_unconstrained<R>(cx: &mut Context<'_>, poll: impl FnOnce(&mut Context<'_>) -> Poll<R>) -> Poll<R> {
     if current() == Engine::Tokio {
         let mut poll = Some(poll);

@@ -227,8 +227,8 @@ impl<T> Drop for JoinHandle<T> {
         }
         // SAFETY: the slot is taken once, here, and `self` is not used after.
         let slot = unsafe { ManuallyDrop::take(&mut self.slot) };
-        // The task's output, if it finished and nobody took it, goes with the last handle on
-        // the slot: as tokio, it is dropped as the task, whose id `task::id()` gives meanwhile.
+        // The task's output, if it finished and nobody took it, is dropped with the slot: as
+        // tokio's, as the task, whose id `task::id()` gives meanwhile.
         super::id::as_task(self.id, move || drop(slot));
     }
 }
