@@ -127,7 +127,7 @@ getrandom = "=0.3.4"
 opt-level = 1
 
 [profile.dev.package."*"]
-opt-level = 2
+opt-level = 0
 
 [workspace]
 TOML
