@@ -99,11 +99,7 @@ pub(crate) fn when_nothing_can_run(state: &mut ExecutionState) -> Option<Vec<Wak
         }
     }
     if let Some((now, fired)) = state.timers.fire_next() {
-        let at = crate::model::timers::display(now);
-        state.trace.clock_moved(now);
-        for (owner, _) in &fired {
-            state.trace.push_note(state.scheduler.steps, *owner, "timer fired", format!("t={at}"));
-        }
+        state.timers_fired(now, fired.iter().map(|(owner, _)| *owner));
         return Some(fired.into_iter().map(|(_, waker)| waker).collect());
     }
     if reason == IdleReason::LetTimePass {

@@ -62,7 +62,7 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Proceed> {
         match &mut state.tasks.get_mut(task).budget {
             None => Some(None),
             Some(0) => {
-                state.trace.push_note(state.scheduler.steps, task, "coop", "budget spent: yields".into());
+                state.note_event(task, "coop", || "budget spent: yields".into());
                 None
             }
             Some(budget) => {

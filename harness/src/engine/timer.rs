@@ -108,11 +108,7 @@ pub(crate) async fn advance_clock(by: Duration) -> Option<Duration> {
     }
     let fired = execution::with(|state| {
         let (now, fired) = state.timers.advance(by);
-        state.trace.clock_moved(now);
-        let at = crate::model::timers::display(now);
-        for (owner, _) in &fired {
-            state.trace.push_note(state.scheduler.steps, *owner, "timer fired", format!("t={at}"));
-        }
+        state.timers_fired(now, fired.iter().map(|(owner, _)| *owner));
         (now, fired)
     });
     let (now, fired) = fired?;

@@ -261,6 +261,25 @@ impl ExecutionState {
         }
     }
 
+    /// The virtual clock moved to `now`, firing the timers of `owners`: the trace's clock,
+    /// and a note per timer when the execution keeps a trace.
+    pub(crate) fn timers_fired(&mut self, now: std::time::Duration, owners: impl Iterator<Item = TaskId>) {
+        self.trace.clock_moved(now);
+        if self.settings.record_trace {
+            let at = crate::model::timers::display(now);
+            for owner in owners {
+                self.trace.push_note(self.scheduler.steps, owner, "timer fired", format!("t={at}"));
+            }
+        }
+    }
+
+    /// A note of the engine's in the trace, `detail` made only when it keeps one.
+    pub(crate) fn note_event(&mut self, task: TaskId, operation: &'static str, detail: impl FnOnce() -> String) {
+        if self.settings.record_trace {
+            self.trace.push_note(self.scheduler.steps, task, operation, detail());
+        }
+    }
+
     /// The metrics of the execution so far.
     pub(crate) fn metrics(&self) -> Metrics {
         let mut metrics = Metrics { most_tasks: self.most_tasks.max(1), ..Metrics::default() };

@@ -80,7 +80,7 @@ impl Scheduler for Supervisor {
                     idle_task: state.scheduler.idle_task.map(ShuttleTaskId::from),
                     time_may_pass,
                     keep_running,
-                    in_poll: may_defer,
+                    may_defer,
                     deferred: deferred.map(ShuttleTaskId::from),
                 })
             })?,
@@ -99,7 +99,7 @@ impl Scheduler for Supervisor {
         if let Some(deferred) = decision.deferred {
             // Inside the poll still: the switch waits until the task is out of it, or at a
             // point where a switch is safe.
-            if decision.in_poll && !immediate && current_ready.is_some() {
+            if decision.may_defer && !immediate && current_ready.is_some() {
                 return current_ready;
             }
             let execution = execution.as_ref()?;
@@ -146,7 +146,7 @@ impl Scheduler for Supervisor {
         // to the next point where it returns `Pending` (`engine::poll_point`), and the
         // switch happens there, as tokio itself suspends a task only where it returns
         // `Pending`.
-        let defer = decision.in_poll && !immediate && current_ready.is_some_and(|current| current != choice);
+        let defer = decision.may_defer && !immediate && current_ready.is_some_and(|current| current != choice);
         if let Some(execution) = execution {
             execution.with_state(|state| {
                 if Some(choice) == idle_task {
@@ -175,9 +175,9 @@ struct Decision {
     idle_task: Option<ShuttleTaskId>,
     time_may_pass: bool,
     keep_running: bool,
-    /// The running task is inside its future's poll, and a switch there waits until it
+    /// The running task is inside its future's poll, where a switch waits until it
     /// returns `Pending` (`SwitchPoints::Pending`).
-    in_poll: bool,
+    may_defer: bool,
     /// A switch decided inside the running task's poll, not carried out yet.
     deferred: Option<ShuttleTaskId>,
 }
