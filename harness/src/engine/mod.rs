@@ -135,43 +135,56 @@ pub(crate) fn poll_point(cx: &mut std::task::Context<'_>) -> std::task::Poll<()>
         return Poll::Ready(());
     }
     let polled_with = cx.waker().data() as usize;
-    let passed = execution::with(|state| {
+    let stand = execution::with(|state| {
         let task = state.current_task();
-        let pending = state.scheduler.deferred.is_some();
-        let record = state.tasks.get_mut(task);
         // Polled by a user's own executor: no switch here (as where tokio never suspends).
-        if record.own_waker != polled_with {
-            return Some(true);
+        if state.tasks.get(task).own_waker != polled_with {
+            return PointStand::GoOn;
         }
-        if pending {
-            record.preempted = true;
-            return Some(false);
+        if yields_for_deferred(state) {
+            return PointStand::Yield;
         }
-        std::mem::take(&mut record.past_point).then_some(true)
+        match std::mem::take(&mut state.tasks.get_mut(task).past_point) {
+            true => PointStand::GoOn,
+            false => PointStand::Decide,
+        }
     })
-    .flatten();
-    match passed {
-        Some(true) => return Poll::Ready(()),
-        Some(false) => {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
+    .unwrap_or(PointStand::GoOn);
+    let yields = match stand {
+        PointStand::GoOn => false,
+        PointStand::Yield => true,
+        PointStand::Decide => {
+            scheduling_point();
+            execution::with(yields_for_deferred).unwrap_or(false)
         }
-        None => {}
-    }
-    scheduling_point();
-    let deferred = execution::with(|state| {
-        let deferred = state.scheduler.deferred.is_some();
-        if deferred {
-            let task = state.current_task();
-            state.tasks.get_mut(task).preempted = true;
-        }
-        deferred
-    });
-    if deferred == Some(true) {
+    };
+    if yields {
         cx.waker().wake_by_ref();
         return Poll::Pending;
     }
     Poll::Ready(())
+}
+
+/// Where an operation's first poll stands at its scheduling point.
+enum PointStand {
+    /// It goes on: its decision was taken before the task's switch, or it is polled by a
+    /// user's own executor.
+    GoOn,
+    /// A switch decided earlier in this poll waits: it yields for it.
+    Yield,
+    /// The scheduler decides now.
+    Decide,
+}
+
+/// Whether a switch away from the running task waits for it to leave its poll; if so the
+/// task is marked preempted (its `Pending` is no wait).
+fn yields_for_deferred(state: &mut execution::ExecutionState) -> bool {
+    let deferred = state.scheduler.deferred.is_some();
+    if deferred {
+        let task = state.current_task();
+        state.tasks.get_mut(task).preempted = true;
+    }
+    deferred
 }
 
 /// [`poll_point`] as a future, for operations written as `async` blocks.
