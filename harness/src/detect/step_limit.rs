@@ -63,7 +63,7 @@ pub(crate) fn stalled(stall: std::time::Duration, stuck: Option<&Whereabouts>) -
     };
     let task = |id: usize| {
         let name =
-            stuck.tasks.get(id).and_then(Option::as_ref).map_or_else(|| format!("task-{id}"), |t| t.name.clone());
+            stuck.tasks.get(id).and_then(Option::as_ref).map_or_else(|| format!("task-{id}"), |t| t.name.to_string());
         TaskRef { id, name }
     };
     let last_call = |id: usize| stuck.tasks.get(id).and_then(Option::as_ref).and_then(|seen| seen.last_call);

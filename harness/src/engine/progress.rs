@@ -91,7 +91,7 @@ impl Progress {
                 self.notes.push(note.to_string());
             }
         }
-        self.metrics.absorb(&state.metrics());
+        state.fold_metrics_into(&mut self.metrics);
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));

@@ -1,5 +1,6 @@
 //! The tasks of one execution, numbered in spawn order, with what each is doing.
 
+use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
@@ -209,10 +210,31 @@ impl TaskRecord {
 
     /// The name to show: the given one, or the body's, or `task-N`.
     pub(crate) fn display_name(&self) -> String {
+        self.label().to_string()
+    }
+
+    /// The name to show, made into a string only when it is shown.
+    pub(crate) fn label(&self) -> TaskLabel {
         match (&self.name, self.id) {
-            (Some(name), _) => name.clone(),
-            (None, TaskId::BODY) => "main".to_string(),
-            (None, TaskId(n)) => format!("task-{n}"),
+            (Some(name), _) => TaskLabel::Named(name.clone()),
+            (None, id) => TaskLabel::Unnamed(id),
+        }
+    }
+}
+
+/// A task's name as reports show it: the given one, or the body's (`main`), or `task-N`.
+#[derive(Clone, Debug)]
+pub(crate) enum TaskLabel {
+    Named(String),
+    Unnamed(TaskId),
+}
+
+impl fmt::Display for TaskLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskLabel::Named(name) => f.write_str(name),
+            TaskLabel::Unnamed(TaskId::BODY) => f.write_str("main"),
+            TaskLabel::Unnamed(TaskId(n)) => write!(f, "task-{n}"),
         }
     }
 }
@@ -232,6 +254,19 @@ impl Default for TaskRegistry {
 }
 
 impl TaskRegistry {
+    /// A registry with room for `tasks` tasks.
+    pub(crate) fn with_capacity(tasks: usize) -> Self {
+        let mut registry =
+            TaskRegistry { tasks: Vec::with_capacity(tasks), engine_keys: Vec::with_capacity(tasks + 1) };
+        registry.tasks.push(TaskRecord::new(TaskId::BODY, None, None));
+        registry
+    }
+
+    /// How many tasks it has registered, the body included.
+    pub(crate) fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// Registers a task being spawned and returns its id.
     pub(crate) fn spawn(&mut self, name: Option<String>, spawned_at: &'static Location<'static>) -> TaskId {
         let id = TaskId(self.tasks.len());

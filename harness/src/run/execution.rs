@@ -22,6 +22,16 @@ use crate::trace::{Trace, Transition};
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
+    /// How big the thread's last execution grew: the next one starts with that much room.
+    static LAST_SIZES: Cell<Sizes> = const { Cell::new(Sizes { choices: 0, tasks: 0 }) };
+}
+
+/// The lengths an execution's logs reached, so that the next one of the exploration (most
+/// likely alike) does not grow its own step by step.
+#[derive(Clone, Copy)]
+struct Sizes {
+    choices: usize,
+    tasks: usize,
 }
 
 /// The serial of the next execution of the process.
@@ -82,6 +92,8 @@ pub(crate) struct ExecutionState {
     pub(crate) wind_down: WindDown,
     /// The engine's id of the running task (the engine hands it in at `begin`).
     task_key: Option<TaskKey>,
+    /// The heartbeat this execution beats, if a watchdog listens.
+    pulse: Option<super::heartbeat::Link>,
 }
 
 /// The engine's own id of the running task, when it has one.
@@ -124,7 +136,16 @@ impl Execution {
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
         let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let state = ExecutionState { settings, serial, task_key: Some(task_key), ..Default::default() };
+        let sizes = LAST_SIZES.get();
+        let state = ExecutionState {
+            settings,
+            serial,
+            task_key: Some(task_key),
+            pulse: super::heartbeat::link(),
+            tasks: TaskRegistry::with_capacity(sizes.tasks),
+            scheduler: SchedulerLog { choices: Vec::with_capacity(sizes.choices), ..Default::default() },
+            ..Default::default()
+        };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
@@ -192,7 +213,11 @@ pub(crate) fn is_stopping() -> bool {
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));
     super::heartbeat::execution_ended();
-    CURRENT.with(|current| current.borrow_mut().take())
+    let execution = CURRENT.with(|current| current.borrow_mut().take());
+    if let Some(state) = execution.as_ref().and_then(|execution| execution.state.try_borrow().ok()) {
+        LAST_SIZES.set(Sizes { choices: state.scheduler.choices.len(), tasks: state.tasks.len() });
+    }
+    execution
 }
 
 impl ExecutionState {
@@ -203,7 +228,9 @@ impl ExecutionState {
 
     /// Counts a scheduling step; `false` once the execution is past its step limit.
     pub(crate) fn take_step(&mut self) -> bool {
-        super::heartbeat::beat();
+        if let Some(pulse) = &self.pulse {
+            pulse.beat();
+        }
         self.scheduler.steps += 1;
         self.scheduler.steps <= self.settings.max_steps
     }
@@ -224,7 +251,9 @@ impl ExecutionState {
 
     /// Tells the watchdog that `task` runs now, for when it never comes back.
     pub(crate) fn running(&self, task: TaskId) {
-        super::heartbeat::running(task.0, self.scheduler.steps, || self.tasks.get(task).display_name());
+        if let Some(pulse) = &self.pulse {
+            pulse.running(task.0, self.scheduler.steps, || self.tasks.get(task).label());
+        }
     }
 
     /// Records a finding; the first one found leads the report.
@@ -255,7 +284,9 @@ impl ExecutionState {
     ) {
         let task = self.current_task();
         let step = self.scheduler.steps;
-        super::heartbeat::called(task.0, step, operation, at, || self.tasks.get(task).display_name());
+        if let Some(pulse) = &self.pulse {
+            pulse.called(task.0, step, operation, at, || self.tasks.get(task).label());
+        }
         if self.settings.record_trace {
             self.trace.push(step, task, operation, at, detail.map(|detail| detail()));
         }
@@ -282,15 +313,28 @@ impl ExecutionState {
 
     /// The metrics of the execution so far.
     pub(crate) fn metrics(&self) -> Metrics {
-        let mut metrics = Metrics { most_tasks: self.most_tasks.max(1), ..Metrics::default() };
+        let mut metrics = Metrics::default();
+        self.fold_metrics_into(&mut metrics);
+        metrics
+    }
+
+    /// Folds the metrics of the execution into those of others (the longest and the most
+    /// of both); names are made only for what `metrics` has not seen yet, as an
+    /// exploration folds every execution's in.
+    pub(crate) fn fold_metrics_into(&self, metrics: &mut Metrics) {
+        metrics.most_tasks = metrics.most_tasks.max(self.most_tasks.max(1));
         for queue in &self.queues.queues {
             let longest = metrics.longest_queues.entry(queue.resource.to_string()).or_default();
             *longest = (*longest).max(queue.longest);
         }
         for task in self.tasks.iter() {
-            metrics.longest_waits.insert(task.id.0, (task.display_name(), task.longest_wait));
+            match metrics.longest_waits.get_mut(&task.id.0) {
+                Some((_, longest)) => *longest = (*longest).max(task.longest_wait),
+                None => {
+                    metrics.longest_waits.insert(task.id.0, (task.display_name(), task.longest_wait));
+                }
+            }
         }
-        metrics
     }
 
     /// Records a change of `task`'s state, for the report's step-by-step view.

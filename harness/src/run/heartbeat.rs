@@ -10,6 +10,8 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use crate::model::tasks::TaskLabel;
+
 /// What the watchdog of one exploration listens to; shared by the threads that explore.
 #[derive(Default)]
 pub(crate) struct Heartbeat {
@@ -39,7 +41,7 @@ pub(crate) struct Whereabouts {
 /// What the watchdog knows of one task of the current execution.
 #[derive(Clone, Debug)]
 pub(crate) struct TaskWhereabouts {
-    pub(crate) name: String,
+    pub(crate) name: TaskLabel,
     /// Its last racewright call: the operation, where, and at which step.
     pub(crate) last_call: Option<(&'static str, &'static Location<'static>, usize)>,
 }
@@ -116,14 +118,56 @@ impl Whereabouts {
     }
 }
 
-/// Tells the watchdog of this thread's exploration that it still makes progress.
-#[inline]
-pub(crate) fn beat() {
+/// This thread's part of its exploration's heartbeat, for an execution to keep at hand:
+/// what it tells at every step, it tells without looking the thread's part up.
+#[derive(Clone)]
+pub(crate) struct Link {
+    heartbeat: Arc<Heartbeat>,
+    whereabouts: Arc<Mutex<Whereabouts>>,
+}
+
+/// This thread's part of its exploration's heartbeat, if a watchdog listens.
+pub(crate) fn link() -> Option<Link> {
     PULSE.with(|pulse| {
-        if let Some(pulse) = &*pulse.borrow() {
-            pulse.heartbeat.beats.fetch_add(1, Ordering::Relaxed);
+        let pulse = pulse.borrow();
+        let pulse = pulse.as_ref()?;
+        Some(Link { heartbeat: pulse.heartbeat.clone(), whereabouts: pulse.whereabouts.clone() })
+    })
+}
+
+impl Link {
+    /// Tells the watchdog that the exploration still makes progress.
+    #[inline]
+    pub(crate) fn beat(&self) {
+        self.heartbeat.beats.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Task `task` runs from step `step` on; `name` names it, the first time it runs.
+    #[inline]
+    pub(crate) fn running(&self, task: usize, step: usize, name: impl FnOnce() -> TaskLabel) {
+        let mut whereabouts = lock(&self.whereabouts);
+        if whereabouts.running.is_none_or(|(running, _)| running != task) {
+            whereabouts.running = Some((task, step));
         }
-    });
+        seen(&mut whereabouts, task, name);
+    }
+
+    /// Task `task` called `operation` at `at`, at step `step`.
+    #[inline]
+    pub(crate) fn called(
+        &self,
+        task: usize,
+        step: usize,
+        operation: &'static str,
+        at: &'static Location<'static>,
+        name: impl FnOnce() -> TaskLabel,
+    ) {
+        let mut whereabouts = lock(&self.whereabouts);
+        if whereabouts.running.is_none_or(|(running, _)| running != task) {
+            whereabouts.running = Some((task, step));
+        }
+        seen(&mut whereabouts, task, name).last_call = Some((operation, at, step));
+    }
 }
 
 /// An execution begins on this thread.
@@ -141,35 +185,7 @@ pub(crate) fn execution_ended() {
     update(|whereabouts| whereabouts.in_execution = false);
 }
 
-/// Task `task` runs from step `step` on; `name` names it, the first time it runs.
-#[inline]
-pub(crate) fn running(task: usize, step: usize, name: impl FnOnce() -> String) {
-    update(|whereabouts| {
-        if whereabouts.running.is_none_or(|(running, _)| running != task) {
-            whereabouts.running = Some((task, step));
-        }
-        seen(whereabouts, task, name);
-    });
-}
-
-/// Task `task` called `operation` at `at`, at step `step`.
-#[inline]
-pub(crate) fn called(
-    task: usize,
-    step: usize,
-    operation: &'static str,
-    at: &'static Location<'static>,
-    name: impl FnOnce() -> String,
-) {
-    update(|whereabouts| {
-        if whereabouts.running.is_none_or(|(running, _)| running != task) {
-            whereabouts.running = Some((task, step));
-        }
-        seen(whereabouts, task, name).last_call = Some((operation, at, step));
-    });
-}
-
-fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> String) -> &mut TaskWhereabouts {
+fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> TaskLabel) -> &mut TaskWhereabouts {
     if whereabouts.tasks.len() <= task {
         whereabouts.tasks.resize(task + 1, None);
     }

@@ -67,8 +67,9 @@ impl<W> WaitList<W> {
     }
 
     /// Takes every waiter out of the queue, in order.
-    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = W> + use<W> {
-        std::mem::take(&mut self.queue).into_iter().map(|(_, waiter)| waiter)
+    /// The queue keeps its room for the next waiters.
+    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = W> + '_ {
+        self.queue.drain(..).map(|(_, waiter)| waiter)
     }
 
     /// The waiters, first to last.

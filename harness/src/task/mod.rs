@@ -95,8 +95,11 @@ where
     let task = execution::with(|state| {
         let task = state.tasks.spawn(name, at);
         state.tasks.get_mut(task).blocking = kind == Kind::Blocking;
-        let label = state.tasks.get(task).display_name();
-        state.record("spawn", at, Some(|| format!("task {task} \"{label}\"")));
+        // Named only for the trace, which the search does not keep.
+        let detail = (state.settings.record_trace)
+            .then(|| format!("task {task} \"{}\"", state.tasks.get(task).label()))
+            .map(|detail| move || detail);
+        state.record("spawn", at, detail);
         state.change(task, Transition::Spawned);
         engine::spawned(state);
         task

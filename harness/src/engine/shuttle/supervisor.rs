@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::time::Instant;
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId as ShuttleTaskId};
+use smallvec::SmallVec;
 
 use crate::detect::{self, Moment};
 use crate::engine::progress::Progress;
@@ -92,7 +93,8 @@ impl Scheduler for Supervisor {
         let idle = runnable.iter().copied().find(|task| Some(task.id()) == idle_task);
         // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
         // primitives re-check their condition anyway, so only truly runnable tasks are choices.
-        let mut ready: Vec<&Task> =
+        // On the stack: a decision is made at every step, and most programs have few tasks.
+        let mut ready: SmallVec<[&Task; 16]> =
             runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
         let current = current.filter(|task| Some(*task) != idle_task);
         let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));

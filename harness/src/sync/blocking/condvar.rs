@@ -7,6 +7,8 @@ use std::sync::{LockResult, PoisonError};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use smallvec::SmallVec;
+
 use super::Holder;
 use super::mutex::MutexGuard;
 use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
@@ -164,7 +166,7 @@ impl Condvar {
     #[track_caller]
     pub fn notify_all(&self) {
         let at = engine::begin_preemptive();
-        let woken: Vec<Waiter> = self.waiters().take_all().collect();
+        let woken: SmallVec<[Waiter; 4]> = self.waiters().take_all().collect();
         engine::record_with("blocking::Condvar::notify_all", at, || match woken.len() {
             0 => "lost: nobody waits".to_string(),
             _ => format!("woke {}", woken.iter().map(|waiter| waiter.who.to_string()).collect::<Vec<_>>().join(", ")),

@@ -10,6 +10,8 @@
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use smallvec::SmallVec;
+
 use super::Holder;
 use crate::engine::{self, Resource, StateGuard, StateLock, Unparker};
 use crate::sync::wait_list::{WaitList, WaiterId};
@@ -186,7 +188,10 @@ impl RawLock {
                     state.readers.swap_remove(mine.expect("a read guard's hold is among the readers"));
                 }
             }
-            if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { Vec::new() }
+            // Few wait at once: no allocation for them.
+            let waiters: SmallVec<[Unparker; 4]> =
+                if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { SmallVec::new() };
+            waiters
         };
         // Unparking is a scheduling point: never while holding the state.
         for unparker in waiters {
