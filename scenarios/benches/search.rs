@@ -447,25 +447,26 @@ fn peak_rss_kib() -> usize {
 /// The program of the memory run: the biggest, so that its executions weigh the most.
 const MEMORY_PROGRAM: &str = "dining_philosophers";
 
-/// `--child memory <engine> <executions>`: runs the fixed memory program with random
-/// scheduling, prints the executions that ran and the peak resident set. Also the
-/// driver of the callgrind profiles (see BENCHMARKS.md).
+/// `--child memory <engine> <executions> [<program>]`: runs the fixed memory program (or
+/// `program`) with random scheduling, prints the executions that ran and the peak resident
+/// set. Also the driver of the callgrind profiles (see BENCHMARKS.md).
 fn child_memory(args: &[String]) {
     let executions: usize = args[1].parse().expect("executions");
+    let program = args.get(2).map_or(MEMORY_PROGRAM, |name| program_named(name).name);
     let ran = match args[0].as_str() {
         "none" => 0,
         "raw" => {
-            let test = || shuttle::future::block_on(sctbench::run::<RawShuttle>(MEMORY_PROGRAM, Variant::Fixed));
+            let test = || shuttle::future::block_on(sctbench::run::<RawShuttle>(program, Variant::Fixed));
             let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(1, executions);
             shuttle::Runner::new(scheduler, shuttle_config()).run(test)
         }
         "racewright" => {
-            let scenario = Scenario::new(format!("sctbench::{MEMORY_PROGRAM}"))
+            let scenario = Scenario::new(format!("sctbench::{program}"))
                 .iterations(executions)
                 .seed(1)
                 .strategy(Strategy::Random)
                 .threads(1);
-            let report = racewright_run(scenario, MEMORY_PROGRAM, Variant::Fixed);
+            let report = racewright_run(scenario, program, Variant::Fixed);
             assert!(report.failure().is_none(), "{report}");
             report.executions()
         }

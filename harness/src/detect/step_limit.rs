@@ -61,11 +61,7 @@ pub(crate) fn stalled(stall: std::time::Duration, stuck: Option<&Whereabouts>) -
              its body or in racewright's own (a bug of racewright)",
         );
     };
-    let task = |id: usize| {
-        let name =
-            stuck.tasks.get(id).and_then(Option::as_ref).map_or_else(|| format!("task-{id}"), |t| t.name.to_string());
-        TaskRef { id, name }
-    };
+    let task = |id: usize| TaskRef { id, name: stuck.name_of(id) };
     let last_call = |id: usize| stuck.tasks.get(id).and_then(Option::as_ref).and_then(|seen| seen.last_call);
     let describe = |(operation, at, step): (&str, &'static std::panic::Location<'static>, usize)| {
         format!("`{operation}` at {} (step {step})", crate::model::paths::location(at))
@@ -102,15 +98,12 @@ pub(crate) const BLOCKED_NOTE: &str = "an execution blocked outside racewright's
 
 /// Where an execution blocked in the kernel: the task, and its last racewright call.
 pub(crate) fn blocked_task(blocked: &Whereabouts) -> String {
-    let running = blocked.running.map(|(task, _)| task);
-    let task = running.and_then(|id| blocked.tasks.get(id).and_then(Option::as_ref).map(|seen| (id, seen)));
-    match task {
-        Some((id, seen)) => match seen.last_call {
-            Some((operation, at, _)) => {
-                format!("task {id} `{}`, after `{operation}` at {}", seen.name, crate::model::paths::location(at))
-            }
-            None => format!("task {id} `{}`", seen.name),
-        },
-        None => "a task".to_string(),
+    let Some((id, _)) = blocked.running else { return "a task".to_string() };
+    let name = blocked.name_of(id);
+    match blocked.tasks.get(id).and_then(Option::as_ref).and_then(|seen| seen.last_call) {
+        Some((operation, at, _)) => {
+            format!("task {id} `{name}`, after `{operation}` at {}", crate::model::paths::location(at))
+        }
+        None => format!("task {id} `{name}`"),
     }
 }

@@ -372,7 +372,10 @@ impl RawAbort {
 /// The blocking primitives (`sync::blocking`) are built on this alone.
 #[derive(Clone)]
 pub(crate) enum Unparker {
-    Shuttle(::shuttle::thread::Thread),
+    /// Shuttle's id of the task (not its `thread::Thread`, whose `unpark` is a scheduling
+    /// point: a release that wakes three waiters would be four points where shuttle's own
+    /// locks have one, and a waker's `wake` would be one).
+    Shuttle(shuttle_engine::runtime::task::TaskId),
     Loom(loom::LoomUnparker),
     Std(std::thread::Thread),
 }
@@ -381,7 +384,7 @@ impl Unparker {
     /// The handle that wakes the calling task from [`park`].
     pub(crate) fn for_current() -> Self {
         match current() {
-            Engine::Shuttle => Unparker::Shuttle(::shuttle::thread::current()),
+            Engine::Shuttle => Unparker::Shuttle(shuttle_engine::current::me()),
             Engine::Loom => Unparker::Loom(loom::LoomUnparker::for_current()),
             Engine::Tokio => Unparker::Std(std::thread::current()),
         }
@@ -390,7 +393,11 @@ impl Unparker {
     /// Wakes the task, or lets its next [`park`] return at once.
     pub(crate) fn unpark(&self) {
         match self {
-            Unparker::Shuttle(thread) => thread.unpark(),
+            Unparker::Shuttle(task) => {
+                // Outside its execution (a waker kept past it) there is nobody to wake.
+                let _ =
+                    shuttle_engine::runtime::execution::ExecutionState::try_with(|state| state.get_mut(*task).unpark());
+            }
             Unparker::Loom(task) => task.unpark(),
             Unparker::Std(thread) => thread.unpark(),
         }

@@ -104,7 +104,7 @@ impl<F: Future> Future for Instrumented<F> {
                 if let Some(key) = super::current_task_key() {
                     state.tasks.bind_engine_key(key, task);
                 }
-                state.running(task);
+                state.first_run(task);
             }
             let now = state.timers.now();
             let record = state.tasks.get_mut(task);

@@ -252,7 +252,14 @@ impl ExecutionState {
     /// Tells the watchdog that `task` runs now, for when it never comes back.
     pub(crate) fn running(&self, task: TaskId) {
         if let Some(pulse) = &self.pulse {
-            pulse.running(task.0, self.scheduler.steps, || self.tasks.get(task).label());
+            pulse.running(task.0, self.scheduler.steps);
+        }
+    }
+
+    /// Tells the watchdog that `task` runs for the first time, and its name.
+    pub(crate) fn first_run(&self, task: TaskId) {
+        if let Some(pulse) = &self.pulse {
+            pulse.first_run(task.0, self.scheduler.steps, || self.tasks.get(task).label());
         }
     }
 

@@ -18,7 +18,7 @@ pub(crate) struct Heartbeat {
     /// Scheduling points passed so far, by every thread of the exploration.
     beats: AtomicU64,
     /// The whereabouts of each thread exploring for it.
-    threads: Mutex<Vec<Arc<Mutex<Whereabouts>>>>,
+    threads: Mutex<Vec<Arc<Told>>>,
     /// The watchdog gave the exploration up: its other lanes start no new execution.
     abandoned: std::sync::atomic::AtomicBool,
 }
@@ -64,19 +64,49 @@ impl Heartbeat {
 
     /// The whereabouts of each thread exploring for it now.
     pub(crate) fn threads(&self) -> Vec<Whereabouts> {
-        lock(&self.threads).iter().map(|whereabouts| lock(whereabouts).clone()).collect()
+        lock(&self.threads).iter().map(|told| told.whereabouts()).collect()
+    }
+}
+
+/// What one exploring thread tells of itself. The task that runs changes at every step:
+/// it is an atomic, not behind the lock the rest takes.
+#[derive(Default)]
+struct Told {
+    /// `(task << 32) | step`, or [`NOT_RUNNING`].
+    running: AtomicU64,
+    rest: Mutex<Whereabouts>,
+}
+
+/// No task of this thread's execution is known to run.
+const NOT_RUNNING: u64 = u64::MAX;
+
+impl Told {
+    fn whereabouts(&self) -> Whereabouts {
+        let mut whereabouts = lock(&self.rest).clone();
+        let running = self.running.load(Ordering::Relaxed);
+        whereabouts.running = (running != NOT_RUNNING).then_some(((running >> 32) as usize, running as u32 as usize));
+        whereabouts
+    }
+
+    #[inline]
+    fn now_running(&self, task: usize, step: usize) {
+        let running = self.running.load(Ordering::Relaxed);
+        if running == NOT_RUNNING || (running >> 32) as usize != task {
+            let step = step.min(u32::MAX as usize) as u64;
+            self.running.store(((task as u64) << 32) | step, Ordering::Relaxed);
+        }
     }
 }
 
 /// A thread's part of an exploration's heartbeat; the thread leaves it when it ends.
 struct Pulse {
     heartbeat: Arc<Heartbeat>,
-    whereabouts: Arc<Mutex<Whereabouts>>,
+    told: Arc<Told>,
 }
 
 impl Drop for Pulse {
     fn drop(&mut self) {
-        lock(&self.heartbeat.threads).retain(|whereabouts| !Arc::ptr_eq(whereabouts, &self.whereabouts));
+        lock(&self.heartbeat.threads).retain(|told| !Arc::ptr_eq(told, &self.told));
     }
 }
 
@@ -98,15 +128,26 @@ pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
         let tid = std::fs::read_link("/proc/thread-self")
             .ok()
             .and_then(|link| link.file_name().and_then(|tid| tid.to_str()).map(str::to_string));
-        let whereabouts = Arc::new(Mutex::new(Whereabouts { tid, ..Whereabouts::default() }));
-        lock(&heartbeat.threads).push(whereabouts.clone());
-        Pulse { heartbeat, whereabouts }
+        let told = Arc::new(Told {
+            running: AtomicU64::new(NOT_RUNNING),
+            rest: Mutex::new(Whereabouts { tid, ..Whereabouts::default() }),
+        });
+        lock(&heartbeat.threads).push(told.clone());
+        Pulse { heartbeat, told }
     });
     // The previous pulse, if any, is dropped here: its thread leaves that heartbeat.
     PULSE.with(|current| current.replace(pulse));
 }
 
 impl Whereabouts {
+    /// The name of task `id`, as reports show it.
+    pub(crate) fn name_of(&self, id: usize) -> String {
+        match self.tasks.get(id).and_then(Option::as_ref) {
+            Some(seen) => seen.name.to_string(),
+            None => TaskLabel::Unnamed(crate::model::tasks::TaskId(id)).to_string(),
+        }
+    }
+
     /// Whether the thread sleeps in the kernel now (a lock, I/O, a real sleep: never a
     /// wait of racewright's, which are all in user space), as `/proc` tells.
     pub(crate) fn blocked_in_kernel(&self) -> bool {
@@ -123,7 +164,7 @@ impl Whereabouts {
 #[derive(Clone)]
 pub(crate) struct Link {
     heartbeat: Arc<Heartbeat>,
-    whereabouts: Arc<Mutex<Whereabouts>>,
+    told: Arc<Told>,
 }
 
 /// This thread's part of its exploration's heartbeat, if a watchdog listens.
@@ -131,7 +172,7 @@ pub(crate) fn link() -> Option<Link> {
     PULSE.with(|pulse| {
         let pulse = pulse.borrow();
         let pulse = pulse.as_ref()?;
-        Some(Link { heartbeat: pulse.heartbeat.clone(), whereabouts: pulse.whereabouts.clone() })
+        Some(Link { heartbeat: pulse.heartbeat.clone(), told: pulse.told.clone() })
     })
 }
 
@@ -142,14 +183,16 @@ impl Link {
         self.heartbeat.beats.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Task `task` runs from step `step` on; `name` names it, the first time it runs.
+    /// Task `task` runs from step `step` on.
     #[inline]
-    pub(crate) fn running(&self, task: usize, step: usize, name: impl FnOnce() -> TaskLabel) {
-        let mut whereabouts = lock(&self.whereabouts);
-        if whereabouts.running.is_none_or(|(running, _)| running != task) {
-            whereabouts.running = Some((task, step));
-        }
-        seen(&mut whereabouts, task, name);
+    pub(crate) fn running(&self, task: usize, step: usize) {
+        self.told.now_running(task, step);
+    }
+
+    /// Task `task` runs for the first time in this execution; `name` names it.
+    pub(crate) fn first_run(&self, task: usize, step: usize, name: impl FnOnce() -> TaskLabel) {
+        self.told.now_running(task, step);
+        seen(&mut lock(&self.told.rest), task, name);
     }
 
     /// Task `task` called `operation` at `at`, at step `step`.
@@ -162,27 +205,25 @@ impl Link {
         at: &'static Location<'static>,
         name: impl FnOnce() -> TaskLabel,
     ) {
-        let mut whereabouts = lock(&self.whereabouts);
-        if whereabouts.running.is_none_or(|(running, _)| running != task) {
-            whereabouts.running = Some((task, step));
-        }
-        seen(&mut whereabouts, task, name).last_call = Some((operation, at, step));
+        self.told.now_running(task, step);
+        seen(&mut lock(&self.told.rest), task, name).last_call = Some((operation, at, step));
     }
 }
 
 /// An execution begins on this thread.
 pub(crate) fn execution_began() {
-    update(|whereabouts| {
+    update(|told| {
+        told.running.store(NOT_RUNNING, Ordering::Relaxed);
+        let mut whereabouts = lock(&told.rest);
         whereabouts.executions += 1;
         whereabouts.in_execution = true;
-        whereabouts.running = None;
         whereabouts.tasks.clear();
     });
 }
 
 /// The execution of this thread has ended.
 pub(crate) fn execution_ended() {
-    update(|whereabouts| whereabouts.in_execution = false);
+    update(|told| lock(&told.rest).in_execution = false);
 }
 
 fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> TaskLabel) -> &mut TaskWhereabouts {
@@ -194,10 +235,10 @@ fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> TaskL
 
 /// Updates this thread's whereabouts, when an exploration's watchdog listens.
 #[inline]
-fn update(f: impl FnOnce(&mut Whereabouts)) {
+fn update(f: impl FnOnce(&Told)) {
     PULSE.with(|pulse| {
         if let Some(pulse) = &*pulse.borrow() {
-            f(&mut lock(&pulse.whereabouts));
+            f(&pulse.told);
         }
     });
 }

@@ -193,7 +193,7 @@ impl RawLock {
                 if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { SmallVec::new() };
             waiters
         };
-        // Unparking is a scheduling point: never while holding the state.
+        // Never while holding the state: a woken task may run at the release point below.
         for unparker in waiters {
             unparker.unpark();
         }
