@@ -90,9 +90,12 @@ impl Scheduler for Pct {
         self.steps = 0;
         self.next_low = HIGH - 1;
         self.change_points.clear();
-        let points = (self.depth - 1).min(self.horizon);
+        // A drop at the first decision only redraws the initial order: points go to the
+        // decisions after it (as in shuttle's `PctScheduler`).
+        let decisions_after_first = self.horizon.saturating_sub(1);
+        let points = (self.depth - 1).min(decisions_after_first);
         while self.change_points.len() < points {
-            let point = 1 + self.rng.below(self.horizon);
+            let point = 2 + self.rng.below(decisions_after_first);
             if !self.change_points.contains(&point) {
                 self.change_points.push(point);
             }
