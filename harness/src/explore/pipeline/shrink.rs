@@ -3,9 +3,10 @@
 //!
 //! Each candidate replays a prefix of the schedule, takes back one preemption (the
 //! running task goes on instead), and completes without preempting, or follows the rest
-//! of the old schedule where it still can. A candidate is kept when it fails with the
-//! same kind and has fewer preemptions, or as many and fewer steps. Bounded by counts, not
-//! time, so that every machine shrinks alike.
+//! of the old schedule where it still can (from the preempting step, or from the step
+//! after it). A candidate is kept when it fails with the same kind and has fewer
+//! preemptions, or as many and fewer steps. Bounded by counts, not time, so that every
+//! machine shrinks alike.
 
 use crate::detect::FailureKind;
 use crate::run::execution::ExecutionState;
@@ -39,6 +40,10 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
                 [prefix, &[previous]].concat(),
                 // Take it back and follow the rest of the old schedule where possible.
                 [prefix, &[previous], &best.scheduler.choices[point + 1..]].concat(),
+                // Let the preempted task take one more step first, then the old schedule: a
+                // preemption at a point where the task was about to wait anyway (a join, a
+                // lock) is then no switch at all.
+                [prefix, &[previous], &best.scheduler.choices[point..]].concat(),
             ];
             for choices in candidates {
                 decisions += best.scheduler.choices.len();
