@@ -148,9 +148,11 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
 /// One execution, run on shuttle's main task.
 fn run_execution(body: &Body) {
     let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
-    let execution = Execution::begin(settings, current_task_key);
-    // The idle task is spawned first, so shuttle numbers it 1, after the main task's 0.
+    // The idle task is spawned first, so shuttle numbers it 1, after the main task's 0; and
+    // before the execution begins, so that its spawn is no step (the body goes on: not a
+    // choice).
     drop(shuttle::future::spawn(IdleTask));
+    let execution = Execution::begin(settings, current_task_key);
     execution.with_state(|state| {
         state.scheduler.idle_task = Some(1);
         state.tasks.bind_engine_key(0, TaskId::BODY);

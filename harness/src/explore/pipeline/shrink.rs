@@ -4,7 +4,8 @@
 //! Each candidate replays a prefix of the schedule, takes back one preemption (the
 //! running task goes on instead), and completes without preempting, or follows the rest
 //! of the old schedule where it still can (from the preempting step, or from the step
-//! after it). A candidate is kept when it fails with the same kind and has fewer
+//! after it, or with the preempted task's next run of steps moved to where it was
+//! preempted). A candidate is kept when it fails with the same kind and has fewer
 //! preemptions, or as many and fewer steps. Bounded by counts, not time, so that every
 //! machine shrinks alike.
 
@@ -44,6 +45,9 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
                 // preemption at a point where the task was about to wait anyway (a join, a
                 // lock) is then no switch at all.
                 [prefix, &[previous], &best.scheduler.choices[point..]].concat(),
+                // Run the preempted task's next stretch of steps where it was preempted,
+                // the rest of the old schedule after it.
+                resumed_at_once(&best.scheduler.choices, point),
             ];
             for choices in candidates {
                 decisions += best.scheduler.choices.len();
@@ -64,9 +68,34 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
     best
 }
 
+/// `choices` with the next run of the task preempted at decision `point` (the steps it
+/// took in a row when it ran again) moved to `point`: the preemption taken back, and
+/// everything else in the old order.
+fn resumed_at_once(choices: &[usize], point: usize) -> Vec<usize> {
+    let preempted = choices[point - 1];
+    let Some(start) = (point..choices.len()).find(|index| choices[*index] == preempted) else {
+        return [&choices[..point], &[preempted]].concat();
+    };
+    let end = (start..choices.len()).find(|index| choices[*index] != preempted).unwrap_or(choices.len());
+    [&choices[..point], &choices[start..end], &choices[point..start], &choices[end..]].concat()
+}
+
 fn better(candidate: &ExecutionState, best: &ExecutionState, kind: FailureKind) -> bool {
     let same_kind = candidate.findings.first().is_some_and(|finding| finding.kind() == kind);
     let fewer = (candidate.scheduler.preemptions.len(), candidate.scheduler.choices.len())
         < (best.scheduler.preemptions.len(), best.scheduler.choices.len());
     same_kind && fewer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resumed_at_once;
+
+    #[test]
+    fn the_preempted_tasks_next_run_moves_to_where_it_was_preempted() {
+        // Task 0 is preempted by 1 at decision 2 and runs again (twice) at decisions 4 and 5.
+        assert_eq!(resumed_at_once(&[0, 0, 1, 2, 0, 0, 1], 2), [0, 0, 0, 0, 1, 2, 1]);
+        // It never runs again: it goes on once, the old schedule is dropped.
+        assert_eq!(resumed_at_once(&[0, 1, 1], 1), [0, 0]);
+    }
 }
