@@ -122,6 +122,18 @@ pub(crate) fn preemption_point() {
     }
 }
 
+/// The first poll of an await that is no scheduling point of its own, where every
+/// racewright call is one: what a `JoinHandle` returns is its task's end, which that
+/// task's own steps already order (shuttle's `JoinHandle` is no scheduling point either).
+/// Where switches wait for a `Pending`, it is [`poll_point`]: a switch decided earlier in
+/// the poll is carried out there.
+pub(crate) fn await_point(cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    if current() == Engine::Shuttle && shuttle::switches_at_pending() {
+        return poll_point(cx);
+    }
+    std::task::Poll::Ready(())
+}
+
 /// The scheduling point of an operation's first poll. Where the strategy switches away,
 /// the operation returns `Pending` (its task woken at once) and the switch happens once
 /// the task is out of its poll: what user code holds while it polls (a `std` or

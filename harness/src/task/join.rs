@@ -174,7 +174,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if !self.awaited {
-            std::task::ready!(engine::poll_point(cx));
+            std::task::ready!(engine::await_point(cx));
             self.awaited = true;
         }
         let proceed = std::task::ready!(engine::poll_proceed(cx));
