@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Lit, LitInt, LitStr, Meta, Token};
 
 const ARGUMENTS: &str = "`iterations`, `seed`, `strategy`, `depth`, `engine`, `preemption_bound`, `max_steps`, \
                          `time`, `flavor`, `switch_points`, `leaks`, `unhandled_panics`, `error_events`, `lost_messages`, \
-                         `max_queue`, `expect`, `snapshot`";
+                         `max_queue`, `threads`, `expect`, `snapshot`";
 /// The values each string argument accepts: the same list as the library's
 /// `racewright::__private::attribute::VALUES` (a test compares them through
 /// [`values_table`]).
@@ -66,6 +66,7 @@ pub(crate) struct Args {
     error_events: Option<LitStr>,
     lost_messages: Option<LitStr>,
     max_queue: Option<LitInt>,
+    threads: Option<LitInt>,
     expect: Option<LitStr>,
     snapshot: Option<bool>,
 }
@@ -102,6 +103,7 @@ impl Parse for Args {
                 "switch_points" => set(&mut args.switch_points, one_of(value, &name, SWITCH_POINTS)?, span, &name)?,
                 "lost_messages" => set(&mut args.lost_messages, one_of(value, &name, POLICIES)?, span, &name)?,
                 "max_queue" => set(&mut args.max_queue, positive(value, &name)?, span, &name)?,
+                "threads" => set(&mut args.threads, positive(value, &name)?, span, &name)?,
                 "leaks" => set(&mut args.leaks, one_of(value, &name, POLICIES)?, span, &name)?,
                 "unhandled_panics" => set(&mut args.unhandled_panics, one_of(value, &name, POLICIES)?, span, &name)?,
                 "error_events" => set(&mut args.error_events, one_of(value, &name, POLICIES)?, span, &name)?,
@@ -155,6 +157,7 @@ impl Args {
         integer("max_steps", &self.max_steps);
         integer("preemption_bound", &self.preemption_bound);
         integer("max_queue", &self.max_queue);
+        integer("threads", &self.threads);
         setters
     }
 
@@ -217,6 +220,7 @@ fn whole_number(value: &Expr, name: &str, least: u64) -> syn::Result<LitInt> {
         "preemption_bound" => "2",
         "max_steps" => "100_000",
         "max_queue" => "64",
+        "threads" => "1",
         _ => "500",
     };
     let refuse =

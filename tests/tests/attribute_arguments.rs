@@ -79,3 +79,14 @@ async fn switch_points_pending() {
 async fn switch_points_every_call_by_default() {
     two_increments_around_notify_one().await;
 }
+
+/// Every other execution takes one more step (a `static` carries the count): explored by
+/// default, a probe notes it in the summary; `threads = 1` runs no probe, and the pinned
+/// summary has no such note.
+#[racewright::test(threads = 1, iterations = 200, snapshot)]
+async fn threads_one_runs_no_probe() {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 2 == 1 {
+        racewright::task::yield_now().await;
+    }
+}

@@ -111,8 +111,8 @@ pub(crate) struct Config {
     pub(crate) record_trace: bool,
     pub(crate) engine: EngineChoice,
     pub(crate) preemption_bound: usize,
-    /// Threads the exploration may use; `None` for one, on the test's own thread. Never
-    /// changes the verdict.
+    /// Threads the exploration uses; `None` for the idle cores, when a probe finds that the
+    /// executions leave each other alone. Never changes the verdict.
     pub(crate) threads: Option<usize>,
 }
 

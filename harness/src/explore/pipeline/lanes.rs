@@ -7,13 +7,18 @@
 //! lane always runs to its failure, whatever the timing, and the same command finds the
 //! same execution on any machine.
 //!
-//! By default the lanes run one after the other on the test's thread. `Scenario::threads`
-//! runs them in parallel, for scenarios whose executions share nothing (no `static`, no
-//! state captured by the body): executions of different lanes then run at the same time.
+//! By default the lanes run on every core that is idle, when the scenario's executions
+//! leave each other alone: a probe runs one execution twice with the same choices, and a
+//! second run that takes another schedule or ends otherwise (a `static` or thread-local
+//! carried from one execution to the next) keeps the lanes on the test's thread, with a
+//! note. Cores are counted across the process: tests that cargo already runs side by side
+//! start no helper threads on a machine they fill. `Scenario::threads` sets the number.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 use crate::engine::shuttle::{self as engine, Body, Explored, GiveUp, Plan};
 use crate::explore::config::Config;
@@ -24,15 +29,82 @@ const LANES: usize = 4;
 /// Fewer iterations than this per lane run in one lane: threads would cost more than they give.
 const MIN_PER_LANE: usize = 32;
 
-/// Explores `body` with the configured strategy, lane by lane, on `config.threads` threads.
+/// The note of a report whose executions carried state from one to the next.
+pub(crate) const SHARED_STATE_NOTE: &str = "the same execution, run twice with the same choices, took another \
+     course the second time: the executions depend on something racewright neither resets nor controls (a \
+     `static` or thread-local carried from one to the next, the real clock), so each may depend on the ones \
+     before it and a replay may not find the same failure; racewright explored on one thread (README, \"What \
+     racewright cannot see\")";
+
+/// Threads exploring in this process now: each exploration's own, and the lanes' helpers.
+static EXPLORING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts the calling thread among those exploring while it lives.
+struct Exploring;
+
+impl Exploring {
+    fn enter() -> Exploring {
+        EXPLORING.fetch_add(1, Ordering::SeqCst);
+        Exploring
+    }
+
+    /// One more thread, if a core is idle.
+    fn one_more(cores: usize) -> Option<Exploring> {
+        EXPLORING.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |busy| (busy < cores).then_some(busy + 1)).ok()?;
+        Some(Exploring)
+    }
+}
+
+impl Drop for Exploring {
+    fn drop(&mut self) {
+        EXPLORING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Explores `body` with the configured strategy, lane by lane, on as many threads as
+/// `config.threads` says (idle cores when it says nothing).
 pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<Instant>) -> Explored {
+    let _exploring = Exploring::enter();
     // DFS enumerates one tree: it cannot be dealt out.
     let lanes = if config.strategy == Strategy::Dfs || config.iterations < LANES * MIN_PER_LANE { 1 } else { LANES };
-    let threads = config.threads.unwrap_or(1).min(lanes);
+    let mut shared_state = false;
+    let helpers: Vec<Exploring> = match config.threads {
+        _ if lanes == 1 => Vec::new(),
+        // Declared: exactly that many threads.
+        Some(threads) => (1..threads.min(lanes)).map(|_| Exploring::enter()).collect(),
+        None => match probe(config, seed, body, lane_iterations(config, lanes, 0)) {
+            Probe::Independent => {
+                let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+                (1..lanes).map_while(|_| Exploring::one_more(cores)).collect()
+            }
+            Probe::Dependent => {
+                shared_state = true;
+                Vec::new()
+            }
+            // Lane 0's first execution, as the lanes would have run it: its failure is theirs.
+            Probe::Failed(first) => return *first,
+        },
+    };
+    let mut explored = run_lanes(config, seed, body, deadline, lanes, helpers);
+    if shared_state {
+        explored.notes.push(SHARED_STATE_NOTE.to_string());
+    }
+    explored
+}
+
+/// Runs the lanes on this thread and one helper thread per `helpers`.
+fn run_lanes(
+    config: &Config,
+    seed: u64,
+    body: &Body,
+    deadline: Option<Instant>,
+    lanes: usize,
+    helpers: Vec<Exploring>,
+) -> Explored {
     let run = |lane: usize, give_up: Option<Box<dyn Fn() -> bool>>| {
         run_lane(config, lane_seed(seed, lane), lane_iterations(config, lanes, lane), body, deadline, give_up)
     };
-    if threads == 1 {
+    if helpers.is_empty() {
         let mut results: Vec<Explored> = Vec::with_capacity(lanes);
         for lane in 0..lanes {
             // Once a lane has failed, the higher ones have nothing to add.
@@ -45,34 +117,91 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
     let next_lane = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Explored>>> = Mutex::new((0..lanes).map(|_| None).collect());
     let heartbeat = crate::run::heartbeat::current();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            // Named: a thread that carries the exploration's OS name is one the test started.
-            let lane = std::thread::Builder::new().name("racewright-lane".into());
-            lane.spawn_scoped(scope, || {
-                crate::run::heartbeat::adopt(heartbeat.clone());
-                loop {
-                    let lane = next_lane.fetch_add(1, Ordering::SeqCst);
-                    if lane >= lanes {
-                        break;
-                    }
-                    let (watched, heartbeat) = (lowest_failed.clone(), heartbeat.clone());
-                    // A lower lane failed, or the watchdog gave the exploration up.
-                    let give_up = move || {
-                        watched.load(Ordering::SeqCst) < lane || heartbeat.as_ref().is_some_and(|h| h.is_abandoned())
-                    };
-                    let exploration = run(lane, Some(Box::new(give_up)));
-                    if exploration.failed.is_some() {
-                        lowest_failed.fetch_min(lane, Ordering::SeqCst);
-                    }
-                    results.lock().unwrap_or_else(|poisoned| poisoned.into_inner())[lane] = Some(exploration);
-                }
-            })
-            .expect("racewright: could not start a lane's thread");
+    // Takes lanes until none is left.
+    let work = || {
+        loop {
+            let lane = next_lane.fetch_add(1, Ordering::SeqCst);
+            if lane >= lanes {
+                break;
+            }
+            let (watched, heartbeat) = (lowest_failed.clone(), heartbeat.clone());
+            // A lower lane failed, or the watchdog gave the exploration up.
+            let give_up =
+                move || watched.load(Ordering::SeqCst) < lane || heartbeat.as_ref().is_some_and(|h| h.is_abandoned());
+            let exploration = run(lane, Some(Box::new(give_up)));
+            if exploration.failed.is_some() {
+                lowest_failed.fetch_min(lane, Ordering::SeqCst);
+            }
+            results.lock().unwrap_or_else(|poisoned| poisoned.into_inner())[lane] = Some(exploration);
         }
+    };
+    std::thread::scope(|scope| {
+        for helper in helpers {
+            // Named: a thread that carries the exploration's OS name is one the test started.
+            let thread = std::thread::Builder::new().name("racewright-lane".into());
+            let heartbeat = heartbeat.clone();
+            let work = &work;
+            thread
+                .spawn_scoped(scope, move || {
+                    let _helper = helper;
+                    crate::run::heartbeat::adopt(heartbeat);
+                    work();
+                })
+                .expect("racewright: could not start a lane's thread");
+        }
+        work();
     });
     let results = results.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     merge(results.into_iter().map(Option::unwrap_or_default).collect())
+}
+
+/// Whether the executions of a scenario leave each other alone.
+enum Probe {
+    Independent,
+    /// The same execution went otherwise the second time.
+    Dependent,
+    /// The first execution failed: no answer, and the exploration's verdict (it is the
+    /// first execution of the first lane).
+    Failed(Box<Explored>),
+}
+
+/// Runs the first execution of lane 0 (of `iterations`) twice with the same choices: it
+/// must take the same schedule and end the same way. What is carried from one execution
+/// to the next outside racewright (a counter in a `static`, a cache in a thread-local)
+/// shows as a second run that goes otherwise.
+fn probe(config: &Config, seed: u64, body: &Body, iterations: usize) -> Probe {
+    let plan = Plan { settings: Arc::new(config.settings()), iterations: 2, deadline: None };
+    let strategy = config.strategy;
+    let fresh = move || strategy.scheduler(lane_seed(seed, 0), iterations);
+    let probe = engine::explore(plan, Box::new(Repeat { fresh: Box::new(fresh), current: None }), None, body.clone());
+    match &probe.failed {
+        Some((1, _)) => Probe::Failed(Box::new(probe)),
+        _ if probe.harness_error.is_some() => Probe::Failed(Box::new(probe)),
+        Some(_) => Probe::Dependent,
+        None if probe.distinct_schedules == 1 => Probe::Independent,
+        None => Probe::Dependent,
+    }
+}
+
+/// A scheduler that makes the same choices in every execution: a fresh one each time.
+struct Repeat {
+    fresh: Box<dyn Fn() -> Box<dyn Scheduler>>,
+    current: Option<Box<dyn Scheduler>>,
+}
+
+impl Scheduler for Repeat {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let scheduler = self.current.insert((self.fresh)());
+        scheduler.new_execution()
+    }
+
+    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, is_yielding: bool) -> Option<TaskId> {
+        self.current.as_mut()?.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.current.as_mut().map_or(0, |scheduler| scheduler.next_u64())
+    }
 }
 
 fn run_lane(

@@ -1,0 +1,4 @@
+#[racewright::test(threads = 0)]
+async fn zero_threads() {}
+
+fn main() {}

@@ -1,0 +1,63 @@
+//! The lanes of an exploration on the idle cores: only when its executions leave each
+//! other alone, and with the same verdict whatever the number of threads.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use racewright::Scenario;
+use racewright::sync::atomic::AtomicUsize as ExploredCounter;
+
+/// A body whose every other execution takes one more step: each depends on the ones
+/// before it, through a `static`.
+async fn counts_its_runs(runs: &'static AtomicUsize, threads: &'static Mutex<BTreeSet<String>>) {
+    let name = std::thread::current().name().unwrap_or_default().to_string();
+    threads.lock().unwrap().insert(name);
+    if runs.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
+        racewright::task::yield_now().await;
+    }
+    let task = racewright::spawn(async {});
+    task.await.unwrap();
+}
+
+#[test]
+fn executions_that_carry_state_explore_on_one_thread_with_a_note() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    static THREADS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let report = Scenario::new("lanes::carries_state").iterations(400).run(|| counts_its_runs(&RUNS, &THREADS));
+    assert!(report.failure().is_none(), "{report}");
+    assert!(report.notes().iter().any(|note| note.contains("took another course the second time")), "{report}");
+    assert!(!THREADS.lock().unwrap().contains("racewright-lane"), "{:?}", THREADS.lock().unwrap());
+    // Declared: no probe, no note.
+    let declared =
+        Scenario::new("lanes::carries_state").iterations(400).threads(1).run(|| counts_its_runs(&RUNS, &THREADS));
+    assert!(declared.notes().iter().all(|note| !note.contains("took another course")), "{declared}");
+}
+
+/// A lost update between two tasks.
+async fn racy_increments() {
+    let counter = std::sync::Arc::new(ExploredCounter::new(0));
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = counter.clone();
+            racewright::spawn(async move {
+                let seen = counter.load(Ordering::SeqCst);
+                counter.store(seen + 1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(counter.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn the_verdict_is_the_same_whatever_the_threads() {
+    let scenario = Scenario::new("lanes::racy_increments").iterations(2000);
+    let default = scenario.clone().run(racy_increments).to_string();
+    for threads in [1, 2, 4] {
+        let report = scenario.clone().threads(threads).run(racy_increments).to_string();
+        assert_eq!(report, default, "threads({threads})");
+    }
+}
