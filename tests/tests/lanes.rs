@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use racewright::Scenario;
-use racewright::sync::atomic::AtomicUsize as ExploredCounter;
+use racewright_tests::racy_increments;
 
 /// A body whose every other execution takes one more step: each depends on the ones
 /// before it, through a `static`.
@@ -32,24 +32,6 @@ fn executions_that_carry_state_explore_on_one_thread_with_a_note() {
     let declared =
         Scenario::new("lanes::carries_state").iterations(400).threads(1).run(|| counts_its_runs(&RUNS, &THREADS));
     assert!(declared.notes().iter().all(|note| !note.contains("took another course")), "{declared}");
-}
-
-/// A lost update between two tasks.
-async fn racy_increments() {
-    let counter = std::sync::Arc::new(ExploredCounter::new(0));
-    let tasks: Vec<_> = (0..2)
-        .map(|_| {
-            let counter = counter.clone();
-            racewright::spawn(async move {
-                let seen = counter.load(Ordering::SeqCst);
-                counter.store(seen + 1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    assert_eq!(counter.load(Ordering::SeqCst), 2);
 }
 
 #[test]

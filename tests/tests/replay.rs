@@ -2,27 +2,9 @@
 //! failure while removing preemptions; nondeterminism is told apart from a bug.
 
 use racewright::sync::Mutex;
-use racewright::sync::atomic::{AtomicUsize, Ordering};
 use racewright::{FailureKind, Scenario};
+use racewright_tests::racy_increments;
 use std::sync::Arc;
-
-/// The classic lost update without any yield: only preemptions can break it.
-async fn racy_increments() {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let tasks: Vec<_> = (0..2)
-        .map(|_| {
-            let counter = counter.clone();
-            racewright::spawn(async move {
-                let read = counter.load(Ordering::SeqCst);
-                counter.store(read + 1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    assert_eq!(counter.load(Ordering::SeqCst), 2);
-}
 
 #[test]
 fn a_token_replays_the_same_report() {
