@@ -65,7 +65,9 @@ impl Future for WindDown {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let settled = execution::with(|state| {
-            if state.wind_down.settled {
+            // With every other task over already there is nothing to wait for (no round
+            // trip through the idle task: two steps less per execution).
+            if state.wind_down.settled || state.tasks.alive().next().is_none() {
                 true
             } else {
                 state.wind_down.body = Some(cx.waker().clone());
