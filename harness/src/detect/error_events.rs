@@ -31,7 +31,7 @@ impl<S: Subscriber> Layer<S> for ErrorEvents {
         let location = metadata.file().map(|file| paths::location_parts(file, metadata.line().unwrap_or(0), 1));
         let level = *metadata.level();
         execution::try_with(|state| {
-            let task = state.current_task();
+            let task = state.task_on_engine();
             let step = state.scheduler.steps;
             let text = fields.render();
             let spans = state.tasks.get(task).spans.path();

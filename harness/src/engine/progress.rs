@@ -95,6 +95,8 @@ impl Progress {
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, state));
+        } else {
+            state.recycle();
         }
         failed
     }

@@ -254,17 +254,11 @@ impl Default for TaskRegistry {
 }
 
 impl TaskRegistry {
-    /// A registry with room for `tasks` tasks.
-    pub(crate) fn with_capacity(tasks: usize) -> Self {
-        let mut registry =
-            TaskRegistry { tasks: Vec::with_capacity(tasks), engine_keys: Vec::with_capacity(tasks + 1) };
-        registry.tasks.push(TaskRecord::new(TaskId::BODY, None, None));
-        registry
-    }
-
-    /// How many tasks it has registered, the body included.
-    pub(crate) fn len(&self) -> usize {
-        self.tasks.len()
+    /// Empties the registry to the body alone, keeping its room.
+    pub(crate) fn clear(&mut self) {
+        self.tasks.clear();
+        self.tasks.push(TaskRecord::new(TaskId::BODY, None, None));
+        self.engine_keys.clear();
     }
 
     /// Registers a task being spawned and returns its id.

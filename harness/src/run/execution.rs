@@ -22,16 +22,15 @@ use crate::trace::{Trace, Transition};
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
-    /// How big the thread's last execution grew: the next one starts with that much room.
-    static LAST_SIZES: Cell<Sizes> = const { Cell::new(Sizes { choices: 0, tasks: 0 }) };
+    /// The room of the thread's last finished execution, emptied: the next one of the
+    /// exploration (most likely alike) neither allocates it anew nor grows it step by step.
+    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
 }
 
-/// The lengths an execution's logs reached, so that the next one of the exploration (most
-/// likely alike) does not grow its own step by step.
-#[derive(Clone, Copy)]
-struct Sizes {
-    choices: usize,
-    tasks: usize,
+/// What an execution leaves for the next one to fill.
+struct Spare {
+    tasks: TaskRegistry,
+    choices: Vec<usize>,
 }
 
 /// The serial of the next execution of the process.
@@ -92,6 +91,10 @@ pub(crate) struct ExecutionState {
     pub(crate) wind_down: WindDown,
     /// The engine's id of the running task (the engine hands it in at `begin`).
     task_key: Option<TaskKey>,
+    /// The engine's id of the task the scheduler last switched to, which runs until the
+    /// next decision: set by a scheduler that sees every switch (shuttle's supervisor),
+    /// it spares asking the engine at every operation.
+    pub(crate) running_key: Option<usize>,
     /// The heartbeat this execution beats, if a watchdog listens.
     pulse: Option<super::heartbeat::Link>,
 }
@@ -136,14 +139,15 @@ impl Execution {
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
         let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let sizes = LAST_SIZES.get();
+        let Spare { tasks, choices } =
+            SPARE.take().unwrap_or_else(|| Spare { tasks: TaskRegistry::default(), choices: Vec::new() });
         let state = ExecutionState {
             settings,
             serial,
             task_key: Some(task_key),
             pulse: super::heartbeat::link(),
-            tasks: TaskRegistry::with_capacity(sizes.tasks),
-            scheduler: SchedulerLog { choices: Vec::with_capacity(sizes.choices), ..Default::default() },
+            tasks,
+            scheduler: SchedulerLog { choices, ..Default::default() },
             ..Default::default()
         };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
@@ -213,16 +217,33 @@ pub(crate) fn is_stopping() -> bool {
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));
     super::heartbeat::execution_ended();
-    let execution = CURRENT.with(|current| current.borrow_mut().take());
-    if let Some(state) = execution.as_ref().and_then(|execution| execution.state.try_borrow().ok()) {
-        LAST_SIZES.set(Sizes { choices: state.scheduler.choices.len(), tasks: state.tasks.len() });
-    }
-    execution
+    CURRENT.with(|current| current.borrow_mut().take())
 }
 
 impl ExecutionState {
+    /// Leaves the room of this finished execution's registry and schedule to the next
+    /// execution of the thread.
+    pub(crate) fn recycle(mut self) {
+        self.tasks.clear();
+        self.scheduler.choices.clear();
+        let spare =
+            Spare { tasks: std::mem::take(&mut self.tasks), choices: std::mem::take(&mut self.scheduler.choices) };
+        SPARE.set(Some(spare));
+    }
+
     /// The running task, in racewright's numbering.
     pub(crate) fn current_task(&self) -> TaskId {
+        // Once the execution stops, the engine drops what is left with no decision.
+        match self.running_key.filter(|_| !self.stopping && !self.tearing_down) {
+            Some(key) => self.tasks.by_engine_key(key).unwrap_or(TaskId::BODY),
+            None => self.task_on_engine(),
+        }
+    }
+
+    /// The running task as the engine tells it, for what runs while the engine switches
+    /// tasks (after the scheduler chose the next one, before it runs): `tracing`'s span
+    /// exits and enters.
+    pub(crate) fn task_on_engine(&self) -> TaskId {
         self.task_key.and_then(|key| key()).and_then(|key| self.tasks.by_engine_key(key)).unwrap_or(TaskId::BODY)
     }
 

@@ -78,7 +78,7 @@ where
 fn on_task(f: impl FnOnce(&mut crate::model::spans::SpanStack)) {
     execution::try_with(|state| {
         if !state.stopping {
-            let task = state.current_task();
+            let task = state.task_on_engine();
             f(&mut state.tasks.get_mut(task).spans);
         }
     });

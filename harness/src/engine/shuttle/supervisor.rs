@@ -90,14 +90,26 @@ impl Scheduler for Supervisor {
             None => return runnable.first().map(|task| task.id()),
         };
         let idle_task = decision.idle_task;
-        let idle = runnable.iter().copied().find(|task| Some(task.id()) == idle_task);
-        // Tasks parked in a blocking primitive are offered for spurious wakeups; racewright's
-        // primitives re-check their condition anyway, so only truly runnable tasks are choices.
-        // On the stack: a decision is made at every step, and most programs have few tasks.
-        let mut ready: SmallVec<[&Task; 16]> =
-            runnable.iter().copied().filter(|task| task.runnable() && Some(task.id()) != idle_task).collect();
         let current = current.filter(|task| Some(*task) != idle_task);
-        let current_ready = current.filter(|current| ready.iter().any(|task| task.id() == *current));
+        // One pass over the runnable tasks (a decision is made at every step): the idle
+        // task, the choices, and whether the running task is among them. Tasks parked in a
+        // blocking primitive are offered for spurious wakeups; racewright's primitives
+        // re-check their condition anyway, so only truly runnable tasks are choices. On the
+        // stack: most programs have few tasks.
+        let mut idle = None;
+        let mut current_ready = None;
+        let mut ready: SmallVec<[&Task; 16]> = SmallVec::new();
+        for task in runnable.iter().copied() {
+            let id = task.id();
+            if Some(id) == idle_task {
+                idle = Some(task);
+            } else if task.runnable() {
+                if Some(id) == current {
+                    current_ready = Some(id);
+                }
+                ready.push(task);
+            }
+        }
         if let Some(deferred) = decision.deferred {
             // Inside the poll still: the switch waits until the task is out of it, or at a
             // point where a switch is safe.
@@ -105,9 +117,14 @@ impl Scheduler for Supervisor {
                 return current_ready;
             }
             let execution = execution.as_ref()?;
-            execution.with_state(|state| state.scheduler.deferred = None);
             let can_run =
                 Some(deferred) == idle_task && idle.is_some() || ready.iter().any(|task| task.id() == deferred);
+            execution.with_state(|state| {
+                state.scheduler.deferred = None;
+                if can_run {
+                    state.running_key = Some(usize::from(deferred));
+                }
+            });
             if can_run {
                 return Some(deferred);
             }
@@ -125,7 +142,10 @@ impl Scheduler for Supervisor {
         }
         if ready.is_empty() {
             let idle = idle?;
-            execution?.with_state(|state| state.scheduler.idle_reason = Some(IdleReason::AllBlocked));
+            execution?.with_state(|state| {
+                state.scheduler.idle_reason = Some(IdleReason::AllBlocked);
+                state.running_key = Some(usize::from(idle.id()));
+            });
             return Some(idle.id());
         }
         let is_yielding = is_yielding && current.is_some();
@@ -160,6 +180,7 @@ impl Scheduler for Supervisor {
                 if defer {
                     state.scheduler.deferred = Some(usize::from(choice));
                 }
+                state.running_key = Some(usize::from(if defer { current_ready.unwrap_or(choice) } else { choice }));
             });
         }
         if defer { current_ready } else { Some(choice) }
