@@ -405,29 +405,37 @@ fn speed(time: Duration, chunk: usize) {
     println!();
 }
 
-fn loom_speed(time: Duration) {
-    const PROGRAM: &str = "bluetooth_driver";
+/// The program of the loom table: small enough for loom's exhaustive search.
+const LOOM_PROGRAM: &str = "bluetooth_driver";
+
+/// One exhaustive raw loom search of the fixed loom program; the executions it ran.
+fn raw_loom_search() -> usize {
     let executions = Arc::new(AtomicUsize::new(0));
-    let (raw, raw_each) = explorations_per_second(time, || {
-        let before = executions.load(Ordering::Relaxed);
-        let mut builder = loom::model::Builder::new();
-        builder.preemption_bound = Some(2);
-        let counter = executions.clone();
-        builder.check(move || {
-            counter.fetch_add(1, Ordering::Relaxed);
-            RawLoom::block_on(sctbench::run::<RawLoom>(PROGRAM, Variant::Fixed));
-        });
-        executions.load(Ordering::Relaxed) - before
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(2);
+    let counter = executions.clone();
+    builder.check(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        RawLoom::block_on(sctbench::run::<RawLoom>(LOOM_PROGRAM, Variant::Fixed));
     });
-    let (on, each) = explorations_per_second(time, || {
-        let scenario = Scenario::new(format!("sctbench::{PROGRAM}"))
-            .engine(EngineChoice::Loom)
-            .preemption_bound(2)
-            .iterations(1_000_000);
-        let report = racewright_run(scenario, PROGRAM, Variant::Fixed);
-        assert!(report.failure().is_none() && report.exhaustive(), "{report}");
-        report.executions()
-    });
+    executions.load(Ordering::Relaxed)
+}
+
+/// One exhaustive racewright-on-loom search of the fixed loom program; the executions it ran.
+fn racewright_loom_search() -> usize {
+    let scenario = Scenario::new(format!("sctbench::{LOOM_PROGRAM}"))
+        .engine(EngineChoice::Loom)
+        .preemption_bound(2)
+        .iterations(1_000_000);
+    let report = racewright_run(scenario, LOOM_PROGRAM, Variant::Fixed);
+    assert!(report.failure().is_none() && report.exhaustive(), "{report}");
+    report.executions()
+}
+
+fn loom_speed(time: Duration) {
+    const PROGRAM: &str = LOOM_PROGRAM;
+    let (raw, raw_each) = explorations_per_second(time, raw_loom_search);
+    let (on, each) = explorations_per_second(time, racewright_loom_search);
     println!("loom: {PROGRAM}, fixed, exhaustive with preemption bound 2, for {time:?} each");
     println!("| engine                         | executions per search | executions/s | ratio to raw loom |");
     println!("|--------------------------------|----------------------:|-------------:|------------------:|");
@@ -448,8 +456,10 @@ fn peak_rss_kib() -> usize {
 const MEMORY_PROGRAM: &str = "dining_philosophers";
 
 /// `--child memory <engine> <executions> [<program>]`: runs the fixed memory program (or
-/// `program`) with random scheduling, prints the executions that ran and the peak resident
-/// set. Also the driver of the callgrind profiles (see BENCHMARKS.md).
+/// `program`) with random scheduling (`raw`, `racewright`), or whole exhaustive searches
+/// of the loom table's program (`raw_loom`, `racewright_loom`), prints the executions that
+/// ran and the peak resident set. Also the driver of the callgrind profiles (see
+/// BENCHMARKS.md).
 fn child_memory(args: &[String]) {
     let executions: usize = args[1].parse().expect("executions");
     let program = args.get(2).map_or(MEMORY_PROGRAM, |name| program_named(name).name);
@@ -470,6 +480,21 @@ fn child_memory(args: &[String]) {
             assert!(report.failure().is_none(), "{report}");
             report.executions()
         }
+        // Whole exhaustive searches of the loom table's program, until `executions` ran.
+        "raw_loom" => std::iter::repeat_with(raw_loom_search)
+            .scan(0, |ran, n| {
+                *ran += n;
+                (*ran - n < executions).then_some(*ran)
+            })
+            .last()
+            .unwrap_or(0),
+        "racewright_loom" => std::iter::repeat_with(racewright_loom_search)
+            .scan(0, |ran, n| {
+                *ran += n;
+                (*ran - n < executions).then_some(*ran)
+            })
+            .last()
+            .unwrap_or(0),
         other => panic!("no engine {other}"),
     };
     println!("{ran} {}", peak_rss_kib());
