@@ -26,12 +26,12 @@ fn executions_that_carry_state_explore_on_one_thread_with_a_note() {
     static THREADS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
     let report = Scenario::new("lanes::carries_state").iterations(400).run(|| counts_its_runs(&RUNS, &THREADS));
     assert!(report.failure().is_none(), "{report}");
-    assert!(report.notes().iter().any(|note| note.contains("took another course the second time")), "{report}");
+    assert!(report.notes().iter().any(|note| note.contains("the executions share state")), "{report}");
     assert!(!THREADS.lock().unwrap().contains("racewright-lane"), "{:?}", THREADS.lock().unwrap());
     // Declared: no probe, no note.
     let declared =
         Scenario::new("lanes::carries_state").iterations(400).threads(1).run(|| counts_its_runs(&RUNS, &THREADS));
-    assert!(declared.notes().iter().all(|note| !note.contains("took another course")), "{declared}");
+    assert!(declared.notes().iter().all(|note| !note.contains("the executions share state")), "{declared}");
 }
 
 #[test]
@@ -42,4 +42,21 @@ fn the_verdict_is_the_same_whatever_the_threads() {
         let report = scenario.clone().threads(threads).run(racy_increments).to_string();
         assert_eq!(report, default, "threads({threads})");
     }
+}
+
+#[test]
+fn a_racewright_primitive_in_a_static_keeps_the_lanes_on_one_thread() {
+    // Concurrent executions would take the one mutex at the same time.
+    static SHARED: racewright::sync::Mutex<u32> = racewright::sync::Mutex::const_new(0);
+    static THREADS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let report = Scenario::new("lanes::static_mutex").iterations(400).run(|| async {
+        let name = std::thread::current().name().unwrap_or_default().to_string();
+        THREADS.lock().unwrap().insert(name);
+        let task = racewright::spawn(async { *SHARED.lock().await += 1 });
+        *SHARED.lock().await += 1;
+        task.await.unwrap();
+    });
+    assert!(report.failure().is_none(), "{report}");
+    assert!(report.notes().iter().any(|note| note.contains("the executions share state")), "{report}");
+    assert!(!THREADS.lock().unwrap().contains("racewright-lane"), "{:?}", THREADS.lock().unwrap());
 }

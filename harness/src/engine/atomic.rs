@@ -64,18 +64,21 @@ pub(crate) struct Atomic<S: Modelled> {
     std: S,
     /// The model, with the loom execution it belongs to.
     model: Mutex<Option<(u64, Arc<S::Model>)>>,
+    /// The serial of the execution that made it (0: none).
+    born: u64,
 }
 
 impl<S: Modelled> Atomic<S> {
     pub(crate) fn new(std: S) -> Self {
         let model = loom::modelling().map(|execution| (execution, Arc::new(S::model(std.current()))));
-        Atomic { std, model: Mutex::new(model) }
+        Atomic { std, model: Mutex::new(model), born: crate::run::execution::serial() }
     }
 
     /// Runs one access: `on_std` on std's atomic, or on loom `on_model` on the model.
     /// Both closures are the same call; only one runs.
     #[inline]
     pub(crate) fn with<R>(&self, on_std: impl FnOnce(&S) -> R, on_model: impl FnOnce(&S::Model) -> R) -> R {
+        crate::run::execution::used_primitive_of(self.born);
         if current() == Engine::Loom {
             if let Some(model) = self.model() {
                 return on_model(&model);

@@ -10,11 +10,14 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, MutexGuard};
 
 use super::loom;
+use crate::run::execution;
 
 /// A primitive's state behind the engine's lock.
 pub(crate) struct StateLock<T> {
     model: Model,
     data: Mutex<T>,
+    /// The serial of the execution that made it (0: none, or a `const fn`).
+    born: u64,
 }
 
 /// Where a state lock's loom model comes from.
@@ -35,18 +38,23 @@ pub(crate) struct StateGuard<'a, T> {
 
 impl<T> StateLock<T> {
     pub(crate) fn new(data: T) -> Self {
-        StateLock { model: Model::Made(loom::ModelLock::for_new_primitive()), data: Mutex::new(data) }
+        StateLock {
+            model: Model::Made(loom::ModelLock::for_new_primitive()),
+            data: Mutex::new(data),
+            born: execution::serial(),
+        }
     }
 
     /// A state lock made in a `const` context, whose loom model is made in each loom
     /// execution that uses it.
     pub(crate) const fn const_new(data: T) -> Self {
-        StateLock { model: Model::PerExecution(loom::LazyModelLock::new()), data: Mutex::new(data) }
+        StateLock { model: Model::PerExecution(loom::LazyModelLock::new()), data: Mutex::new(data), born: 0 }
     }
 
     /// Locks the state. On loom, taking the model mutex first is a branch point: other
     /// tasks may run before this one touches the state.
     pub(crate) fn lock(&self) -> StateGuard<'_, T> {
+        execution::used_primitive_of(self.born);
         let model = match &self.model {
             Model::Made(model) => model.as_ref().and_then(loom::ModelLock::lock),
             Model::PerExecution(model) => model.get().and_then(loom::ModelLock::lock),

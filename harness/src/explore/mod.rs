@@ -198,9 +198,9 @@ impl Scenario {
     /// so the verdict and the report are the same whatever the number: only the speed
     /// changes. By default the lanes use the cores that no other exploration of the process
     /// uses, when a probe finds that the scenario's executions leave each other alone (one
-    /// execution, run twice with the same choices, goes the same way both times); executions
-    /// that carry state from one to the next (a `static`, a thread-local) explore on one
-    /// thread, with a note. `threads(1)` keeps a scenario on one thread; a larger number
+    /// execution, run twice with the same choices, goes the same way both times and uses
+    /// only racewright primitives it made); executions that share state (a `static`, a
+    /// thread-local, a primitive the closure captured) explore on one thread, with a note. `threads(1)` keeps a scenario on one thread; a larger number
     /// declares that its executions share nothing, and skips the probe.
     pub fn threads(mut self, threads: usize) -> Self {
         self.config.threads = Some(threads.max(1));

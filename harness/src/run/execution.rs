@@ -21,6 +21,11 @@ use crate::trace::{Trace, Transition};
 
 thread_local! {
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    /// The serial of the execution running on this thread, 0 outside one.
+    static SERIAL: Cell<u64> = const { Cell::new(0) };
+    /// An execution of this thread used a primitive that another execution (or no
+    /// execution) made: state shared across executions.
+    static OUTLIVED: Cell<bool> = const { Cell::new(false) };
     static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
     /// The room of the thread's last finished execution, emptied: the next one of the
     /// exploration (most likely alike) neither allocates it anew nor grows it step by step.
@@ -153,6 +158,7 @@ impl Execution {
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
         ACTIVE.with(|active| active.set(true));
+        SERIAL.set(serial);
         super::heartbeat::execution_began();
         execution
     }
@@ -208,6 +214,29 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R>
     })
 }
 
+/// The serial of the execution running on this thread, 0 outside one: what a primitive
+/// records when it is made.
+#[inline]
+pub(crate) fn serial() -> u64 {
+    SERIAL.get()
+}
+
+/// A primitive made with `born` (its maker's [`serial`]) is used now: if it was made by
+/// another execution, or outside any (a `static`, or one the scenario's closure captured),
+/// executions share it, which [`take_outlived`] tells.
+#[inline]
+pub(crate) fn used_primitive_of(born: u64) {
+    let now = SERIAL.get();
+    if now != born && now != 0 {
+        OUTLIVED.set(true);
+    }
+}
+
+/// Whether an execution of this thread used a primitive made elsewhere since the last call.
+pub(crate) fn take_outlived() -> bool {
+    OUTLIVED.replace(false)
+}
+
 /// Whether the current execution has been judged and is ending (never outside one).
 pub(crate) fn is_stopping() -> bool {
     with(|state| state.stopping).unwrap_or(false)
@@ -216,6 +245,7 @@ pub(crate) fn is_stopping() -> bool {
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     ACTIVE.with(|active| active.set(false));
+    SERIAL.set(0);
     super::heartbeat::execution_ended();
     CURRENT.with(|current| current.borrow_mut().take())
 }

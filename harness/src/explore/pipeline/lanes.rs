@@ -10,8 +10,9 @@
 //! By default the lanes run on every core that is idle, when the scenario's executions
 //! leave each other alone: a probe runs one execution twice with the same choices, and a
 //! second run that takes another schedule or ends otherwise (a `static` or thread-local
-//! carried from one execution to the next) keeps the lanes on the test's thread, with a
-//! note. Cores are counted across the process: tests that cargo already runs side by side
+//! carried from one execution to the next), or a racewright primitive used that the
+//! execution did not make (a `static` one, which concurrent executions would share),
+//! keeps the lanes on the test's thread, with a note. Cores are counted across the process: tests that cargo already runs side by side
 //! start no helper threads on a machine they fill. `Scenario::threads` sets the number.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,11 +31,11 @@ const LANES: usize = 4;
 const MIN_PER_LANE: usize = 32;
 
 /// The note of a report whose executions carried state from one to the next.
-pub(crate) const SHARED_STATE_NOTE: &str = "the same execution, run twice with the same choices, took another \
-     course the second time: the executions depend on something racewright neither resets nor controls (a \
-     `static` or thread-local carried from one to the next, the real clock), so each may depend on the ones \
-     before it and a replay may not find the same failure; racewright explored on one thread (README, \"What \
-     racewright cannot see\")";
+pub(crate) const SHARED_STATE_NOTE: &str = "the executions share state: a racewright primitive made outside \
+     them (a `static`, or one the scenario's closure captured) is used by each, or the same execution, run twice \
+     with the same choices, took another course the second time (a `static` or thread-local carried from one to \
+     the next, the real clock); so each may depend on the ones before it, and a replay may not find the same \
+     failure; racewright explored on one thread (README, \"What racewright cannot see\")";
 
 /// Threads exploring in this process now: each exploration's own, and the lanes' helpers.
 static EXPLORING: AtomicUsize = AtomicUsize::new(0);
@@ -166,19 +167,23 @@ enum Probe {
 }
 
 /// Runs the first execution of lane 0 (of `iterations`) twice with the same choices: it
-/// must take the same schedule and end the same way. What is carried from one execution
-/// to the next outside racewright (a counter in a `static`, a cache in a thread-local)
-/// shows as a second run that goes otherwise.
+/// must take the same schedule, end the same way, and use only primitives it made. What
+/// is carried from one execution to the next outside racewright (a counter in a `static`,
+/// a cache in a thread-local) shows as a second run that goes otherwise; a racewright
+/// primitive in a `static`, which concurrent executions would share, as a primitive the
+/// execution did not make.
 fn probe(config: &Config, seed: u64, body: &Body, iterations: usize) -> Probe {
     let plan = Plan { settings: Arc::new(config.settings()), iterations: 2, deadline: None };
     let strategy = config.strategy;
     let fresh = move || strategy.scheduler(lane_seed(seed, 0), iterations);
+    crate::run::execution::take_outlived();
     let probe = engine::explore(plan, Box::new(Repeat { fresh: Box::new(fresh), current: None }), None, body.clone());
+    let outlived = crate::run::execution::take_outlived();
     match &probe.failed {
         Some((1, _)) => Probe::Failed(Box::new(probe)),
         _ if probe.harness_error.is_some() => Probe::Failed(Box::new(probe)),
         Some(_) => Probe::Dependent,
-        None if probe.distinct_schedules == 1 => Probe::Independent,
+        None if probe.distinct_schedules == 1 && !outlived => Probe::Independent,
         None => Probe::Dependent,
     }
 }
