@@ -48,15 +48,19 @@ pub fn value<T: FromStr<Err = String>>(argument: &str, name: &str) -> T {
     })
 }
 
+/// The value of `table` named `name`; the error names `what` and every accepted name.
+fn one_of<T: Copy>(what: &str, name: &str, table: &[(&str, T)]) -> Result<T, String> {
+    table.iter().find(|(known, _)| *known == name).map(|(_, value)| *value).ok_or_else(|| {
+        let accepted: Vec<String> = table.iter().map(|(known, _)| format!("\"{known}\"")).collect();
+        format!("unknown {what} \"{name}\"; expected one of {}", accepted.join(", "))
+    })
+}
+
 impl FromStr for Policy {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "deny" => Ok(Policy::Deny),
-            "allow" => Ok(Policy::Allow),
-            other => Err(format!("unknown policy \"{other}\"; expected one of \"deny\", \"allow\"")),
-        }
+        one_of("policy", name, &[("deny", Policy::Deny), ("allow", Policy::Allow)])
     }
 }
 
@@ -64,11 +68,7 @@ impl FromStr for TimeMode {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "idle" => Ok(TimeMode::Idle),
-            "any" => Ok(TimeMode::Any),
-            other => Err(format!("unknown time mode \"{other}\"; expected one of \"idle\", \"any\"")),
-        }
+        one_of("time mode", name, &[("idle", TimeMode::Idle), ("any", TimeMode::Any)])
     }
 }
 
@@ -76,11 +76,7 @@ impl FromStr for Flavor {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "multi_thread" => Ok(Flavor::MultiThread),
-            "current_thread" => Ok(Flavor::CurrentThread),
-            other => Err(format!("unknown flavor \"{other}\"; expected one of \"multi_thread\", \"current_thread\"")),
-        }
+        one_of("flavor", name, &[("multi_thread", Flavor::MultiThread), ("current_thread", Flavor::CurrentThread)])
     }
 }
 
@@ -88,11 +84,7 @@ impl FromStr for SwitchPoints {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "every_call" => Ok(SwitchPoints::EveryCall),
-            "pending" => Ok(SwitchPoints::Pending),
-            other => Err(format!("unknown switch points \"{other}\"; expected one of \"every_call\", \"pending\"")),
-        }
+        one_of("switch points", name, &[("every_call", SwitchPoints::EveryCall), ("pending", SwitchPoints::Pending)])
     }
 }
 
