@@ -20,8 +20,8 @@ use crate::model::timers::Timers;
 use crate::trace::{Trace, Transition};
 
 thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    /// The serial of the execution running on this thread, 0 outside one.
+    /// The serial of the execution running on this thread, 0 outside one (serials start
+    /// at 1).
     static SERIAL: Cell<u64> = const { Cell::new(0) };
     /// An execution of this thread used a primitive that another execution (or no
     /// execution) made: state shared across executions.
@@ -157,7 +157,6 @@ impl Execution {
         };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
-        ACTIVE.with(|active| active.set(true));
         SERIAL.set(serial);
         super::heartbeat::execution_began();
         execution
@@ -178,7 +177,7 @@ impl Execution {
 /// Whether an execution is running on this thread.
 #[inline]
 pub(crate) fn is_active() -> bool {
-    ACTIVE.with(Cell::get)
+    SERIAL.get() != 0
 }
 
 /// The execution running on this thread.
@@ -244,7 +243,6 @@ pub(crate) fn is_stopping() -> bool {
 
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
-    ACTIVE.with(|active| active.set(false));
     SERIAL.set(0);
     super::heartbeat::execution_ended();
     CURRENT.with(|current| current.borrow_mut().take())
@@ -253,12 +251,11 @@ pub(crate) fn finish() -> Option<Rc<Execution>> {
 impl ExecutionState {
     /// Leaves the room of this finished execution's registry and schedule to the next
     /// execution of the thread.
-    pub(crate) fn recycle(mut self) {
-        self.tasks.clear();
-        self.scheduler.choices.clear();
-        let spare =
-            Spare { tasks: std::mem::take(&mut self.tasks), choices: std::mem::take(&mut self.scheduler.choices) };
-        SPARE.set(Some(spare));
+    pub(crate) fn recycle(self) {
+        let ExecutionState { mut tasks, scheduler: SchedulerLog { mut choices, .. }, .. } = self;
+        tasks.clear();
+        choices.clear();
+        SPARE.set(Some(Spare { tasks, choices }));
     }
 
     /// The running task, in racewright's numbering.

@@ -70,7 +70,6 @@ impl Heartbeat {
 
 /// What one exploring thread tells of itself. The task that runs changes at every step:
 /// it is an atomic, not behind the lock the rest takes.
-#[derive(Default)]
 struct Told {
     /// `(task << 32) | step`, or [`NOT_RUNNING`].
     running: AtomicU64,
@@ -99,14 +98,12 @@ impl Told {
 }
 
 /// A thread's part of an exploration's heartbeat; the thread leaves it when it ends.
-struct Pulse {
-    heartbeat: Arc<Heartbeat>,
-    told: Arc<Told>,
-}
+struct Pulse(Link);
 
 impl Drop for Pulse {
     fn drop(&mut self) {
-        lock(&self.heartbeat.threads).retain(|told| !Arc::ptr_eq(told, &self.told));
+        let Link { heartbeat, told } = &self.0;
+        lock(&heartbeat.threads).retain(|other| !Arc::ptr_eq(other, told));
     }
 }
 
@@ -117,7 +114,7 @@ thread_local! {
 
 /// The heartbeat of this thread's exploration, for the threads that help it.
 pub(crate) fn current() -> Option<Arc<Heartbeat>> {
-    PULSE.with(|pulse| pulse.borrow().as_ref().map(|pulse| pulse.heartbeat.clone()))
+    PULSE.with(|pulse| pulse.borrow().as_ref().map(|pulse| pulse.0.heartbeat.clone()))
 }
 
 /// Makes this thread beat `heartbeat` (an exploration's own thread, or one of its lanes),
@@ -133,7 +130,7 @@ pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
             rest: Mutex::new(Whereabouts { tid, ..Whereabouts::default() }),
         });
         lock(&heartbeat.threads).push(told.clone());
-        Pulse { heartbeat, told }
+        Pulse(Link { heartbeat, told })
     });
     // The previous pulse, if any, is dropped here: its thread leaves that heartbeat.
     PULSE.with(|current| current.replace(pulse));
@@ -169,11 +166,7 @@ pub(crate) struct Link {
 
 /// This thread's part of its exploration's heartbeat, if a watchdog listens.
 pub(crate) fn link() -> Option<Link> {
-    PULSE.with(|pulse| {
-        let pulse = pulse.borrow();
-        let pulse = pulse.as_ref()?;
-        Some(Link { heartbeat: pulse.heartbeat.clone(), told: pulse.told.clone() })
-    })
+    PULSE.with(|pulse| pulse.borrow().as_ref().map(|pulse| pulse.0.clone()))
 }
 
 impl Link {
@@ -238,7 +231,7 @@ fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> TaskL
 fn update(f: impl FnOnce(&Told)) {
     PULSE.with(|pulse| {
         if let Some(pulse) = &*pulse.borrow() {
-            f(&pulse.told);
+            f(&pulse.0.told);
         }
     });
 }

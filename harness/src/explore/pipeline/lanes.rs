@@ -12,8 +12,9 @@
 //! second run that takes another schedule or ends otherwise (a `static` or thread-local
 //! carried from one execution to the next), or a racewright primitive used that the
 //! execution did not make (a `static` one, which concurrent executions would share),
-//! keeps the lanes on the test's thread, with a note. Cores are counted across the process: tests that cargo already runs side by side
-//! start no helper threads on a machine they fill. `Scenario::threads` sets the number.
+//! keeps the lanes on the test's thread, with a note. Cores are counted across the
+//! process: tests that cargo already runs side by side start no helper threads on a
+//! machine they fill. `Scenario::threads` sets the number.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,6 +74,7 @@ pub(crate) fn explore(config: &Config, seed: u64, body: &Body, deadline: Option<
         _ if lanes == 1 => Vec::new(),
         // Declared: exactly that many threads.
         Some(threads) => (1..threads.min(lanes)).map(|_| Exploring::enter()).collect(),
+        // The probe runs whatever the cores: its note, and its failure, are the report's.
         None => match probe(config, seed, body, lane_iterations(config, lanes, 0)) {
             Probe::Independent => {
                 let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
