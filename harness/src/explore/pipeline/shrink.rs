@@ -49,13 +49,17 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
                 // the rest of the old schedule after it.
                 resumed_at_once(&best.scheduler.choices, point),
             ];
-            for choices in candidates {
+            for (index, choices) in candidates.iter().enumerate() {
+                // The same candidate twice (a task that never runs again) is run once.
+                if candidates[..index].contains(choices) {
+                    continue;
+                }
                 decisions += best.scheduler.choices.len();
                 if attempts >= MAX_ATTEMPTS || decisions > MAX_DECISIONS {
                     break 'improve;
                 }
                 attempts += 1;
-                if let Some(candidate) = rerun(choices, best.scheduler.randoms.clone()) {
+                if let Some(candidate) = rerun(choices.clone(), best.scheduler.randoms.clone()) {
                     if better(&candidate, &best, kind) {
                         best = candidate;
                         continue 'improve;
