@@ -445,6 +445,15 @@ fn loom_speed(time: Duration) {
     println!();
 }
 
+/// Runs whole `search`es until at least `executions` ran; the executions that ran.
+fn searches_until(executions: usize, search: fn() -> usize) -> usize {
+    let mut ran = 0;
+    while ran < executions {
+        ran += search();
+    }
+    ran
+}
+
 /// The peak resident set of this process, in KiB (`VmHWM`).
 fn peak_rss_kib() -> usize {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
@@ -481,20 +490,8 @@ fn child_memory(args: &[String]) {
             report.executions()
         }
         // Whole exhaustive searches of the loom table's program, until `executions` ran.
-        "raw_loom" => std::iter::repeat_with(raw_loom_search)
-            .scan(0, |ran, n| {
-                *ran += n;
-                (*ran - n < executions).then_some(*ran)
-            })
-            .last()
-            .unwrap_or(0),
-        "racewright_loom" => std::iter::repeat_with(racewright_loom_search)
-            .scan(0, |ran, n| {
-                *ran += n;
-                (*ran - n < executions).then_some(*ran)
-            })
-            .last()
-            .unwrap_or(0),
+        "raw_loom" => searches_until(executions, raw_loom_search),
+        "racewright_loom" => searches_until(executions, racewright_loom_search),
         other => panic!("no engine {other}"),
     };
     println!("{ran} {}", peak_rss_kib());
