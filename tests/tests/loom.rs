@@ -91,6 +91,38 @@ fn time_any_does_not_fit_loom() {
     assert!(report.limit().is_some_and(|limit| limit.contains("shuttle")), "{report}");
 }
 
+/// The search keeps no trace; the failing execution is reached again with one. The lost
+/// update needs a preemption, which loom's search tries only after its first executions,
+/// so the second run must be cut at the very execution that failed.
+#[test]
+fn a_loom_failure_shows_the_trace_of_the_execution_that_failed() {
+    let lost_update = || async {
+        let n = Arc::new(Mutex::new(0));
+        let task = racewright::spawn({
+            let n = n.clone();
+            async move {
+                let seen = *n.lock().await;
+                *n.lock().await = seen + 1;
+            }
+        });
+        let seen = *n.lock().await;
+        *n.lock().await = seen + 1;
+        task.await.unwrap();
+        assert_eq!(*n.lock().await, 2, "an increment was lost");
+    };
+    let report = on_loom("loom::traced").run(lost_update);
+    assert_eq!(report.failure().map(|f| f.kind()), Some(FailureKind::Panic), "{report}");
+    let execution = report.failing_execution().expect("a failing execution");
+    assert!(execution > 1, "{report}");
+    let text = report.to_string();
+    let timeline = &text[text.find("timeline").expect("a timeline")..];
+    assert!(timeline.contains("Mutex::lock") && timeline.contains("panicked"), "{report}");
+
+    let untraced = on_loom("loom::traced").record_trace(false).run(lost_update);
+    assert_eq!(untraced.failing_execution(), Some(execution), "{untraced}");
+    assert!(!untraced.to_string().contains("Mutex::lock"), "{untraced}");
+}
+
 #[test]
 fn virtual_time_and_leaks_work_on_loom() {
     let report = on_loom("loom::time").leaks(Policy::Deny).run(|| async {

@@ -98,23 +98,34 @@ fn loom_here(name: &str, config: &Config, body: Body, last_words: Option<std::pa
 
 fn explore_loom(name: &str, config: &Config, body: Body, last_words: Option<std::path::PathBuf>) -> Report {
     let report = loom_report(name, config);
-    let last_words = last_words.map(|path| {
-        let report = report.clone();
-        Box::new(move |state: &ExecutionState, execution: usize| {
-            let report = report(Explored::default()).failing_at(execution, state).note(
-                "loom then aborted the process (a second panic while unwinding, loom#291); this is the execution \
-                 as racewright last saw it"
-                    .into(),
-            );
-            child::write(&path, &report);
-        }) as LastWords
-    });
-    let plan = Plan {
-        settings: Arc::new(config.settings()),
-        iterations: config.loom_iterations(),
-        deadline: config.budget.map(|budget| Instant::now() + budget),
+    let last_words = || {
+        last_words.clone().map(|path| {
+            let report = report.clone();
+            Box::new(move |state: &ExecutionState, execution: usize| {
+                let report = report(Explored::default()).failing_at(execution, state).note(
+                    "loom then aborted the process (a second panic while unwinding, loom#291); this is the execution \
+                     as racewright last saw it"
+                        .into(),
+                );
+                child::write(&path, &report);
+            }) as LastWords
+        })
     };
-    report(engine::explore(plan, config.preemption_bound, last_words, body))
+    let deadline = config.budget.map(|budget| Instant::now() + budget);
+    // The search keeps no trace, as shuttle's does (`pipeline::run`). Loom's search is
+    // deterministic: the same search, cut at the failing execution, reaches it again
+    // with the trace, for the report.
+    let searching = Config { record_trace: false, ..config.clone() };
+    let plan = Plan { settings: Arc::new(searching.settings()), iterations: config.loom_iterations(), deadline };
+    let mut explored = engine::explore(plan, config.preemption_bound, last_words(), body.clone());
+    if let Some(index) = explored.failed.as_ref().map(|(index, _)| *index).filter(|_| config.record_trace) {
+        let plan = Plan { settings: Arc::new(config.settings()), iterations: index, deadline: None };
+        let traced = engine::explore(plan, config.preemption_bound, last_words(), body);
+        if let Some(failed) = traced.failed.filter(|(again, _)| *again == index) {
+            explored.failed = Some(failed);
+        }
+    }
+    report(explored)
 }
 
 /// Makes the report of a loom exploration of `name`, the same in this process and in a
