@@ -81,7 +81,7 @@ impl<S: Modelled> Atomic<S> {
         crate::run::execution::used_primitive_of(self.born);
         if current() == Engine::Loom {
             if let Some(model) = self.model() {
-                return on_model(&model);
+                return loom::switching(|| on_model(&model));
             }
         }
         on_std(&self.std)
@@ -141,7 +141,7 @@ where
 /// A memory fence on the current engine.
 pub(crate) fn fence(order: Ordering) {
     if current() == Engine::Loom && loom::modelling().is_some() {
-        ::loom::sync::atomic::fence(order);
+        loom::switching(|| ::loom::sync::atomic::fence(order));
     } else {
         std_atomic::fence(order);
     }

@@ -510,7 +510,7 @@ pub(crate) fn spin() {
         Engine::Loom => {
             // A counted step (the step limit ends a spin that never ends), then loom's yield.
             loom::scheduling_point();
-            ::loom::thread::yield_now();
+            loom::switching(::loom::thread::yield_now);
         }
         Engine::Tokio => std::thread::yield_now(),
     }

@@ -17,6 +17,8 @@
 
 mod task;
 
+pub(crate) use task::switching;
+
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
 use std::sync::Arc;
@@ -285,7 +287,7 @@ impl ModelLock {
         if modelling() != Some(self.execution) {
             return None;
         }
-        Some(self.mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        Some(task::switching(|| self.mutex.lock()).unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 }
 
@@ -373,10 +375,10 @@ impl CancelFlag {
     }
 
     fn is_set(&self) -> bool {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *task::switching(|| self.0.lock()).unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn set(&self) {
-        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+        *task::switching(|| self.0.lock()).unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
     }
 }

@@ -65,12 +65,17 @@ struct Tasks {
 
 thread_local! {
     static TASKS: RefCell<Tasks> = RefCell::default();
-    /// The running task's key as last read from loom, for the teardown, where loom is off limits.
-    static LAST_KEY: Cell<usize> = const { Cell::new(0) };
+    /// The key of the task whose loom thread runs. Loom switches threads only inside its
+    /// own operations, and racewright makes each through [`switching`], which puts this
+    /// back when the operation returns to the thread: a read is then one plain
+    /// thread-local, where loom's own thread-locals cost a hashed lookup each.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
 }
 
+#[cfg(debug_assertions)]
 ::loom::thread_local! {
-    /// The key of the task each loom thread runs.
+    /// The key of the task each loom thread runs, as loom itself keeps it: what
+    /// [`RUNNING`] is checked against in debug builds.
     static KEY: Cell<usize> = Cell::new(0);
 }
 
@@ -78,14 +83,24 @@ fn with_tasks<R>(f: impl FnOnce(&mut Tasks) -> R) -> R {
     TASKS.with(|tasks| f(&mut tasks.borrow_mut()))
 }
 
-/// Racewright's key of the running task.
+/// Racewright's key of the running task (also in the teardown, where loom is off limits).
 pub(super) fn current_key() -> usize {
-    if super::modelling().is_none() {
-        return LAST_KEY.with(Cell::get);
+    let key = RUNNING.with(Cell::get);
+    #[cfg(debug_assertions)]
+    if super::modelling().is_some() && !super::tearing_down() {
+        assert_eq!(key, KEY.with(Cell::get), "loom switched threads inside an operation made outside `switching`");
     }
-    let key = KEY.with(Cell::get);
-    LAST_KEY.with(|last| last.set(key));
     key
+}
+
+/// Runs a loom operation, which may switch to other tasks' threads before it returns to
+/// this one: the running task's key is this task's again afterwards.
+#[inline]
+pub(crate) fn switching<R>(operation: impl FnOnce() -> R) -> R {
+    let key = RUNNING.with(Cell::get);
+    let result = operation();
+    RUNNING.with(|running| running.set(key));
+    result
 }
 
 /// Forgets the tasks of the previous execution; the body is task 0.
@@ -98,7 +113,7 @@ pub(super) fn begin_execution(_execution: u64) {
             turn: 0,
         }
     });
-    LAST_KEY.with(|last| last.set(0));
+    RUNNING.with(|running| running.set(0));
 }
 
 /// A task spawned on loom: the handle to abort it.
@@ -149,7 +164,7 @@ pub(super) fn spawn(future: TaskFuture) -> LoomTask {
     });
     let Some(key) = key else { too_many_tasks() };
     let execution = running_execution();
-    drop(::loom::thread::spawn(move || drive(key, future)));
+    drop(switching(|| ::loom::thread::spawn(move || drive(key, future))));
     LoomTask { key, cancel, execution }
 }
 
@@ -161,8 +176,9 @@ pub(super) fn run_body(body: LocalBoxFuture<'static, ()>) {
 /// The life of a task's thread: poll, wait for a wake, poll again, until the future
 /// completes or the task is cancelled.
 fn drive<F: Future<Output = ()> + Unpin>(key: usize, future: F) {
+    RUNNING.with(|running| running.set(key));
+    #[cfg(debug_assertions)]
     KEY.with(|k| k.set(key));
-    LAST_KEY.with(|last| last.set(key));
     let thread = ::loom::thread::current();
     let cancel = with_tasks(|tasks| {
         let slot = &mut tasks.slots[key];
@@ -196,7 +212,7 @@ fn drive<F: Future<Output = ()> + Unpin>(key: usize, future: F) {
             tasks.slots[key].yields_in_a_row > SPIN_YIELDS
         });
         if spinning {
-            ::loom::thread::yield_now();
+            switching(::loom::thread::yield_now);
         }
         wait_for_wake(key);
     }
@@ -261,7 +277,7 @@ fn block(key: usize) {
         nothing_can_run();
     }
     if with_tasks(|tasks| tasks.slots[key].blocked.is_some()) {
-        ::loom::thread::park();
+        switching(::loom::thread::park);
     }
     with_tasks(|tasks| tasks.slots[key].blocked = None);
     stop_if_stopping();
