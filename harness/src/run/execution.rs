@@ -33,9 +33,10 @@ thread_local! {
 }
 
 /// What an execution leaves for the next one to fill.
+#[derive(Default)]
 struct Spare {
     tasks: TaskRegistry,
-    choices: Vec<usize>,
+    scheduler: SchedulerLog,
 }
 
 /// The serial of the next execution of the process.
@@ -144,16 +145,27 @@ impl Execution {
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
         let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Spare { tasks, choices } =
-            SPARE.take().unwrap_or_else(|| Spare { tasks: TaskRegistry::default(), choices: Vec::new() });
+        let Spare { tasks, scheduler } = SPARE.take().unwrap_or_default();
+        // Every field by name: a `..Default::default()` would make (and drop) a registry
+        // and settings of its own at every execution.
         let state = ExecutionState {
             settings,
             serial,
-            task_key: Some(task_key),
-            pulse: super::heartbeat::link(),
             tasks,
-            scheduler: SchedulerLog { choices, ..Default::default() },
-            ..Default::default()
+            trace: Trace::default(),
+            holds: Vec::new(),
+            timers: Timers::default(),
+            queues: Queues::default(),
+            most_tasks: 0,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            stopping: false,
+            tearing_down: false,
+            scheduler,
+            wind_down: WindDown::default(),
+            task_key: Some(task_key),
+            running_key: None,
+            pulse: super::heartbeat::link(),
         };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
@@ -170,7 +182,10 @@ impl Execution {
     /// The state, once the execution is over. Tasks torn down by the engine may still
     /// hold the execution; they find an empty state.
     pub(crate) fn into_state(self: Rc<Self>) -> Option<ExecutionState> {
-        Some(self.state.take())
+        match Rc::try_unwrap(self) {
+            Ok(execution) => Some(execution.state.into_inner()),
+            Err(shared) => Some(shared.state.take()),
+        }
     }
 }
 
@@ -252,10 +267,14 @@ impl ExecutionState {
     /// Leaves the room of this finished execution's registry and schedule to the next
     /// execution of the thread.
     pub(crate) fn recycle(self) {
-        let ExecutionState { mut tasks, scheduler: SchedulerLog { mut choices, .. }, .. } = self;
+        let ExecutionState { mut tasks, scheduler, .. } = self;
         tasks.clear();
+        let SchedulerLog { mut choices, mut preemptions, mut randoms, .. } = scheduler;
         choices.clear();
-        SPARE.set(Some(Spare { tasks, choices }));
+        preemptions.clear();
+        randoms.clear();
+        let scheduler = SchedulerLog { choices, preemptions, randoms, ..SchedulerLog::default() };
+        SPARE.set(Some(Spare { tasks, scheduler }));
     }
 
     /// The running task, in racewright's numbering.

@@ -111,16 +111,16 @@ macro_rules! atomic_common {
             /// If `order` is `Acquire` or `AcqRel`, as std's.
             #[track_caller]
             pub fn store(&self, value: $value, order: Ordering) {
-                let shown = $show(&value);
-                explored(concat!(stringify!($name), "::store"), |a| on!(a, store(value, order)), &self.inner, |()| shown)
+                explored(concat!(stringify!($name), "::store"), |a| on!(a, store(value, order)), &self.inner, |()| {
+                    $show(&value)
+                })
             }
 
             /// Stores `value` and returns the previous value.
             #[track_caller]
             pub fn swap(&self, value: $value, order: Ordering) -> $value {
-                let shown = $show(&value);
                 explored(concat!(stringify!($name), "::swap"), |a| on!(a, swap(value, order)), &self.inner, |previous| {
-                    format!("{} -> {shown}", $show(previous))
+                    format!("{} -> {}", $show(previous), $show(&value))
                 })
             }
 
@@ -134,12 +134,11 @@ macro_rules! atomic_common {
                 success: Ordering,
                 failure: Ordering,
             ) -> Result<$value, $value> {
-                let shown = $show(&new);
                 explored(
                     concat!(stringify!($name), "::compare_exchange"),
                     |a| on!(a, compare_exchange(current, new, success, failure)),
                     &self.inner,
-                    |result| exchanged(result, shown, $show),
+                    |result| exchanged(result, $show(&new), $show),
                 )
             }
 
@@ -153,12 +152,11 @@ macro_rules! atomic_common {
                 success: Ordering,
                 failure: Ordering,
             ) -> Result<$value, $value> {
-                let shown = $show(&new);
                 explored(
                     concat!(stringify!($name), "::compare_exchange_weak"),
                     |a| on!(a, compare_exchange_weak(current, new, success, failure)),
                     &self.inner,
-                    |result| exchanged(result, shown, $show),
+                    |result| exchanged(result, $show(&new), $show),
                 )
             }
 
@@ -173,12 +171,11 @@ macro_rules! atomic_common {
                 let operation = concat!(stringify!($name), "::fetch_update");
                 let mut previous = explored(operation, |a| on!(a, load(fetch_order)), &self.inner, |v| $show(v));
                 while let Some(next) = f(previous) {
-                    let shown = $show(&next);
                     match explored(
                         operation,
                         |a| on!(a, compare_exchange_weak(previous, next, set_order, fetch_order)),
                         &self.inner,
-                        |result| exchanged(result, shown, $show),
+                        |result| exchanged(result, $show(&next), $show),
                     ) {
                         Ok(value) => return Ok(value),
                         Err(value) => previous = value,
