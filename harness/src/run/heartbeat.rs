@@ -15,8 +15,10 @@ use crate::model::tasks::TaskLabel;
 /// What the watchdog of one exploration listens to; shared by the threads that explore.
 #[derive(Default)]
 pub(crate) struct Heartbeat {
-    /// Scheduling points passed so far, by every thread of the exploration.
-    beats: AtomicU64,
+    /// Scheduling points passed by the threads that have left the exploration (each
+    /// thread counts its own in its [`Told`], so that the lanes' threads never write to
+    /// one place at every step).
+    retired_beats: AtomicU64,
     /// The whereabouts of each thread exploring for it.
     threads: Mutex<Vec<Arc<Told>>>,
     /// The watchdog gave the exploration up: its other lanes start no new execution.
@@ -47,9 +49,10 @@ pub(crate) struct TaskWhereabouts {
 }
 
 impl Heartbeat {
-    /// Scheduling points passed so far.
+    /// Scheduling points passed so far, by every thread of the exploration.
     pub(crate) fn beats(&self) -> u64 {
-        self.beats.load(Ordering::Relaxed)
+        let live: u64 = lock(&self.threads).iter().map(|told| told.beats.load(Ordering::Relaxed)).sum();
+        self.retired_beats.load(Ordering::Relaxed) + live
     }
 
     /// Gives the exploration up: the lanes still running start no new execution.
@@ -68,9 +71,13 @@ impl Heartbeat {
     }
 }
 
-/// What one exploring thread tells of itself. The task that runs changes at every step:
-/// it is an atomic, not behind the lock the rest takes.
+/// What one exploring thread tells of itself. The task that runs and the beats change at
+/// every step: they are atomics, not behind the lock the rest takes. Aligned to a cache
+/// line pair of its own, so that two threads' parts never share one.
+#[repr(align(128))]
 struct Told {
+    /// Scheduling points this thread passed; only this thread writes it.
+    beats: AtomicU64,
     /// `(task << 32) | step`, or [`NOT_RUNNING`].
     running: AtomicU64,
     rest: Mutex<Whereabouts>,
@@ -103,7 +110,10 @@ struct Pulse(Link);
 impl Drop for Pulse {
     fn drop(&mut self) {
         let Link { heartbeat, told } = &self.0;
-        lock(&heartbeat.threads).retain(|other| !Arc::ptr_eq(other, told));
+        let mut threads = lock(&heartbeat.threads);
+        threads.retain(|other| !Arc::ptr_eq(other, told));
+        // Under the lock, so that the watchdog never sees these beats twice or not at all.
+        heartbeat.retired_beats.fetch_add(told.beats.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 }
 
@@ -126,6 +136,7 @@ pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
             .ok()
             .and_then(|link| link.file_name().and_then(|tid| tid.to_str()).map(str::to_string));
         let told = Arc::new(Told {
+            beats: AtomicU64::new(0),
             running: AtomicU64::new(NOT_RUNNING),
             rest: Mutex::new(Whereabouts { tid, ..Whereabouts::default() }),
         });
@@ -173,7 +184,9 @@ impl Link {
     /// Tells the watchdog that the exploration still makes progress.
     #[inline]
     pub(crate) fn beat(&self) {
-        self.heartbeat.beats.fetch_add(1, Ordering::Relaxed);
+        // This thread is the only writer: no read-modify-write needed.
+        let beats = &self.told.beats;
+        beats.store(beats.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     /// Task `task` runs from step `step` on.
