@@ -18,6 +18,7 @@ mod panic_hook;
 mod progress;
 pub(crate) mod shuttle;
 mod state_lock;
+mod subscriber;
 mod task_frame;
 mod task_waker;
 mod timer;

@@ -153,8 +153,10 @@ impl std::error::Error for EnvError {}
 pub(crate) fn overrides() -> Result<Overrides, EnvError> {
     // A name or value that is not UTF-8 is kept, lossily, so that it is refused below, never ignored.
     let variables: Vec<(String, String)> = std::env::vars_os()
-        .map(|(name, value)| (name.to_string_lossy().into_owned(), value.to_string_lossy().into_owned()))
-        .filter(|(name, _)| is_racewright_name(name))
+        .filter_map(|(name, value)| {
+            let name = name.to_string_lossy();
+            is_racewright_name(&name).then(|| (name.into_owned(), value.to_string_lossy().into_owned()))
+        })
         .collect();
     overrides_from(&variables)
 }

@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::FutureExt;
-use tracing_subscriber::layer::SubscriberExt;
 
 use super::body::supervise_body;
 use super::{Body, Explored, Plan};
@@ -35,7 +34,6 @@ use crate::engine::progress::Progress;
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution, ExecutionState};
 use crate::run::settings::{Flavor, Settings, TimeMode};
-use crate::run::spans::SpanStacks;
 pub(crate) use task::{LoomTask, LoomUnparker};
 
 /// Tasks loom can run besides the body: its threads, less the main one.
@@ -117,8 +115,7 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
             last_words,
         })
     });
-    let subscriber = tracing_subscriber::registry().with(SpanStacks).with(detect::error_events::ErrorEvents);
-    let _subscriber = tracing::subscriber::set_default(subscriber);
+    let _subscriber = crate::engine::subscriber::install();
     let checked = super::exploring_with(Engine::Loom, || {
         std::panic::catch_unwind(AssertUnwindSafe(|| builder.check(move || run_execution(&body))))
     });

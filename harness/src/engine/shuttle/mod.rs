@@ -13,16 +13,13 @@ mod idle;
 mod supervisor;
 
 use shuttle::scheduler::Scheduler;
-use tracing_subscriber::layer::SubscriberExt;
 
 use super::TaskFuture;
 use super::progress::Progress;
 pub(crate) use super::{Body, Explored, Plan};
-use crate::detect;
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution};
 use crate::run::settings::{Settings, SwitchPoints};
-use crate::run::spans::SpanStacks;
 use idle::IdleTask;
 use supervisor::Supervisor;
 
@@ -114,8 +111,7 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
         give_up,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
-    let subscriber = tracing_subscriber::registry().with(SpanStacks).with(detect::error_events::ErrorEvents);
-    let _subscriber = tracing::subscriber::set_default(subscriber);
+    let _subscriber = crate::engine::subscriber::install();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner.run(move || run_execution(&body));
     }));
