@@ -31,7 +31,10 @@ enum Blocked {
 /// One task of the execution, by its key (the body is 0, then spawn order).
 #[derive(Default)]
 struct Slot {
+    /// Its thread, once it has started (a wake before then is no unpark).
     thread: Option<::loom::thread::Thread>,
+    /// Its thread as the spawn handed it out, until the thread starts.
+    spawned: Option<::loom::thread::Thread>,
     cancel: Option<Arc<CancelFlag>>,
     /// Invariant: `Some` only while the thread is, or is about to be, parked by loom.
     blocked: Option<Blocked>,
@@ -164,7 +167,9 @@ pub(super) fn spawn(future: TaskFuture) -> LoomTask {
     });
     let Some(key) = key else { too_many_tasks() };
     let execution = running_execution();
-    drop(switching(|| ::loom::thread::spawn(move || drive(key, future))));
+    let handle = switching(|| ::loom::thread::spawn(move || drive(key, future)));
+    // Known from the handle: asking loom for the current thread costs a hashed lookup.
+    with_tasks(|tasks| tasks.slots[key].spawned = Some(handle.thread().clone()));
     LoomTask { key, cancel, execution }
 }
 
@@ -179,10 +184,9 @@ fn drive<F: Future<Output = ()> + Unpin>(key: usize, future: F) {
     RUNNING.with(|running| running.set(key));
     #[cfg(debug_assertions)]
     KEY.with(|k| k.set(key));
-    let thread = ::loom::thread::current();
     let cancel = with_tasks(|tasks| {
         let slot = &mut tasks.slots[key];
-        slot.thread = Some(thread);
+        slot.thread = Some(slot.spawned.take().unwrap_or_else(::loom::thread::current));
         slot.cancel.clone().expect("every task has a cancel flag")
     });
     let waker = Waker::from(Arc::new(TaskWaker { key, execution: running_execution() }));
