@@ -27,7 +27,7 @@ pub(crate) fn finding(state: &ExecutionState) -> Failure {
     let recent = &state.scheduler.choices[state.scheduler.choices.len().saturating_sub(RECENT_STEPS)..];
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for key in recent {
-        if let Some(task) = state.tasks.by_engine_key(*key) {
+        if let Some(task) = state.tasks.by_choice_key(*key) {
             *counts.entry(task.0).or_default() += 1;
         }
     }

@@ -159,7 +159,7 @@ fn marks(state: &ExecutionState) -> impl Iterator<Item = TaskId> + '_ {
             marks.push(event.task);
         }
         // Decisions that ran no task of the scenario (shuttle's idle task) are no marks.
-        marks.extend(state.tasks.by_engine_key(*key));
+        marks.extend(state.tasks.by_choice_key(*key));
     }
     marks.extend(events.map(|event| event.task));
     marks.into_iter()

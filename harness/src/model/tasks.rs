@@ -276,6 +276,16 @@ impl TaskRegistry {
         self.engine_keys[key] = Some(id);
     }
 
+    /// The task of a recorded choice (`ExecutionState::choice_key`); `None` for the idle
+    /// task, which is none of the scenario's.
+    pub(crate) fn by_choice_key(&self, key: usize) -> Option<TaskId> {
+        match key {
+            0 => Some(TaskId::BODY),
+            1 => None,
+            key => Some(TaskId(key - 1)).filter(|task| task.0 < self.tasks.len()),
+        }
+    }
+
     /// Our id of the engine's task `key`.
     pub(crate) fn by_engine_key(&self, key: usize) -> Option<TaskId> {
         self.engine_keys.get(key).copied().flatten()

@@ -113,7 +113,8 @@ pub(crate) type TaskKey = fn() -> Option<usize>;
 pub(crate) struct SchedulerLog {
     /// Scheduling decisions taken so far.
     pub(crate) steps: usize,
-    /// The choices, as the engine's task ids.
+    /// The choices, by [`ExecutionState::choice_key`]: the same for the same task whatever
+    /// the engine numbers it.
     pub(crate) choices: Vec<usize>,
     /// Where a task that could go on was switched away from.
     pub(crate) preemptions: Vec<Preemption>,
@@ -304,15 +305,44 @@ impl ExecutionState {
 
     /// Records the task the scheduler chose (the engine's id), and whether choosing it
     /// preempted a task that could have gone on.
-    pub(crate) fn record_choice(&mut self, key: usize, preempted: bool) {
+    pub(crate) fn record_choice(&mut self, engine_key: usize, preempted: bool) {
+        let key = self.choice_key(engine_key);
         let log = &mut self.scheduler;
         if preempted {
             log.preemptions.push(Preemption { decision: log.choices.len(), step: log.steps });
         }
         log.choices.push(key);
         // A task that has not run yet is known once its first poll binds it (`running`).
-        if let Some(task) = self.tasks.by_engine_key(key) {
+        if let Some(task) = self.tasks.by_engine_key(engine_key) {
             self.running(task);
+        }
+    }
+
+    /// The key a choice of the engine's task `engine_key` is recorded under (the schedule,
+    /// replay tokens, shrinking): the body 0, the idle task 1, the `n`-th spawned task
+    /// `n + 1`. Engines number tasks in spawn order, each spawn of the registry's one of
+    /// the engine's, but shuttle's idle task is spawned only when a task is about to block
+    /// with no other that can run: the tasks spawned after it are one further on.
+    pub(crate) fn choice_key(&self, engine_key: usize) -> usize {
+        let idle = self.scheduler.idle_task;
+        if Some(engine_key) == idle {
+            return 1;
+        }
+        let task = if idle.is_some_and(|idle| engine_key > idle) { engine_key - 1 } else { engine_key };
+        if task == 0 { 0 } else { task + 1 }
+    }
+
+    /// The engine's task of choice key `key` (see [`Self::choice_key`]); `None` for the idle
+    /// task while there is none.
+    pub(crate) fn engine_key_of_choice(&self, key: usize) -> Option<usize> {
+        let idle = self.scheduler.idle_task;
+        match key {
+            0 => Some(0),
+            1 => idle,
+            key => {
+                let task = key - 1;
+                Some(if idle.is_some_and(|idle| task >= idle) { task + 1 } else { task })
+            }
         }
     }
 

@@ -16,6 +16,7 @@ use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
 use crate::explore::config::SwitchPoints;
 use crate::model::failure::FailureKind;
+use crate::run::execution;
 
 const VERSION: &str = "v2";
 const ENGINE: &str = "shuttle";
@@ -248,13 +249,18 @@ impl Scheduler for Replay {
         let can_run = |key: usize| runnable.iter().any(|task| usize::from(task.id()) == key);
         if let Some(&wanted) = self.choices.get(self.position) {
             self.position += 1;
-            if can_run(wanted) {
-                return Some(TaskId::from(wanted));
+            // Choices name tasks by their choice keys, the engine by its own ids.
+            let engine_key = execution::with(|state| state.engine_key_of_choice(wanted)).flatten();
+            if let Some(engine_key) = engine_key.filter(|key| can_run(*key)) {
+                return Some(TaskId::from(engine_key));
             }
+            let runnable = execution::with(|state| {
+                runnable.iter().map(|task| symbol(state.choice_key(usize::from(task.id())))).collect()
+            });
             self.note(Divergence::Blocked {
                 decision: self.position - 1,
                 wanted: symbol(wanted),
-                runnable: runnable.iter().map(|task| symbol(usize::from(task.id()))).collect(),
+                runnable: runnable.unwrap_or_default(),
             });
         } else {
             self.note(Divergence::Ended { decisions: self.choices.len() });
