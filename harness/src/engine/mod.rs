@@ -428,7 +428,7 @@ pub(crate) fn park() {
         });
     }
     match current() {
-        Engine::Shuttle => ::shuttle::thread::park(),
+        Engine::Shuttle => shuttle::park(),
         Engine::Loom => loom::park(),
         Engine::Tokio => std::thread::park(),
     }

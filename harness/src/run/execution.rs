@@ -120,7 +120,7 @@ pub(crate) struct SchedulerLog {
     pub(crate) preemptions: Vec<Preemption>,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
-    /// The engine's id of the idle task (see `engine::shuttle::IdleTask`).
+    /// The engine's id of the idle task, once spawned (see `engine/shuttle/idle.rs`).
     pub(crate) idle_task: Option<usize>,
     /// Why the scheduler ran the idle task, when it did.
     pub(crate) idle_reason: Option<IdleReason>,

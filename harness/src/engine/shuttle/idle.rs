@@ -1,8 +1,20 @@
 //! The idle task: what happens when no task of the user's can run.
+//!
+//! Shuttle ends an execution as deadlocked the moment no task can run, so the idle task,
+//! always runnable, must exist before that moment; but most executions never come to it,
+//! and a shuttle task costs its spawn and a place in every decision. So it is spawned
+//! only when a task is about to block (its poll returns, or it parks) while no other task
+//! can run ([`before_blocking`]): from then on it is there for the rest of the execution.
+//! With `time = "any"` letting time pass is a choice at every decision: it is spawned
+//! when the execution begins.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+use shuttle_engine::runtime::execution::ExecutionState;
+use shuttle_engine::runtime::task::TaskId as ShuttleTaskId;
 
 use crate::engine::body::when_nothing_can_run;
 use crate::run::execution;
@@ -13,7 +25,7 @@ use crate::run::execution;
 /// It is always runnable, so shuttle never declares a deadlock itself; when it runs
 /// because nothing else can, it decides what that means: the clock moves to the next
 /// timer, or the body is winding down and may finish, or the execution is deadlocked.
-pub(super) struct IdleTask;
+struct IdleTask;
 
 impl Future for IdleTask {
     type Output = ();
@@ -27,5 +39,62 @@ impl Future for IdleTask {
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+thread_local! {
+    /// The idle task is being spawned: the scheduling point of shuttle's spawn is no
+    /// decision (the spawning task goes on).
+    static SPAWNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the decision being made is the idle task's spawn's (read by the supervisor).
+pub(super) fn spawning() -> bool {
+    SPAWNING.with(Cell::get)
+}
+
+/// Spawns the idle task and records its engine id.
+pub(super) fn spawn() {
+    SPAWNING.with(|spawning| spawning.set(true));
+    let handle = shuttle::future::spawn(IdleTask);
+    SPAWNING.with(|spawning| spawning.set(false));
+    // Shuttle numbers tasks in spawn order: the idle task is the newest.
+    let key = ExecutionState::with(|state| task_count(state) - 1);
+    execution::with(|state| state.scheduler.idle_task = Some(key));
+    // Detached: shuttle does not wait for it to finish.
+    drop(handle);
+}
+
+/// Spawns the idle task if the running task, about to block, is the last that could
+/// run: its poll is returning, or it parks in a blocking primitive.
+pub(super) fn before_blocking() {
+    let needed = execution::with(|state| state.scheduler.idle_task.is_none() && !state.stopping && !state.tearing_down);
+    if needed != Some(true) {
+        return;
+    }
+    let alone = ExecutionState::try_with(|state| {
+        let me = state.current().id();
+        !(0..task_count(state)).map(ShuttleTaskId::from).any(|id| id != me && state.get(id).runnable())
+    });
+    if alone == Ok(true) {
+        spawn();
+    }
+}
+
+/// The tasks shuttle has made in this execution.
+fn task_count(state: &ExecutionState) -> usize {
+    (0..).find(|id: &usize| state.try_get(ShuttleTaskId::from(*id)).is_none()).expect("a task count")
+}
+
+/// A task's future, checked at the end of every poll: the task may be about to block.
+pub(super) struct BeforeBlocking<F>(pub(super) F);
+
+impl<F: Future + Unpin> Future for BeforeBlocking<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let poll = Pin::new(&mut self.0).poll(cx);
+        before_blocking();
+        poll
     }
 }

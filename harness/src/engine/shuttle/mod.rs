@@ -19,8 +19,7 @@ use super::progress::Progress;
 pub(crate) use super::{Body, Explored, Plan};
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution};
-use crate::run::settings::{Settings, SwitchPoints};
-use idle::IdleTask;
+use crate::run::settings::{Settings, SwitchPoints, TimeMode};
 use supervisor::Supervisor;
 
 /// Tells an exploration to start no new execution (another lane found a failure first).
@@ -67,7 +66,13 @@ pub(crate) fn release_point() {
 
 /// Spawns a task on the execution's executor; shuttle makes this a scheduling point.
 pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
-    shuttle::future::spawn(future)
+    shuttle::future::spawn(idle::BeforeBlocking(future))
+}
+
+/// Blocks the running task until it is unparked (it may return spuriously).
+pub(crate) fn park() {
+    idle::before_blocking();
+    shuttle::thread::park();
 }
 
 /// Shuttle's id of the running task.
@@ -144,16 +149,14 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
 /// One execution, run on shuttle's main task.
 fn run_execution(body: &Body) {
     let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
-    // The idle task is spawned first, so shuttle numbers it 1, after the main task's 0; and
-    // before the execution begins, so that its spawn is no step (the body goes on: not a
-    // choice).
-    drop(shuttle::future::spawn(IdleTask));
+    let time_may_pass = settings.time == TimeMode::Any;
     let execution = Execution::begin(settings, current_task_key);
-    execution.with_state(|state| {
-        state.scheduler.idle_task = Some(1);
-        state.tasks.bind_engine_key(0, TaskId::BODY);
-    });
+    execution.with_state(|state| state.tasks.bind_engine_key(0, TaskId::BODY));
     // A stopped execution's stack may be leaked, not unwound: hold nothing on it.
     drop(execution);
-    shuttle::future::block_on(super::body::supervise_body(body()));
+    if time_may_pass {
+        // Spawned before the body runs, so that its spawn is no step (the body goes on).
+        idle::spawn();
+    }
+    shuttle::future::block_on(idle::BeforeBlocking(Box::pin(super::body::supervise_body(body()))));
 }

@@ -52,6 +52,10 @@ impl Scheduler for Supervisor {
         current: Option<ShuttleTaskId>,
         is_yielding: bool,
     ) -> Option<ShuttleTaskId> {
+        // The idle task's spawn goes on with the task that spawns it: no decision.
+        if super::idle::spawning() {
+            return current;
+        }
         let immediate = super::take_immediate();
         let execution = execution::current();
         let decision = match &execution {

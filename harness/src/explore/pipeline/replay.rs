@@ -146,8 +146,8 @@ fn checksum(text: &str) -> u32 {
     text.bytes().fold(0x811c_9dc5, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
 }
 
-/// Engine task ids as tokens show them: the body `0`, the idle task `i`, spawned task
-/// `n` (engine id `n + 1`) as `n`.
+/// Choice keys (`ExecutionState::choice_key`) as tokens show them: the body `0`, the idle
+/// task `i`, spawned task `n` (key `n + 1`) as `n`.
 fn symbol(key: usize) -> String {
     match key {
         0 => "0".to_string(),
