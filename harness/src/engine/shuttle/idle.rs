@@ -72,9 +72,12 @@ pub(super) fn before_blocking() {
     if needed != Some(true) {
         return;
     }
+    // Another task that can run is usually found among the first few.
     let alone = ExecutionState::try_with(|state| {
         let me = state.current().id();
-        !(0..task_count(state)).map(ShuttleTaskId::from).any(|id| id != me && state.get(id).runnable())
+        !(0..)
+            .map_while(|id: usize| state.try_get(ShuttleTaskId::from(id)))
+            .any(|task| task.id() != me && task.runnable())
     });
     if alone == Ok(true) {
         spawn();
