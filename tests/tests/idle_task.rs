@@ -1,39 +1,18 @@
 //! Shuttle's idle task is spawned only when a task is about to block while no other can
 //! run. Each way the last runnable task can stop must spawn it in time, or shuttle would
 //! end the execution as its own deadlock (a harness error, not a finding): its poll
-//! returns `Pending`, it parks in a blocking primitive, or it finishes while the others
-//! wait.
+//! returns `Pending`, it parks in a blocking primitive (blocking locks taken in opposite
+//! orders: `sync/blocking/mutex.rs`'s tests), or it finishes while the others wait.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use racewright::sync::{Mutex, blocking, oneshot};
+use racewright::sync::{Mutex, oneshot};
 use racewright::{FailureKind, Policy, Scenario};
 
 fn kind_of(report: &racewright::Report) -> Option<FailureKind> {
     assert!(report.harness_error().is_none(), "{report}");
     report.failure().map(|failure| failure.kind())
-}
-
-/// Two tasks take two blocking locks in opposite orders: the last to park leaves nobody.
-#[test]
-fn the_last_task_to_park_is_a_deadlock() {
-    let report = Scenario::new("idle::park").iterations(200).run(|| async {
-        let (a, b) = (Arc::new(blocking::Mutex::new(())), Arc::new(blocking::Mutex::new(())));
-        let task = racewright::spawn({
-            let (a, b) = (a.clone(), b.clone());
-            async move {
-                let _b = b.lock().unwrap();
-                let _a = a.lock().unwrap();
-            }
-        });
-        {
-            let _a = a.lock().unwrap();
-            let _b = b.lock().unwrap();
-        }
-        task.await.unwrap();
-    });
-    assert_eq!(kind_of(&report), Some(FailureKind::Deadlock), "{report}");
 }
 
 /// Two tasks wait on async locks in opposite orders: the last poll returns `Pending`.
