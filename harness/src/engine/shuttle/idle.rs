@@ -55,9 +55,17 @@ pub(super) fn spawning() -> bool {
 
 /// Spawns the idle task and records its engine id.
 pub(super) fn spawn() {
+    /// Clears the flag however the spawn ends (a teardown unwinds through it).
+    struct Spawning;
+    impl Drop for Spawning {
+        fn drop(&mut self) {
+            SPAWNING.with(|spawning| spawning.set(false));
+        }
+    }
     SPAWNING.with(|spawning| spawning.set(true));
+    let spawning = Spawning;
     let handle = shuttle::future::spawn(IdleTask);
-    SPAWNING.with(|spawning| spawning.set(false));
+    drop(spawning);
     // Shuttle numbers tasks in spawn order: the idle task is the newest.
     let key = ExecutionState::with(|state| task_count(state) - 1);
     execution::with(|state| state.scheduler.idle_task = Some(key));
