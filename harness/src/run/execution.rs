@@ -491,3 +491,31 @@ pub(crate) fn released(resource: Resource, at: &'static Location<'static>) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ExecutionState;
+
+    /// Choice keys name the same task whatever the engine numbered it: the body 0, the
+    /// idle task 1, the `n`-th spawned task `n + 1`; and replays map them back.
+    #[test]
+    fn choice_keys_do_not_depend_on_when_the_idle_task_was_spawned() {
+        let mut state = ExecutionState::default();
+        // No idle task: the engine numbers the body 0 and the spawned tasks 1, 2, 3.
+        assert_eq!([0, 1, 2, 3].map(|engine| state.choice_key(engine)), [0, 2, 3, 4]);
+        assert_eq!(state.engine_key_of_choice(1), None);
+        // The idle task spawned after the first two tasks: the engine's 3; the third task is 4.
+        state.scheduler.idle_task = Some(3);
+        assert_eq!([0, 1, 2, 3, 4].map(|engine| state.choice_key(engine)), [0, 2, 3, 1, 4]);
+        // Spawned first (`time = "any"`), the engine's numbers are the choice keys.
+        state.scheduler.idle_task = Some(1);
+        assert_eq!([0, 1, 2, 3].map(|engine| state.choice_key(engine)), [0, 1, 2, 3]);
+        for idle in [None, Some(1), Some(3), Some(5)] {
+            state.scheduler.idle_task = idle;
+            for engine in 0..8 {
+                let key = state.choice_key(engine);
+                assert_eq!(state.engine_key_of_choice(key), Some(engine), "engine {engine}, idle {idle:?}");
+            }
+        }
+    }
+}

@@ -68,7 +68,11 @@ pub(super) fn spawn() {
     drop(spawning);
     // Shuttle numbers tasks in spawn order: the idle task is the newest.
     let key = ExecutionState::with(|state| task_count(state) - 1);
-    execution::with(|state| state.scheduler.idle_task = Some(key));
+    execution::with(|state| {
+        // Choice keys rely on it: every task before it is one of the registry's.
+        debug_assert_eq!(key, state.tasks.iter().count(), "a shuttle task the registry does not know");
+        state.scheduler.idle_task = Some(key);
+    });
     // Detached: shuttle does not wait for it to finish.
     drop(handle);
 }
