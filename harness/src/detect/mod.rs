@@ -70,18 +70,59 @@ pub(crate) enum BodyFailure {
 /// A detector: the findings it sees in `state` at `moment`.
 type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 
-/// Every detector judged at a moment, in the order their findings are listed (a panic
-/// nobody saw leads the deadlock or leak it caused).
-const DETECTORS: &[Detector] = &[
-    body::detect,
-    unhandled_panic::detect,
-    lost_wakeup::detect,
-    leak::detect,
-    deadlock::detect,
-    step_limit::detect,
-    blocking_in_async::detect,
-    lost_messages::detect,
-    unbounded_growth::detect,
+/// A set of kinds of [`Moment`]: the moments a detector reads. [`judge`] runs at every
+/// `Pending` and await point; each detector is called only at the moments it reads.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Moments(u8);
+
+impl Moments {
+    const BODY_ENDED: Moments = Moments(1);
+    const STUCK: Moments = Moments(1 << 1);
+    const SETTLED: Moments = Moments(1 << 2);
+    const STEP_LIMIT: Moments = Moments(1 << 3);
+    const PENDING: Moments = Moments(1 << 4);
+    const BLOCKING_WAIT: Moments = Moments(1 << 5);
+    const GREW: Moments = Moments(1 << 6);
+    const AWAITING: Moments = Moments(1 << 7);
+    /// Nothing else can happen: the body is stuck, or it returned and the rest settled.
+    const AT_THE_END: Moments = Moments::STUCK.and(Moments::SETTLED);
+
+    const fn and(self, other: Moments) -> Moments {
+        Moments(self.0 | other.0)
+    }
+
+    fn contains(self, other: Moments) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl Moment<'_> {
+    fn kind(&self) -> Moments {
+        match self {
+            Moment::BodyEnded(_) => Moments::BODY_ENDED,
+            Moment::Stuck => Moments::STUCK,
+            Moment::Settled => Moments::SETTLED,
+            Moment::StepLimit => Moments::STEP_LIMIT,
+            Moment::Pending { .. } => Moments::PENDING,
+            Moment::BlockingWait { .. } => Moments::BLOCKING_WAIT,
+            Moment::Grew(_) => Moments::GREW,
+            Moment::Awaiting { .. } => Moments::AWAITING,
+        }
+    }
+}
+
+/// Every detector, with the moments it reads, in the order their findings are listed (a
+/// panic nobody saw leads the deadlock or leak it caused).
+const DETECTORS: &[(Detector, Moments)] = &[
+    (body::detect, Moments::BODY_ENDED),
+    (unhandled_panic::detect, Moments::AT_THE_END),
+    (lost_wakeup::detect, Moments::AT_THE_END),
+    (leak::detect, Moments::SETTLED),
+    (deadlock::detect, Moments::STUCK),
+    (step_limit::detect, Moments::STEP_LIMIT),
+    (blocking_in_async::detect, Moments::PENDING.and(Moments::AWAITING).and(Moments::BLOCKING_WAIT)),
+    (lost_messages::detect, Moments::SETTLED),
+    (unbounded_growth::detect, Moments::GREW),
 ];
 
 /// Judges the execution at `moment`: every finding is recorded and ends the execution.
@@ -91,9 +132,14 @@ pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
         return 0;
     }
     // Judged at every `Pending` and await point: no allocation unless something is found.
+    let kind = moment.kind();
     let mut findings: Vec<Failure> = Vec::new();
-    for detect in DETECTORS {
-        findings.append(&mut detect(state, &moment));
+    for (detect, moments) in DETECTORS {
+        if moments.contains(kind) {
+            findings.append(&mut detect(state, &moment));
+        } else {
+            debug_assert!(detect(state, &moment).is_empty(), "a detector found something at a moment it does not read");
+        }
     }
     let found = findings.len();
     for finding in findings {
