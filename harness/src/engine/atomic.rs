@@ -62,16 +62,20 @@ modelled!(
 /// A facade atomic's storage: std's atomic, and its loom model while a loom execution uses it.
 pub(crate) struct Atomic<S: Modelled> {
     std: S,
-    /// The model, with the loom execution it belongs to.
-    model: Mutex<Option<(u64, Arc<S::Model>)>>,
+    /// The model made with the atomic inside a loom execution, with that execution: read
+    /// in place, as most atomics live and die in one execution.
+    born_model: Option<(u64, S::Model)>,
+    /// The model of an atomic that outlived the execution it was made in, made at its first
+    /// access in a later one, with that execution.
+    late_model: Mutex<Option<(u64, Arc<S::Model>)>>,
     /// The serial of the execution that made it (0: none).
     born: u64,
 }
 
 impl<S: Modelled> Atomic<S> {
     pub(crate) fn new(std: S) -> Self {
-        let model = loom::modelling().map(|execution| (execution, Arc::new(S::model(std.current()))));
-        Atomic { std, model: Mutex::new(model), born: crate::run::execution::serial() }
+        let born_model = loom::modelling().map(|execution| (execution, S::model(std.current())));
+        Atomic { std, born_model, late_model: Mutex::new(None), born: crate::run::execution::serial() }
     }
 
     /// Runs one access: `on_std` on std's atomic, or on loom `on_model` on the model.
@@ -80,35 +84,44 @@ impl<S: Modelled> Atomic<S> {
     pub(crate) fn with<R>(&self, on_std: impl FnOnce(&S) -> R, on_model: impl FnOnce(&S::Model) -> R) -> R {
         crate::run::execution::used_primitive_of(self.born);
         if current() == Engine::Loom {
-            if let Some(model) = self.model() {
-                return loom::switching(|| on_model(&model));
+            if let Some(execution) = loom::modelling() {
+                return match &self.born_model {
+                    Some((of, model)) if *of == execution => loom::switching(|| on_model(model)),
+                    _ => {
+                        let model = self.late_model(execution);
+                        loom::switching(|| on_model(&model))
+                    }
+                };
             }
         }
         on_std(&self.std)
     }
 
-    /// The model of the running loom execution, made on first use. Never held locked
-    /// across the access itself, which may switch to another task.
-    fn model(&self) -> Option<Arc<S::Model>> {
-        let execution = loom::modelling()?;
-        let mut slot = self.model.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    /// The model of loom execution `execution` for an atomic made before it, made on first
+    /// use. Never held locked across the access itself, which may switch to another task.
+    fn late_model(&self, execution: u64) -> Arc<S::Model> {
+        let mut slot = self.late_model.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match &*slot {
-            Some((of, model)) if *of == execution => Some(model.clone()),
+            Some((of, model)) if *of == execution => model.clone(),
             _ => {
                 let model = Arc::new(S::model(self.std.current()));
                 *slot = Some((execution, model.clone()));
-                Some(model)
+                model
             }
         }
     }
 
     /// Brings the model's value back into std's atomic and forgets the model.
     fn settle(&mut self) {
-        let slot = self.model.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some((of, model)) = slot {
-            if loom::modelling() == Some(of) {
-                *self.std.get_mut() = S::value_of(&model);
-            }
+        let execution = loom::modelling();
+        let late = self.late_model.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let value = match (self.born_model.take(), late) {
+            (_, Some((of, model))) if Some(of) == execution => Some(S::value_of(&model)),
+            (Some((of, model)), _) if Some(of) == execution => Some(S::value_of(&model)),
+            _ => None,
+        };
+        if let Some(value) = value {
+            *self.std.get_mut() = value;
         }
     }
 
