@@ -22,22 +22,23 @@ pub(crate) struct Panicked {
     pub(crate) payload: Box<dyn Any + Send>,
 }
 
-/// Polls `F`, turning a panic into `Err(Panicked)`.
+/// Polls `F`, turning a panic into `Err(Panicked)`. `F` is `Unpin` (an [`Instrumented`]
+/// of the task's boxed future), so it is held in place: no allocation of its own.
 pub(crate) struct CatchPanic<F> {
-    inner: Pin<Box<F>>,
+    inner: F,
 }
 
-impl<F: Future> CatchPanic<F> {
+impl<F: Future + Unpin> CatchPanic<F> {
     pub(crate) fn new(inner: F) -> Self {
-        CatchPanic { inner: Box::pin(inner) }
+        CatchPanic { inner }
     }
 }
 
-impl<F: Future> Future for CatchPanic<F> {
+impl<F: Future + Unpin> Future for CatchPanic<F> {
     type Output = Result<F::Output, Panicked>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.inner.as_mut();
+        let inner = Pin::new(&mut self.inner);
         match panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
             Ok(poll) => poll.map(Ok),
             Err(payload) => Poll::Ready(Err(caught(payload))),
@@ -77,25 +78,26 @@ pub(crate) struct Instrumented<F> {
     /// Declared before `inner`: it is dropped first, so the future's own drop of the
     /// clones it kept is no lost wakeup.
     waker: Option<TaskWaker>,
-    inner: Pin<Box<F>>,
+    /// The task's future, boxed by whoever made it (the body's comes boxed).
+    inner: F,
 }
 
-impl<F: Future> Instrumented<F> {
+impl<F: Future + Unpin> Instrumented<F> {
     /// The body of an execution, already bound by the engine.
     pub(crate) fn new(task: TaskId, inner: F) -> Self {
-        Instrumented { task: Some(task), bound: true, polled: false, waker: None, inner: Box::pin(inner) }
+        Instrumented { task: Some(task), bound: true, polled: false, waker: None, inner }
     }
 
     pub(crate) fn new_spawned(task: Option<TaskId>, inner: F) -> Self {
-        Instrumented { task, bound: false, polled: false, waker: None, inner: Box::pin(inner) }
+        Instrumented { task, bound: false, polled: false, waker: None, inner }
     }
 }
 
-impl<F: Future> Future for Instrumented<F> {
+impl<F: Future + Unpin> Future for Instrumented<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let Some(task) = self.task else { return self.inner.as_mut().poll(cx) };
+        let Some(task) = self.task else { return Pin::new(&mut self.inner).poll(cx) };
         let bind = !self.bound;
         self.bound = true;
         let resumed = std::mem::replace(&mut self.polled, true);
@@ -139,8 +141,8 @@ impl<F: Future> Future for Instrumented<F> {
             execution::with(|state| state.tasks.get_mut(task).own_waker = own);
         }
         let poll = match counted {
-            Some(waker) => this.inner.as_mut().poll(&mut Context::from_waker(waker.waker())),
-            None => this.inner.as_mut().poll(cx),
+            Some(waker) => Pin::new(&mut this.inner).poll(&mut Context::from_waker(waker.waker())),
+            None => Pin::new(&mut this.inner).poll(cx),
         };
         let used = match &poll {
             Poll::Pending => this.waker.as_ref().map(TaskWaker::suspend),

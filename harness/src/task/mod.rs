@@ -106,7 +106,7 @@ where
     });
     let slot = Arc::new(JoinSlot::new());
     let main = TaskMain {
-        inner: Some(CatchPanic::new(Instrumented::new_spawned(task, future))),
+        inner: Some(CatchPanic::new(Instrumented::new_spawned(task, Box::pin(future)))),
         slot: Some(slot.clone()),
         task,
     };
@@ -127,7 +127,7 @@ where
 {
     let slot = Arc::new(JoinSlot::new());
     let main = TaskMain {
-        inner: Some(CatchPanic::new(Instrumented::new_spawned(None, future))),
+        inner: Some(CatchPanic::new(Instrumented::new_spawned(None, Box::pin(future)))),
         slot: Some(slot.clone()),
         task: None,
     };
@@ -173,7 +173,7 @@ where
 /// cancellation when the engine drops it unfinished.
 struct TaskMain<F: Future> {
     /// Taken when dropped unfinished, to drop it first (see `Drop`).
-    inner: Option<CatchPanic<Instrumented<F>>>,
+    inner: Option<CatchPanic<Instrumented<Pin<Box<F>>>>>,
     slot: Option<Arc<JoinSlot<F::Output>>>,
     task: Option<TaskId>,
 }
