@@ -27,6 +27,7 @@
 //! - `BENCH_SEARCH_SEEDS`: seeds per detection row (default 30);
 //! - `BENCH_SEARCH_BUDGET`: executions per seed before it counts as a miss (default 10000);
 //! - `BENCH_SEARCH_MILLIS`: time per speed measurement, in milliseconds (default 2000);
+//! - `BENCH_SEARCH_CHUNK`: executions per exploration of the speed table (default 2000);
 //! - `BENCH_SEARCH_RSS_EXECUTIONS`: executions of the memory run (default 100000);
 //! - `BENCH_SEARCH_JOBS`: detection rows run at once (default 2);
 //! - `BENCH_SEARCH_SECTIONS`: which tables, e.g. `detection,speed` (default all four:
@@ -550,7 +551,7 @@ fn main() {
         detection(seeds, budget, knob("BENCH_SEARCH_JOBS", 2));
     }
     if sections.contains(&"speed") {
-        speed(time, if quick { 100 } else { 2000 });
+        speed(time, if quick { 100 } else { knob("BENCH_SEARCH_CHUNK", 2000) });
     }
     if sections.contains(&"loom") {
         loom_speed(time);

@@ -17,11 +17,18 @@ use crate::run::spans::is_engines_own;
 /// Routes the `tracing` events of executions to the execution's state.
 pub(crate) struct ErrorEvents;
 
+impl ErrorEvents {
+    /// Whether the subscriber wants what `metadata` describes. Debug and trace events, and
+    /// the engines' own events, are not findings. Spans of every level are wanted: they are
+    /// where the tasks are.
+    pub(crate) fn wants(metadata: &tracing::Metadata<'_>) -> bool {
+        !is_engines_own(metadata) && (metadata.is_span() || *metadata.level() <= Level::INFO)
+    }
+}
+
 impl<S: Subscriber> Layer<S> for ErrorEvents {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _: Context<'_, S>) -> bool {
-        // Debug and trace events, and the engines' own events, are not findings. Spans of
-        // every level are left on: they are where the tasks are.
-        !is_engines_own(metadata) && (metadata.is_span() || *metadata.level() <= Level::INFO)
+        ErrorEvents::wants(metadata)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {

@@ -10,6 +10,7 @@ use crate::run::execution::ExecutionState;
 use crate::run::settings::Settings;
 
 /// How far an exploration may go, on any engine.
+#[derive(Clone)]
 pub(crate) struct Plan {
     pub(crate) settings: Arc<Settings>,
     /// Executions to run at most (on loom: its permutation limit, counted at each one).

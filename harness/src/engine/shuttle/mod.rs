@@ -23,7 +23,7 @@ use crate::run::settings::{Settings, SwitchPoints, TimeMode};
 use supervisor::Supervisor;
 
 /// Tells an exploration to start no new execution (another lane found a failure first).
-pub(crate) type GiveUp = Box<dyn Fn() -> bool>;
+pub(crate) type GiveUp = Rc<dyn Fn() -> bool>;
 
 /// A scheduling point: shuttle may run another task here.
 #[inline]
@@ -104,6 +104,48 @@ thread_local! {
 /// Explores `body` as `plan` says, choosing with `scheduler`, stopping at the first failing
 /// execution, or when `give_up` says so.
 pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option<GiveUp>, body: Body) -> Explored {
+    run(plan, scheduler, give_up, body, Tracing::Installed).0
+}
+
+/// Explores as [`explore`] does, for a search of many executions, with a fresh scheduler
+/// from `scheduler` each time it starts: without the `tracing` subscriber while no call
+/// site it wants has been reached (`engine/subscriber.rs`), and, if one is reached while
+/// it explores, again from the start with the subscriber, as if it had been there all
+/// along (at most once: the subscriber stays wanted).
+pub(crate) fn search(
+    plan: &Plan,
+    scheduler: &dyn Fn() -> Box<dyn Scheduler>,
+    give_up: Option<GiveUp>,
+    body: &Body,
+) -> Explored {
+    super::subscriber::register();
+    if !super::subscriber::wanted() {
+        let (explored, missed) = run(plan.clone(), scheduler(), give_up.clone(), body.clone(), Tracing::WhenWanted);
+        if !missed {
+            return explored;
+        }
+    }
+    explore(plan.clone(), scheduler(), give_up, body.clone())
+}
+
+/// Whether an exploration installs the `tracing` subscriber.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tracing {
+    Installed,
+    /// Not while no call site it wants has been reached: the exploration stops once one
+    /// has, its executions since then unheard.
+    WhenWanted,
+}
+
+/// Explores as [`explore`] says; and whether a call site the subscriber wants was reached
+/// while it explored without it (its findings then are not to be trusted).
+fn run(
+    plan: Plan,
+    scheduler: Box<dyn Scheduler>,
+    give_up: Option<GiveUp>,
+    body: Body,
+    tracing: Tracing,
+) -> (Explored, bool) {
     super::panic_hook::install_hook(initialise);
     SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
     SWITCH_AT_PENDING.with(|at_pending| at_pending.set(plan.settings.switch_points == SwitchPoints::Pending));
@@ -114,9 +156,10 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
         iterations: plan.iterations,
         deadline: plan.deadline,
         give_up,
+        tracing_unheard: tracing == Tracing::WhenWanted,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
-    let _subscriber = crate::engine::subscriber::install();
+    let _subscriber = (tracing == Tracing::Installed).then(super::subscriber::install);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         runner.run(move || run_execution(&body));
     }));
@@ -125,6 +168,7 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
     SETTINGS.with(|settings| settings.borrow_mut().take());
     SWITCH_AT_PENDING.with(|at_pending| at_pending.set(false));
     let mut progress = progress.take();
+    let missed = tracing == Tracing::WhenWanted && super::subscriber::wanted();
     let harness_error = match result {
         Ok(()) => None,
         Err(payload) => {
@@ -143,7 +187,7 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
             }
         }
     };
-    progress.into_explored(harness_error)
+    (progress.into_explored(harness_error), missed)
 }
 
 /// One execution, run on shuttle's main task.

@@ -20,13 +20,20 @@ pub(super) struct Supervisor {
     pub(super) progress: Rc<std::cell::RefCell<Progress>>,
     pub(super) iterations: usize,
     pub(super) deadline: Option<Instant>,
-    pub(super) give_up: Option<Box<dyn Fn() -> bool>>,
+    pub(super) give_up: Option<super::GiveUp>,
+    /// The `tracing` subscriber is not installed: the exploration stops once a call site it
+    /// wants is reached, as the executions since are unheard (`engine/subscriber.rs`).
+    pub(super) tracing_unheard: bool,
 }
 
 impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
-        if let Some(state) = execution::finish().and_then(Execution::into_state) {
+        let finished = execution::finish().and_then(Execution::into_state);
+        if self.tracing_unheard && crate::engine::subscriber::wanted() {
+            return None;
+        }
+        if let Some(state) = finished {
             if progress.judge(state) {
                 return None;
             }

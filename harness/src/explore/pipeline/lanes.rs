@@ -16,6 +16,7 @@
 //! process: tests that cargo already runs side by side start no helper threads on a
 //! machine they fill. `Scenario::threads` sets the number.
 
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -104,7 +105,7 @@ fn run_lanes(
     lanes: usize,
     helpers: Vec<Exploring>,
 ) -> Explored {
-    let run = |lane: usize, give_up: Option<Box<dyn Fn() -> bool>>| {
+    let run = |lane: usize, give_up: Option<GiveUp>| {
         run_lane(config, lane_seed(seed, lane), lane_iterations(config, lanes, lane), body, deadline, give_up)
     };
     if helpers.is_empty() {
@@ -131,7 +132,7 @@ fn run_lanes(
             // A lower lane failed, or the watchdog gave the exploration up.
             let give_up =
                 move || watched.load(Ordering::SeqCst) < lane || heartbeat.as_ref().is_some_and(|h| h.is_abandoned());
-            let exploration = run(lane, Some(Box::new(give_up)));
+            let exploration = run(lane, Some(Rc::new(give_up)));
             if exploration.failed.is_some() {
                 lowest_failed.fetch_min(lane, Ordering::SeqCst);
             }
@@ -177,9 +178,12 @@ enum Probe {
 fn probe(config: &Config, seed: u64, body: &Body, iterations: usize) -> Probe {
     let plan = Plan { settings: Arc::new(config.settings()), iterations: 2, deadline: None };
     let strategy = config.strategy;
-    let fresh = move || strategy.scheduler(lane_seed(seed, 0), iterations);
+    let repeat = || -> Box<dyn Scheduler> {
+        let fresh = move || strategy.scheduler(lane_seed(seed, 0), iterations);
+        Box::new(Repeat { fresh: Box::new(fresh), current: None })
+    };
     crate::run::execution::take_outlived();
-    let probe = engine::explore(plan, Box::new(Repeat { fresh: Box::new(fresh), current: None }), None, body.clone());
+    let probe = engine::search(&plan, &repeat, None, body);
     let outlived = crate::run::execution::take_outlived();
     match &probe.failed {
         Some((1, _)) => Probe::Failed(Box::new(probe)),
@@ -220,7 +224,7 @@ fn run_lane(
     give_up: Option<GiveUp>,
 ) -> Explored {
     let plan = Plan { settings: Arc::new(config.settings()), iterations, deadline };
-    engine::explore(plan, config.strategy.scheduler(seed, iterations), give_up, body.clone())
+    engine::search(&plan, &|| config.strategy.scheduler(seed, iterations), give_up, body)
 }
 
 /// The seed of lane `lane`: lane 0 keeps the exploration's own.
