@@ -3,30 +3,14 @@
 //! the subscriber, as if it had been there all along. This file is a test binary of its
 //! own, with one test: nothing in the process reaches a `tracing` call site before it.
 
-use std::sync::Arc;
-
-use racewright::sync::atomic::{AtomicUsize, Ordering};
 use racewright::{FailureKind, Scenario};
 
-/// Two tasks add one each, loading and storing apart; a lost update is logged as an error,
-/// inside a span, only in the executions that lose it.
+/// The two-task lost update, logged as an error inside a span, only in the executions
+/// that lose it.
 async fn lost_update_logged() {
-    let total = Arc::new(AtomicUsize::new(0));
-    let adders: Vec<_> = (0..2)
-        .map(|_| {
-            let total = total.clone();
-            racewright::spawn(async move {
-                let seen = total.load(Ordering::SeqCst);
-                total.store(seen + 1, Ordering::SeqCst);
-            })
-        })
-        .collect();
-    for adder in adders {
-        adder.await.unwrap();
-    }
-    if total.load(Ordering::SeqCst) != 2 {
-        tracing::error_span!("tally")
-            .in_scope(|| tracing::error!(total = total.load(Ordering::SeqCst), "lost an update"));
+    let total = racewright_tests::two_increments().await;
+    if total != 2 {
+        tracing::error_span!("tally").in_scope(|| tracing::error!(total, "lost an update"));
     }
 }
 
