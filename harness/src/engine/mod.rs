@@ -415,6 +415,31 @@ impl Unparker {
             Unparker::Std(thread) => thread.unpark(),
         }
     }
+
+    /// Parks again the task this unparker woke, if it has not run since: what it was woken
+    /// for is gone (another task took the lock), and running it would only let it look and
+    /// park again, a step that adds no interleaving (shuttle's own locks block such waiters
+    /// again too). Only on shuttle; returns whether the task sleeps again, to be woken as
+    /// before. Elsewhere the task runs, looks, and parks again.
+    pub(crate) fn repark(&self) -> bool {
+        let Unparker::Shuttle(task) = self else { return false };
+        shuttle_engine::runtime::execution::ExecutionState::try_with(|state| {
+            let task = state.get_mut(*task);
+            // Its `park` returns only once it runs: until then it can be blocked again.
+            task.runnable() && task.park()
+        })
+        .unwrap_or(false)
+    }
+
+    /// Whether both wake the same task.
+    pub(crate) fn wakes_same_task_as(&self, other: &Unparker) -> bool {
+        match (self, other) {
+            (Unparker::Shuttle(one), Unparker::Shuttle(other)) => one == other,
+            (Unparker::Loom(one), Unparker::Loom(other)) => one.same_task(other),
+            (Unparker::Std(one), Unparker::Std(other)) => one.id() == other.id(),
+            _ => false,
+        }
+    }
 }
 
 /// Parks the calling task; it may return spuriously, callers re-check their condition.

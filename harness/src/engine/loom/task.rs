@@ -422,4 +422,9 @@ impl LoomUnparker {
     pub(crate) fn unpark(&self) {
         wake(self.key, self.execution, |slot| slot.unparked = true);
     }
+
+    /// Whether both wake the same task.
+    pub(crate) fn same_task(&self, other: &LoomUnparker) -> bool {
+        self.key == other.key && self.execution == other.execution
+    }
 }

@@ -293,6 +293,47 @@ mod tests {
         assert_eq!(*count.lock().unwrap(), 800);
     }
 
+    /// Whether shuttle may run the task of engine key `key` now.
+    fn runnable(key: usize) -> bool {
+        use shuttle_engine::runtime::execution::ExecutionState;
+        ExecutionState::with(|state| state.get(key.into()).runnable())
+    }
+
+    #[test]
+    fn the_tasks_a_release_woke_that_lose_the_lock_sleep_again_without_a_step() {
+        let report = Scenario::new("blocking::mutex::losers_sleep").iterations(100).run(|| async {
+            let lock = Arc::new(Mutex::new(()));
+            let waiters = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let held = lock.lock().unwrap();
+            let tasks: Vec<_> = (0..3)
+                .map(|_| {
+                    let (lock, waiters) = (lock.clone(), waiters.clone());
+                    crate::spawn(async move {
+                        let me = engine::current_task_key().expect("a task of the execution");
+                        waiters.lock().unwrap().push(me);
+                        let _held = lock.lock().unwrap();
+                        // Whoever took the lock after a release, the others it woke sleep.
+                        let others = waiters.lock().unwrap().clone();
+                        for other in others.into_iter().filter(|other| *other != me) {
+                            assert!(!runnable(other), "task {other} runs though the lock is taken");
+                        }
+                        waiters.lock().unwrap().retain(|waiter| *waiter != me);
+                    })
+                })
+                .collect();
+            // Until the three wait for the lock: the body yields, on purpose.
+            while waiters.lock().unwrap().len() < 3 || waiters.lock().unwrap().iter().any(|key| runnable(*key)) {
+                engine::request_yield();
+                engine::preemption_point();
+            }
+            drop(held);
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+
     #[test]
     fn tasks_taking_turns_pass() {
         let report = Scenario::new("blocking::mutex::turns").iterations(200).run(|| async {

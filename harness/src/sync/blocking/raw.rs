@@ -49,8 +49,13 @@ struct State {
     readers: Vec<Hold>,
     /// Writers blocked in `lock`, who keep new readers out.
     writers_waiting: usize,
-    /// The parked tasks to wake when the lock is freed; each re-registers if it loses.
-    waiters: WaitList<Unparker>,
+    /// The parked tasks to wake when the lock is freed, and the access each waits for; each
+    /// re-registers if it loses.
+    waiters: WaitList<(Unparker, Access)>,
+    /// The tasks a release woke that have not looked at the lock since, and the access each
+    /// waits for: once the lock is taken again, those that could only look and park again
+    /// are parked again at once and queued as before (`State::took`).
+    woken: SmallVec<[(Unparker, Access); 4]>,
 }
 
 impl State {
@@ -66,6 +71,31 @@ impl State {
             Access::Exclusive => self.writer = Some(hold),
             Access::Shared => self.readers.push(hold),
         }
+        self.took();
+    }
+
+    /// After the lock was taken: each woken task that could now only look and park again
+    /// sleeps again, queued for the next release, without a step of its own. Shuttle's locks
+    /// do the same: the steps of tasks that lose the race after a release add no
+    /// interleaving, and were most of the decisions of programs with contended locks.
+    fn took(&mut self) {
+        let mut index = 0;
+        while index < self.woken.len() {
+            let (_, access) = self.woken[index];
+            if self.can_take(access) {
+                index += 1;
+                continue;
+            }
+            let woken = self.woken.swap_remove(index);
+            if woken.0.repark() {
+                self.waiters.push(woken);
+            }
+        }
+    }
+
+    /// The task of `unparker` looks at the lock: it is no longer one a release woke.
+    fn looks(&mut self, unparker: &Unparker) {
+        self.woken.retain(|(woken, _)| !woken.wakes_same_task_as(unparker));
     }
 
     /// Who keeps `access` from being taken, for the trace.
@@ -115,6 +145,9 @@ impl RawLock {
         let mut counted_as_writer = false;
         loop {
             let mut state = self.state();
+            if let Some((_, unparker)) = &waiter {
+                state.looks(unparker);
+            }
             if state.can_take(access) {
                 state.take(access, hold);
                 if counted_as_writer {
@@ -147,11 +180,13 @@ impl RawLock {
             }
             // Queued the first time; queued again after a release that woke us took us off.
             match &mut waiter {
-                Some((id, unparker)) if !state.waiters.contains(*id) => *id = state.waiters.push(unparker.clone()),
+                Some((id, unparker)) if !state.waiters.contains(*id) => {
+                    *id = state.waiters.push((unparker.clone(), access));
+                }
                 Some(_) => {}
                 None => {
                     let unparker = Unparker::for_current();
-                    waiter = Some((state.waiters.push(unparker.clone()), unparker));
+                    waiter = Some((state.waiters.push((unparker.clone(), access)), unparker));
                 }
             }
             drop(state);
@@ -189,12 +224,13 @@ impl RawLock {
                 }
             }
             // Few wait at once: no allocation for them.
-            let waiters: SmallVec<[Unparker; 4]> =
+            let waiters: SmallVec<[(Unparker, Access); 4]> =
                 if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { SmallVec::new() };
+            state.woken.extend(waiters.iter().cloned());
             waiters
         };
         // Never while holding the state: a woken task may run at the release point below.
-        for unparker in waiters {
+        for (unparker, _) in waiters {
             unparker.unpark();
         }
         engine::release_point();
