@@ -4,8 +4,9 @@
 //! scheduling point. A task that cannot take the lock registers its `Unparker` and
 //! parks; a release that frees the lock wakes every registered task, and each re-checks
 //! (std's locks are not fair either, so who wins after a release is the scheduler's
-//! choice, and explored). Writers are preferred, as by std's futex `RwLock`: a reader
-//! waits while a writer waits.
+//! choice, and explored). Once one takes the lock, the woken tasks that could now only
+//! look and park again sleep again at once, without a step. Writers are preferred, as by
+//! std's futex `RwLock`: a reader waits while a writer waits.
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
