@@ -214,7 +214,9 @@ impl RawLock {
             self.poisoned.store(true, Ordering::Relaxed);
         }
         engine::released(self.resource, hold.at);
-        let waiters = {
+        // Few wait at once: no allocation for them.
+        let mut waking: SmallVec<[Unparker; 4]> = SmallVec::new();
+        {
             let mut state = self.state();
             match access {
                 Access::Exclusive => state.writer = None,
@@ -224,14 +226,16 @@ impl RawLock {
                     state.readers.swap_remove(mine.expect("a read guard's hold is among the readers"));
                 }
             }
-            // Few wait at once: no allocation for them.
-            let waiters: SmallVec<[(Unparker, Access); 4]> =
-                if state.can_take(Access::Exclusive) { state.waiters.take_all().collect() } else { SmallVec::new() };
-            state.woken.extend(waiters.iter().cloned());
-            waiters
-        };
+            if state.can_take(Access::Exclusive) {
+                let State { waiters, woken, .. } = &mut *state;
+                for (unparker, access) in waiters.take_all() {
+                    waking.push(unparker.clone());
+                    woken.push((unparker, access));
+                }
+            }
+        }
         // Never while holding the state: a woken task may run at the release point below.
-        for (unparker, _) in waiters {
+        for unparker in waking {
             unparker.unpark();
         }
         engine::release_point();
