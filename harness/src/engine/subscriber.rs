@@ -4,7 +4,8 @@
 //!
 //! A search installs it only once a call site it wants has been reached in the process
 //! (a span, or an event of level INFO or above, of the test's code or of a crate it
-//! calls). Until then the subscriber would see nothing, and being the thread's default
+//! calls), or at once where a global default is set (which would otherwise be given the
+//! engines' own events, which the subscriber keeps out). Until then the subscriber would see nothing, and being the thread's default
 //! costs at every switch: shuttle parks and reinstates the task's default dispatcher, and
 //! `tracing` counts scoped defaults in one process-wide atomic, which the lanes' threads
 //! then take turns to write. The subscriber exists all the same, registered with
@@ -73,4 +74,11 @@ pub(super) fn register() {
 /// thread: from then on every exploration installs the subscriber.
 pub(super) fn wanted() -> bool {
     WANTED.load(Ordering::SeqCst)
+}
+
+/// Whether a search may go without the subscriber for now: none of the call sites it wants
+/// has been reached, and no global default would see in its place what it keeps out (the
+/// engines' own events at every step, which a test's subscriber at `trace` would print).
+pub(super) fn may_wait() -> bool {
+    !wanted() && !tracing::dispatcher::has_been_set()
 }

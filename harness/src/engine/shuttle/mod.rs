@@ -109,9 +109,9 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
 
 /// Explores as [`explore`] does, for a search of many executions, with a fresh scheduler
 /// from `scheduler` each time it starts: without the `tracing` subscriber while no call
-/// site it wants has been reached (`engine/subscriber.rs`), and, if one is reached while
-/// it explores, again from the start with the subscriber, as if it had been there all
-/// along (at most once: the subscriber stays wanted).
+/// site it wants has been reached and no global subscriber is set (`engine/subscriber.rs`),
+/// and, if one is reached while it explores, again from the start with the subscriber, as
+/// if it had been there all along (at most once: the subscriber stays wanted).
 pub(crate) fn search(
     plan: &Plan,
     scheduler: &dyn Fn() -> Box<dyn Scheduler>,
@@ -119,7 +119,7 @@ pub(crate) fn search(
     body: &Body,
 ) -> Explored {
     super::subscriber::register();
-    if !super::subscriber::wanted() {
+    if super::subscriber::may_wait() {
         let (explored, missed) = run(plan.clone(), scheduler(), give_up.clone(), body.clone(), Tracing::WhenWanted);
         if !missed {
             return explored;
