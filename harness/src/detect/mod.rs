@@ -72,8 +72,8 @@ type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 
 /// A set of kinds of [`Moment`]: the moments a detector reads. [`judge`] runs at every
 /// `Pending` and await point; each detector is called only at the moments it reads.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Moments(u8);
+#[derive(Clone, Copy)]
+struct Moments(u8);
 
 impl Moments {
     const BODY_ENDED: Moments = Moments(1);

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tracing::dispatcher::DefaultGuard;
 use tracing::subscriber::{Interest, NoSubscriber};
 use tracing::{Dispatch, Metadata, Subscriber};
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 
 use crate::detect::error_events::ErrorEvents;
 use crate::run::spans::SpanStacks;
@@ -51,10 +51,6 @@ impl<S: Subscriber> Layer<S> for Reached {
         }
         // Leaves the interest to the layers below.
         Interest::always()
-    }
-
-    fn enabled(&self, _: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        true
     }
 }
 
