@@ -8,8 +8,8 @@
 //! 2. speed: executions per second of the fixed programs, raw shuttle's random
 //!    scheduler against racewright's random strategy (detectors and trace on) on one
 //!    thread and on two (`Scenario::threads(2)`), with ratios;
-//! 3. loom: executions per second of loom's exhaustive search (preemption bound 2) of a
-//!    small fixed program, raw loom against racewright on loom;
+//! 3. loom: executions and searches per second of loom's exhaustive search (preemption
+//!    bounds 2 and 3) of a small fixed program, raw loom against racewright on loom;
 //! 4. memory: the peak resident set of a long racewright run, against raw shuttle's.
 //!
 //! How executions are counted. Raw shuttle: the test function counts its own calls, the
@@ -409,11 +409,15 @@ fn speed(time: Duration, chunk: usize) {
 /// The program of the loom table: small enough for loom's exhaustive search.
 const LOOM_PROGRAM: &str = "bluetooth_driver";
 
-/// One exhaustive raw loom search of the fixed loom program; the executions it ran.
-fn raw_loom_search() -> usize {
+/// The preemption bound of the loom table's searches (and of the profiles' loom runs).
+const LOOM_BOUND: usize = 2;
+
+/// One exhaustive raw loom search of the fixed loom program within `bound` preemptions;
+/// the executions it ran.
+fn raw_loom_search(bound: usize) -> usize {
     let executions = Arc::new(AtomicUsize::new(0));
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(2);
+    builder.preemption_bound = Some(bound);
     let counter = executions.clone();
     builder.check(move || {
         counter.fetch_add(1, Ordering::Relaxed);
@@ -422,32 +426,50 @@ fn raw_loom_search() -> usize {
     executions.load(Ordering::Relaxed)
 }
 
-/// One exhaustive racewright-on-loom search of the fixed loom program; the executions it ran.
-fn racewright_loom_search() -> usize {
+/// One exhaustive racewright-on-loom search of the fixed loom program within `bound`
+/// preemptions; the executions it ran.
+fn racewright_loom_search(bound: usize) -> usize {
     let scenario = Scenario::new(format!("sctbench::{LOOM_PROGRAM}"))
         .engine(EngineChoice::Loom)
-        .preemption_bound(2)
+        .preemption_bound(bound)
         .iterations(1_000_000);
     let report = racewright_run(scenario, LOOM_PROGRAM, Variant::Fixed);
     assert!(report.failure().is_none() && report.exhaustive(), "{report}");
     report.executions()
 }
 
+/// Raw loom and racewright on loom, whole exhaustive searches side by side, at preemption
+/// bounds 2 and 3: per execution, and per search, which is what a loom test waits for
+/// (the two engines need not run as many executions to exhaust one bound).
 fn loom_speed(time: Duration) {
     const PROGRAM: &str = LOOM_PROGRAM;
-    let (raw, raw_each) = explorations_per_second(time, raw_loom_search);
-    let (on, each) = explorations_per_second(time, racewright_loom_search);
-    println!("loom: {PROGRAM}, fixed, exhaustive with preemption bound 2, for {time:?} each");
-    println!("| engine                         | executions per search | executions/s | ratio to raw loom |");
-    println!("|--------------------------------|----------------------:|-------------:|------------------:|");
-    println!("| raw loom (threads, loom sync)  | {raw_each:>21} | {raw:>12.0} | {:>17.2} |", 1.0);
-    println!("| racewright on loom             | {each:>21} | {on:>12.0} | {:>17.2} |", on / raw);
-    println!("per execution: raw loom {:.1} us, racewright on loom {:.1} us", 1e6 / raw, 1e6 / on);
+    println!("loom: {PROGRAM}, fixed, exhaustive searches within a preemption bound, for {time:?} each");
+    println!(
+        "| bound | engine                         | executions per search | executions/s | per execution | searches/s | per search |"
+    );
+    println!(
+        "|------:|--------------------------------|----------------------:|-------------:|--------------:|-----------:|-----------:|"
+    );
+    for bound in [LOOM_BOUND, LOOM_BOUND + 1] {
+        let (raw, raw_each) = explorations_per_second(time, || raw_loom_search(bound));
+        let (on, each) = explorations_per_second(time, || racewright_loom_search(bound));
+        let (raw_searches, searches) = (raw / raw_each as f64, on / each as f64);
+        println!(
+            "| {bound:>5} | raw loom (threads, loom sync)  | {raw_each:>21} | {raw:>12.0} | {:>13.2} | {raw_searches:>10.0} | {:>10.2} |",
+            1.0, 1.0
+        );
+        println!(
+            "| {bound:>5} | racewright on loom             | {each:>21} | {on:>12.0} | {:>13.2} | {searches:>10.0} | {:>10.2} |",
+            on / raw,
+            searches / raw_searches
+        );
+    }
+    println!("ratios: racewright on loom / raw loom, same run");
     println!();
 }
 
 /// Runs whole `search`es until at least `executions` ran; the executions that ran.
-fn searches_until(executions: usize, search: fn() -> usize) -> usize {
+fn searches_until(executions: usize, search: impl Fn() -> usize) -> usize {
     let mut ran = 0;
     while ran < executions {
         ran += search();
@@ -491,8 +513,8 @@ fn child_memory(args: &[String]) {
             report.executions()
         }
         // Whole exhaustive searches of the loom table's program, until `executions` ran.
-        "raw_loom" => searches_until(executions, raw_loom_search),
-        "racewright_loom" => searches_until(executions, racewright_loom_search),
+        "raw_loom" => searches_until(executions, || raw_loom_search(LOOM_BOUND)),
+        "racewright_loom" => searches_until(executions, || racewright_loom_search(LOOM_BOUND)),
         other => panic!("no engine {other}"),
     };
     println!("{ran} {}", peak_rss_kib());
