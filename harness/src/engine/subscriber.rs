@@ -5,13 +5,13 @@
 //! A search installs it only once a call site it wants has been reached in the process
 //! (a span, or an event of level INFO or above, of the test's code or of a crate it
 //! calls), or at once where a global default is set (which would otherwise be given the
-//! engines' own events, which the subscriber keeps out). Until then the subscriber would see nothing, and being the thread's default
-//! costs at every switch: shuttle parks and reinstates the task's default dispatcher, and
-//! `tracing` counts scoped defaults in one process-wide atomic, which the lanes' threads
-//! then take turns to write. The subscriber exists all the same, registered with
-//! `tracing`, so that it is asked about every call site as it is first reached: the
-//! search whose executions ran while one appeared (an event they did not see) runs again
-//! with the subscriber installed (`shuttle::search`).
+//! engines' own events, which the subscriber keeps out). Until then the subscriber would
+//! see nothing, and being the thread's default costs at every switch: shuttle parks and
+//! reinstates the task's default dispatcher, and `tracing` counts scoped defaults in one
+//! process-wide atomic, which the lanes' threads then take turns to write. The subscriber
+//! exists all the same, registered with `tracing`, so that it is asked about every call
+//! site as it is first reached: the search whose executions ran while one appeared (an
+//! event they did not see) runs again with the subscriber installed (`shuttle::search`).
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
