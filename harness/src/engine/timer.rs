@@ -37,9 +37,22 @@ pub(crate) fn now() -> Duration {
     }
 }
 
+/// The origin of tokio's clock outside a run: a day before the process first reads it.
+/// Earlier than that first reading because a paused runtime's clock stands where it was
+/// when the runtime started, and another thread may start one before racewright first
+/// reads any clock: measured from the first reading, its start would read as the origin,
+/// and its intervals would come short by however long it was before (a deadline computed
+/// from it, early).
 fn origin() -> tokio::time::Instant {
     static ORIGIN: OnceLock<tokio::time::Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(tokio::time::Instant::now)
+    *ORIGIN.get_or_init(|| {
+        let first = tokio::time::Instant::now();
+        // Where std's clock starts at boot (macOS), a machine up less than a day gets less.
+        [Duration::from_secs(86_400), Duration::from_secs(3600), Duration::from_secs(60)]
+            .into_iter()
+            .find_map(|margin| first.checked_sub(margin))
+            .unwrap_or(first)
+    })
 }
 
 /// `deadline` on tokio's clock; one that overflows is 30 years away, as tokio's `far_future`.

@@ -10,7 +10,7 @@ use crate::engine;
 ///
 /// Inside a racewright run it is virtual: the time since the execution started, which
 /// moves only when a timer fires, so no real time passes. Outside a run it is tokio's
-/// clock, measured from an origin the process takes the first time it is needed. Either
+/// clock, measured from an origin a day before the process first needs it. Either
 /// clock reaches a day back before its origin, so `Instant::now() - d` works at the start
 /// of an execution as on a machine that has been up for a while. Compare and subtract only
 /// instants of the same clock: an instant taken in one execution means nothing in another,
