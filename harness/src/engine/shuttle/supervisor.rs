@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::detect::{self, Moment};
 use crate::engine::progress::Progress;
-use crate::run::execution::{self, Execution, IdleReason};
+use crate::run::execution::{self, Execution, ExecutionState, IdleReason};
 use crate::run::settings::{Flavor, SwitchPoints, TimeMode};
 
 pub(super) struct Supervisor {
@@ -24,6 +24,9 @@ pub(super) struct Supervisor {
     /// The `tracing` subscriber is not installed: the exploration stops once a call site it
     /// wants is reached, as the executions since are unheard (`engine/subscriber.rs`).
     pub(super) tracing_unheard: bool,
+    /// The strategy reads the execution's state as it decides (a replay does): the
+    /// supervisor lets the state go while it decides.
+    pub(super) strategy_reads_state: bool,
 }
 
 impl Scheduler for Supervisor {
@@ -64,42 +67,64 @@ impl Scheduler for Supervisor {
             return current;
         }
         let immediate = super::take_immediate();
-        let execution = execution::current();
-        let decision = match &execution {
-            Some(execution) => execution.with_state(|state| {
-                if state.stopping {
-                    return None;
-                }
-                // Whether the running task is inside its poll matters only on one thread, or
-                // where switches wait for a `Pending`.
-                let settings = &state.settings;
-                let in_poll = (settings.flavor == Flavor::CurrentThread
-                    || settings.switch_points == SwitchPoints::Pending)
-                    && current
-                        .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
-                        .is_some_and(|task| state.tasks.get(task).in_poll);
-                let deferred = state.scheduler.deferred;
-                // Carrying out a switch decided before is no new step.
-                if deferred.is_none() && !state.take_step() {
-                    detect::judge(state, Moment::StepLimit);
-                    return None;
-                }
-                let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
-                // On one thread, a task runs until its future returns `Pending`.
-                let keep_running = state.settings.flavor == Flavor::CurrentThread && in_poll;
-                let may_defer = in_poll && state.settings.switch_points == SwitchPoints::Pending;
-                Some(Decision {
-                    idle_task: state.scheduler.idle_task.map(ShuttleTaskId::from),
-                    time_may_pass,
-                    keep_running,
-                    may_defer,
-                    deferred: deferred.map(ShuttleTaskId::from),
-                })
-            })?,
+        if self.strategy_reads_state {
+            // The strategy reads the state itself: it is let go around the strategy's turn.
+            let Some(execution) = execution::current() else { return runnable.first().map(|task| task.id()) };
+            return self.decide(&mut Shared(&execution), runnable, current, is_yielding, immediate);
+        }
+        execution::with(|state| self.decide(&mut Held(state), runnable, current, is_yielding, immediate))
             // Before the execution's state exists only shuttle's main task can run: not a
             // choice, and not one the strategy or a replay should see.
-            None => return runnable.first().map(|task| task.id()),
-        };
+            .unwrap_or_else(|| runnable.first().map(|task| task.id()))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let value = self.inner.next_u64();
+        execution::with(|state| state.scheduler.randoms.push(value));
+        value
+    }
+}
+
+impl Supervisor {
+    /// The decision of [`Scheduler::next_task`], with the execution's state through
+    /// `state`.
+    fn decide(
+        &mut self,
+        state: &mut impl StateAccess,
+        runnable: &[&Task],
+        current: Option<ShuttleTaskId>,
+        is_yielding: bool,
+        immediate: bool,
+    ) -> Option<ShuttleTaskId> {
+        let decision = state.with(|state| {
+            if state.stopping {
+                return None;
+            }
+            // Whether the running task is inside its poll matters only on one thread, or
+            // where switches wait for a `Pending`.
+            let settings = &state.settings;
+            let in_poll = (settings.flavor == Flavor::CurrentThread || settings.switch_points == SwitchPoints::Pending)
+                && current
+                    .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
+                    .is_some_and(|task| state.tasks.get(task).in_poll);
+            let deferred = state.scheduler.deferred;
+            // Carrying out a switch decided before is no new step.
+            if deferred.is_none() && !state.take_step() {
+                detect::judge(state, Moment::StepLimit);
+                return None;
+            }
+            let time_may_pass = state.settings.time == TimeMode::Any && state.timers.has_pending();
+            // On one thread, a task runs until its future returns `Pending`.
+            let keep_running = state.settings.flavor == Flavor::CurrentThread && in_poll;
+            let may_defer = in_poll && state.settings.switch_points == SwitchPoints::Pending;
+            Some(Decision {
+                idle_task: state.scheduler.idle_task.map(ShuttleTaskId::from),
+                time_may_pass,
+                keep_running,
+                may_defer,
+                deferred: deferred.map(ShuttleTaskId::from),
+            })
+        })?;
         let idle_task = decision.idle_task;
         let current = current.filter(|task| Some(*task) != idle_task);
         // One pass over the runnable tasks (a decision is made at every step): the idle
@@ -127,33 +152,31 @@ impl Scheduler for Supervisor {
             if decision.may_defer && !immediate && current_ready.is_some() {
                 return current_ready;
             }
-            let execution = execution.as_ref()?;
             let can_run =
                 Some(deferred) == idle_task && idle.is_some() || ready.iter().any(|task| task.id() == deferred);
-            execution.with_state(|state| {
+            let stepped = state.with(|state| {
                 state.scheduler.deferred = None;
                 if can_run {
                     state.running_key = Some(usize::from(deferred));
+                    return true;
                 }
-            });
-            if can_run {
-                return Some(deferred);
-            }
-            // What was chosen cannot run any more: decide anew.
-            let stepped = execution.with_state(|state| {
+                // What was chosen cannot run any more: decide anew.
                 let stepped = state.take_step();
                 if !stepped {
                     detect::judge(state, Moment::StepLimit);
                 }
                 stepped
             });
+            if can_run {
+                return Some(deferred);
+            }
             if !stepped {
                 return None;
             }
         }
         if ready.is_empty() {
             let idle = idle?;
-            execution?.with_state(|state| {
+            state.with(|state| {
                 state.scheduler.idle_reason = Some(IdleReason::AllBlocked);
                 state.running_key = Some(usize::from(idle.id()));
             });
@@ -180,27 +203,44 @@ impl Scheduler for Supervisor {
         // switch happens there, as tokio itself suspends a task only where it returns
         // `Pending`.
         let defer = decision.may_defer && !immediate && current_ready.is_some_and(|current| current != choice);
-        if let Some(execution) = execution {
-            execution.with_state(|state| {
-                if Some(choice) == idle_task {
-                    state.scheduler.idle_reason = Some(IdleReason::LetTimePass);
-                }
-                // Switching away from a task that could go on, and did not yield, is a preemption.
-                let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
-                state.record_choice(usize::from(choice), preempted);
-                if defer {
-                    state.scheduler.deferred = Some(usize::from(choice));
-                }
-                state.running_key = Some(usize::from(if defer { current_ready.unwrap_or(choice) } else { choice }));
-            });
-        }
+        state.with(|state| {
+            if Some(choice) == idle_task {
+                state.scheduler.idle_reason = Some(IdleReason::LetTimePass);
+            }
+            // Switching away from a task that could go on, and did not yield, is a preemption.
+            let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
+            state.record_choice(usize::from(choice), preempted);
+            if defer {
+                state.scheduler.deferred = Some(usize::from(choice));
+            }
+            state.running_key = Some(usize::from(if defer { current_ready.unwrap_or(choice) } else { choice }));
+        });
         if defer { current_ready } else { Some(choice) }
     }
+}
 
-    fn next_u64(&mut self) -> u64 {
-        let value = self.inner.next_u64();
-        execution::with(|state| state.scheduler.randoms.push(value));
-        value
+/// How [`Supervisor::decide`] reaches the execution's state.
+trait StateAccess {
+    fn with<R>(&mut self, f: impl FnOnce(&mut ExecutionState) -> R) -> R;
+}
+
+/// The state, borrowed for the whole decision: the strategy does not read it.
+struct Held<'a>(&'a mut ExecutionState);
+
+impl StateAccess for Held<'_> {
+    #[inline]
+    fn with<R>(&mut self, f: impl FnOnce(&mut ExecutionState) -> R) -> R {
+        f(self.0)
+    }
+}
+
+/// The state, borrowed at each use: the strategy reads it in between (a replay's).
+struct Shared<'a>(&'a Execution);
+
+impl StateAccess for Shared<'_> {
+    #[inline]
+    fn with<R>(&mut self, f: impl FnOnce(&mut ExecutionState) -> R) -> R {
+        self.0.with_state(f)
     }
 }
 
