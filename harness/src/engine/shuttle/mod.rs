@@ -108,7 +108,8 @@ pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option
 }
 
 /// Explores as [`explore`] does, for a search of many executions, with a fresh scheduler
-/// from `scheduler` each time it starts: without the `tracing` subscriber while no call
+/// from `scheduler` (a strategy, which never reads the execution's state) each time it
+/// starts: without the `tracing` subscriber while no call
 /// site it wants has been reached and no global subscriber is set (`engine/subscriber.rs`),
 /// and, if one is reached while it explores, again from the start with the subscriber, as
 /// if it had been there all along (at most once: the subscriber stays wanted).

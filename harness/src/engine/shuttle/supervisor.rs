@@ -24,8 +24,9 @@ pub(super) struct Supervisor {
     /// The `tracing` subscriber is not installed: the exploration stops once a call site it
     /// wants is reached, as the executions since are unheard (`engine/subscriber.rs`).
     pub(super) tracing_unheard: bool,
-    /// The strategy reads the execution's state as it decides (a replay does): the
-    /// supervisor lets the state go while it decides.
+    /// The strategy reads the execution's state as it chooses (a replay's does): the
+    /// supervisor lets go of the state while the strategy chooses, where it otherwise holds
+    /// it for the whole decision.
     pub(super) strategy_reads_state: bool,
 }
 
