@@ -10,11 +10,6 @@ pub async fn racy_increments() {
     assert_eq!(two_increments().await, 2);
 }
 
-/// [`two_increments`], whatever the total.
-pub async fn two_increments_unchecked() {
-    two_increments().await;
-}
-
 /// Two tasks each add one to a counter, loading and storing apart; the counter's final
 /// value (1 when an update was lost).
 pub async fn two_increments() -> usize {

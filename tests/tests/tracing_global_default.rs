@@ -44,7 +44,9 @@ fn the_engines_events_of_each_step_stay_out_of_a_global_subscriber_of_the_test()
         let report = racewright::Scenario::new("tracing_global_default::increments")
             .iterations(iterations)
             .threads(1)
-            .run(racewright_tests::two_increments_unchecked);
+            .run(|| async {
+                racewright_tests::two_increments().await;
+            });
         assert!(report.failure().is_none(), "{report}");
         engines_events(&targets) - before
     };
