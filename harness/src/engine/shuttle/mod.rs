@@ -20,7 +20,7 @@ pub(crate) use super::{Body, Explored, Plan};
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution};
 use crate::run::settings::{Settings, SwitchPoints, TimeMode};
-use supervisor::Supervisor;
+use supervisor::{StateReader, Supervisor};
 
 /// Tells an exploration to start no new execution (another lane found a failure first).
 pub(crate) type GiveUp = Rc<dyn Fn() -> bool>;
@@ -104,7 +104,7 @@ thread_local! {
 /// Explores `body` as `plan` says, choosing with `scheduler`, stopping at the first failing
 /// execution, or when `give_up` says so.
 pub(crate) fn explore(plan: Plan, scheduler: Box<dyn Scheduler>, give_up: Option<GiveUp>, body: Body) -> Explored {
-    run(plan, scheduler, give_up, body, Tracing::Installed, Strategy::ReadsState).0
+    run(plan, scheduler, give_up, body, Tracing::Installed, StateReader::Yes).0
 }
 
 /// Explores as [`explore`] does, for a search of many executions, with a fresh scheduler
@@ -122,21 +122,12 @@ pub(crate) fn search(
     super::subscriber::register();
     if super::subscriber::may_wait() {
         let (explored, missed) =
-            run(plan.clone(), scheduler(), give_up.clone(), body.clone(), Tracing::WhenWanted, Strategy::Blind);
+            run(plan.clone(), scheduler(), give_up.clone(), body.clone(), Tracing::WhenWanted, StateReader::No);
         if !missed {
             return explored;
         }
     }
-    run(plan.clone(), scheduler(), give_up, body.clone(), Tracing::Installed, Strategy::Blind).0
-}
-
-/// Whether an exploration's scheduler reads the execution's state as it decides.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Strategy {
-    /// A search's strategy: it sees only the tasks it is offered.
-    Blind,
-    /// A replay's, a shrink's or a stop's scheduler: it reads the execution's state.
-    ReadsState,
+    run(plan.clone(), scheduler(), give_up, body.clone(), Tracing::Installed, StateReader::No).0
 }
 
 /// Whether an exploration installs the `tracing` subscriber.
@@ -156,7 +147,7 @@ fn run(
     give_up: Option<GiveUp>,
     body: Body,
     tracing: Tracing,
-    strategy: Strategy,
+    reads_state: StateReader,
 ) -> (Explored, bool) {
     super::panic_hook::install_hook(initialise);
     SETTINGS.with(|settings| *settings.borrow_mut() = Some(plan.settings.clone()));
@@ -169,7 +160,7 @@ fn run(
         deadline: plan.deadline,
         give_up,
         tracing_unheard: tracing == Tracing::WhenWanted,
-        strategy_reads_state: strategy == Strategy::ReadsState,
+        reads_state,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());
     let _subscriber = (tracing == Tracing::Installed).then(super::subscriber::install);

@@ -24,10 +24,18 @@ pub(super) struct Supervisor {
     /// The `tracing` subscriber is not installed: the exploration stops once a call site it
     /// wants is reached, as the executions since are unheard (`engine/subscriber.rs`).
     pub(super) tracing_unheard: bool,
-    /// The strategy reads the execution's state as it chooses (a replay's does): the
-    /// supervisor lets go of the state while the strategy chooses, where it otherwise holds
-    /// it for the whole decision.
-    pub(super) strategy_reads_state: bool,
+    /// Whether the scheduler it wraps reads the execution's state as it chooses.
+    pub(super) reads_state: StateReader,
+}
+
+/// Whether a scheduler reads the execution's state as it chooses: the supervisor holds the
+/// state for the whole decision, except around the choice of one that reads it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum StateReader {
+    /// A search's strategy: it sees only the tasks it is offered.
+    No,
+    /// A replay's, a shrink's or a stop's scheduler.
+    Yes,
 }
 
 impl Scheduler for Supervisor {
@@ -68,15 +76,16 @@ impl Scheduler for Supervisor {
             return current;
         }
         let immediate = super::take_immediate();
-        if self.strategy_reads_state {
-            // The strategy reads the state itself: it is let go around the strategy's turn.
-            let Some(execution) = execution::current() else { return runnable.first().map(|task| task.id()) };
-            return self.decide(&mut Shared(&execution), runnable, current, is_yielding, immediate);
-        }
-        execution::with(|state| self.decide(&mut Held(state), runnable, current, is_yielding, immediate))
-            // Before the execution's state exists only shuttle's main task can run: not a
-            // choice, and not one the strategy or a replay should see.
-            .unwrap_or_else(|| runnable.first().map(|task| task.id()))
+        let decided = match self.reads_state {
+            StateReader::No => {
+                execution::with(|state| self.decide(&mut Held(state), runnable, current, is_yielding, immediate))
+            }
+            StateReader::Yes => execution::current()
+                .map(|execution| self.decide(&mut Shared(&execution), runnable, current, is_yielding, immediate)),
+        };
+        // Before the execution's state exists only shuttle's main task can run: not a
+        // choice, and not one the strategy or a replay should see.
+        decided.unwrap_or_else(|| runnable.first().map(|task| task.id()))
     }
 
     fn next_u64(&mut self) -> u64 {
