@@ -438,33 +438,60 @@ fn racewright_loom_search(bound: usize) -> usize {
     report.executions()
 }
 
+/// A raw loom search of a body that does nothing: one execution, what a search costs
+/// whatever it explores.
+fn raw_loom_empty_search() -> usize {
+    loom::model::Builder::new().check(|| {});
+    1
+}
+
+/// A racewright-on-loom search of a body that does nothing.
+fn racewright_loom_empty_search() -> usize {
+    let report = Scenario::new("sctbench::empty").engine(EngineChoice::Loom).run(|| async {});
+    assert!(report.failure().is_none() && report.executions() == 1, "{report}");
+    1
+}
+
 /// Raw loom and racewright on loom, whole exhaustive searches side by side, at preemption
 /// bounds 2 and 3: per execution, and per search, which is what a loom test waits for
-/// (the two engines need not run as many executions to exhaust one bound).
+/// (the two engines need not run as many executions to exhaust one bound). A search costs
+/// a fixed part too (racewright's: setting up, handing the search to the exploring thread
+/// and the report back), measured on a body that does nothing: the last column leaves it
+/// out of the time per execution.
 fn loom_speed(time: Duration) {
     const PROGRAM: &str = LOOM_PROGRAM;
     println!("loom: {PROGRAM}, fixed, exhaustive searches within a preemption bound, for {time:?} each");
+    let raw_fixed = 1.0 / explorations_per_second(time, raw_loom_empty_search).0;
+    let fixed = 1.0 / explorations_per_second(time, racewright_loom_empty_search).0;
     println!(
-        "| bound | engine                         | executions per search | executions/s | per execution | searches/s | per search |"
+        "| bound | engine                         | executions per search | executions/s | per execution | searches/s | per search | per execution, fixed cost aside |"
     );
     println!(
-        "|------:|--------------------------------|----------------------:|-------------:|--------------:|-----------:|-----------:|"
+        "|------:|--------------------------------|----------------------:|-------------:|--------------:|-----------:|-----------:|--------------------------------:|"
     );
     for bound in [LOOM_BOUND, LOOM_BOUND + 1] {
         let (raw, raw_each) = explorations_per_second(time, || raw_loom_search(bound));
         let (on, each) = explorations_per_second(time, || racewright_loom_search(bound));
         let (raw_searches, searches) = (raw / raw_each as f64, on / each as f64);
+        // Seconds per execution once the search's fixed cost is taken out.
+        let raw_marginal = (1.0 / raw_searches - raw_fixed) / raw_each as f64;
+        let marginal = (1.0 / searches - fixed) / each as f64;
         println!(
-            "| {bound:>5} | raw loom (threads, loom sync)  | {raw_each:>21} | {raw:>12.0} | {:>13.2} | {raw_searches:>10.0} | {:>10.2} |",
-            1.0, 1.0
+            "| {bound:>5} | raw loom (threads, loom sync)  | {raw_each:>21} | {raw:>12.0} | {:>13.2} | {raw_searches:>10.0} | {:>10.2} | {:>31.2} |",
+            1.0, 1.0, 1.0
         );
         println!(
-            "| {bound:>5} | racewright on loom             | {each:>21} | {on:>12.0} | {:>13.2} | {searches:>10.0} | {:>10.2} |",
+            "| {bound:>5} | racewright on loom             | {each:>21} | {on:>12.0} | {:>13.2} | {searches:>10.0} | {:>10.2} | {:>31.2} |",
             on / raw,
-            searches / raw_searches
+            searches / raw_searches,
+            raw_marginal / marginal
         );
     }
-    println!("ratios: racewright on loom / raw loom, same run");
+    println!(
+        "ratios: racewright on loom / raw loom, same run; fixed cost of a search: raw loom {:.0} us, racewright on loom {:.0} us",
+        raw_fixed * 1e6,
+        fixed * 1e6
+    );
     println!();
 }
 
