@@ -1,0 +1,96 @@
+//! The cost of each kind of operation, racewright against raw shuttle: where the gap of the
+//! speed table comes from. Each operation is repeated in one task (the body, or spawned
+//! tasks for a spawn), on one thread with random scheduling; its cost is the time per
+//! execution with the repetitions less that of an empty execution, per repetition.
+
+use std::time::Duration;
+
+use racewright::{Scenario, Strategy};
+use racewright_scenarios::sctbench::{Atomic, Lock, Platform, Racewright, RawShuttle};
+
+use crate::common::explorations_per_second;
+
+/// One kind of operation.
+#[derive(Clone, Copy)]
+enum Operation {
+    /// A store to an atomic (one scheduling point).
+    AtomicStore,
+    /// A blocking mutex taken and released.
+    LockUnlock,
+    /// A task spawned, run to its end, and awaited.
+    SpawnJoin,
+}
+
+/// The operations of the table, how they are named there, and how many of each an
+/// execution runs.
+const OPERATIONS: [(Operation, &str, usize); 3] = [
+    (Operation::AtomicStore, "atomic store", 100),
+    (Operation::LockUnlock, "mutex lock and unlock", 100),
+    (Operation::SpawnJoin, "spawn, run and join an empty task", 20),
+];
+
+/// Runs `operation` `times` times, on platform `P` (nothing for `None`).
+async fn repeat<P: Platform>(operation: Option<Operation>, times: usize) {
+    let Some(operation) = operation else { return };
+    match operation {
+        Operation::AtomicStore => {
+            let atomic = P::Atomic::new(0);
+            for i in 0..times {
+                atomic.store(i as i64);
+            }
+        }
+        Operation::LockUnlock => {
+            let mutex = P::Mutex::new(0);
+            for _ in 0..times {
+                *mutex.lock() += 1;
+            }
+        }
+        Operation::SpawnJoin => {
+            for _ in 0..times {
+                P::spawn(async {}).await;
+            }
+        }
+    }
+}
+
+/// Seconds per execution of `repeat(operation, times)` on raw shuttle and on racewright
+/// (one thread), measured for `time` each, `chunk` executions per exploration.
+fn seconds_per_execution(operation: Option<Operation>, times: usize, time: Duration, chunk: usize) -> [f64; 2] {
+    let mut seed = 0;
+    let (raw, _) = explorations_per_second(time, || {
+        seed += 1;
+        let test = move || shuttle::future::block_on(repeat::<RawShuttle>(operation, times));
+        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(seed, chunk);
+        shuttle::Runner::new(scheduler, crate::shuttle_config()).run(test)
+    });
+    let (racewright, _) = explorations_per_second(time, || {
+        seed += 1;
+        let scenario = Scenario::new("operations").iterations(chunk).seed(seed).strategy(Strategy::Random).threads(1);
+        let report = scenario.run(move || repeat::<Racewright>(operation, times));
+        assert!(report.failure().is_none(), "{report}");
+        report.executions()
+    });
+    [1.0 / raw, 1.0 / racewright]
+}
+
+/// Prints the table: an empty execution, then each operation.
+pub fn operations(time: Duration, chunk: usize) {
+    println!(
+        "operations: time of one operation, repeated in one task, random scheduling, racewright with detectors and \
+         trace on, for {time:?} each"
+    );
+    println!("| operation                          | raw shuttle (ns) | racewright (ns) | ratio |");
+    println!("|------------------------------------|-----------------:|----------------:|------:|");
+    let row = |name: &str, [raw, racewright]: [f64; 2]| {
+        println!("| {name:<34} | {:>16.0} | {:>15.0} | {:>5.2} |", raw * 1e9, racewright * 1e9, raw / racewright);
+    };
+    let empty = seconds_per_execution(None, 0, time, chunk);
+    row("an execution of an empty body", empty);
+    for (operation, name, times) in OPERATIONS {
+        let [raw, racewright] = seconds_per_execution(Some(operation), times, time, chunk);
+        let each = |total: f64, base: f64| (total - base) / times as f64;
+        row(name, [each(raw, empty[0]), each(racewright, empty[1])]);
+    }
+    println!("ratios: raw shuttle's time / racewright's, same run");
+    println!();
+}
