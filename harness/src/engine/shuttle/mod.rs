@@ -81,9 +81,12 @@ pub(crate) fn current_task_key() -> Option<usize> {
 }
 
 /// Runs one trivial exploration, so that shuttle installs its panic hook now
-/// (see `super::panic_hook::install_hook`).
+/// (see `super::panic_hook::install_hook`). Its `tracing` events go nowhere: a test's own
+/// global subscriber is not given them.
 pub(crate) fn initialise() {
-    shuttle::Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), shuttle_config()).run(|| {});
+    tracing::dispatcher::with_default(&tracing::Dispatch::none(), || {
+        shuttle::Runner::new(shuttle::scheduler::RoundRobinScheduler::new(1), shuttle_config()).run(|| {});
+    });
 }
 
 fn shuttle_config() -> shuttle::Config {
