@@ -41,6 +41,7 @@ mod common;
 #[path = "search/operations.rs"]
 mod operations;
 
+use std::future::Future;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -363,32 +364,45 @@ fn detection(seeds: u64, budget: usize, jobs: usize) {
     println!();
 }
 
+/// Executions per second of raw shuttle's random scheduler running `test`, `chunk`
+/// executions per exploration, for `time`.
+fn raw_shuttle_rate(time: Duration, chunk: usize, test: impl Fn() + Clone + Send + Sync + 'static) -> f64 {
+    let mut seed = 0;
+    explorations_per_second(time, || {
+        seed += 1;
+        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(seed, chunk);
+        shuttle::Runner::new(scheduler, shuttle_config()).run(test.clone())
+    })
+    .0
+}
+
+/// Executions per second of racewright's random strategy on `threads` threads exploring
+/// `body`, which must pass, `chunk` executions per exploration, for `time`.
+fn racewright_rate<F, Fut>(time: Duration, chunk: usize, threads: usize, name: &str, body: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    let mut seed = 0;
+    explorations_per_second(time, || {
+        seed += 1;
+        let scenario = Scenario::new(name).iterations(chunk).seed(seed).strategy(Strategy::Random).threads(threads);
+        let report = scenario.run(body.clone());
+        assert!(report.failure().is_none(), "{name} failed:\n{report}");
+        report.executions()
+    })
+    .0
+}
+
 /// Executions per second of `program`'s fixed variant: raw shuttle, racewright on one
 /// thread, racewright on two.
 fn speed_of(program: &'static str, time: Duration, chunk: usize) -> [f64; 3] {
-    let mut seed = 0;
-    let (raw, _) = explorations_per_second(time, || {
-        seed += 1;
-        let test = move || shuttle::future::block_on(sctbench::run::<RawShuttle>(program, Variant::Fixed));
-        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(seed, chunk);
-        shuttle::Runner::new(scheduler, shuttle_config()).run(test)
+    let raw = raw_shuttle_rate(time, chunk, move || {
+        shuttle::future::block_on(sctbench::run::<RawShuttle>(program, Variant::Fixed));
     });
-    let racewright = |threads: usize| {
-        let mut seed = 0;
-        explorations_per_second(time, || {
-            seed += 1;
-            let scenario = Scenario::new(format!("sctbench::{program}"))
-                .iterations(chunk)
-                .seed(seed)
-                .strategy(Strategy::Random)
-                .threads(threads);
-            let report = racewright_run(scenario, program, Variant::Fixed);
-            assert!(report.failure().is_none(), "the fixed {program} failed:\n{report}");
-            report.executions()
-        })
-        .0
-    };
-    [raw, racewright(1), racewright(2)]
+    let name = format!("sctbench::{program}");
+    let body = move || sctbench::run::<Racewright>(program, Variant::Fixed);
+    [raw, racewright_rate(time, chunk, 1, &name, body), racewright_rate(time, chunk, 2, &name, body)]
 }
 
 fn speed(time: Duration, chunk: usize) {

@@ -5,10 +5,9 @@
 
 use std::time::Duration;
 
-use racewright::{Scenario, Strategy};
 use racewright_scenarios::sctbench::{Atomic, Lock, Platform, Racewright, RawShuttle};
 
-use crate::common::explorations_per_second;
+use crate::{racewright_rate, raw_shuttle_rate};
 
 /// One kind of operation.
 #[derive(Clone, Copy)]
@@ -56,20 +55,8 @@ async fn repeat<P: Platform>(operation: Option<Operation>, times: usize) {
 /// Seconds per execution of `repeat(operation, times)` on raw shuttle and on racewright
 /// (one thread), measured for `time` each, `chunk` executions per exploration.
 fn seconds_per_execution(operation: Option<Operation>, times: usize, time: Duration, chunk: usize) -> [f64; 2] {
-    let mut seed = 0;
-    let (raw, _) = explorations_per_second(time, || {
-        seed += 1;
-        let test = move || shuttle::future::block_on(repeat::<RawShuttle>(operation, times));
-        let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(seed, chunk);
-        shuttle::Runner::new(scheduler, crate::shuttle_config()).run(test)
-    });
-    let (racewright, _) = explorations_per_second(time, || {
-        seed += 1;
-        let scenario = Scenario::new("operations").iterations(chunk).seed(seed).strategy(Strategy::Random).threads(1);
-        let report = scenario.run(move || repeat::<Racewright>(operation, times));
-        assert!(report.failure().is_none(), "{report}");
-        report.executions()
-    });
+    let raw = raw_shuttle_rate(time, chunk, move || shuttle::future::block_on(repeat::<RawShuttle>(operation, times)));
+    let racewright = racewright_rate(time, chunk, 1, "operations", move || repeat::<Racewright>(operation, times));
     [1.0 / raw, 1.0 / racewright]
 }
 
