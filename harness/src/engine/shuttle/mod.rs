@@ -162,7 +162,7 @@ fn run(
         iterations: plan.iterations,
         deadline: plan.deadline,
         give_up,
-        tracing_unheard: tracing == Tracing::WhenWanted,
+        tracing,
         reads_state,
     };
     let runner = shuttle::Runner::new(supervisor, shuttle_config());

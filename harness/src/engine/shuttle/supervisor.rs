@@ -21,9 +21,10 @@ pub(super) struct Supervisor {
     pub(super) iterations: usize,
     pub(super) deadline: Option<Instant>,
     pub(super) give_up: Option<super::GiveUp>,
-    /// The `tracing` subscriber is not installed: the exploration stops once a call site it
-    /// wants is reached, as the executions since are unheard (`engine/subscriber.rs`).
-    pub(super) tracing_unheard: bool,
+    /// Whether the `tracing` subscriber is installed; while it is not, the exploration stops
+    /// once a call site it wants is reached, as the executions since are unheard
+    /// (`engine/subscriber.rs`).
+    pub(super) tracing: super::Tracing,
     /// Whether the scheduler it wraps reads the execution's state as it chooses.
     pub(super) reads_state: StateReader,
 }
@@ -42,7 +43,7 @@ impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
         let finished = execution::finish().and_then(Execution::into_state);
-        if self.tracing_unheard && crate::engine::subscriber::wanted() {
+        if self.tracing == super::Tracing::WhenWanted && crate::engine::subscriber::wanted() {
             return None;
         }
         if let Some(state) = finished {
