@@ -1,6 +1,7 @@
-//! A test's own global `tracing` subscriber is not given the engines' events of every step:
-//! where one is set, a search installs racewright's subscriber from the start, which keeps
-//! them out. This file is a test binary of its own: the global default is the process's.
+//! A test's own global `tracing` subscriber is given none of the engines' events: where
+//! one is set, a search installs racewright's subscriber from the start, which keeps those
+//! of every step out, and shuttle's one-time set-up runs with no subscriber. This file is a
+//! test binary of its own: the global default is the process's.
 
 use std::sync::{Arc, Mutex};
 
@@ -36,7 +37,7 @@ fn engines_events(targets: &Mutex<Vec<String>>) -> usize {
 }
 
 #[test]
-fn the_engines_events_of_each_step_stay_out_of_a_global_subscriber_of_the_test() {
+fn the_engines_events_stay_out_of_a_global_subscriber_of_the_test() {
     let targets = Arc::new(Mutex::new(Vec::new()));
     tracing::subscriber::set_global_default(Targets(targets.clone())).unwrap();
     let explore = |iterations: usize| {
