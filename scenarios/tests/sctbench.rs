@@ -1,0 +1,57 @@
+//! The SCTBench ports of the search benchmark (`racewright_scenarios::sctbench`), through
+//! the attribute as a user would write them: each buggy variant is caught with its kind
+//! of failure within the default budget, and no fixed variant is flagged. `safe_stack`'s
+//! ABA is beyond the default budget on most seeds (BENCHMARKS.md): only its fixed variant
+//! is here.
+
+use racewright_scenarios::Variant;
+use racewright_scenarios::sctbench::{self, Racewright};
+
+macro_rules! ported {
+    ($program:ident, $kind:literal) => {
+        mod $program {
+            use super::*;
+
+            #[racewright::test(expect = $kind)]
+            async fn buggy_is_caught() {
+                sctbench::run::<Racewright>(stringify!($program), Variant::Buggy).await
+            }
+
+            #[racewright::test]
+            async fn fixed_passes() {
+                sctbench::run::<Racewright>(stringify!($program), Variant::Fixed).await
+            }
+        }
+    };
+}
+
+ported!(reorder, "panic");
+ported!(twostage, "panic");
+ported!(work_steal_queue, "panic");
+ported!(dining_philosophers, "deadlock");
+ported!(bluetooth_driver, "panic");
+
+#[racewright::test]
+async fn safe_stack_fixed_passes() {
+    sctbench::run::<Racewright>("safe_stack", Variant::Fixed).await
+}
+
+/// The list above and the benchmark's agree: every program but `safe_stack` is caught with
+/// the kind `PROGRAMS` gives it.
+#[test]
+fn every_program_is_here_with_its_kind() {
+    let here = [
+        ("reorder", "panic"),
+        ("twostage", "panic"),
+        ("work_steal_queue", "panic"),
+        ("dining_philosophers", "deadlock"),
+        ("bluetooth_driver", "panic"),
+    ];
+    for program in &sctbench::PROGRAMS {
+        if program.name == "safe_stack" {
+            continue;
+        }
+        let kind = here.iter().find(|(name, _)| *name == program.name).map(|(_, kind)| *kind);
+        assert_eq!(kind, Some(program.fails_with.as_str()), "{}", program.name);
+    }
+}
