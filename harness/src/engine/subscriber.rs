@@ -76,5 +76,15 @@ pub(super) fn wanted() -> bool {
 /// has been reached, and no global default would see in its place what it keeps out (the
 /// engines' own events at every step, which a test's subscriber at `trace` would print).
 pub(super) fn may_wait() -> bool {
-    !wanted() && !tracing::dispatcher::has_been_set()
+    !wanted() && !global_default_set()
+}
+
+/// Whether the process has a global default subscriber. Not `dispatcher::has_been_set`,
+/// which tells whether any dispatcher was ever made a default, scoped ones included:
+/// shuttle makes one at every switch of a task, and then every search after the process's
+/// first would install the subscriber.
+fn global_default_set() -> bool {
+    // Asked on an exploring thread, which has no default of its own: `tracing` gives the
+    // global one, or none.
+    tracing::dispatcher::get_default(|dispatch| !dispatch.is::<NoSubscriber>())
 }
