@@ -100,16 +100,3 @@ pub(super) fn before_blocking() {
 fn task_count(state: &ExecutionState) -> usize {
     (0..).find(|id: &usize| state.try_get(ShuttleTaskId::from(*id)).is_none()).expect("a task count")
 }
-
-/// A task's future, checked at the end of every poll: the task may be about to block.
-pub(super) struct BeforeBlocking<F>(pub(super) F);
-
-impl<F: Future + Unpin> Future for BeforeBlocking<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let poll = Pin::new(&mut self.0).poll(cx);
-        before_blocking();
-        poll
-    }
-}

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 mod idle;
 mod supervisor;
+mod task;
 
 use shuttle::scheduler::Scheduler;
 
@@ -66,7 +67,7 @@ pub(crate) fn release_point() {
 
 /// Spawns a task on the execution's executor; shuttle makes this a scheduling point.
 pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
-    shuttle::future::spawn(idle::BeforeBlocking(future))
+    shuttle::future::spawn(task::Polled(future))
 }
 
 /// Blocks the running task until it is unparked (it may return spuriously).
@@ -209,5 +210,5 @@ fn run_execution(body: &Body) {
         // Spawned before the body runs, so that its spawn is no step (the body goes on).
         idle::spawn();
     }
-    shuttle::future::block_on(idle::BeforeBlocking(Box::pin(super::body::supervise_body(body()))));
+    shuttle::future::block_on(task::Polled(Box::pin(super::body::supervise_body(body()))));
 }
