@@ -22,9 +22,9 @@ use urw::Urw;
 #[non_exhaustive]
 pub enum Strategy {
     /// URW, POS, random walks and PCT of depth 3 take turns, one execution each, in a fixed
-    /// pattern: URW half the executions, POS a quarter, random and PCT an eighth each. A
-    /// good default for unknown bugs: no member's blind spot survives, and the same seed
-    /// gives the same executions.
+    /// pattern: URW five eighths of the executions, POS a quarter, random and PCT a sixteenth
+    /// each. A good default for unknown bugs: no member's blind spot survives, and the same
+    /// seed gives the same executions.
     Portfolio,
     /// A uniformly random runnable task at every step.
     Random,
