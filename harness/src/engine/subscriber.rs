@@ -80,9 +80,10 @@ pub(super) fn may_wait() -> bool {
 }
 
 /// Whether the process has a global default subscriber. Not `dispatcher::has_been_set`,
-/// which tells whether any dispatcher was ever made a default, scoped ones included:
-/// shuttle makes one at every switch of a task, and then every search after the process's
-/// first would install the subscriber.
+/// which tells whether any dispatcher was ever made a default, scoped ones included: the
+/// process's first exploration runs under a scoped `Dispatch::none()` (shuttle's set-up
+/// run), and shuttle parks a task's own default as a scoped one; every later search would
+/// then install the subscriber.
 fn global_default_set() -> bool {
     // Asked on an exploring thread, which has no default of its own: `tracing` gives the
     // global one, or none.
