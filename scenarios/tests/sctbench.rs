@@ -7,29 +7,38 @@
 use racewright_scenarios::Variant;
 use racewright_scenarios::sctbench::{self, Racewright};
 
+/// For each program and the kind its bug is caught as: a module with a test of each
+/// variant, and `PORTED`, the list the benchmark's is checked against.
 macro_rules! ported {
-    ($program:ident, $kind:literal) => {
-        mod $program {
-            use super::*;
+    ($($program:ident => $kind:literal),* $(,)?) => {
+        $(
+            mod $program {
+                use super::*;
 
-            #[racewright::test(expect = $kind)]
-            async fn buggy_is_caught() {
-                sctbench::run::<Racewright>(stringify!($program), Variant::Buggy).await
-            }
+                #[racewright::test(expect = $kind)]
+                async fn buggy_is_caught() {
+                    sctbench::run::<Racewright>(stringify!($program), Variant::Buggy).await
+                }
 
-            #[racewright::test]
-            async fn fixed_passes() {
-                sctbench::run::<Racewright>(stringify!($program), Variant::Fixed).await
+                #[racewright::test]
+                async fn fixed_passes() {
+                    sctbench::run::<Racewright>(stringify!($program), Variant::Fixed).await
+                }
             }
-        }
+        )*
+
+        /// The programs whose buggy variant is tested here, with the kind expected.
+        const PORTED: &[(&str, &str)] = &[$((stringify!($program), $kind)),*];
     };
 }
 
-ported!(reorder, "panic");
-ported!(twostage, "panic");
-ported!(work_steal_queue, "panic");
-ported!(dining_philosophers, "deadlock");
-ported!(bluetooth_driver, "panic");
+ported! {
+    reorder => "panic",
+    twostage => "panic",
+    work_steal_queue => "panic",
+    dining_philosophers => "deadlock",
+    bluetooth_driver => "panic",
+}
 
 #[racewright::test]
 async fn safe_stack_fixed_passes() {
@@ -40,18 +49,11 @@ async fn safe_stack_fixed_passes() {
 /// the kind `PROGRAMS` gives it.
 #[test]
 fn every_program_is_here_with_its_kind() {
-    let here = [
-        ("reorder", "panic"),
-        ("twostage", "panic"),
-        ("work_steal_queue", "panic"),
-        ("dining_philosophers", "deadlock"),
-        ("bluetooth_driver", "panic"),
-    ];
     for program in &sctbench::PROGRAMS {
         if program.name == "safe_stack" {
             continue;
         }
-        let kind = here.iter().find(|(name, _)| *name == program.name).map(|(_, kind)| *kind);
+        let kind = PORTED.iter().find(|(name, _)| *name == program.name).map(|(_, kind)| *kind);
         assert_eq!(kind, Some(program.fails_with.as_str()), "{}", program.name);
     }
 }
