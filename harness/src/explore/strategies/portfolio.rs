@@ -43,7 +43,7 @@ pub(crate) struct Portfolio {
     /// Indexed by `RANDOM`, `PCT`, `URW`, `POS`; each member is built for the whole budget,
     /// so none runs out first.
     members: Vec<Box<dyn Scheduler>>,
-    /// The executions started so far; the current one is `TURNS[(started - 1) % 16]`'s.
+    /// The executions started so far; the current one is `TURNS[(started - 1) % TURNS.len()]`'s.
     started: usize,
 }
 
