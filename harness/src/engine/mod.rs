@@ -238,34 +238,38 @@ pub(crate) fn choose(n: usize) -> usize {
 /// (Shuttle's spawn is a scheduling point of its own: one more before it would let every
 /// other task run twice per spawn, and the first tasks a body spawns would often be done
 /// before the last ones exist.)
-pub(crate) fn spawn(future: TaskFuture) -> RawTask {
+pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> RawTask {
     let home = std::thread::current().id();
     match current() {
+        // Shuttle keeps the future where it polls it: no box of racewright's.
         Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future), home),
         Engine::Loom => {
             loom::scheduling_point();
-            RawTask::Loom(loom::spawn(future), home)
+            RawTask::Loom(loom::spawn(Box::pin(future)), home)
         }
-        Engine::Tokio => RawTask::Tokio(tokio::spawn(future)),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn(Box::pin(future))),
     }
 }
 
 /// Runs `future`, whose first poll does blocking work and finishes, as a blocking task:
 /// inside an execution a task (the caller marked it blocking in the registry), outside a
 /// thread of tokio's blocking pool (of `handle`'s runtime, if given).
-pub(crate) fn spawn_blocking(future: TaskFuture, handle: Option<&tokio::RuntimeHandle>) -> RawTask {
+pub(crate) fn spawn_blocking<F>(future: F, handle: Option<&tokio::RuntimeHandle>) -> RawTask
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     match current() {
         Engine::Shuttle | Engine::Loom => spawn(future),
-        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(future, handle)),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_blocking(Box::pin(future), handle)),
     }
 }
 
 /// Runs `future` as a new task: on the runtime of `handle` outside an execution; inside one,
 /// where there is no other runtime, as [`spawn`] does.
-pub(crate) fn spawn_on(future: TaskFuture, handle: &tokio::RuntimeHandle) -> RawTask {
+pub(crate) fn spawn_on<F: Future<Output = ()> + Send + 'static>(future: F, handle: &tokio::RuntimeHandle) -> RawTask {
     match current() {
         Engine::Shuttle | Engine::Loom => spawn(future),
-        Engine::Tokio => RawTask::Tokio(tokio::spawn_on(future, handle)),
+        Engine::Tokio => RawTask::Tokio(tokio::spawn_on(Box::pin(future), handle)),
     }
 }
 

@@ -7,6 +7,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 use super::panic_hook as panics;
 use super::task_waker::{TaskWaker, WakerUse};
 use crate::detect::{self, Moment};
@@ -22,23 +24,26 @@ pub(crate) struct Panicked {
     pub(crate) payload: Box<dyn Any + Send>,
 }
 
-/// Polls `F`, turning a panic into `Err(Panicked)`. `F` is `Unpin` (an [`Instrumented`]
-/// of the task's boxed future), so it is held in place: no allocation of its own.
-pub(crate) struct CatchPanic<F> {
-    inner: F,
+pin_project! {
+    /// Polls `F`, turning a panic into `Err(Panicked)`. `F` is held in place: no allocation
+    /// of its own.
+    pub(crate) struct CatchPanic<F> {
+        #[pin]
+        inner: F,
+    }
 }
 
-impl<F: Future + Unpin> CatchPanic<F> {
+impl<F: Future> CatchPanic<F> {
     pub(crate) fn new(inner: F) -> Self {
         CatchPanic { inner }
     }
 }
 
-impl<F: Future + Unpin> Future for CatchPanic<F> {
+impl<F: Future> Future for CatchPanic<F> {
     type Output = Result<F::Output, Panicked>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = Pin::new(&mut self.inner);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
         match panic::catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
             Ok(poll) => poll.map(Ok),
             Err(payload) => Poll::Ready(Err(caught(payload))),
@@ -47,10 +52,10 @@ impl<F: Future + Unpin> Future for CatchPanic<F> {
 }
 
 impl<F> CatchPanic<F> {
-    /// Drops the future, turning a panic of its drop into `Err(Panicked)`: how tokio tells
-    /// the outcome of a task cancelled unfinished.
-    pub(crate) fn drop_future(self) -> Result<(), Panicked> {
-        panic::catch_unwind(AssertUnwindSafe(move || drop(self))).map_err(caught)
+    /// Drops the future where it is, turning a panic of its drop into `Err(Panicked)`: how
+    /// tokio tells the outcome of a task cancelled unfinished.
+    pub(crate) fn drop_in_place(mut future: Pin<&mut Option<Self>>) -> Result<(), Panicked> {
+        panic::catch_unwind(AssertUnwindSafe(move || future.set(None))).map_err(caught)
     }
 }
 
@@ -67,22 +72,25 @@ fn caught(payload: Box<dyn Any + Send>) -> Panicked {
     }
 }
 
-/// A task's future as the registry sees it: it learns the engine's id of the task on
-/// the first poll and forgets what the task waited on each time it runs again; it polls
-/// the future with a counted waker (`task_waker.rs`), and has each `Pending` judged.
-pub(crate) struct Instrumented<F> {
-    task: Option<TaskId>,
-    bound: bool,
-    /// Polled before: a poll now resumes the task from a `Pending`.
-    polled: bool,
-    /// Declared before `inner`: it is dropped first, so the future's own drop of the
-    /// clones it kept is no lost wakeup.
-    waker: Option<TaskWaker>,
-    /// The task's future, boxed by whoever made it (the body's comes boxed).
-    inner: F,
+pin_project! {
+    /// A task's future as the registry sees it: it learns the engine's id of the task on
+    /// the first poll and forgets what the task waited on each time it runs again; it polls
+    /// the future with a counted waker (`task_waker.rs`), and has each `Pending` judged.
+    pub(crate) struct Instrumented<F> {
+        task: Option<TaskId>,
+        bound: bool,
+        // Polled before: a poll now resumes the task from a `Pending`.
+        polled: bool,
+        // Declared before `inner`: it is dropped first, so the future's own drop of the
+        // clones it kept is no lost wakeup.
+        waker: Option<TaskWaker>,
+        // The task's future.
+        #[pin]
+        inner: F,
+    }
 }
 
-impl<F: Future + Unpin> Instrumented<F> {
+impl<F: Future> Instrumented<F> {
     /// The body of an execution, already bound by the engine.
     pub(crate) fn new(task: TaskId, inner: F) -> Self {
         Instrumented { task: Some(task), bound: true, polled: false, waker: None, inner }
@@ -93,14 +101,15 @@ impl<F: Future + Unpin> Instrumented<F> {
     }
 }
 
-impl<F: Future + Unpin> Future for Instrumented<F> {
+impl<F: Future> Future for Instrumented<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let Some(task) = self.task else { return Pin::new(&mut self.inner).poll(cx) };
-        let bind = !self.bound;
-        self.bound = true;
-        let resumed = std::mem::replace(&mut self.polled, true);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(task) = *this.task else { return this.inner.poll(cx) };
+        let bind = !*this.bound;
+        *this.bound = true;
+        let resumed = std::mem::replace(this.polled, true);
         let serial = execution::with(|state| {
             if bind {
                 if let Some(key) = super::current_task_key() {
@@ -124,7 +133,6 @@ impl<F: Future + Unpin> Future for Instrumented<F> {
             }
             state.serial
         });
-        let this = &mut *self;
         let mut made = this.waker.is_none();
         let counted = serial.map(|serial| {
             let waker = this.waker.get_or_insert_with(|| TaskWaker::new(task, serial));
@@ -141,8 +149,8 @@ impl<F: Future + Unpin> Future for Instrumented<F> {
             execution::with(|state| state.tasks.get_mut(task).own_waker = own);
         }
         let poll = match counted {
-            Some(waker) => Pin::new(&mut this.inner).poll(&mut Context::from_waker(waker.waker())),
-            None => Pin::new(&mut this.inner).poll(cx),
+            Some(waker) => this.inner.poll(&mut Context::from_waker(waker.waker())),
+            None => this.inner.poll(cx),
         };
         let used = match &poll {
             Poll::Pending => this.waker.as_ref().map(TaskWaker::suspend),

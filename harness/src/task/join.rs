@@ -6,8 +6,8 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use super::Id;
@@ -26,10 +26,12 @@ pub(crate) enum Ended {
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     inner: StateLock<SlotState<T>>,
-    /// Whether the task has finished, apart from the result, for an `AbortHandle`, which
-    /// tells whatever the output's type. (A std atomic: reading it is no branch point on
+    /// Whether the task has finished, apart from the result, for the `AbortHandle`s, which
+    /// tell whatever the output's type. (Std atomics: reading them is no branch point on
     /// loom, where `JoinHandle::is_finished` is.)
-    done: Arc<AtomicBool>,
+    finished: AtomicBool,
+    /// What the `AbortHandle`s read: made by the first of them (most tasks never have one).
+    done: OnceLock<Arc<AtomicBool>>,
 }
 
 struct SlotState<T> {
@@ -42,7 +44,8 @@ impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
             inner: StateLock::new(SlotState { result: None, finished: false, waker: None }),
-            done: Arc::new(AtomicBool::new(false)),
+            finished: AtomicBool::new(false),
+            done: OnceLock::new(),
         }
     }
 
@@ -54,7 +57,13 @@ impl<T> JoinSlot<T> {
             state.finished = true;
             state.waker.take()
         };
-        self.done.store(true, Ordering::Release);
+        // Either the first abort handle's flag exists by now, or it sees `finished` as it is
+        // made (`done_flag`): the fences keep the two from missing each other.
+        self.finished.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if let Some(done) = self.done.get() {
+            done.store(true, Ordering::Release);
+        }
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -62,6 +71,16 @@ impl<T> JoinSlot<T> {
 
     fn is_finished(&self) -> bool {
         self.inner.lock().finished
+    }
+
+    /// The flag an `AbortHandle` reads, set once the task has finished.
+    fn done_flag(&self) -> Arc<AtomicBool> {
+        let done = self.done.get_or_init(|| Arc::new(AtomicBool::new(false)));
+        fence(Ordering::SeqCst);
+        if self.finished.load(Ordering::SeqCst) {
+            done.store(true, Ordering::Release);
+        }
+        done.clone()
     }
 }
 
@@ -126,7 +145,7 @@ impl<T> JoinHandle<T> {
 
     /// A handle that can abort the task without owning it, as tokio's.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, done: self.slot.done.clone() }
+        AbortHandle { raw: self.raw.abort_handle(), task: self.task, id: self.id, done: self.slot.done_flag() }
     }
 }
 

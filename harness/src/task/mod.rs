@@ -18,6 +18,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
+
 pub use builder::Builder;
 pub use coop::{Unconstrained, consume_budget, unconstrained};
 pub use id::{Id, id, try_id};
@@ -105,15 +107,11 @@ where
         task
     });
     let slot = Arc::new(JoinSlot::new());
-    let main = TaskMain {
-        inner: Some(CatchPanic::new(Instrumented::new_spawned(task, Box::pin(future)))),
-        slot: Some(slot.clone()),
-        task,
-    };
+    let main = TaskMain::new(future, slot.clone(), task);
     let raw = match (kind, on) {
-        (Kind::Async, None) => engine::spawn(Box::pin(main)),
-        (Kind::Async, Some(handle)) => engine::spawn_on(Box::pin(main), handle),
-        (Kind::Blocking, on) => engine::spawn_blocking(Box::pin(main), on),
+        (Kind::Async, None) => engine::spawn(main),
+        (Kind::Async, Some(handle)) => engine::spawn_on(main, handle),
+        (Kind::Blocking, on) => engine::spawn_blocking(main, on),
     };
     JoinHandle::new(slot, raw, task, at)
 }
@@ -126,11 +124,7 @@ where
     F::Output: 'static,
 {
     let slot = Arc::new(JoinSlot::new());
-    let main = TaskMain {
-        inner: Some(CatchPanic::new(Instrumented::new_spawned(None, Box::pin(future)))),
-        slot: Some(slot.clone()),
-        task: None,
-    };
+    let main = TaskMain::new(future, slot.clone(), None);
     (slot, Box::pin(main))
 }
 
@@ -169,26 +163,55 @@ where
     engine::block_in_place(f)
 }
 
-/// The future the engine runs for a spawned task: publishes its result, or a
-/// cancellation when the engine drops it unfinished.
-struct TaskMain<F: Future> {
-    /// Taken when dropped unfinished, to drop it first (see `Drop`).
-    inner: Option<CatchPanic<Instrumented<Pin<Box<F>>>>>,
-    slot: Option<Arc<JoinSlot<F::Output>>>,
-    task: Option<TaskId>,
+pin_project! {
+    /// The future the engine runs for a spawned task, its future held in place: publishes
+    /// its result, or a cancellation when the engine drops it unfinished.
+    struct TaskMain<F: Future> {
+        // Emptied when dropped unfinished, to drop it first (see `drop`).
+        #[pin]
+        inner: Option<CatchPanic<Instrumented<F>>>,
+        slot: Option<Arc<JoinSlot<F::Output>>>,
+        task: Option<TaskId>,
+    }
+
+    impl<F: Future> PinnedDrop for TaskMain<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let Some(slot) = this.slot.take() else { return };
+            // Dropped unfinished (aborted, or its runtime gone): the future goes first, and a
+            // panic of its drop is the task's outcome, as tokio's.
+            let task = *this.task;
+            match CatchPanic::drop_in_place(this.inner) {
+                Ok(()) => {
+                    set_state(task, TaskState::Cancelled, None);
+                    slot.complete(Err(Ended::Cancelled));
+                }
+                Err(panicked) => {
+                    set_state(task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
+                    slot.complete(Err(Ended::Panicked(panicked)));
+                }
+            }
+        }
+    }
+}
+
+impl<F: Future> TaskMain<F> {
+    fn new(future: F, slot: Arc<JoinSlot<F::Output>>, task: Option<TaskId>) -> Self {
+        TaskMain { inner: Some(CatchPanic::new(Instrumented::new_spawned(task, future))), slot: Some(slot), task }
+    }
 }
 
 impl<F: Future> Future for TaskMain<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        let inner = Pin::new(this.inner.as_mut().expect("a task's future is there until it is dropped"));
+        let this = self.project();
+        let inner = this.inner.as_pin_mut().expect("a task's future is there until it is dropped");
         let result = match inner.poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(result) => result,
         };
-        let task = this.task;
+        let task = *this.task;
         let result = match result {
             Ok(output) => {
                 set_state(task, TaskState::Finished, None);
@@ -203,24 +226,6 @@ impl<F: Future> Future for TaskMain<F> {
             slot.complete(result);
         }
         Poll::Ready(())
-    }
-}
-
-impl<F: Future> Drop for TaskMain<F> {
-    fn drop(&mut self) {
-        let Some(slot) = self.slot.take() else { return };
-        // Dropped unfinished (aborted, or its runtime gone): the future goes first, and a
-        // panic of its drop is the task's outcome, as tokio's.
-        match self.inner.take().map_or(Ok(()), CatchPanic::drop_future) {
-            Ok(()) => {
-                set_state(self.task, TaskState::Cancelled, None);
-                slot.complete(Err(Ended::Cancelled));
-            }
-            Err(panicked) => {
-                set_state(self.task, TaskState::Panicked, Some((panicked.message.clone(), panicked.location.clone())));
-                slot.complete(Err(Ended::Panicked(panicked)));
-            }
-        }
     }
 }
 

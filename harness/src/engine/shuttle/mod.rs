@@ -15,7 +15,8 @@ mod task;
 
 use shuttle::scheduler::Scheduler;
 
-use super::TaskFuture;
+use std::future::Future;
+
 use super::progress::Progress;
 pub(crate) use super::{Body, Explored, Plan};
 use crate::model::tasks::TaskId;
@@ -66,8 +67,8 @@ pub(crate) fn release_point() {
 }
 
 /// Spawns a task on the execution's executor; shuttle makes this a scheduling point.
-pub(crate) fn spawn(future: TaskFuture) -> shuttle::future::JoinHandle<()> {
-    shuttle::future::spawn(task::Polled(future))
+pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> shuttle::future::JoinHandle<()> {
+    shuttle::future::spawn(task::Polled::new(future))
 }
 
 /// Blocks the running task until it is unparked (it may return spuriously).
@@ -210,5 +211,5 @@ fn run_execution(body: &Body) {
         // Spawned before the body runs, so that its spawn is no step (the body goes on).
         idle::spawn();
     }
-    shuttle::future::block_on(task::Polled(Box::pin(super::body::supervise_body(body()))));
+    shuttle::future::block_on(task::Polled::new(super::body::supervise_body(body())));
 }

@@ -6,17 +6,29 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use pin_project_lite::pin_project;
 use shuttle_engine::runtime::execution::ExecutionState;
 
-/// A task's future as shuttle polls it.
-pub(super) struct Polled<F>(pub(super) F);
+pin_project! {
+    /// A task's future as shuttle polls it.
+    pub(super) struct Polled<F> {
+        #[pin]
+        future: F,
+    }
+}
 
-impl<F: Future + Unpin> Future for Polled<F> {
+impl<F> Polled<F> {
+    pub(super) fn new(future: F) -> Self {
+        Polled { future }
+    }
+}
+
+impl<F: Future> Future for Polled<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         forget_earlier_wake();
-        let poll = Pin::new(&mut self.0).poll(cx);
+        let poll = self.project().future.poll(cx);
         // The task may be about to block, with no other that can run.
         super::idle::before_blocking();
         poll
