@@ -90,6 +90,9 @@ fn a_stuck_test_fails_with_its_report_and_the_other_tests_still_run() {
     let stuck = "task #1 \"spinner\" runs since step";
     let last_call = "its last racewright call was `yield_now` at tests/tests/watchdog.rs:";
     assert!(stderr.contains(stuck) && stderr.contains(last_call), "{both}");
+    // The other task's last call, which it made before the spinner ran.
+    let other = "task #0 \"main\" last called `spawn` at tests/tests/watchdog.rs:";
+    assert!(stderr.contains(other), "{both}");
 
     // The failures carry the report, written under target/racewright/.
     for (engine, test) in [("shuttle", "child_spinning_on_shuttle"), ("loom", "child_spinning_on_loom")] {

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::model::tasks::TaskLabel;
+use calls::{Call, CallSlot, SLOTS};
+
+mod calls;
 
 /// What the watchdog of one exploration listens to; shared by the threads that explore.
 #[derive(Default)]
@@ -45,7 +48,7 @@ pub(crate) struct Whereabouts {
 pub(crate) struct TaskWhereabouts {
     pub(crate) name: TaskLabel,
     /// Its last racewright call: the operation, where, and at which step.
-    pub(crate) last_call: Option<(&'static str, &'static Location<'static>, usize)>,
+    pub(crate) last_call: Option<Call>,
 }
 
 impl Heartbeat {
@@ -71,15 +74,20 @@ impl Heartbeat {
     }
 }
 
-/// What one exploring thread tells of itself. The task that runs and the beats change at
-/// every step: they are atomics, not behind the lock the rest takes. Aligned to a cache
-/// line pair of its own, so that two threads' parts never share one.
+/// What one exploring thread tells of itself. The task that runs, the beats and the tasks'
+/// last calls change at every step: they are atomics, not behind the lock the rest takes.
+/// Aligned to a cache line pair of its own, so that two threads' parts never share one.
 #[repr(align(128))]
 struct Told {
     /// Scheduling points this thread passed; only this thread writes it.
     beats: AtomicU64,
     /// `(task << 32) | step`, or [`NOT_RUNNING`].
     running: AtomicU64,
+    /// Executions this thread has begun, as `rest` counts them; only this thread writes it.
+    executions: AtomicU64,
+    /// The last call of each of the first [`SLOTS`] tasks of the current execution (those
+    /// of the others are in `rest`).
+    calls: [CallSlot; SLOTS],
     rest: Mutex<Whereabouts>,
 }
 
@@ -91,6 +99,12 @@ impl Told {
         let mut whereabouts = lock(&self.rest).clone();
         let running = self.running.load(Ordering::Relaxed);
         whereabouts.running = (running != NOT_RUNNING).then_some(((running >> 32) as usize, running as u32 as usize));
+        let execution = whereabouts.executions as u64;
+        for (task, seen) in whereabouts.tasks.iter_mut().enumerate().take(SLOTS) {
+            if let Some(seen) = seen {
+                seen.last_call = self.calls[task].read(execution);
+            }
+        }
         whereabouts
     }
 
@@ -138,6 +152,8 @@ pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
         let told = Arc::new(Told {
             beats: AtomicU64::new(0),
             running: AtomicU64::new(NOT_RUNNING),
+            executions: AtomicU64::new(0),
+            calls: std::array::from_fn(|_| CallSlot::default()),
             rest: Mutex::new(Whereabouts { tid, ..Whereabouts::default() }),
         });
         lock(&heartbeat.threads).push(told.clone());
@@ -198,7 +214,7 @@ impl Link {
     /// Task `task` runs for the first time in this execution; `name` names it.
     pub(crate) fn first_run(&self, task: usize, step: usize, name: impl FnOnce() -> TaskLabel) {
         self.told.now_running(task, step);
-        seen(&mut lock(&self.told.rest), task, name);
+        self.named(task, name);
     }
 
     /// Task `task` called `operation` at `at`, at step `step`.
@@ -212,7 +228,28 @@ impl Link {
         name: impl FnOnce() -> TaskLabel,
     ) {
         self.told.now_running(task, step);
-        seen(&mut lock(&self.told.rest), task, name).last_call = Some((operation, at, step));
+        let call = (operation, at, step);
+        match self.told.calls.get(task) {
+            Some(slot) => {
+                let execution = self.named(task, name);
+                slot.write(execution, call);
+            }
+            None => seen(&mut lock(&self.told.rest), task, name).last_call = Some(call),
+        }
+    }
+
+    /// Tells the name of `task` once per execution; the thread's execution count.
+    #[inline]
+    fn named(&self, task: usize, name: impl FnOnce() -> TaskLabel) -> u64 {
+        let execution = self.told.executions.load(Ordering::Relaxed);
+        let slot = self.told.calls.get(task);
+        if slot.is_none_or(|slot| slot.named_in.load(Ordering::Relaxed) != execution) {
+            seen(&mut lock(&self.told.rest), task, name);
+            if let Some(slot) = slot {
+                slot.named_in.store(execution, Ordering::Relaxed);
+            }
+        }
+        execution
     }
 }
 
@@ -222,6 +259,7 @@ pub(crate) fn execution_began() {
         told.running.store(NOT_RUNNING, Ordering::Relaxed);
         let mut whereabouts = lock(&told.rest);
         whereabouts.executions += 1;
+        told.executions.store(whereabouts.executions as u64, Ordering::Relaxed);
         whereabouts.in_execution = true;
         whereabouts.tasks.clear();
     });
