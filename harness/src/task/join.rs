@@ -59,7 +59,7 @@ impl<T> JoinSlot<T> {
         };
         // Either the first abort handle's flag exists by now, or it sees `finished` as it is
         // made (`done_flag`): the fences keep the two from missing each other.
-        self.finished.store(true, Ordering::SeqCst);
+        self.finished.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if let Some(done) = self.done.get() {
             done.store(true, Ordering::Release);
@@ -77,7 +77,7 @@ impl<T> JoinSlot<T> {
     fn done_flag(&self) -> Arc<AtomicBool> {
         let done = self.done.get_or_init(|| Arc::new(AtomicBool::new(false)));
         fence(Ordering::SeqCst);
-        if self.finished.load(Ordering::SeqCst) {
+        if self.finished.load(Ordering::Relaxed) {
             done.store(true, Ordering::Release);
         }
         done.clone()
