@@ -135,10 +135,10 @@ impl<F: Future> Future for Instrumented<F> {
         });
         let mut made = this.waker.is_none();
         let counted = serial.map(|serial| {
-            let waker = this.waker.get_or_insert_with(|| TaskWaker::new(task, serial));
+            let waker = this.waker.get_or_insert_with(|| TaskWaker::new(task, serial, cx.waker()));
             if !waker.begin_poll(cx.waker()) {
                 // The engine changed the task's waker: count anew, for the new one.
-                *waker = TaskWaker::new(task, serial);
+                *waker = TaskWaker::new(task, serial, cx.waker());
                 waker.begin_poll(cx.waker());
                 made = true;
             }

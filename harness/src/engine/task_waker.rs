@@ -8,8 +8,8 @@
 //! `drop` notices when the last clone kept by someone else goes while the task waits
 //! (its slot overwritten by another task's waker, say), unwoken.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::model::tasks::{TaskId, Unwakeable};
@@ -37,7 +37,7 @@ struct Shared {
     /// The execution the task belongs to (see `ExecutionState::serial`).
     execution: u64,
     /// The engine's waker of the task: the same for the task's whole life, on both engines.
-    engine: OnceLock<Waker>,
+    engine: Waker,
     /// Live wakers made from this state, the task frame's own included.
     clones: AtomicUsize,
     /// Woken since the task was last polled.
@@ -56,11 +56,12 @@ pub(crate) struct TaskWaker {
 }
 
 impl TaskWaker {
-    pub(crate) fn new(task: TaskId, execution: u64) -> TaskWaker {
+    /// The counted waker of `task`, which wakes it through `engine`, the engine's waker.
+    pub(crate) fn new(task: TaskId, execution: u64, engine: &Waker) -> TaskWaker {
         let shared = Arc::new(Shared {
             task,
             execution,
-            engine: OnceLock::new(),
+            engine: engine.clone(),
             clones: AtomicUsize::new(1),
             woken: AtomicBool::new(false),
             suspended: AtomicBool::new(false),
@@ -76,8 +77,7 @@ impl TaskWaker {
     /// The waker to poll the future with, delegating to `engine`'s; forgets earlier wakeups.
     /// `false` if the engine's waker is not the one this was made for (a new one is needed).
     pub(crate) fn begin_poll(&self, engine: &Waker) -> bool {
-        let stored = self.shared.engine.get_or_init(|| engine.clone());
-        if !stored.will_wake(engine) {
+        if !self.shared.engine.will_wake(engine) {
             return false;
         }
         self.shared.woken.store(false, Ordering::Relaxed);
@@ -135,9 +135,7 @@ unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: `data` is a live waker's (see `VTABLE`).
     let shared = unsafe { shared(data) };
     shared.woken.store(true, Ordering::Relaxed);
-    if let Some(engine) = shared.engine.get() {
-        engine.wake_by_ref();
-    }
+    shared.engine.wake_by_ref();
 }
 
 unsafe fn drop_waker(data: *const ()) {

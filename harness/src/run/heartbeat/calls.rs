@@ -29,8 +29,8 @@ pub(super) struct CallSlot {
     operation_len: AtomicUsize,
     at: AtomicPtr<Location<'static>>,
     step: AtomicUsize,
-    /// The execution in which the task's name was last told (under the lock), so that
-    /// it is told once per execution. Only the writer reads it.
+    /// The execution in which the task first ran or called, when its name was told (under
+    /// the lock, unless it has none of its own): the watchdog's tasks of the execution.
     pub(super) named_in: AtomicU64,
 }
 

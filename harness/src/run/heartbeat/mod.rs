@@ -10,7 +10,7 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::model::tasks::TaskLabel;
+use crate::model::tasks::{TaskId, TaskLabel};
 use calls::{Call, CallSlot, SLOTS};
 
 mod calls;
@@ -100,10 +100,17 @@ impl Told {
         let running = self.running.load(Ordering::Relaxed);
         whereabouts.running = (running != NOT_RUNNING).then_some(((running >> 32) as usize, running as u32 as usize));
         let execution = whereabouts.executions as u64;
-        for (task, seen) in whereabouts.tasks.iter_mut().enumerate().take(SLOTS) {
-            if let Some(seen) = seen {
-                seen.last_call = self.calls[task].read(execution);
+        for (task, slot) in self.calls.iter().enumerate() {
+            if slot.named_in.load(Ordering::Relaxed) != execution {
+                continue;
             }
+            if whereabouts.tasks.len() <= task {
+                whereabouts.tasks.resize(task + 1, None);
+            }
+            let label = || TaskLabel::Unnamed(TaskId(task));
+            whereabouts.tasks[task]
+                .get_or_insert_with(|| TaskWhereabouts { name: label(), last_call: None })
+                .last_call = slot.read(execution);
         }
         whereabouts
     }
@@ -244,7 +251,12 @@ impl Link {
         let execution = self.told.executions.load(Ordering::Relaxed);
         let slot = self.told.calls.get(task);
         if slot.is_none_or(|slot| slot.named_in.load(Ordering::Relaxed) != execution) {
-            seen(&mut lock(&self.told.rest), task, name);
+            let label = name();
+            // A task with a slot and no name of its own is told by its slot alone: the
+            // watchdog knows its label from its id.
+            if slot.is_none() || matches!(label, TaskLabel::Named(_)) {
+                seen(&mut lock(&self.told.rest), task, || label);
+            }
             if let Some(slot) = slot {
                 slot.named_in.store(execution, Ordering::Relaxed);
             }
