@@ -71,7 +71,7 @@ pub(crate) struct Progress {
     pub(crate) failed: Option<(usize, ExecutionState)>,
     pub(crate) out_of_time: bool,
     /// Hashes of the schedules run, to count the distinct ones.
-    schedules: std::collections::HashSet<u64>,
+    schedules: std::collections::HashSet<u64, std::hash::BuildHasherDefault<Prehashed>>,
     /// The most tasks (besides the body) one execution spawned: does the scenario fit loom?
     max_tasks: usize,
     notes: Vec<String>,
@@ -81,7 +81,9 @@ pub(crate) struct Progress {
 
 impl Progress {
     /// Takes in a finished execution; returns whether it failed (the first failure is kept).
-    pub(crate) fn judge(&mut self, state: ExecutionState) -> bool {
+    /// The state is judged where it is: only a failing one is moved out (into `failed`); the
+    /// room of the others goes to the next execution (`ExecutionState::recycle`).
+    pub(crate) fn judge(&mut self, state: &mut ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
         if self.interleaving != Interleaving::Seen {
@@ -95,7 +97,7 @@ impl Progress {
         state.fold_metrics_into(&mut self.metrics);
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
-            self.failed = Some((self.executions, state));
+            self.failed = Some((self.executions, std::mem::take(state)));
         } else {
             state.recycle();
         }
@@ -164,6 +166,27 @@ fn marks(state: &ExecutionState) -> impl Iterator<Item = TaskId> + '_ {
     }
     marks.extend(events.map(|event| event.task));
     marks.into_iter()
+}
+
+/// The hasher of the set of schedule hashes: they are hashes already, so each is its own.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64`s are hashed here (`write_u64`); anything else is folded in all the same.
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
 }
 
 /// FNV-1a over the choices: cheap, and only compared within one exploration.

@@ -267,14 +267,19 @@ pub(crate) fn finish() -> Option<Rc<Execution>> {
 impl ExecutionState {
     /// Leaves the room of this finished execution's registry and schedule to the next
     /// execution of the thread.
-    pub(crate) fn recycle(self) {
-        let ExecutionState { mut tasks, scheduler, .. } = self;
+    pub(crate) fn recycle(&mut self) {
+        let mut tasks = std::mem::take(&mut self.tasks);
         tasks.clear();
-        let SchedulerLog { mut choices, mut preemptions, mut randoms, .. } = scheduler;
-        choices.clear();
-        preemptions.clear();
-        randoms.clear();
-        let scheduler = SchedulerLog { choices, preemptions, randoms, ..SchedulerLog::default() };
+        let log = &mut self.scheduler;
+        let mut scheduler = SchedulerLog {
+            choices: std::mem::take(&mut log.choices),
+            preemptions: std::mem::take(&mut log.preemptions),
+            randoms: std::mem::take(&mut log.randoms),
+            ..SchedulerLog::default()
+        };
+        scheduler.choices.clear();
+        scheduler.preemptions.clear();
+        scheduler.randoms.clear();
         SPARE.set(Some(Spare { tasks, scheduler }));
     }
 

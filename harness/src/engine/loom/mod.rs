@@ -123,8 +123,8 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
     MODELLING.with(|modelling| modelling.set(0));
     TEARDOWN.with(|teardown| teardown.set(false));
     let mut run = SEARCH.with(|run| run.borrow_mut().take()).expect("the exploration's state");
-    if let Some(state) = leftover.and_then(Execution::into_state) {
-        run.progress.judge(state);
+    if let Some(execution) = leftover {
+        execution.with_state(|state| run.progress.judge(state));
     }
     let mut harness_error = None;
     if let Err(payload) = &checked {
@@ -169,8 +169,8 @@ impl Search {
 /// One loom execution: the body on loom's main thread, each task on a thread of its own.
 fn run_execution(body: &Body) {
     // Between executions nothing is on any stack yet: the cleanest place to stop.
-    if let Some(state) = execution::finish().and_then(Execution::into_state) {
-        with_search(|run| run.progress.judge(state));
+    if let Some(execution) = execution::finish() {
+        execution.with_state(|state| with_search(|run| run.progress.judge(state)));
     }
     let settings = match with_search(|run| run.may_start().then(|| run.settings.clone())) {
         Some(settings) => settings,

@@ -42,14 +42,12 @@ pub(super) enum StateReader {
 impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
-        let finished = execution::finish().and_then(Execution::into_state);
+        let finished = execution::finish();
         if self.tracing == super::Tracing::WhenWanted && crate::engine::subscriber::wanted() {
             return None;
         }
-        if let Some(state) = finished {
-            if progress.judge(state) {
-                return None;
-            }
+        if finished.is_some_and(|execution| execution.with_state(|state| progress.judge(state))) {
+            return None;
         }
         if progress.executions >= self.iterations {
             return None;
