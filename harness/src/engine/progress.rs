@@ -87,7 +87,7 @@ impl Progress {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
         if self.interleaving != Interleaving::Seen {
-            self.interleaving = self.interleaving.max(interleaving(&state));
+            self.interleaving = self.interleaving.max(interleaving(state));
         }
         for note in &state.notes {
             if !self.notes.iter().any(|known| known == note) {
