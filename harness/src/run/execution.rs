@@ -26,10 +26,23 @@ thread_local! {
     /// An execution of this thread used a primitive that another execution (or no
     /// execution) made: state shared across executions.
     static OUTLIVED: Cell<bool> = const { Cell::new(false) };
-    static CURRENT: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Current> = const { RefCell::new(Current(None)) };
+    /// The execution `CURRENT` holds, or null: the state is reached at every operation, and
+    /// this is a plain load where `CURRENT` is a lazily registered thread-local and a borrow.
+    static CURRENT_EXECUTION: Cell<*const Execution> = const { Cell::new(std::ptr::null()) };
     /// The room of the thread's last finished execution, emptied: the next one of the
     /// exploration (most likely alike) neither allocates it anew nor grows it step by step.
     static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+}
+
+/// The execution running on this thread, owned.
+struct Current(Option<Rc<Execution>>);
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        // The thread ends with an execution unfinished: nothing may reach it any more.
+        let _ = CURRENT_EXECUTION.try_with(|execution| execution.set(std::ptr::null()));
+    }
 }
 
 /// What an execution leaves for the next one to fill.
@@ -169,7 +182,8 @@ impl Execution {
             pulse: super::heartbeat::link(),
         };
         let execution = Rc::new(Execution { state: RefCell::new(state) });
-        CURRENT.with(|current| *current.borrow_mut() = Some(execution.clone()));
+        CURRENT.with(|current| current.borrow_mut().0 = Some(execution.clone()));
+        CURRENT_EXECUTION.set(Rc::as_ptr(&execution));
         SERIAL.set(serial);
         super::heartbeat::execution_began();
         execution
@@ -201,18 +215,22 @@ pub(crate) fn current() -> Option<Rc<Execution>> {
     if !is_active() {
         return None;
     }
-    CURRENT.with(|current| current.borrow().clone())
+    CURRENT.with(|current| current.borrow().0.clone())
 }
 
 /// Runs `f` on the state of the current execution, if there is one.
 pub(crate) fn with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R> {
-    if !is_active() {
-        return None;
-    }
-    CURRENT.with(|current| {
-        let current = current.borrow();
-        current.as_ref().map(|execution| execution.with_state(f))
-    })
+    current_execution().map(|execution| execution.with_state(f))
+}
+
+/// The execution running on this thread, borrowed.
+#[inline]
+fn current_execution<'a>() -> Option<&'a Execution> {
+    let execution = CURRENT_EXECUTION.get();
+    // SAFETY: non-null only between `Execution::begin` and `finish`, while `CURRENT` owns
+    // the execution; nothing borrowed from it lives past a call of `with` or `try_with`,
+    // inside which `finish` is never called.
+    (!execution.is_null()).then(|| unsafe { &*execution })
 }
 
 /// Like [`with`], but gives up instead of panicking when the state is already
@@ -221,12 +239,8 @@ pub(crate) fn try_with<R>(f: impl FnOnce(&mut ExecutionState) -> R) -> Option<R>
     if !is_active() {
         return None;
     }
-    CURRENT.with(|current| {
-        let current = current.try_borrow().ok()?;
-        let execution = current.as_ref()?;
-        let mut state = execution.state.try_borrow_mut().ok()?;
-        Some(f(&mut state))
-    })
+    let mut state = current_execution()?.state.try_borrow_mut().ok()?;
+    Some(f(&mut state))
 }
 
 /// The serial of the execution running on this thread, 0 outside one: what a primitive
@@ -260,8 +274,9 @@ pub(crate) fn is_stopping() -> bool {
 /// Ends the thread's execution and hands it over, for the verdict.
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     SERIAL.set(0);
+    CURRENT_EXECUTION.set(std::ptr::null());
     super::heartbeat::execution_ended();
-    CURRENT.with(|current| current.borrow_mut().take())
+    CURRENT.with(|current| current.borrow_mut().0.take())
 }
 
 impl ExecutionState {
