@@ -18,7 +18,24 @@ static PENDING: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether the calling thread is `home`, the thread of the execution a task belongs to.
 pub(super) fn is_home(home: ThreadId) -> bool {
-    std::thread::current().id() == home
+    this_thread() == home
+}
+
+thread_local! {
+    static THIS_THREAD: std::cell::Cell<Option<ThreadId>> = const { std::cell::Cell::new(None) };
+}
+
+/// The calling thread's id, kept: `thread::current()` takes and lets go of a reference to
+/// the thread's handle (two atomic read-modify-writes) at every spawn.
+pub(super) fn this_thread() -> ThreadId {
+    THIS_THREAD.with(|cell| match cell.get() {
+        Some(id) => id,
+        None => {
+            let id = std::thread::current().id();
+            cell.set(Some(id));
+            id
+        }
+    })
 }
 
 /// Posts the abort of a task whose execution runs on `home`.
@@ -33,7 +50,7 @@ pub(crate) fn carry_out() {
     if PENDING.load(Ordering::Acquire) == 0 {
         return;
     }
-    let here = std::thread::current().id();
+    let here = this_thread();
     let mine: Vec<RawAbort> = {
         let mut posted = POSTED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (mine, others) = std::mem::take(&mut *posted).into_iter().partition(|(home, _)| *home == here);

@@ -239,7 +239,7 @@ pub(crate) fn choose(n: usize) -> usize {
 /// other task run twice per spawn, and the first tasks a body spawns would often be done
 /// before the last ones exist.)
 pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> RawTask {
-    let home = std::thread::current().id();
+    let home = foreign::this_thread();
     match current() {
         // Shuttle keeps the future where it polls it: no box of racewright's.
         Engine::Shuttle => RawTask::Shuttle(shuttle::spawn(future), home),

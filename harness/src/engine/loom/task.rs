@@ -67,7 +67,7 @@ struct Tasks {
 }
 
 thread_local! {
-    static TASKS: RefCell<Tasks> = RefCell::default();
+    static TASKS: RefCell<Tasks> = const { RefCell::new(Tasks { slots: Vec::new(), last: None, body_done: false, turn: 0 }) };
     /// The key of the task whose loom thread runs. Loom switches threads only inside its
     /// own operations, and racewright makes each through [`switching`], which puts this
     /// back when the operation returns to the thread: a read is then one plain
