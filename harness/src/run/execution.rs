@@ -185,7 +185,9 @@ impl Execution {
         CURRENT.with(|current| current.borrow_mut().0 = Some(execution.clone()));
         CURRENT_EXECUTION.set(Rc::as_ptr(&execution));
         SERIAL.set(serial);
-        super::heartbeat::execution_began();
+        if let Some(pulse) = &execution.state.borrow().pulse {
+            pulse.execution_began();
+        }
         execution
     }
 
@@ -275,8 +277,13 @@ pub(crate) fn is_stopping() -> bool {
 pub(crate) fn finish() -> Option<Rc<Execution>> {
     SERIAL.set(0);
     CURRENT_EXECUTION.set(std::ptr::null());
-    super::heartbeat::execution_ended();
-    CURRENT.with(|current| current.borrow_mut().0.take())
+    let finished = CURRENT.with(|current| current.borrow_mut().0.take());
+    if let Some(state) = finished.as_ref().and_then(|execution| execution.state.try_borrow().ok()) {
+        if let Some(pulse) = &state.pulse {
+            pulse.execution_ended();
+        }
+    }
+    finished
 }
 
 impl ExecutionState {

@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::model::tasks::{TaskId, TaskLabel};
@@ -74,21 +74,33 @@ impl Heartbeat {
     }
 }
 
-/// What one exploring thread tells of itself. The task that runs, the beats and the tasks'
-/// last calls change at every step: they are atomics, not behind the lock the rest takes.
-/// Aligned to a cache line pair of its own, so that two threads' parts never share one.
+/// What one exploring thread tells of itself. What changes at every step or execution (the
+/// task that runs, the beats, the executions, the tasks' last calls) are atomics, which only
+/// this thread writes; the names of tasks are behind a lock. Aligned to a cache line pair of
+/// its own, so that two threads' parts never share one.
 #[repr(align(128))]
 struct Told {
-    /// Scheduling points this thread passed; only this thread writes it.
+    /// Scheduling points this thread passed.
     beats: AtomicU64,
     /// `(task << 32) | step`, or [`NOT_RUNNING`].
     running: AtomicU64,
-    /// Executions this thread has begun, as `rest` counts them; only this thread writes it.
+    /// Executions this thread has begun, the current one included.
     executions: AtomicU64,
+    /// Whether it is inside an execution.
+    in_execution: AtomicBool,
     /// The last call of each of the first [`SLOTS`] tasks of the current execution (those
-    /// of the others are in `rest`).
+    /// of the others are in `named`).
     calls: [CallSlot; SLOTS],
-    rest: Mutex<Whereabouts>,
+    named: Mutex<Named>,
+}
+
+/// What an exploring thread tells under its lock.
+struct Named {
+    /// The thread's OS id, where `/proc` tells it.
+    tid: Option<String>,
+    /// The tasks with a name of their own, and those past the slots (with their last call),
+    /// by id, each with the execution it belongs to: those of earlier executions are stale.
+    tasks: Vec<Option<(u64, TaskWhereabouts)>>,
 }
 
 /// No task of this thread's execution is known to run.
@@ -96,10 +108,19 @@ const NOT_RUNNING: u64 = u64::MAX;
 
 impl Told {
     fn whereabouts(&self) -> Whereabouts {
-        let mut whereabouts = lock(&self.rest).clone();
+        let execution = self.executions.load(Ordering::Relaxed);
         let running = self.running.load(Ordering::Relaxed);
-        whereabouts.running = (running != NOT_RUNNING).then_some(((running >> 32) as usize, running as u32 as usize));
-        let execution = whereabouts.executions as u64;
+        let named = lock(&self.named);
+        let mut whereabouts = Whereabouts {
+            tid: named.tid.clone(),
+            executions: execution as usize,
+            in_execution: self.in_execution.load(Ordering::Relaxed),
+            running: (running != NOT_RUNNING).then_some(((running >> 32) as usize, running as u32 as usize)),
+            tasks: (named.tasks.iter())
+                .map(|task| task.as_ref().filter(|(named_in, _)| *named_in == execution).map(|(_, seen)| seen.clone()))
+                .collect(),
+        };
+        drop(named);
         for (task, slot) in self.calls.iter().enumerate() {
             if slot.named_in.load(Ordering::Relaxed) != execution {
                 continue;
@@ -160,8 +181,9 @@ pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
             beats: AtomicU64::new(0),
             running: AtomicU64::new(NOT_RUNNING),
             executions: AtomicU64::new(0),
+            in_execution: AtomicBool::new(false),
             calls: std::array::from_fn(|_| CallSlot::default()),
-            rest: Mutex::new(Whereabouts { tid, ..Whereabouts::default() }),
+            named: Mutex::new(Named { tid, tasks: Vec::new() }),
         });
         lock(&heartbeat.threads).push(told.clone());
         Pulse(Link { heartbeat, told })
@@ -218,6 +240,19 @@ impl Link {
         self.told.now_running(task, step);
     }
 
+    /// An execution begins on this thread.
+    pub(crate) fn execution_began(&self) {
+        let told = &self.told;
+        told.running.store(NOT_RUNNING, Ordering::Relaxed);
+        told.executions.store(told.executions.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        told.in_execution.store(true, Ordering::Relaxed);
+    }
+
+    /// The execution of this thread has ended.
+    pub(crate) fn execution_ended(&self) {
+        self.told.in_execution.store(false, Ordering::Relaxed);
+    }
+
     /// Task `task` runs for the first time in this execution; `name` names it.
     pub(crate) fn first_run(&self, task: usize, step: usize, name: impl FnOnce() -> TaskLabel) {
         self.told.now_running(task, step);
@@ -237,11 +272,11 @@ impl Link {
         self.told.now_running(task, step);
         let call = (operation, at, step);
         match self.told.calls.get(task) {
-            Some(slot) => {
-                let execution = self.named(task, name);
-                slot.write(execution, call);
+            Some(slot) => slot.write(self.named(task, name), call),
+            None => {
+                let execution = self.told.executions.load(Ordering::Relaxed);
+                seen(&mut lock(&self.told.named), execution, task, name).last_call = Some(call);
             }
-            None => seen(&mut lock(&self.told.rest), task, name).last_call = Some(call),
         }
     }
 
@@ -255,7 +290,7 @@ impl Link {
             // A task with a slot and no name of its own is told by its slot alone: the
             // watchdog knows its label from its id.
             if slot.is_none() || matches!(label, TaskLabel::Named(_)) {
-                seen(&mut lock(&self.told.rest), task, || label);
+                seen(&mut lock(&self.told.named), execution, task, || label);
             }
             if let Some(slot) = slot {
                 slot.named_in.store(execution, Ordering::Relaxed);
@@ -265,38 +300,16 @@ impl Link {
     }
 }
 
-/// An execution begins on this thread.
-pub(crate) fn execution_began() {
-    update(|told| {
-        told.running.store(NOT_RUNNING, Ordering::Relaxed);
-        let mut whereabouts = lock(&told.rest);
-        whereabouts.executions += 1;
-        told.executions.store(whereabouts.executions as u64, Ordering::Relaxed);
-        whereabouts.in_execution = true;
-        whereabouts.tasks.clear();
-    });
-}
-
-/// The execution of this thread has ended.
-pub(crate) fn execution_ended() {
-    update(|told| lock(&told.rest).in_execution = false);
-}
-
-fn seen(whereabouts: &mut Whereabouts, task: usize, name: impl FnOnce() -> TaskLabel) -> &mut TaskWhereabouts {
-    if whereabouts.tasks.len() <= task {
-        whereabouts.tasks.resize(task + 1, None);
+/// Task `task` of execution `execution`, named (once per execution) by `name`.
+fn seen(named: &mut Named, execution: u64, task: usize, name: impl FnOnce() -> TaskLabel) -> &mut TaskWhereabouts {
+    if named.tasks.len() <= task {
+        named.tasks.resize(task + 1, None);
     }
-    whereabouts.tasks[task].get_or_insert_with(|| TaskWhereabouts { name: name(), last_call: None })
-}
-
-/// Updates this thread's whereabouts, when an exploration's watchdog listens.
-#[inline]
-fn update(f: impl FnOnce(&Told)) {
-    PULSE.with(|pulse| {
-        if let Some(pulse) = &*pulse.borrow() {
-            f(&pulse.0.told);
-        }
-    });
+    let entry = &mut named.tasks[task];
+    if entry.as_ref().is_none_or(|(named_in, _)| *named_in != execution) {
+        *entry = Some((execution, TaskWhereabouts { name: name(), last_call: None }));
+    }
+    &mut entry.as_mut().expect("just made").1
 }
 
 /// The watchdog only reads; a panic while one is held cannot leave them half-written.
