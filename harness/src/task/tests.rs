@@ -95,6 +95,22 @@ fn a_join_set_tells_which_task_finished_and_collects_from_futures() {
     });
 }
 
+/// The abort handles' finished flag is made by the first of them: one made after the task
+/// finished sees it finished, one made before sees it finish.
+#[test]
+fn an_abort_handle_tells_a_finish_from_before_it_was_made() {
+    crate::check(|| async {
+        let early = crate::spawn(async {});
+        let before = early.abort_handle();
+        let late = crate::spawn(async {});
+        while !(early.is_finished() && late.is_finished()) {
+            crate::task::yield_now().await;
+        }
+        assert!(before.is_finished());
+        assert!(late.abort_handle().is_finished());
+    });
+}
+
 #[test]
 fn join_all_resumes_a_task_panic_in_the_task_that_awaits_it() {
     // A payload that is not a message is the user's panic all the same, not the engine's teardown.
