@@ -81,8 +81,7 @@ pub(crate) struct Progress {
 
 impl Progress {
     /// Takes in a finished execution; returns whether it failed (the first failure is kept).
-    /// The state is judged where it is: only a failing one is moved out (into `failed`); the
-    /// room of the others goes to the next execution (`ExecutionState::recycle`).
+    /// The state is judged where it is: only a failing one is moved out (into `failed`).
     pub(crate) fn judge(&mut self, state: &mut ExecutionState) -> bool {
         self.schedules.insert(schedule_hash(&state.scheduler.choices));
         self.max_tasks = self.max_tasks.max(state.tasks.iter().count() - 1);
@@ -98,8 +97,6 @@ impl Progress {
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, std::mem::take(state)));
-        } else {
-            state.recycle();
         }
         failed
     }

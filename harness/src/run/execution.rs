@@ -30,9 +30,10 @@ thread_local! {
     /// The execution `CURRENT` holds, or null: the state is reached at every operation, and
     /// this is a plain load where `CURRENT` is a lazily registered thread-local and a borrow.
     static CURRENT_EXECUTION: Cell<*const Execution> = const { Cell::new(std::ptr::null()) };
-    /// The room of the thread's last finished execution, emptied: the next one of the
-    /// exploration (most likely alike) neither allocates it anew nor grows it step by step.
-    static SPARE: RefCell<Option<Spare>> = const { RefCell::new(None) };
+    /// The thread's last finished execution, judged and emptied: the next one of the
+    /// exploration (most likely alike) begins in it, neither allocating it anew nor growing
+    /// its registry and schedule step by step.
+    static SPARE: RefCell<Option<Rc<Execution>>> = const { RefCell::new(None) };
 }
 
 /// The execution running on this thread, owned.
@@ -43,13 +44,6 @@ impl Drop for Current {
         // The thread ends with an execution unfinished: nothing may reach it any more.
         let _ = CURRENT_EXECUTION.try_with(|execution| execution.set(std::ptr::null()));
     }
-}
-
-/// What an execution leaves for the next one to fill.
-#[derive(Default)]
-struct Spare {
-    tasks: TaskRegistry,
-    scheduler: SchedulerLog,
 }
 
 /// The serial of the next execution of the process.
@@ -159,29 +153,44 @@ impl Execution {
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
         let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Spare { tasks, scheduler } = SPARE.take().unwrap_or_default();
-        // Every field by name: a `..Default::default()` would make (and drop) a registry
-        // and settings of its own at every execution.
-        let state = ExecutionState {
-            settings,
-            serial,
-            tasks,
-            trace: Trace::default(),
-            holds: Vec::new(),
-            timers: Timers::default(),
-            queues: Queues::default(),
-            most_tasks: 0,
-            findings: Vec::new(),
-            notes: Vec::new(),
-            stopping: false,
-            tearing_down: false,
-            scheduler,
-            wind_down: WindDown::default(),
-            task_key: Some(task_key),
-            running_key: None,
-            pulse: super::heartbeat::link(),
+        let pulse = super::heartbeat::link();
+        // The spare, unless something of the finished execution still holds it (a task the
+        // engine tore down).
+        let execution = match SPARE.take().filter(|spare| Rc::strong_count(spare) == 1) {
+            Some(spare) => {
+                let mut state = spare.state.borrow_mut();
+                state.settings = settings;
+                state.serial = serial;
+                state.task_key = Some(task_key);
+                state.pulse = pulse;
+                drop(state);
+                spare
+            }
+            None => {
+                // Every field by name: a `..Default::default()` would make (and drop) a
+                // registry and settings of its own.
+                let state = ExecutionState {
+                    settings,
+                    serial,
+                    tasks: TaskRegistry::default(),
+                    trace: Trace::default(),
+                    holds: Vec::new(),
+                    timers: Timers::default(),
+                    queues: Queues::default(),
+                    most_tasks: 0,
+                    findings: Vec::new(),
+                    notes: Vec::new(),
+                    stopping: false,
+                    tearing_down: false,
+                    scheduler: SchedulerLog::default(),
+                    wind_down: WindDown::default(),
+                    task_key: Some(task_key),
+                    running_key: None,
+                    pulse,
+                };
+                Rc::new(Execution { state: RefCell::new(state) })
+            }
         };
-        let execution = Rc::new(Execution { state: RefCell::new(state) });
         CURRENT.with(|current| current.borrow_mut().0 = Some(execution.clone()));
         CURRENT_EXECUTION.set(Rc::as_ptr(&execution));
         SERIAL.set(serial);
@@ -286,23 +295,66 @@ pub(crate) fn finish() -> Option<Rc<Execution>> {
     finished
 }
 
+/// Ends the thread's execution, as [`finish`], and has `judge` judge its state where it
+/// lies; the execution is then emptied and kept for the thread's next one to begin in.
+/// `None` if no execution was running.
+pub(crate) fn finish_judged<R>(judge: impl FnOnce(&mut ExecutionState) -> R) -> Option<R> {
+    let execution = finish()?;
+    let verdict = execution.with_state(|state| {
+        let verdict = judge(state);
+        state.empty();
+        verdict
+    });
+    SPARE.set(Some(execution));
+    Some(verdict)
+}
+
 impl ExecutionState {
-    /// Leaves the room of this finished execution's registry and schedule to the next
-    /// execution of the thread.
-    pub(crate) fn recycle(&mut self) {
-        let mut tasks = std::mem::take(&mut self.tasks);
+    /// Empties this finished, judged execution's state for the next execution of the
+    /// thread to begin in, keeping the room of its registry and schedule.
+    fn empty(&mut self) {
+        let ExecutionState {
+            settings: _,
+            serial: _,
+            tasks,
+            trace,
+            holds,
+            timers,
+            queues,
+            most_tasks,
+            findings,
+            notes,
+            stopping,
+            tearing_down,
+            scheduler,
+            wind_down,
+            task_key,
+            running_key,
+            pulse,
+        } = self;
         tasks.clear();
-        let log = &mut self.scheduler;
-        let mut scheduler = SchedulerLog {
-            choices: std::mem::take(&mut log.choices),
-            preemptions: std::mem::take(&mut log.preemptions),
-            randoms: std::mem::take(&mut log.randoms),
-            ..SchedulerLog::default()
-        };
-        scheduler.choices.clear();
-        scheduler.preemptions.clear();
-        scheduler.randoms.clear();
-        SPARE.set(Some(Spare { tasks, scheduler }));
+        *trace = Trace::default();
+        holds.clear();
+        *timers = Timers::default();
+        *queues = Queues::default();
+        *most_tasks = 0;
+        findings.clear();
+        notes.clear();
+        *stopping = false;
+        *tearing_down = false;
+        let SchedulerLog { steps, choices, preemptions, randoms, idle_task, idle_reason, deferred } = scheduler;
+        *steps = 0;
+        choices.clear();
+        preemptions.clear();
+        randoms.clear();
+        *idle_task = None;
+        *idle_reason = None;
+        *deferred = None;
+        *wind_down = WindDown::default();
+        *task_key = None;
+        *running_key = None;
+        // The exploration's heartbeat, not kept alive past it by a spare.
+        *pulse = None;
     }
 
     /// The running task, in racewright's numbering.

@@ -169,9 +169,7 @@ impl Search {
 /// One loom execution: the body on loom's main thread, each task on a thread of its own.
 fn run_execution(body: &Body) {
     // Between executions nothing is on any stack yet: the cleanest place to stop.
-    if let Some(execution) = execution::finish() {
-        execution.with_state(|state| with_search(|run| run.progress.judge(state)));
-    }
+    execution::finish_judged(|state| with_search(|run| run.progress.judge(state)));
     let settings = match with_search(|run| run.may_start().then(|| run.settings.clone())) {
         Some(settings) => settings,
         None => stop(),

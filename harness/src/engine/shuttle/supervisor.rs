@@ -42,11 +42,12 @@ pub(super) enum StateReader {
 impl Scheduler for Supervisor {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut progress = self.progress.borrow_mut();
-        let finished = execution::finish();
         if self.tracing == super::Tracing::WhenWanted && crate::engine::subscriber::wanted() {
+            // Explored again from the start, with the subscriber: this execution is not judged.
+            execution::finish();
             return None;
         }
-        if finished.is_some_and(|execution| execution.with_state(|state| progress.judge(state))) {
+        if execution::finish_judged(|state| progress.judge(state)) == Some(true) {
             return None;
         }
         if progress.executions >= self.iterations {
