@@ -55,7 +55,6 @@ struct Slot {
 /// another can run), so a spin loop on `yield_now` ends instead of livelocking loom.
 const SPIN_YIELDS: usize = 2;
 
-#[derive(Default)]
 struct Tasks {
     slots: Vec<Slot>,
     /// The task of the last step, to tell preemptions.
@@ -66,8 +65,13 @@ struct Tasks {
     turn: usize,
 }
 
+impl Tasks {
+    /// No task yet, no step, no turn.
+    const NONE: Tasks = Tasks { slots: Vec::new(), last: None, body_done: false, turn: 0 };
+}
+
 thread_local! {
-    static TASKS: RefCell<Tasks> = const { RefCell::new(Tasks { slots: Vec::new(), last: None, body_done: false, turn: 0 }) };
+    static TASKS: RefCell<Tasks> = const { RefCell::new(Tasks::NONE) };
     /// The key of the task whose loom thread runs. Loom switches threads only inside its
     /// own operations, and racewright makes each through [`switching`], which puts this
     /// back when the operation returns to the thread: a read is then one plain
@@ -109,12 +113,7 @@ pub(crate) fn switching<R>(operation: impl FnOnce() -> R) -> R {
 /// Forgets the tasks of the previous execution; the body is task 0.
 pub(super) fn begin_execution(_execution: u64) {
     with_tasks(|tasks| {
-        *tasks = Tasks {
-            slots: vec![Slot { cancel: Some(CancelFlag::new()), ..Slot::default() }],
-            last: None,
-            body_done: false,
-            turn: 0,
-        }
+        *tasks = Tasks { slots: vec![Slot { cancel: Some(CancelFlag::new()), ..Slot::default() }], ..Tasks::NONE }
     });
     RUNNING.with(|running| running.set(0));
 }
