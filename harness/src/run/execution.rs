@@ -153,50 +153,26 @@ impl Execution {
     /// the engine's id of the running task.
     pub(crate) fn begin(settings: Arc<Settings>, task_key: TaskKey) -> Rc<Execution> {
         let serial = NEXT_SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let pulse = super::heartbeat::link();
         // The spare, unless something of the finished execution still holds it (a task the
-        // engine tore down).
-        let execution = match SPARE.take().filter(|spare| Rc::strong_count(spare) == 1) {
-            Some(spare) => {
-                let mut state = spare.state.borrow_mut();
-                state.settings = settings;
-                state.serial = serial;
-                state.task_key = Some(task_key);
-                state.pulse = pulse;
-                drop(state);
-                spare
+        // engine tore down); a new one the first time. Either is empty: only what tells this
+        // execution apart is set.
+        let execution = SPARE
+            .take()
+            .filter(|spare| Rc::strong_count(spare) == 1)
+            .unwrap_or_else(|| Rc::new(Execution { state: RefCell::new(ExecutionState::default()) }));
+        {
+            let mut state = execution.state.borrow_mut();
+            state.settings = settings;
+            state.serial = serial;
+            state.task_key = Some(task_key);
+            state.pulse = super::heartbeat::link();
+            if let Some(pulse) = &state.pulse {
+                pulse.execution_began();
             }
-            None => {
-                // Every field by name: a `..Default::default()` would make (and drop) a
-                // registry and settings of its own.
-                let state = ExecutionState {
-                    settings,
-                    serial,
-                    tasks: TaskRegistry::default(),
-                    trace: Trace::default(),
-                    holds: Vec::new(),
-                    timers: Timers::default(),
-                    queues: Queues::default(),
-                    most_tasks: 0,
-                    findings: Vec::new(),
-                    notes: Vec::new(),
-                    stopping: false,
-                    tearing_down: false,
-                    scheduler: SchedulerLog::default(),
-                    wind_down: WindDown::default(),
-                    task_key: Some(task_key),
-                    running_key: None,
-                    pulse,
-                };
-                Rc::new(Execution { state: RefCell::new(state) })
-            }
-        };
+        }
         CURRENT.with(|current| current.borrow_mut().0 = Some(execution.clone()));
         CURRENT_EXECUTION.set(Rc::as_ptr(&execution));
         SERIAL.set(serial);
-        if let Some(pulse) = &execution.state.borrow().pulse {
-            pulse.execution_began();
-        }
         execution
     }
 
