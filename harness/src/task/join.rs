@@ -26,9 +26,9 @@ pub(crate) enum Ended {
 /// Where a task's result waits for its `JoinHandle`.
 pub(crate) struct JoinSlot<T> {
     inner: StateLock<SlotState<T>>,
-    /// Whether the task has finished, apart from the result, for the `AbortHandle`s, which
-    /// tell whatever the output's type. (Std atomics: reading them is no branch point on
-    /// loom, where `JoinHandle::is_finished` is.)
+    /// Whether the task has finished (its result may have been taken since): written under
+    /// `inner`'s lock, read under it by the `JoinHandle` (a branch point on loom), and
+    /// without it by the first `AbortHandle` as it is made.
     finished: AtomicBool,
     /// What the `AbortHandle`s read: made by the first of them (most tasks never have one).
     done: OnceLock<Arc<AtomicBool>>,
@@ -36,14 +36,13 @@ pub(crate) struct JoinSlot<T> {
 
 struct SlotState<T> {
     result: Option<Result<T, Ended>>,
-    finished: bool,
     waker: Option<Waker>,
 }
 
 impl<T> JoinSlot<T> {
     pub(crate) fn new() -> Self {
         JoinSlot {
-            inner: StateLock::new(SlotState { result: None, finished: false, waker: None }),
+            inner: StateLock::new(SlotState { result: None, waker: None }),
             finished: AtomicBool::new(false),
             done: OnceLock::new(),
         }
@@ -54,12 +53,11 @@ impl<T> JoinSlot<T> {
         let waker = {
             let mut state = self.inner.lock();
             state.result = Some(result);
-            state.finished = true;
+            self.finished.store(true, Ordering::Relaxed);
             state.waker.take()
         };
         // Either the first abort handle's flag exists by now, or it sees `finished` as it is
         // made (`done_flag`): the fences keep the two from missing each other.
-        self.finished.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if let Some(done) = self.done.get() {
             done.store(true, Ordering::Release);
@@ -70,7 +68,8 @@ impl<T> JoinSlot<T> {
     }
 
     fn is_finished(&self) -> bool {
-        self.inner.lock().finished
+        let _state = self.inner.lock();
+        self.finished.load(Ordering::Relaxed)
     }
 
     /// The flag an `AbortHandle` reads, set once the task has finished.
@@ -205,7 +204,7 @@ impl<T> Future for JoinHandle<T> {
             match state.result.take() {
                 Some(result) => Some(result),
                 // tokio's message: the result was handed out already.
-                None if state.finished => panic!("JoinHandle polled after completion"),
+                None if self.slot.finished.load(Ordering::Relaxed) => panic!("JoinHandle polled after completion"),
                 None => {
                     replaced = state.waker.replace(cx.waker().clone());
                     None
