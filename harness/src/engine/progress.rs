@@ -176,9 +176,7 @@ impl std::hash::Hasher for Prehashed {
 
     fn write(&mut self, bytes: &[u8]) {
         // Only `u64`s are hashed here (`write_u64`); anything else is folded in all the same.
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
+        self.0 = bytes.iter().fold(self.0, |hash, byte| fnv_step(hash, u64::from(*byte)));
     }
 
     fn write_u64(&mut self, hash: u64) {
@@ -188,5 +186,10 @@ impl std::hash::Hasher for Prehashed {
 
 /// FNV-1a over the choices: cheap, and only compared within one exploration.
 fn schedule_hash(schedule: &[usize]) -> u64 {
-    schedule.iter().fold(0xcbf2_9ce4_8422_2325, |hash, choice| (hash ^ *choice as u64).wrapping_mul(0x0100_0000_01b3))
+    schedule.iter().fold(0xcbf2_9ce4_8422_2325, |hash, choice| fnv_step(hash, *choice as u64))
+}
+
+/// One step of FNV-1a.
+fn fnv_step(hash: u64, value: u64) -> u64 {
+    (hash ^ value).wrapping_mul(0x0100_0000_01b3)
 }

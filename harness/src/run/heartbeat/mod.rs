@@ -197,7 +197,7 @@ impl Whereabouts {
     pub(crate) fn name_of(&self, id: usize) -> String {
         match self.tasks.get(id).and_then(Option::as_ref) {
             Some(seen) => seen.name.to_string(),
-            None => TaskLabel::Unnamed(crate::model::tasks::TaskId(id)).to_string(),
+            None => TaskLabel::Unnamed(TaskId(id)).to_string(),
         }
     }
 
