@@ -410,11 +410,7 @@ impl Unparker {
     /// Wakes the task, or lets its next [`park`] return at once.
     pub(crate) fn unpark(&self) {
         match self {
-            Unparker::Shuttle(task) => {
-                // Outside its execution (a waker kept past it) there is nobody to wake.
-                let _ =
-                    shuttle_engine::runtime::execution::ExecutionState::try_with(|state| state.get_mut(*task).unpark());
-            }
+            Unparker::Shuttle(task) => shuttle::unpark(*task),
             Unparker::Loom(task) => task.unpark(),
             Unparker::Std(thread) => thread.unpark(),
         }
@@ -427,12 +423,7 @@ impl Unparker {
     /// before. Elsewhere the task runs, looks, and parks again.
     pub(crate) fn repark(&self) -> bool {
         let Unparker::Shuttle(task) = self else { return false };
-        shuttle_engine::runtime::execution::ExecutionState::try_with(|state| {
-            let task = state.get_mut(*task);
-            // Its `park` returns only once it runs: until then it can be blocked again.
-            task.runnable() && task.park()
-        })
-        .unwrap_or(false)
+        shuttle::repark(*task)
     }
 
     /// Whether both wake the same task.

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 mod idle;
+mod park;
 mod supervisor;
 mod task;
 
@@ -71,10 +72,20 @@ pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> shutt
     shuttle::future::spawn(task::Polled::new(future))
 }
 
-/// Blocks the running task until it is unparked (it may return spuriously).
+/// Blocks the running task until it is unparked.
 pub(crate) fn park() {
     idle::before_blocking();
-    shuttle::thread::park();
+    park::park();
+}
+
+/// Wakes the task `task` from [`park`], or lets its next park return at once.
+pub(crate) fn unpark(task: shuttle_engine::runtime::task::TaskId) {
+    park::unpark(task);
+}
+
+/// Parks again the task `task` if it was unparked and has not run since; whether it did.
+pub(crate) fn repark(task: shuttle_engine::runtime::task::TaskId) -> bool {
+    park::repark(task)
 }
 
 /// Shuttle's id of the running task.
@@ -203,6 +214,7 @@ fn run(
 fn run_execution(body: &Body) {
     let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
     let time_may_pass = settings.time == TimeMode::Any;
+    park::reset();
     let execution = Execution::begin(settings, current_task_key);
     execution.with_state(|state| state.tasks.bind_engine_key(0, TaskId::BODY));
     // A stopped execution's stack may be leaked, not unwound: hold nothing on it.

@@ -137,23 +137,22 @@ impl Supervisor {
         })?;
         let idle_task = decision.idle_task;
         let current = current.filter(|task| Some(*task) != idle_task);
-        // One pass over the runnable tasks (a decision is made at every step): the idle
-        // task, the choices, and whether the running task is among them. Tasks parked in a
-        // blocking primitive are offered for spurious wakeups; racewright's primitives
-        // re-check their condition anyway, so only truly runnable tasks are choices. On the
-        // stack: most programs have few tasks.
+        // One pass over the tasks shuttle offers (a decision is made at every step): the
+        // idle task, how many of the others can run (shuttle also offers a task blocked in a
+        // way that allows spurious wakeups, which racewright's primitives never count on),
+        // and whether the running task is among them.
         let mut idle = None;
         let mut current_ready = None;
-        let mut ready: SmallVec<[&Task; 16]> = SmallVec::new();
+        let mut ready_count = 0;
         for task in runnable.iter().copied() {
             let id = task.id();
             if Some(id) == idle_task {
                 idle = Some(task);
             } else if task.runnable() {
+                ready_count += 1;
                 if Some(id) == current {
                     current_ready = Some(id);
                 }
-                ready.push(task);
             }
         }
         if let Some(deferred) = decision.deferred {
@@ -162,8 +161,11 @@ impl Supervisor {
             if decision.may_defer && !immediate && current_ready.is_some() {
                 return current_ready;
             }
-            let can_run =
-                Some(deferred) == idle_task && idle.is_some() || ready.iter().any(|task| task.id() == deferred);
+            let can_run = if Some(deferred) == idle_task {
+                idle.is_some()
+            } else {
+                runnable.iter().any(|task| task.id() == deferred && task.runnable())
+            };
             let stepped = state.with(|state| {
                 state.scheduler.deferred = None;
                 if can_run {
@@ -184,7 +186,7 @@ impl Supervisor {
                 return None;
             }
         }
-        if ready.is_empty() {
+        if ready_count == 0 {
             let idle = idle?;
             state.with(|state| {
                 state.scheduler.idle_reason = Some(IdleReason::AllBlocked);
@@ -199,14 +201,29 @@ impl Supervisor {
         }
         // Fairness: a task that yields on purpose lets the others run first, whatever the
         // strategy; so a spin loop on `yield_now` reaches the step limit only if it truly spins.
-        if is_yielding && ready.len() > 1 {
-            ready.retain(|task| Some(task.id()) != current);
-        }
-        // With `time = "any"`, letting time pass is one more choice of the strategy.
-        if let Some(idle) = idle.filter(|_| decision.time_may_pass) {
-            ready.push(idle);
-        }
-        let choice = self.inner.next_task(&ready, current, is_yielding)?;
+        let skip_yielder = is_yielding && current_ready.is_some() && ready_count > 1;
+        // Usually every task offered is a choice, handed on as it is; else the choices on the
+        // stack (most programs have few tasks).
+        let chosen_among: SmallVec<[&Task; 16]>;
+        let ready = if idle.is_none() && ready_count == runnable.len() && !skip_yielder {
+            runnable
+        } else {
+            let mut choices: SmallVec<[&Task; 16]> = runnable
+                .iter()
+                .copied()
+                .filter(|task| {
+                    let id = task.id();
+                    Some(id) != idle_task && task.runnable() && !(skip_yielder && Some(id) == current)
+                })
+                .collect();
+            // With `time = "any"`, letting time pass is one more choice of the strategy.
+            if let Some(idle) = idle.filter(|_| decision.time_may_pass) {
+                choices.push(idle);
+            }
+            chosen_among = choices;
+            &chosen_among
+        };
+        let choice = self.inner.next_task(ready, current, is_yielding)?;
         // Switching away inside a poll, where user code may hold a lock racewright cannot
         // see (std's, parking_lot's), could block the only thread on it: the task goes on
         // to the next point where it returns `Pending` (`engine::poll_point`), and the
