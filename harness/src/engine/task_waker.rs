@@ -8,8 +8,7 @@
 //! `drop` notices when the last clone kept by someone else goes while the task waits
 //! (its slot overwritten by another task's waker, say), unwoken.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering, fence};
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use crate::model::tasks::{TaskId, Unwakeable};
@@ -31,14 +30,16 @@ impl WakerUse {
     }
 }
 
-/// The state every clone of one task's waker shares.
+/// The state every clone of one task's waker shares, freed with the last clone: its count
+/// of clones is its only reference count (an `Arc` would keep a second, and take two
+/// atomic read-modify-writes at each clone and drop).
 struct Shared {
     task: TaskId,
     /// The execution the task belongs to (see `ExecutionState::serial`).
     execution: u64,
     /// The engine's waker of the task: the same for the task's whole life, on both engines.
     engine: Waker,
-    /// Live wakers made from this state, the task frame's own included.
+    /// Live wakers made from this state, the task frame's own included: their references.
     clones: AtomicUsize,
     /// Woken since the task was last polled.
     woken: AtomicBool,
@@ -48,17 +49,16 @@ struct Shared {
     ended: AtomicBool,
 }
 
-/// The task frame's handle on a task's counted waker.
+/// The task frame's handle on a task's counted waker: the frame's own waker, lent to the
+/// future at each poll.
 pub(crate) struct TaskWaker {
-    shared: Arc<Shared>,
-    /// The frame's own waker, lent to the future at each poll.
     waker: Waker,
 }
 
 impl TaskWaker {
     /// The counted waker of `task`, which wakes it through `engine`, the engine's waker.
     pub(crate) fn new(task: TaskId, execution: u64, engine: &Waker) -> TaskWaker {
-        let shared = Arc::new(Shared {
+        let shared = Box::new(Shared {
             task,
             execution,
             engine: engine.clone(),
@@ -67,21 +67,27 @@ impl TaskWaker {
             suspended: AtomicBool::new(false),
             ended: AtomicBool::new(false),
         });
-        let data = Arc::into_raw(shared.clone()).cast::<()>();
-        // SAFETY: `data` is a strong reference to a `Shared`, which `VTABLE` expects and
-        // gives back in `drop_waker`.
+        let data = Box::into_raw(shared).cast_const().cast::<()>();
+        // SAFETY: `data` is a `Shared` with one reference, this waker's, as `VTABLE` expects;
+        // `drop_waker` gives it back.
         let waker = unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) };
-        TaskWaker { shared, waker }
+        TaskWaker { waker }
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the frame's waker is one of `VTABLE`'s, alive as long as `self`.
+        unsafe { shared(self.waker.data()) }
     }
 
     /// The waker to poll the future with, delegating to `engine`'s; forgets earlier wakeups.
     /// `false` if the engine's waker is not the one this was made for (a new one is needed).
     pub(crate) fn begin_poll(&self, engine: &Waker) -> bool {
-        if !self.shared.engine.will_wake(engine) {
+        let shared = self.shared();
+        if !shared.engine.will_wake(engine) {
             return false;
         }
-        self.shared.woken.store(false, Ordering::Relaxed);
-        self.shared.suspended.store(false, Ordering::Relaxed);
+        shared.woken.store(false, Ordering::Relaxed);
+        shared.suspended.store(false, Ordering::Relaxed);
         true
     }
 
@@ -92,39 +98,40 @@ impl TaskWaker {
     /// The future returned `Pending`: what it did with the waker. From now until the next
     /// poll, the drop of the last clone kept elsewhere, unwoken, is recorded.
     pub(crate) fn suspend(&self) -> WakerUse {
-        self.shared.suspended.store(true, Ordering::Relaxed);
+        let shared = self.shared();
+        shared.suspended.store(true, Ordering::Relaxed);
         WakerUse {
-            kept: self.shared.clones.load(Ordering::Relaxed).saturating_sub(1),
-            woken: self.shared.woken.load(Ordering::Relaxed),
+            kept: shared.clones.load(Ordering::Relaxed).saturating_sub(1),
+            woken: shared.woken.load(Ordering::Relaxed),
         }
     }
 }
 
 impl Drop for TaskWaker {
     fn drop(&mut self) {
-        self.shared.ended.store(true, Ordering::Relaxed);
+        // Then the frame's waker goes, and with it the state if no clone is left.
+        self.shared().ended.store(true, Ordering::Relaxed);
     }
 }
 
 const VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
 
 /// # Safety
-/// `data` comes from a `RawWaker` of `VTABLE`: a strong reference to a `Shared`.
+/// `data` comes from a live `RawWaker` of `VTABLE`: a reference to a `Shared`.
 unsafe fn shared<'a>(data: *const ()) -> &'a Shared {
     // SAFETY: the caller's promise; the reference lives as long as the waker.
     unsafe { &*data.cast::<Shared>() }
 }
 
 unsafe fn clone_waker(data: *const ()) -> RawWaker {
-    // SAFETY: `data` is a strong reference (see `VTABLE`); the clone takes one more.
-    unsafe { Arc::increment_strong_count(data.cast::<Shared>()) };
-    // SAFETY: as above.
+    // SAFETY: `data` is a live waker's (see `VTABLE`); the clone takes one more reference
+    // (relaxed, as `Arc`'s: a new reference comes from one held).
     unsafe { shared(data) }.clones.fetch_add(1, Ordering::Relaxed);
     RawWaker::new(data, &VTABLE)
 }
 
 unsafe fn wake(data: *const ()) {
-    // SAFETY: `data` is a waker's strong reference, given up here by `drop_waker`.
+    // SAFETY: `data` is a waker's reference, given up here by `drop_waker`.
     unsafe {
         wake_by_ref(data);
         drop_waker(data);
@@ -141,17 +148,24 @@ unsafe fn wake_by_ref(data: *const ()) {
 unsafe fn drop_waker(data: *const ()) {
     // SAFETY: `data` is a live waker's (see `VTABLE`).
     let shared = unsafe { shared(data) };
-    let before = shared.clones.fetch_sub(1, Ordering::Relaxed);
-    // The last clone kept elsewhere, gone while the task waits for a wakeup it cannot get now.
-    let orphaned = before == 2
-        && shared.suspended.load(Ordering::Relaxed)
+    // Read while this reference keeps the state alive.
+    let waiting = shared.suspended.load(Ordering::Relaxed)
         && !shared.woken.load(Ordering::Relaxed)
         && !shared.ended.load(Ordering::Relaxed);
-    if orphaned {
-        record_orphan(shared.execution, shared.task);
+    let (execution, task) = (shared.execution, shared.task);
+    // Released, and the last reference acquires every other's uses before it frees the
+    // state, as `Arc`'s drop does.
+    let before = shared.clones.fetch_sub(1, Ordering::Release);
+    if before == 1 {
+        fence(Ordering::Acquire);
+        // SAFETY: the last reference: nothing else reads the state any more.
+        drop(unsafe { Box::from_raw(data.cast_mut().cast::<Shared>()) });
+        return;
     }
-    // SAFETY: the waker's strong reference, given up once.
-    unsafe { Arc::decrement_strong_count(data.cast::<Shared>()) };
+    // The last clone kept elsewhere, gone while the task waits for a wakeup it cannot get now.
+    if before == 2 && waiting {
+        record_orphan(execution, task);
+    }
 }
 
 /// The last clone of `task`'s waker kept elsewhere was dropped while it waits: recorded in
