@@ -1,16 +1,25 @@
 //! The lock around a primitive's internal state, as the engine needs it.
 //!
-//! Everywhere it is a `std::sync::Mutex`, held for a few lines and never across a
-//! scheduling point. On loom it is also a loom mutex: loom's DPOR sees only what goes
+//! Everywhere it is a spin lock that yields its turn while held elsewhere: held for a few
+//! lines and never across a scheduling point, so only a thread outside the execution ever
+//! finds it held. On loom it is also a loom mutex: loom's DPOR sees only what goes
 //! through loom objects, so without it two tasks touching the same channel or lock would
 //! look independent to loom, and it would never try the other order.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Mutex, MutexGuard};
+
+use spin::relax::Yield;
 
 use super::loom;
 use crate::run::execution;
+
+/// The lock itself: taken with one atomic read-modify-write and released with a plain
+/// store (a std mutex takes a second read-modify-write to release), as only a thread
+/// outside the execution ever finds it held, for a few lines; it then yields its turn
+/// until the lock is free.
+type Mutex<T> = spin::mutex::SpinMutex<T, Yield>;
+type MutexGuard<'a, T> = spin::mutex::SpinMutexGuard<'a, T, Yield>;
 
 /// A primitive's state behind the engine's lock.
 pub(crate) struct StateLock<T> {
@@ -59,8 +68,7 @@ impl<T> StateLock<T> {
             Model::Made(model) => model.as_ref().and_then(loom::ModelLock::lock),
             Model::PerExecution(model) => model.get().and_then(loom::ModelLock::lock),
         };
-        // The state is consistent between statements: a panic cannot leave it half-changed.
-        let data = self.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let data = self.data.lock();
         StateGuard { data, _model: model }
     }
 }
@@ -74,8 +82,8 @@ impl<T: Default> Default for StateLock<T> {
 impl<T: fmt::Debug> fmt::Debug for StateLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.data.try_lock() {
-            Ok(data) => fmt::Debug::fmt(&*data, f),
-            Err(_) => f.write_str("<locked>"),
+            Some(data) => fmt::Debug::fmt(&*data, f),
+            None => f.write_str("<locked>"),
         }
     }
 }
