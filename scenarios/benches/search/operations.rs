@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use racewright_scenarios::sctbench::{Atomic, Lock, Platform, Racewright, RawShuttle};
 
-use crate::{racewright_rate, raw_shuttle_rate};
+use crate::{ROUNDS, best_of_rounds, racewright_rate, raw_shuttle_rate};
 
 /// One kind of operation.
 #[derive(Clone, Copy)]
@@ -55,16 +55,23 @@ async fn repeat<P: Platform>(operation: Option<Operation>, times: usize) {
 /// Seconds per execution of `repeat(operation, times)` on raw shuttle and on racewright
 /// (one thread), measured for `time` each, `chunk` executions per exploration.
 fn seconds_per_execution(operation: Option<Operation>, times: usize, time: Duration, chunk: usize) -> [f64; 2] {
-    let raw = raw_shuttle_rate(time, chunk, move || shuttle::future::block_on(repeat::<RawShuttle>(operation, times)));
-    let racewright = racewright_rate(time, chunk, 1, "operations", move || repeat::<Racewright>(operation, times));
-    [1.0 / raw, 1.0 / racewright]
+    best_of_rounds(
+        time,
+        [
+            &|time| {
+                raw_shuttle_rate(time, chunk, move || shuttle::future::block_on(repeat::<RawShuttle>(operation, times)))
+            },
+            &|time| racewright_rate(time, chunk, 1, "operations", move || repeat::<Racewright>(operation, times)),
+        ],
+    )
+    .map(|rate| 1.0 / rate)
 }
 
 /// Prints the table: an empty execution, then each operation.
 pub fn operations(time: Duration, chunk: usize) {
     println!(
         "operations: time of one operation, repeated in one task, random scheduling, racewright with detectors and \
-         trace on, for {time:?} each"
+         trace on, for {time:?} each (the best of {ROUNDS} turns)"
     );
     println!("| operation                          | raw shuttle (ns) | racewright (ns) | ratio |");
     println!("|------------------------------------|-----------------:|----------------:|------:|");
