@@ -97,3 +97,79 @@ pub(super) fn repark(task: TaskId) -> bool {
     })
     .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use crate::Scenario;
+    use crate::engine::{self, Unparker};
+
+    #[test]
+    fn an_unpark_before_the_park_lets_it_return_at_once() {
+        let report = Scenario::new("park::token").iterations(20).run(|| async {
+            let me = Unparker::for_current();
+            me.unpark();
+            // Without the token the only task would wait forever: a deadlock.
+            engine::park();
+            // Taken: a second unpark is needed for a second park.
+            me.unpark();
+            engine::park();
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+
+    #[test]
+    fn a_task_unparked_and_not_run_since_parks_again_until_the_next_unpark() {
+        let report = Scenario::new("park::repark").iterations(100).run(|| async {
+            let in_park = Arc::new(AtomicBool::new(false));
+            let returned = Arc::new(AtomicUsize::new(0));
+            let unparker = Arc::new(Mutex::new(None));
+            let task = crate::spawn({
+                let (in_park, returned, unparker) = (in_park.clone(), returned.clone(), unparker.clone());
+                async move {
+                    *unparker.lock().unwrap() = Some(Unparker::for_current());
+                    // No scheduling point from here into the park: once another task
+                    // sees the flag, this one is blocked inside it.
+                    in_park.store(true, Ordering::SeqCst);
+                    engine::park();
+                    returned.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            let waiter = loop {
+                if in_park.load(Ordering::SeqCst) {
+                    break unparker.lock().unwrap().clone().expect("its unparker");
+                }
+                crate::task::yield_now().await;
+            };
+            waiter.unpark();
+            assert!(waiter.repark(), "unparked and not run since: parked again");
+            waiter.unpark();
+            task.await.unwrap();
+            assert_eq!(returned.load(Ordering::SeqCst), 1, "one return from the park");
+            assert!(!waiter.repark(), "a finished task is not parked again");
+
+            // A task that can run but is not inside `park` is never blocked by a re-park.
+            let unparker = Arc::new(Mutex::new(None));
+            let other = crate::spawn({
+                let unparker = unparker.clone();
+                async move {
+                    *unparker.lock().unwrap() = Some(Unparker::for_current());
+                    for _ in 0..3 {
+                        crate::task::yield_now().await;
+                    }
+                }
+            });
+            let runnable = loop {
+                if let Some(unparker) = unparker.lock().unwrap().clone() {
+                    break unparker;
+                }
+                crate::task::yield_now().await;
+            };
+            assert!(!runnable.repark(), "not inside park: left to run");
+            other.await.unwrap();
+        });
+        assert!(report.failure().is_none(), "{report}");
+    }
+}
