@@ -163,8 +163,9 @@ broken=0
 totals=(0 0 0 0 0)
 for file in "${files[@]}"; do
     log=$work/logs/$file.log
+    # No match (a file that did not compile) is an empty name, not the end of the run.
     exe=$(grep -F "\"name\":\"$file\"" "$work/logs/build.json" | grep -F '"kind":["test"]' |
-        sed -nE 's/.*"executable":"([^"]+)".*/\1/p' | tail -n 1)
+        sed -nE 's/.*"executable":"([^"]+)".*/\1/p' | tail -n 1 || true)
     mapfile -t skips < <(skipped_in "$file")
     if [ -z "$exe" ]; then
         cargo build --test "$file" >"$log" 2>&1 || true

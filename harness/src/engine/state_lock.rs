@@ -73,6 +73,11 @@ impl<T> StateLock<T> {
     }
 }
 
+// As std's mutex, whatever `T`: a state changes between statements only, so a panic while
+// the lock is held leaves it consistent (the primitives' types stay unwind-safe, as tokio's).
+impl<T> std::panic::UnwindSafe for StateLock<T> {}
+impl<T> std::panic::RefUnwindSafe for StateLock<T> {}
+
 impl<T: Default> Default for StateLock<T> {
     fn default() -> Self {
         StateLock::new(T::default())

@@ -41,6 +41,9 @@ pub struct Mutex<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 // SAFETY: see above.
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+// As std's: a panic while the lock is held poisons it, which the next holder is told.
+impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 
 impl<T> Mutex<T> {
     /// A new, unlocked mutex. Not `const`, unlike std's: it records where it was

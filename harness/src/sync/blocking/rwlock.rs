@@ -42,6 +42,9 @@ pub struct RwLock<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 // SAFETY: readers share `&T` across tasks (so `T: Sync`), a writer gets `&mut T` (so `T: Send`).
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+// As std's: a panic while the lock is held poisons it, which the next holder is told.
+impl<T: ?Sized> std::panic::UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for RwLock<T> {}
 
 impl<T> RwLock<T> {
     /// A new, unlocked lock. Not `const`, unlike std's: it records where it was
