@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::metrics::Metrics;
+use crate::model::metrics::{Metrics, QueueNames};
 use crate::model::tasks::TaskId;
 use crate::run::execution::ExecutionState;
 use crate::run::settings::Settings;
@@ -77,6 +77,8 @@ pub(crate) struct Progress {
     notes: Vec<String>,
     interleaving: Interleaving,
     metrics: Metrics,
+    /// The names of the queues `metrics` has seen.
+    queue_names: QueueNames,
 }
 
 impl Progress {
@@ -93,7 +95,7 @@ impl Progress {
                 self.notes.push(note.to_string());
             }
         }
-        state.fold_metrics_into(&mut self.metrics);
+        state.fold_metrics_into(&mut self.metrics, &mut self.queue_names);
         let failed = !state.findings.is_empty();
         if failed && self.failed.is_none() {
             self.failed = Some((self.executions, std::mem::take(state)));

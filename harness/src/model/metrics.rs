@@ -2,6 +2,7 @@
 //! many tasks ran at once, how long each task waited on the virtual clock.
 
 use std::collections::BTreeMap;
+use std::panic::Location;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -32,5 +33,54 @@ impl Metrics {
             let mine = self.longest_waits.entry(*id).or_insert_with(|| (name.clone(), Duration::ZERO));
             mine.1 = mine.1.max(*wait);
         }
+    }
+}
+
+/// The names of the queues whose metrics an exploration folds in, by the kind of primitive
+/// and where it was made (what a queue's name says): each name is made once, not at every
+/// execution (a name formats the path of the file it was made in).
+#[derive(Debug, Default)]
+pub(crate) struct QueueNames(Vec<(&'static str, &'static Location<'static>, String)>);
+
+impl QueueNames {
+    /// The name of the queue of `kind` made at `created_at`, made by `name` the first time.
+    pub(crate) fn of(
+        &mut self,
+        kind: &'static str,
+        created_at: &'static Location<'static>,
+        name: impl FnOnce() -> String,
+    ) -> &str {
+        let known = self.0.iter().position(|(known_kind, known_at, _)| {
+            *known_kind == kind && (std::ptr::eq(*known_at, created_at) || *known_at == created_at)
+        });
+        let index = known.unwrap_or_else(|| {
+            self.0.push((kind, created_at, name()));
+            self.0.len() - 1
+        });
+        &self.0[index].2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueueNames;
+
+    #[test]
+    fn a_queue_name_is_made_once_per_kind_and_place() {
+        let mut names = QueueNames::default();
+        let here = std::panic::Location::caller();
+        let mut made = 0;
+        let mut name = |kind: &'static str| {
+            names
+                .of(kind, here, || {
+                    made += 1;
+                    format!("{kind}@here")
+                })
+                .to_string()
+        };
+        assert_eq!(name("mpsc::channel"), "mpsc::channel@here");
+        assert_eq!(name("mpsc::channel"), "mpsc::channel@here");
+        assert_eq!(name("broadcast::channel"), "broadcast::channel@here");
+        assert_eq!(made, 2);
     }
 }

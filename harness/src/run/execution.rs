@@ -14,7 +14,7 @@ use std::task::Waker;
 use super::queues::Queues;
 use super::settings::Settings;
 use crate::model::failure::Failure;
-use crate::model::metrics::Metrics;
+use crate::model::metrics::{Metrics, QueueNames};
 use crate::model::tasks::{Hold, Resource, TaskId, TaskRegistry};
 use crate::model::timers::Timers;
 use crate::trace::{Trace, Transition};
@@ -473,18 +473,24 @@ impl ExecutionState {
     /// The metrics of the execution so far.
     pub(crate) fn metrics(&self) -> Metrics {
         let mut metrics = Metrics::default();
-        self.fold_metrics_into(&mut metrics);
+        self.fold_metrics_into(&mut metrics, &mut QueueNames::default());
         metrics
     }
 
     /// Folds the metrics of the execution into those of others (the longest and the most
     /// of both); names are made only for what `metrics` has not seen yet, as an
-    /// exploration folds every execution's in.
-    pub(crate) fn fold_metrics_into(&self, metrics: &mut Metrics) {
+    /// exploration folds every execution's in: a queue's through `names`, which keeps them.
+    pub(crate) fn fold_metrics_into(&self, metrics: &mut Metrics, names: &mut QueueNames) {
         metrics.most_tasks = metrics.most_tasks.max(self.most_tasks.max(1));
         for queue in &self.queues.queues {
-            let longest = metrics.longest_queues.entry(queue.resource.to_string()).or_default();
-            *longest = (*longest).max(queue.longest);
+            let resource = &queue.resource;
+            let name = names.of(resource.kind, resource.created_at, || resource.to_string());
+            match metrics.longest_queues.get_mut(name) {
+                Some(longest) => *longest = (*longest).max(queue.longest),
+                None => {
+                    metrics.longest_queues.insert(name.to_string(), queue.longest);
+                }
+            }
         }
         for task in self.tasks.iter() {
             match metrics.longest_waits.get_mut(&task.id.0) {
