@@ -139,7 +139,6 @@ impl<F: Future> Future for Instrumented<F> {
             if !waker.begin_poll(cx.waker()) {
                 // The engine changed the task's waker: count anew, for the new one.
                 *waker = TaskWaker::new(task, serial, cx.waker());
-                waker.begin_poll(cx.waker());
                 made = true;
             }
             &*waker

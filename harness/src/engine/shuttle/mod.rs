@@ -23,6 +23,7 @@ pub(crate) use super::{Body, Explored, Plan};
 use crate::model::tasks::TaskId;
 use crate::run::execution::{self, Execution};
 use crate::run::settings::{Settings, SwitchPoints, TimeMode};
+pub(crate) use park::{repark, unpark};
 use supervisor::{StateReader, Supervisor};
 
 /// Tells an exploration to start no new execution (another lane found a failure first).
@@ -76,16 +77,6 @@ pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> shutt
 pub(crate) fn park() {
     idle::before_blocking();
     park::park();
-}
-
-/// Wakes the task `task` from [`park`], or lets its next park return at once.
-pub(crate) fn unpark(task: shuttle_engine::runtime::task::TaskId) {
-    park::unpark(task);
-}
-
-/// Parks again the task `task` if it was unparked and has not run since; whether it did.
-pub(crate) fn repark(task: shuttle_engine::runtime::task::TaskId) -> bool {
-    park::repark(task)
 }
 
 /// Shuttle's id of the running task.

@@ -68,7 +68,7 @@ pub(super) fn park() {
 }
 
 /// Wakes `task` from [`park`], or lets its next park return at once.
-pub(super) fn unpark(task: TaskId) {
+pub(crate) fn unpark(task: TaskId) {
     // Outside its execution (a waker kept past it) there is nobody to wake.
     let _ = ExecutionState::try_with(|state| {
         let Some(waiter) = state.try_get_mut(task) else { return };
@@ -84,7 +84,7 @@ pub(super) fn unpark(task: TaskId) {
 
 /// Blocks `task` again if it was unparked and has not run since (it is still inside
 /// [`park`]); whether it did.
-pub(super) fn repark(task: TaskId) -> bool {
+pub(crate) fn repark(task: TaskId) -> bool {
     ExecutionState::try_with(|state| {
         let Some(waiter) = state.try_get_mut(task) else { return false };
         parking_of(task, |parking| {

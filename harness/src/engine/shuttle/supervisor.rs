@@ -138,9 +138,9 @@ impl Supervisor {
         let idle_task = decision.idle_task;
         let current = current.filter(|task| Some(*task) != idle_task);
         // One pass over the tasks shuttle offers (a decision is made at every step): the
-        // idle task, how many of the others can run (shuttle also offers a task blocked in a
-        // way that allows spurious wakeups, which racewright's primitives never count on),
-        // and whether the running task is among them.
+        // idle task, how many of the others can run, and whether the running task is among
+        // them. (Shuttle also offers a task blocked in a way that allows spurious wakeups;
+        // racewright blocks none so, `park.rs`, and counts only tasks that can run.)
         let mut idle = None;
         let mut current_ready = None;
         let mut ready_count = 0;
