@@ -395,8 +395,8 @@ where
     .0
 }
 
-/// How many turns the columns of a speed row take, each measured for its share of the
-/// time, the best of its turns kept: a slower spell of this shared machine then falls on
+/// How many turns the columns of a row of the speed, loom and operations tables take, each
+/// measured for its share of the time, the best of its turns kept: a slower spell of this shared machine then falls on
 /// one turn of every column, not on one column.
 const ROUNDS: u32 = 4;
 
