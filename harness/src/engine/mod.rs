@@ -299,7 +299,7 @@ pub(crate) fn current_task_key() -> Option<usize> {
 /// The engine's handle on a spawned task: dropping it detaches the task. A task of an
 /// execution knows the thread the execution runs on.
 pub(crate) enum RawTask {
-    Shuttle(::shuttle::future::JoinHandle<()>, ThreadId),
+    Shuttle(shuttle::Spawned, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::JoinHandle<()>),
     /// A task of a `LocalSet` inside an execution: a future its owner task polls.
@@ -335,7 +335,7 @@ impl RawTask {
     /// the execution's next scheduling point.
     pub(crate) fn abort(&self) {
         match self {
-            RawTask::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawTask::Shuttle(task, home) if foreign::is_home(*home) => task.key().abort(),
             RawTask::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawTask::Shuttle(_, home) | RawTask::Loom(_, home) => foreign::post_abort(*home, self.abort_handle()),
             RawTask::Tokio(handle) => handle.abort(),
@@ -354,7 +354,7 @@ impl RawTask {
     /// A handle that can only abort the task, and can be cloned.
     pub(crate) fn abort_handle(&self) -> RawAbort {
         match self {
-            RawTask::Shuttle(handle, home) => RawAbort::Shuttle(handle.abort_handle(), *home),
+            RawTask::Shuttle(task, home) => RawAbort::Shuttle(task.key(), *home),
             RawTask::Loom(task, home) => RawAbort::Loom(task.clone(), *home),
             RawTask::Tokio(handle) => RawAbort::Tokio(handle.abort_handle()),
             RawTask::Local(task) => RawAbort::Local(task.clone()),
@@ -365,7 +365,7 @@ impl RawTask {
 /// The engine's permission to abort a task, apart from its handle.
 #[derive(Clone)]
 pub(crate) enum RawAbort {
-    Shuttle(::shuttle::future::AbortHandle, ThreadId),
+    Shuttle(shuttle::TaskKey, ThreadId),
     Loom(loom::LoomTask, ThreadId),
     Tokio(::tokio::task::AbortHandle),
     Local(Arc<LocalAbort>),
@@ -375,7 +375,7 @@ impl RawAbort {
     /// Cancels the task at its next await, as [`RawTask::abort`].
     pub(crate) fn abort(&self) {
         match self {
-            RawAbort::Shuttle(handle, home) if foreign::is_home(*home) => handle.abort(),
+            RawAbort::Shuttle(task, home) if foreign::is_home(*home) => task.abort(),
             RawAbort::Loom(task, home) if foreign::is_home(*home) => task.abort(),
             RawAbort::Shuttle(_, home) | RawAbort::Loom(_, home) => foreign::post_abort(*home, self.clone()),
             RawAbort::Tokio(handle) => handle.abort(),

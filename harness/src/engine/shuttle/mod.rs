@@ -25,6 +25,7 @@ use crate::run::execution::{self, Execution};
 use crate::run::settings::{Settings, SwitchPoints, TimeMode};
 pub(crate) use park::{repark, unpark};
 use supervisor::{StateReader, Supervisor};
+pub(crate) use task::{Spawned, TaskKey};
 
 /// Tells an exploration to start no new execution (another lane found a failure first).
 pub(crate) type GiveUp = Rc<dyn Fn() -> bool>;
@@ -69,8 +70,8 @@ pub(crate) fn release_point() {
 }
 
 /// Spawns a task on the execution's executor; shuttle makes this a scheduling point.
-pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> shuttle::future::JoinHandle<()> {
-    shuttle::future::spawn(task::Polled::new(future))
+pub(crate) fn spawn<F: Future<Output = ()> + Send + 'static>(future: F) -> Spawned {
+    task::spawn(future)
 }
 
 /// Blocks the running task until it is unparked.
@@ -99,6 +100,7 @@ fn shuttle_config() -> shuttle::Config {
     // The supervisor counts steps itself, and turns the limit into a finding.
     config.max_steps = shuttle::MaxSteps::None;
     config.silence_warnings = true;
+    config.stack_size = task::STACK_SIZE;
     config
 }
 
@@ -206,6 +208,7 @@ fn run_execution(body: &Body) {
     let settings = SETTINGS.with(|settings| settings.borrow().clone()).expect("an exploration is running");
     let time_may_pass = settings.time == TimeMode::Any;
     park::reset();
+    task::reset();
     let execution = Execution::begin(settings, current_task_key);
     execution.with_state(|state| state.tasks.bind_engine_key(0, TaskId::BODY));
     // A stopped execution's stack may be leaked, not unwound: hold nothing on it.
