@@ -70,8 +70,8 @@ pub(crate) enum BodyFailure {
 /// A detector: the findings it sees in `state` at `moment`.
 type Detector = fn(&ExecutionState, &Moment<'_>) -> Vec<Failure>;
 
-/// A set of kinds of [`Moment`]: the moments a detector reads. [`judge`] runs at every
-/// `Pending` and await point; each detector is called only at the moments it reads.
+/// A set of kinds of [`Moment`], one bit each: the moments a detector reads. Each detector
+/// is called only at the moments it reads.
 #[derive(Clone, Copy)]
 struct Moments(u8);
 
@@ -125,21 +125,58 @@ const DETECTORS: &[(Detector, Moments)] = &[
     (unbounded_growth::detect, Moments::GREW),
 ];
 
+/// The detectors of each kind of moment (by the kind's bit), in [`DETECTORS`]' order:
+/// [`judge`] runs at every `Pending` and await point, where only one of them reads.
+const BY_MOMENT: [Readers; 8] = readers_by_moment();
+
+/// The detectors that read one kind of moment.
+#[derive(Clone, Copy)]
+struct Readers {
+    detectors: [Option<Detector>; DETECTORS.len()],
+    count: usize,
+}
+
+const fn readers_by_moment() -> [Readers; 8] {
+    let mut table = [Readers { detectors: [None; DETECTORS.len()], count: 0 }; 8];
+    let mut bit = 0;
+    while bit < 8 {
+        let readers = &mut table[bit];
+        let mut index = 0;
+        while index < DETECTORS.len() {
+            let (detect, moments) = DETECTORS[index];
+            if moments.0 & (1 << bit) != 0 {
+                readers.detectors[readers.count] = Some(detect);
+                readers.count += 1;
+            }
+            index += 1;
+        }
+        bit += 1;
+    }
+    table
+}
+
 /// Judges the execution at `moment`: every finding is recorded and ends the execution.
 /// Returns how many there were; none once the execution has been judged and is ending.
 pub(crate) fn judge(state: &mut ExecutionState, moment: Moment<'_>) -> usize {
     if state.stopping {
         return 0;
     }
-    // Judged at every `Pending` and await point: no allocation unless something is found.
     let kind = moment.kind();
-    let mut findings: Vec<Failure> = Vec::new();
-    for (detect, moments) in DETECTORS {
-        if moments.contains(kind) {
-            findings.append(&mut detect(state, &moment));
-        } else {
-            debug_assert!(detect(state, &moment).is_empty(), "a detector found something at a moment it does not read");
+    if cfg!(debug_assertions) {
+        for (detect, moments) in DETECTORS {
+            if !moments.contains(kind) {
+                debug_assert!(
+                    detect(state, &moment).is_empty(),
+                    "a detector found something at a moment it does not read"
+                );
+            }
         }
+    }
+    // No allocation unless something is found.
+    let readers = &BY_MOMENT[kind.0.trailing_zeros() as usize];
+    let mut findings: Vec<Failure> = Vec::new();
+    for detect in readers.detectors[..readers.count].iter().flatten() {
+        findings.append(&mut detect(state, &moment));
     }
     let found = findings.len();
     for finding in findings {
