@@ -56,6 +56,18 @@ fn a_thread_of_the_test_s_own_is_a_note() {
 }
 
 #[test]
+fn a_thread_an_earlier_exploration_left_running_is_not_the_next_one_s() {
+    let note = "note: the test ran a thread of its own (std::thread::spawn) during the exploration";
+    // Both explored by this test thread's explorer, one after the other.
+    let first = Scenario::new("outside_world::leaves_a_thread").iterations(1).threads(1).run(|| async {
+        std::thread::spawn(|| std::thread::sleep(Duration::from_millis(1_000)));
+    });
+    assert!(first.summary().contains(note), "{}", first.summary());
+    let next = Scenario::new("outside_world::after_a_thread").iterations(1).threads(1).run(|| async {});
+    assert!(next.notes().is_empty(), "{}", next.summary());
+}
+
+#[test]
 fn a_tokio_runtime_of_the_test_s_own_is_a_note() {
     let report = Scenario::new("outside_world::runtime").iterations(5).run(|| async {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();

@@ -38,6 +38,10 @@ struct Explorer {
     jobs: mpsc::Sender<Job>,
     /// Its OS name, which the threads the test starts inherit (`None` without `/proc`).
     marked: Option<Marked>,
+    /// No thread carried its OS name at the end of its last exploration: none can have
+    /// appeared since (only it, idle between explorations, and such threads pass the name
+    /// on), so the next exploration need not look for them before it starts.
+    no_offspring: bool,
 }
 
 thread_local! {
@@ -69,7 +73,7 @@ impl Explorer {
         if let Err(error) = started {
             panic!("racewright: could not start the thread that explores: {error}");
         }
-        Explorer { jobs, marked: marked.recv().ok().flatten() }
+        Explorer { jobs, marked: marked.recv().ok().flatten(), no_offspring: true }
     }
 
     /// Keeps this explorer for the next exploration of this thread.
@@ -116,13 +120,15 @@ pub(crate) fn watched(
     };
     let mut explorer = Explorer::take();
     // Threads an earlier exploration left running are not this one's.
-    let earlier = explorer.marked.as_ref().map(Marked::offspring).unwrap_or_default();
+    let earlier = match &explorer.marked {
+        Some(marked) if !explorer.no_offspring => marked.offspring(),
+        _ => Vec::new(),
+    };
     if let Err(mpsc::SendError(job)) = explorer.jobs.send(job) {
         // The kept explorer has ended (it never should): a new one takes the job.
         explorer = Explorer::start();
         explorer.jobs.send(job).expect("a new explorer takes jobs");
     }
-    let threads_seen = || explorer.marked.as_ref().is_some_and(|marked| marked.has_offspring_besides(&earlier));
     let period = (stall / 10).min(PERIOD);
     let mut seen = false;
     let mut beats = heartbeat.beats();
@@ -131,13 +137,15 @@ pub(crate) fn watched(
     loop {
         match done.recv_timeout(period) {
             Ok(result) => {
-                seen |= threads_seen();
+                let offspring = explorer.marked.as_ref().map(Marked::offspring).unwrap_or_default();
+                seen |= offspring.iter().any(|thread| !earlier.contains(thread));
                 let report = *result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+                explorer.no_offspring = offspring.is_empty();
                 explorer.keep();
                 return Watched::Done(Box::new(if seen { report.with_note(threads::NOTE) } else { report }));
             }
             Err(RecvTimeoutError::Timeout) => {
-                seen |= threads_seen();
+                seen |= explorer.marked.as_ref().is_some_and(|marked| marked.has_offspring_besides(&earlier));
                 let now = heartbeat.beats();
                 if now != beats {
                     beats = now;

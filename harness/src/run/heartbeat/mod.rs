@@ -172,11 +172,16 @@ pub(crate) fn current() -> Option<Arc<Heartbeat>> {
 /// Makes this thread beat `heartbeat` (an exploration's own thread, or one of its lanes),
 /// or, with `None`, no heartbeat any more.
 pub(crate) fn adopt(heartbeat: Option<Arc<Heartbeat>>) {
-    let pulse = heartbeat.map(|heartbeat| {
-        // `/proc/thread-self` links to `<pid>/task/<tid>`.
-        let tid = std::fs::read_link("/proc/thread-self")
+    thread_local! {
+        /// This thread's OS id, read once: explorers and lanes adopt a heartbeat per
+        /// exploration.
+        static TID: Option<String> = std::fs::read_link("/proc/thread-self")
             .ok()
+            // `/proc/thread-self` links to `<pid>/task/<tid>`.
             .and_then(|link| link.file_name().and_then(|tid| tid.to_str()).map(str::to_string));
+    }
+    let pulse = heartbeat.map(|heartbeat| {
+        let tid = TID.with(Clone::clone);
         let told = Arc::new(Told {
             beats: AtomicU64::new(0),
             running: AtomicU64::new(NOT_RUNNING),
