@@ -41,6 +41,20 @@ fn a_spin_without_yield_is_a_step_limit() {
 }
 
 #[test]
+fn an_execution_longer_than_the_first_search_has_room_for_runs_to_its_end() {
+    // More loom branches than a search first reserves room for (10,000), fewer steps than
+    // the step limit: no step limit.
+    let report = on_loom("loom::long").run(|| async {
+        let n = AtomicUsize::new(0);
+        for i in 0..15_000 {
+            n.store(i, Ordering::Relaxed);
+        }
+    });
+    assert!(report.failure().is_none(), "{report}");
+    assert!(report.exhaustive(), "{report}");
+}
+
+#[test]
 fn a_spin_on_yield_now_lets_the_others_run() {
     let report = on_loom("loom::yield_spin").run(|| async {
         let flag = Arc::new(AtomicBool::new(false));

@@ -6,7 +6,7 @@ use crate::run::execution::ExecutionState;
 /// The finding for a panic of loom's with `message`, in the execution `state`.
 pub(crate) fn from_loom(state: &ExecutionState, message: &str) -> Failure {
     let first_line = message.lines().next().unwrap_or_default();
-    if message.starts_with("Model exceeded maximum number of branches") {
+    if out_of_branches(message) {
         step_limit::finding(state)
             .detail("loom's branch limit was reached first (loom counts every access to a loom object)")
     } else if message.starts_with("deadlock") {
@@ -19,4 +19,9 @@ pub(crate) fn from_loom(state: &ExecutionState, message: &str) -> Failure {
         Failure::new(FailureKind::Panic, format!("loom: {first_line}"))
             .detail("loom's own check failed (a misuse of a loom object, or a bug of racewright's loom engine)")
     }
+}
+
+/// Whether loom's panic `message` says an execution ran out of its branches.
+pub(crate) fn out_of_branches(message: &str) -> bool {
+    message.starts_with("Model exceeded maximum number of branches")
 }

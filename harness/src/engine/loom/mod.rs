@@ -54,7 +54,19 @@ struct Search {
     progress: Progress,
     limit: Option<String>,
     last_words: Option<LastWords>,
+    /// An execution ran out of loom's branches.
+    out_of_branches: bool,
 }
+
+/// The branches loom reserves room for in a search of this process. Loom reserves its
+/// tables whole as a search starts (two of them, about 670 bytes a branch): for the step
+/// limit's 100,000 by default, 67 MB mapped and unmapped at every search, some 40 us of a
+/// short one. A search in this process begins with this many and, if an execution runs out
+/// of them, searches again from the start with the step limit's (loom's search is
+/// deterministic: it comes back to the same execution with room to go on). A loom child
+/// reserves the step limit's at once: loom may abort its process over an execution, and a
+/// second search would never happen.
+const FIRST_BRANCHES: usize = 10_000;
 
 thread_local! {
     static SEARCH: RefCell<Option<Search>> = const { RefCell::new(None) };
@@ -94,10 +106,30 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
             ..Explored::default()
         };
     }
+    // Loom's branches are finer than racewright's steps; a run past either is a step limit.
+    let branches = plan.settings.max_steps.max(1_000);
+    if last_words.is_none() && branches > FIRST_BRANCHES {
+        let first = Plan { settings: plan.settings.clone(), ..plan };
+        let (explored, out_of_branches) = search(first, preemption_bound, FIRST_BRANCHES, None, body.clone());
+        if !out_of_branches {
+            return explored;
+        }
+    }
+    search(plan, preemption_bound, branches, last_words, body).0
+}
+
+/// One loom search with room for `max_branches` branches per execution; whether an
+/// execution ran out of them.
+fn search(
+    plan: Plan,
+    preemption_bound: usize,
+    max_branches: usize,
+    last_words: Option<LastWords>,
+    body: Body,
+) -> (Explored, bool) {
     let mut builder = ::loom::model::Builder::new();
     builder.max_threads = ::loom::MAX_THREADS;
-    // Loom's branches are finer than racewright's steps; a run past either is a step limit.
-    builder.max_branches = plan.settings.max_steps.max(1_000);
+    builder.max_branches = max_branches;
     builder.preemption_bound = Some(preemption_bound);
     // Loom checks these only every 20 000 executions: `run_execution` counts them itself.
     builder.max_permutations = None;
@@ -113,6 +145,7 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
             progress: Progress::default(),
             limit: None,
             last_words,
+            out_of_branches: false,
         })
     });
     let _subscriber = crate::engine::subscriber::install();
@@ -135,7 +168,8 @@ pub(crate) fn explore(plan: Plan, preemption_bound: usize, last_words: Option<La
         }
     }
     let exhaustive = checked.is_ok() && run.progress.failed.is_none() && run.limit.is_none();
-    Explored { exhaustive, limit: run.limit, ..run.progress.into_explored(harness_error) }
+    let out_of_branches = run.out_of_branches;
+    (Explored { exhaustive, limit: run.limit, ..run.progress.into_explored(harness_error) }, out_of_branches)
 }
 
 impl Search {
@@ -338,8 +372,11 @@ pub(crate) fn claims_panic(info: &PanicHookInfo<'_>) -> bool {
         let finding = detect::engine_verdicts::from_loom(state, &message);
         state.fail(finding);
         SEARCH.with(|run| {
-            if let Some(Search { progress, last_words: Some(last_words), .. }) = run.borrow().as_ref() {
-                last_words(state, progress.executions);
+            let mut run = run.borrow_mut();
+            let Some(search) = run.as_mut() else { return };
+            search.out_of_branches |= detect::engine_verdicts::out_of_branches(&message);
+            if let Some(last_words) = &search.last_words {
+                last_words(state, search.progress.executions);
             }
         });
     });
