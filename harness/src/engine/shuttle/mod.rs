@@ -217,5 +217,5 @@ fn run_execution(body: &Body) {
         // Spawned before the body runs, so that its spawn is no step (the body goes on).
         idle::spawn();
     }
-    shuttle::future::block_on(task::Polled::new(super::body::supervise_body(body())));
+    shuttle::future::block_on(task::Polled::body(super::body::supervise_body(body())));
 }

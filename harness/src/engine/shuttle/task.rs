@@ -108,12 +108,21 @@ pin_project! {
     pub(super) struct Polled<F> {
         #[pin]
         future: Option<F>,
+        // A spawned task's: dropped as its future finishes. (The body runs on shuttle's
+        // main thread, whose end drops them.)
+        drops_locals: bool,
     }
 }
 
 impl<F> Polled<F> {
+    /// A spawned task's future.
     pub(super) fn new(future: F) -> Self {
-        Polled { future: Some(future) }
+        Polled { future: Some(future), drops_locals: true }
+    }
+
+    /// The body's future.
+    pub(super) fn body(future: F) -> Self {
+        Polled { future: Some(future), drops_locals: false }
     }
 }
 
@@ -121,9 +130,10 @@ impl<F: Future<Output = ()>> Future for Polled<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut future = self.project().future;
+        let this = self.project();
+        let (mut future, drops_locals) = (this.future, *this.drops_locals);
         if begin_poll() == Begin::Aborted {
-            finish(future);
+            finish(future, drops_locals);
             return Poll::Ready(());
         }
         let Some(inner) = future.as_mut().as_pin_mut() else { return Poll::Ready(()) };
@@ -131,7 +141,7 @@ impl<F: Future<Output = ()>> Future for Polled<F> {
         // The task may be about to block, with no other that can run.
         super::idle::before_blocking();
         if poll.is_ready() {
-            finish(future);
+            finish(future, drops_locals);
         }
         poll
     }
@@ -172,9 +182,9 @@ fn begin_poll() -> Begin {
 
 /// The task finished, or was aborted: its future is dropped first, on its own stack, then
 /// its task-local values (as shuttle's own tasks do), unless the execution is over.
-fn finish<F>(mut future: Pin<&mut Option<F>>) {
+fn finish<F>(mut future: Pin<&mut Option<F>>, drops_locals: bool) {
     future.set(None);
-    if ExecutionState::try_with(|state| state.is_finished()) == Ok(false) {
+    if drops_locals && ExecutionState::try_with(|state| state.is_finished()) == Ok(false) {
         ExecutionState::drop_task_locals();
     }
 }
