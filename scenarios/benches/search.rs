@@ -4,7 +4,9 @@
 //! `cargo bench -p racewright-scenarios --bench search` prints five tables:
 //! 1. detection: executions until the first failure of each buggy program, over many
 //!    seeds (median, 90th percentile, seeds that missed within the budget), for raw
-//!    shuttle's random, PCT(3), URW and DFS schedulers and racewright's strategies;
+//!    shuttle's random, PCT(3), URW and DFS schedulers and racewright's strategies, and
+//!    one search of loom's DPOR (preemption bound 2), raw and racewright's, of each
+//!    program loom can model (at most 4 tasks besides the body);
 //! 2. speed: executions per second of the fixed programs, raw shuttle's random
 //!    scheduler against racewright's random strategy (detectors and trace on) on one
 //!    thread and on two (`Scenario::threads(2)`), with ratios;
@@ -61,9 +63,12 @@ enum Searcher {
     RawUrw,
     RawDfs,
     Racewright(Strategy),
+    /// Loom's DPOR within `LOOM_BOUND` preemptions: one deterministic search.
+    RawLoom,
+    RacewrightLoom,
 }
 
-const SEARCHERS: [Searcher; 10] = [
+const SEARCHERS: [Searcher; 12] = [
     Searcher::RawRandom,
     Searcher::RawPct,
     Searcher::RawUrw,
@@ -74,6 +79,8 @@ const SEARCHERS: [Searcher; 10] = [
     Searcher::Racewright(Strategy::Pos),
     Searcher::Racewright(Strategy::Urw),
     Searcher::Racewright(Strategy::Dfs),
+    Searcher::RawLoom,
+    Searcher::RacewrightLoom,
 ];
 
 impl Searcher {
@@ -84,6 +91,8 @@ impl Searcher {
             Searcher::RawUrw => "raw shuttle urw".into(),
             Searcher::RawDfs => "raw shuttle dfs".into(),
             Searcher::Racewright(strategy) => format!("racewright {strategy}"),
+            Searcher::RawLoom => format!("raw loom (bound {LOOM_BOUND})"),
+            Searcher::RacewrightLoom => format!("racewright loom (bound {LOOM_BOUND})"),
         }
     }
 
@@ -96,6 +105,8 @@ impl Searcher {
             Searcher::RawDfs => "raw-dfs".into(),
             Searcher::Racewright(Strategy::Pct { .. }) => "pct".into(),
             Searcher::Racewright(strategy) => strategy.to_string(),
+            Searcher::RawLoom => "raw-loom".into(),
+            Searcher::RacewrightLoom => "loom".into(),
         }
     }
 
@@ -103,9 +114,22 @@ impl Searcher {
         SEARCHERS.into_iter().find(|searcher| searcher.arg() == arg).unwrap_or_else(|| panic!("no searcher {arg}"))
     }
 
-    /// DFS is deterministic: one search, whatever the seed.
+    /// DFS and loom's DPOR are deterministic: one search, whatever the seed.
     fn seeded(self) -> bool {
-        !matches!(self, Searcher::RawDfs | Searcher::Racewright(Strategy::Dfs))
+        !matches!(
+            self,
+            Searcher::RawDfs | Searcher::Racewright(Strategy::Dfs) | Searcher::RawLoom | Searcher::RacewrightLoom
+        )
+    }
+
+    /// Whether it is one of loom's, which model at most `MAX_LOOM_TASKS` tasks.
+    fn loom(self) -> bool {
+        matches!(self, Searcher::RawLoom | Searcher::RacewrightLoom)
+    }
+
+    /// Whether its report names the failing execution (racewright's).
+    fn racewright(self) -> bool {
+        matches!(self, Searcher::Racewright(_) | Searcher::RacewrightLoom)
     }
 }
 
@@ -183,7 +207,9 @@ fn raw_search(program: &'static str, variant: Variant, searcher: Searcher, seed:
         Searcher::RawDfs => {
             shuttle::Runner::new(DfsScheduler::new(Some(budget), false), config).run(test);
         }
-        Searcher::Racewright(_) => unreachable!("not a raw shuttle searcher"),
+        Searcher::Racewright(_) | Searcher::RawLoom | Searcher::RacewrightLoom => {
+            unreachable!("not a raw shuttle searcher")
+        }
     }))
     .is_err();
     let executions = executions.load(Ordering::Relaxed);
@@ -213,6 +239,72 @@ fn racewright_search(program: &Program, strategy: Strategy, seed: u64, budget: u
     }
 }
 
+/// Tasks loom models besides the body (racewright's loom engine: `loom::MAX_THREADS - 1`).
+const MAX_LOOM_TASKS: usize = loom::MAX_THREADS - 1;
+
+/// One raw loom search of `program`'s buggy variant within `LOOM_BOUND` preemptions; a
+/// search past `budget` executions counts as a miss.
+fn raw_loom_detect(program: &Program, budget: usize) -> Outcome {
+    let executions = Arc::new(AtomicUsize::new(0));
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(LOOM_BOUND);
+    builder.max_permutations = Some(budget);
+    let counter = executions.clone();
+    let name = program.name;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        builder.check(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            RawLoom::block_on(sctbench::run::<RawLoom>(name, Variant::Buggy));
+        })
+    }));
+    let executions = executions.load(Ordering::Relaxed);
+    match result {
+        Err(payload) if executions <= budget => {
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or_default();
+            // Loom's own verdicts: a livelock past its branch limit, or every thread blocked.
+            let kind = if message.starts_with("Model exceeded maximum number of branches") {
+                racewright::FailureKind::StepLimit
+            } else if message.contains("deadlock") {
+                racewright::FailureKind::Deadlock
+            } else {
+                racewright::FailureKind::Panic
+            };
+            Outcome::Found { executions, verdict: None, other_kind: kind != program.fails_with }
+        }
+        _ => Outcome::Missed,
+    }
+}
+
+/// One racewright-on-loom search of `program`'s buggy variant within `LOOM_BOUND`
+/// preemptions.
+fn racewright_loom_detect(program: &Program, budget: usize) -> Outcome {
+    let scenario = Scenario::new(format!("sctbench::{}", program.name))
+        .engine(EngineChoice::Loom)
+        .preemption_bound(LOOM_BOUND)
+        .iterations(budget);
+    let report = racewright_run(scenario, program.name, Variant::Buggy);
+    match report.failure() {
+        None => Outcome::Missed,
+        Some(failure) => Outcome::Found {
+            executions: report.executions(),
+            verdict: report.failing_execution(),
+            other_kind: failure.kind() != program.fails_with,
+        },
+    }
+}
+
+/// Whether loom can model `program` (at most `MAX_LOOM_TASKS` tasks besides the body):
+/// racewright's loom engine says so as a limit in the first execution of its fixed variant.
+fn fits_loom(program: &Program) -> bool {
+    let scenario = Scenario::new(format!("sctbench::{}", program.name)).engine(EngineChoice::Loom).iterations(1);
+    let report = racewright_run(scenario, program.name, Variant::Fixed);
+    !report.limit().is_some_and(|limit| limit.contains("tasks"))
+}
+
 fn program_named(name: &str) -> &'static Program {
     PROGRAMS.iter().find(|program| program.name == name).unwrap_or_else(|| panic!("no program {name}"))
 }
@@ -230,6 +322,8 @@ fn child_detect(args: &[String]) {
     let outcomes: Vec<String> = (0..seeds)
         .map(|seed| match searcher {
             Searcher::Racewright(strategy) => racewright_search(program, strategy, seed, budget),
+            Searcher::RawLoom => raw_loom_detect(program, budget),
+            Searcher::RacewrightLoom => racewright_loom_detect(program, budget),
             raw => raw_search(program.name, Variant::Buggy, raw, seed, budget),
         })
         .map(Outcome::encode)
@@ -282,10 +376,10 @@ fn cell(outcomes: &[Outcome], budget: usize) -> String {
     let show = |count: Option<usize>| count.map_or(format!(">{budget}"), |count| count.to_string());
     let misses = counts.iter().filter(|count| count.is_none()).count();
     let other = outcomes.iter().filter(|outcome| matches!(outcome, Outcome::Found { other_kind: true, .. })).count();
-    let other = if other > 0 { format!(", {other} other kind") } else { String::new() };
     if counts.len() == 1 {
-        return format!("{}{other}", show(counts[0]));
+        return format!("{}{}", show(counts[0]), if other > 0 { " (other kind)" } else { "" });
     }
+    let other = if other > 0 { format!(", {other} other kind") } else { String::new() };
     format!("{} / {} ({misses} missed{other})", show(percentile(&counts, 0.5)), show(percentile(&counts, 0.9)))
 }
 
@@ -303,9 +397,10 @@ fn verdict_median(outcomes: &[Outcome]) -> Option<usize> {
 }
 
 fn detection(seeds: u64, budget: usize, jobs: usize) {
+    let fits: Vec<bool> = PROGRAMS.iter().map(fits_loom).collect();
     let mut commands = Vec::new();
-    for program in &PROGRAMS {
-        for searcher in SEARCHERS {
+    for (program, fits) in PROGRAMS.iter().zip(&fits) {
+        for searcher in SEARCHERS.into_iter().filter(|searcher| *fits || !searcher.loom()) {
             commands.push(vec![
                 "detect".to_string(),
                 program.name.to_string(),
@@ -315,13 +410,23 @@ fn detection(seeds: u64, budget: usize, jobs: usize) {
             ]);
         }
     }
-    let outputs = run_children(&commands, jobs);
-    let outcomes: Vec<Vec<Outcome>> =
-        outputs.iter().map(|line| line.split_whitespace().map(Outcome::decode).collect()).collect();
+    let mut outputs = run_children(&commands, jobs).into_iter();
+    // Each program's row of outcomes, `None` where loom cannot model it.
+    let outcomes: Vec<Option<Vec<Outcome>>> = PROGRAMS
+        .iter()
+        .zip(&fits)
+        .flat_map(|(_, fits)| SEARCHERS.into_iter().map(move |searcher| *fits || !searcher.loom()))
+        .map(|ran| {
+            ran.then(|| {
+                let line = outputs.next().expect("a child's outcomes");
+                line.split_whitespace().map(Outcome::decode).collect()
+            })
+        })
+        .collect();
 
     println!(
-        "detection: executions to the first failure of each buggy program, {seeds} seeds (DFS: one search), at \
-         most {budget} executions each"
+        "detection: executions to the first failure of each buggy program, {seeds} seeds (DFS and loom: one \
+         search), at most {budget} executions each"
     );
     println!("cells: median / 90th percentile (seeds that missed); a count includes the failing execution");
     println!();
@@ -338,7 +443,11 @@ fn detection(seeds: u64, budget: usize, jobs: usize) {
     for (row, searcher) in SEARCHERS.into_iter().enumerate() {
         print!("| {:<25} |", searcher.name());
         for column in 0..PROGRAMS.len() {
-            print!(" {:>30} |", cell(&outcomes[column * SEARCHERS.len() + row], budget));
+            let shown = match &outcomes[column * SEARCHERS.len() + row] {
+                Some(outcomes) => cell(outcomes, budget),
+                None => format!("n/a (over {MAX_LOOM_TASKS} tasks)"),
+            };
+            print!(" {shown:>30} |");
         }
         println!();
     }
@@ -354,10 +463,10 @@ fn detection(seeds: u64, budget: usize, jobs: usize) {
         print!("{}|", "-".repeat(32));
     }
     println!();
-    for (row, searcher) in SEARCHERS.into_iter().enumerate().filter(|(_, s)| matches!(s, Searcher::Racewright(_))) {
+    for (row, searcher) in SEARCHERS.into_iter().enumerate().filter(|(_, searcher)| searcher.racewright()) {
         print!("| {:<25} |", searcher.name());
         for column in 0..PROGRAMS.len() {
-            let median = verdict_median(&outcomes[column * SEARCHERS.len() + row]);
+            let median = outcomes[column * SEARCHERS.len() + row].as_deref().and_then(verdict_median);
             print!(" {:>30} |", median.map_or("-".to_string(), |n| format!("execution {n}")));
         }
         println!();
