@@ -228,6 +228,11 @@ fn racewright_search(program: &Program, strategy: Strategy, seed: u64, budget: u
         .seed(seed)
         .strategy(strategy)
         .threads(1);
+    racewright_detect(program, scenario)
+}
+
+/// What `scenario`, a racewright search of `program`'s buggy variant, found.
+fn racewright_detect(program: &Program, scenario: Scenario) -> Outcome {
     let report = racewright_run(scenario, program.name, Variant::Buggy);
     match report.failure() {
         None => Outcome::Missed,
@@ -286,15 +291,7 @@ fn racewright_loom_detect(program: &Program, budget: usize) -> Outcome {
         .engine(EngineChoice::Loom)
         .preemption_bound(LOOM_BOUND)
         .iterations(budget);
-    let report = racewright_run(scenario, program.name, Variant::Buggy);
-    match report.failure() {
-        None => Outcome::Missed,
-        Some(failure) => Outcome::Found {
-            executions: report.executions(),
-            verdict: report.failing_execution(),
-            other_kind: failure.kind() != program.fails_with,
-        },
-    }
+    racewright_detect(program, scenario)
 }
 
 /// Whether loom can model `program` (at most `MAX_LOOM_TASKS` tasks besides the body):
