@@ -67,21 +67,20 @@ impl TaskKey {
     /// future is dropped unpolled, and the task finishes.
     pub(crate) fn abort(self) {
         super::scheduling_point();
-        if execution::serial() != self.execution {
-            return;
-        }
-        let first = ABORTED.with(|aborted| {
-            let mut aborted = aborted.borrow_mut();
-            let first = !aborted.contains(&self.key);
+        self.in_its_execution(|state| {
+            let first = ABORTED.with(|aborted| {
+                let mut aborted = aborted.borrow_mut();
+                let first = !aborted.contains(&self.key);
+                if first {
+                    aborted.push(self.key);
+                }
+                first
+            });
+            // Woken to be dropped at its next poll.
             if first {
-                aborted.push(self.key);
+                state.get_mut(self.key).abort();
             }
-            first
         });
-        // Woken to be dropped at its next poll.
-        if first {
-            self.in_its_execution(|state| state.get_mut(self.key).abort());
-        }
     }
 }
 
