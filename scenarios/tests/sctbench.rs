@@ -1,8 +1,8 @@
 //! The SCTBench ports of the search benchmark (`racewright_scenarios::sctbench`), through
 //! the attribute as a user would write them: each buggy variant is caught with its kind
 //! of failure within the default budget, and no fixed variant is flagged. `safe_stack`'s
-//! ABA is beyond shuttle's default budget on most seeds (BENCHMARKS.md): loom's search
-//! finds the stack it corrupts, a livelock, within one preemption.
+//! ABA is beyond shuttle's default budget on most seeds (BENCHMARKS.md) and beyond what
+//! loom explores within one preemption, so only its fix is tested here.
 
 use racewright_scenarios::Variant;
 use racewright_scenarios::sctbench::{self, Racewright};
@@ -43,14 +43,6 @@ ported! {
 #[racewright::test]
 async fn safe_stack_fixed_passes() {
     sctbench::run::<Racewright>("safe_stack", Variant::Fixed).await
-}
-
-/// Loom switches for free where a task yields, blocks or ends: one preemption and the
-/// right task at a few of those switches corrupt the stack, and the tasks left spin on an
-/// element nobody will give back.
-#[racewright::test(engine = "loom", preemption_bound = 1, expect = "step_limit")]
-async fn safe_stack_buggy_is_caught_on_loom() {
-    sctbench::run::<Racewright>("safe_stack", Variant::Buggy).await
 }
 
 #[racewright::test(engine = "loom", preemption_bound = 1)]

@@ -1,5 +1,7 @@
 //! The cell behind each facade atomic: std's atomic, and on loom a loom atomic that
 //! models it, so the `Ordering` of every access is honoured and weak-memory bugs show.
+//! A `SeqCst` access is made sequentially consistent, which loom alone does not do
+//! ([`loom::sequentially_consistent`]).
 //!
 //! The model is made at construction, inside a loom execution: loom requires every access
 //! to happen after the atomic's creation, which construction, before the atomic is
@@ -78,18 +80,24 @@ impl<S: Modelled> Atomic<S> {
         Atomic { std, born_model, late_model: Mutex::new(None), born: crate::run::execution::serial() }
     }
 
-    /// Runs one access: `on_std` on std's atomic, or on loom `on_model` on the model.
-    /// Both closures are the same call; only one runs.
+    /// Runs one access with orderings `orders`: `on_std` on std's atomic, or on loom
+    /// `on_model` on the model. Both closures are the same call; only one runs.
     #[inline]
-    pub(crate) fn with<R>(&self, on_std: impl FnOnce(&S) -> R, on_model: impl FnOnce(&S::Model) -> R) -> R {
+    pub(crate) fn with<R>(
+        &self,
+        orders: &[Ordering],
+        on_std: impl FnOnce(&S) -> R,
+        on_model: impl FnOnce(&S::Model) -> R,
+    ) -> R {
         crate::run::execution::used_primitive_of(self.born);
         if current() == Engine::Loom {
             if let Some(execution) = loom::modelling() {
+                let seq_cst = orders.contains(&Ordering::SeqCst);
                 return match &self.born_model {
-                    Some((of, model)) if *of == execution => loom::switching(|| on_model(model)),
+                    Some((of, model)) if *of == execution => on_loom(seq_cst, || on_model(model)),
                     _ => {
                         let model = self.late_model(execution);
-                        loom::switching(|| on_model(&model))
+                        on_loom(seq_cst, || on_model(&model))
                     }
                 };
             }
@@ -147,14 +155,22 @@ where
     S::Value: fmt::Debug,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.with(S::current, S::peek), f)
+        fmt::Debug::fmt(&self.with(&[], S::current, S::peek), f)
     }
+}
+
+/// Runs a loom access: a `SeqCst` one as [`loom::sequentially_consistent`] makes it.
+fn on_loom<R>(seq_cst: bool, access: impl FnOnce() -> R) -> R {
+    if seq_cst { loom::sequentially_consistent(access) } else { loom::switching(access) }
 }
 
 /// A memory fence on the current engine.
 pub(crate) fn fence(order: Ordering) {
     if current() == Engine::Loom && loom::modelling().is_some() {
         loom::switching(|| ::loom::sync::atomic::fence(order));
+        if order == Ordering::SeqCst {
+            loom::fenced();
+        }
     } else {
         std_atomic::fence(order);
     }

@@ -57,10 +57,11 @@ pub fn fence(order: Ordering) {
     engine::record_with("fence", at, || format!("{order:?}"));
 }
 
-/// Calls `$method` on the atomic the engine uses: std's, or its loom model.
+/// Calls `$method` on the atomic the engine uses: std's, or its loom model; `$order`s are
+/// the access's orderings.
 macro_rules! on {
-    ($atomic:expr, $method:ident($($arg:expr),*)) => {
-        $atomic.with(|a| a.$method($($arg),*), |model| model.$method($($arg),*))
+    ($atomic:expr, [$($order:expr),*], $method:ident($($arg:expr),*)) => {
+        $atomic.with(&[$($order),*], |a| a.$method($($arg),*), |model| model.$method($($arg),*))
     };
 }
 
@@ -102,7 +103,7 @@ macro_rules! atomic_common {
             /// If `order` is `Release` or `AcqRel`, as std's.
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $value {
-                explored(concat!(stringify!($name), "::load"), |a| on!(a, load(order)), &self.inner, |v| $show(v))
+                explored(concat!(stringify!($name), "::load"), |a| on!(a, [order], load(order)), &self.inner, |v| $show(v))
             }
 
             /// Stores `value`.
@@ -111,15 +112,23 @@ macro_rules! atomic_common {
             /// If `order` is `Acquire` or `AcqRel`, as std's.
             #[track_caller]
             pub fn store(&self, value: $value, order: Ordering) {
-                explored(concat!(stringify!($name), "::store"), |a| on!(a, store(value, order)), &self.inner, |()| {
-                    $show(&value)
-                })
+                // On loom a `SeqCst` store is a `Release` swap: loom may order a plain store
+                // between the read and the write of a concurrent read-modify-write, which
+                // then overwrites a value it never read (loom#254). A swap cannot land
+                // there, and `Release` keeps it from acquiring what a store would not.
+                let store = |a: &engine::atomic::Atomic<$std>| {
+                    a.with(&[order], |a| a.store(value, order), |model| match order {
+                        Ordering::SeqCst => drop(model.swap(value, Ordering::Release)),
+                        _ => model.store(value, order),
+                    })
+                };
+                explored(concat!(stringify!($name), "::store"), store, &self.inner, |()| $show(&value))
             }
 
             /// Stores `value` and returns the previous value.
             #[track_caller]
             pub fn swap(&self, value: $value, order: Ordering) -> $value {
-                explored(concat!(stringify!($name), "::swap"), |a| on!(a, swap(value, order)), &self.inner, |previous| {
+                explored(concat!(stringify!($name), "::swap"), |a| on!(a, [order], swap(value, order)), &self.inner, |previous| {
                     format!("{} -> {}", $show(previous), $show(&value))
                 })
             }
@@ -136,7 +145,7 @@ macro_rules! atomic_common {
             ) -> Result<$value, $value> {
                 explored(
                     concat!(stringify!($name), "::compare_exchange"),
-                    |a| on!(a, compare_exchange(current, new, success, failure)),
+                    |a| on!(a, [success, failure], compare_exchange(current, new, success, failure)),
                     &self.inner,
                     |result| exchanged(result, $show(&new), $show),
                 )
@@ -154,7 +163,7 @@ macro_rules! atomic_common {
             ) -> Result<$value, $value> {
                 explored(
                     concat!(stringify!($name), "::compare_exchange_weak"),
-                    |a| on!(a, compare_exchange_weak(current, new, success, failure)),
+                    |a| on!(a, [success, failure], compare_exchange_weak(current, new, success, failure)),
                     &self.inner,
                     |result| exchanged(result, $show(&new), $show),
                 )
@@ -169,11 +178,11 @@ macro_rules! atomic_common {
                 F: FnMut($value) -> Option<$value>,
             {
                 let operation = concat!(stringify!($name), "::fetch_update");
-                let mut previous = explored(operation, |a| on!(a, load(fetch_order)), &self.inner, |v| $show(v));
+                let mut previous = explored(operation, |a| on!(a, [fetch_order], load(fetch_order)), &self.inner, |v| $show(v));
                 while let Some(next) = f(previous) {
                     match explored(
                         operation,
-                        |a| on!(a, compare_exchange_weak(previous, next, set_order, fetch_order)),
+                        |a| on!(a, [set_order, fetch_order], compare_exchange_weak(previous, next, set_order, fetch_order)),
                         &self.inner,
                         |result| exchanged(result, $show(&next), $show),
                     ) {
@@ -224,7 +233,7 @@ macro_rules! fetch_op {
         pub fn $method(&self, value: $value, order: Ordering) -> $value {
             explored(
                 concat!(stringify!($name), "::", stringify!($method)),
-                |a| on!(a, $method(value, order)),
+                |a| on!(a, [order], $method(value, order)),
                 &self.inner,
                 |previous| format!("{value} (was {previous})"),
             )
@@ -315,7 +324,7 @@ impl AtomicBool {
     pub fn fetch_not(&self, order: Ordering) -> bool {
         // Loom's `AtomicBool` has no `fetch_not`; xor with `true` is the same.
         let not = |a: &engine::atomic::Atomic<std_atomic::AtomicBool>| {
-            a.with(|a| a.fetch_not(order), |model| model.fetch_xor(true, order))
+            a.with(&[order], |a| a.fetch_not(order), |model| model.fetch_xor(true, order))
         };
         explored("AtomicBool::fetch_not", not, &self.inner, |previous| format!("(was {previous})"))
     }

@@ -17,7 +17,7 @@
 
 mod task;
 
-pub(crate) use task::switching;
+pub(crate) use task::{fenced, sequentially_consistent, switching};
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, PanicHookInfo};

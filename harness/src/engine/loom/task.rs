@@ -47,6 +47,8 @@ struct Slot {
     /// Polls in a row that ended in `yield_now`.
     yields_in_a_row: usize,
     finished: bool,
+    /// It made a `SeqCst` access since its last `SeqCst` fence: its next one needs a fence.
+    seq_cst_unfenced: bool,
 }
 
 /// Yields in a row after which a task counts as spinning. Until then a yield is an
@@ -108,6 +110,28 @@ pub(crate) fn switching<R>(operation: impl FnOnce() -> R) -> R {
     let result = operation();
     RUNNING.with(|running| running.set(key));
     result
+}
+
+/// Runs a `SeqCst` access of the running task on loom, after a `SeqCst` fence if the task
+/// made one since its last fence. Loom models a `SeqCst` access as `AcqRel` (its README,
+/// "Unsupported features"), which lets it read values no sequentially consistent execution
+/// can (e.g. both loads of a store-buffering pair see the old values) and report bugs that
+/// cannot happen. It models `SeqCst` fences fully, and a fence between every two `SeqCst`
+/// accesses of each task makes them sequentially consistent. The price: the fence orders
+/// the task's other accesses too, as a `SeqCst` fence written there would, so a missing
+/// `Acquire` or `Release` among a task's `SeqCst` accesses can go unseen.
+pub(crate) fn sequentially_consistent<R>(access: impl FnOnce() -> R) -> R {
+    let key = RUNNING.with(Cell::get);
+    if with_tasks(|tasks| std::mem::replace(&mut tasks.slots[key].seq_cst_unfenced, true)) {
+        switching(|| ::loom::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst));
+    }
+    switching(access)
+}
+
+/// The running task made a `SeqCst` fence: its next `SeqCst` access needs none before it.
+pub(crate) fn fenced() {
+    let key = RUNNING.with(Cell::get);
+    with_tasks(|tasks| tasks.slots[key].seq_cst_unfenced = false);
 }
 
 /// Forgets the tasks of the previous execution; the body is task 0.
