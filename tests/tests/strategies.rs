@@ -44,6 +44,45 @@ fn a_task_spinning_on_yield_now_does_not_starve_the_others() {
     }
 }
 
+/// Two tasks spin on `yield_now` while a third takes several steps to give them what they
+/// wait for: under every strategy it gets them, well within the step limit. (POS once let
+/// the spinners redraw their priorities at every step while the worker kept a low one.)
+#[test]
+fn tasks_spinning_on_yield_now_let_a_slow_worker_finish() {
+    use racewright::sync::atomic::{AtomicUsize, Ordering};
+    for strategy in STRATEGIES {
+        let report =
+            Scenario::new("strategies::slow_worker").iterations(2_000).max_steps(1_000).strategy(strategy).run(
+                || async {
+                    let progress = Arc::new(AtomicUsize::new(0));
+                    let worker = racewright::spawn({
+                        let progress = progress.clone();
+                        async move {
+                            for _ in 0..10 {
+                                progress.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    });
+                    let spinners: Vec<_> = (0..2)
+                        .map(|_| {
+                            let progress = progress.clone();
+                            racewright::spawn(async move {
+                                while progress.load(Ordering::SeqCst) < 10 {
+                                    racewright::task::yield_now().await;
+                                }
+                            })
+                        })
+                        .collect();
+                    worker.await.unwrap();
+                    for spinner in spinners {
+                        spinner.await.unwrap();
+                    }
+                },
+            );
+        assert!(report.failure().is_none(), "{strategy}: {report}");
+    }
+}
+
 #[test]
 fn the_same_seed_finds_the_same_failing_execution() {
     let run = || {

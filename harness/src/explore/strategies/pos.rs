@@ -6,6 +6,11 @@
 //! random walk, a task's chance to run does not shrink with the number of steps others
 //! take, so interleavings that need one task to run far ahead are sampled much more
 //! evenly.
+//!
+//! A yield is a fresh draw for every task: tasks spinning on `yield_now` would otherwise
+//! redraw at every step while the task they wait for keeps the low priority it drew, and
+//! it would run about once in 1/p steps for a priority in the lowest fraction p, which has
+//! no bound: an execution that would end ran past the step limit instead.
 
 use shuttle::scheduler::{Schedule, Scheduler, Task, TaskId};
 
@@ -54,9 +59,11 @@ impl Scheduler for Pos {
         Some(Schedule::new(seed))
     }
 
-    fn next_task(&mut self, runnable: &[&Task], _current: Option<TaskId>, _is_yielding: bool) -> Option<TaskId> {
+    fn next_task(&mut self, runnable: &[&Task], current: Option<TaskId>, is_yielding: bool) -> Option<TaskId> {
         if let Some(last) = self.last.take() {
-            if let Some(slot) = self.priorities.get_mut(usize::from(last)) {
+            if is_yielding && current == Some(last) {
+                self.priorities.clear();
+            } else if let Some(slot) = self.priorities.get_mut(usize::from(last)) {
                 *slot = None;
             }
         }
