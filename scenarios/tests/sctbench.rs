@@ -50,6 +50,22 @@ async fn safe_stack_fixed_passes_on_loom() {
     sctbench::run::<Racewright>("safe_stack", Variant::Fixed).await
 }
 
+/// No strategy reports what a fixed program does not have (the portfolio's runs are the
+/// `fixed_passes` tests above).
+#[test]
+fn every_fixed_program_passes_under_every_strategy() {
+    use racewright::{Scenario, Strategy};
+    for program in &sctbench::PROGRAMS {
+        let name = program.name;
+        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }, Strategy::Pos, Strategy::Urw, Strategy::Dfs] {
+            let report = Scenario::new(format!("sctbench::{name}"))
+                .strategy(strategy)
+                .run(move || sctbench::run::<Racewright>(name, Variant::Fixed));
+            assert!(report.failure().is_none(), "{name} fixed, under {strategy}:\n{report}");
+        }
+    }
+}
+
 /// The list above and the benchmark's agree: every program but `safe_stack` is caught with
 /// the kind `PROGRAMS` gives it.
 #[test]
