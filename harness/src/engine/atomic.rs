@@ -25,6 +25,11 @@ pub(crate) trait Modelled {
     fn value_of(model: &Self::Model) -> Self::Value;
     /// The model's value, as a `Relaxed` load (for `Debug`).
     fn peek(model: &Self::Model) -> Self::Value;
+    /// Stores `value` in the model. A `SeqCst` store is a `Release` swap: loom may order a
+    /// plain store between the read and the write of a concurrent read-modify-write, which
+    /// then overwrites a value it never read (loom#254). A swap cannot land there, and
+    /// `Release` keeps it from acquiring what a store would not.
+    fn store_model(model: &Self::Model, value: Self::Value, order: Ordering);
     fn current(&self) -> Self::Value;
     fn get_mut(&mut self) -> &mut Self::Value;
 }
@@ -43,6 +48,12 @@ macro_rules! modelled {
             }
             fn peek(model: &Self::Model) -> $value {
                 model.load(Ordering::Relaxed)
+            }
+            fn store_model(model: &Self::Model, value: $value, order: Ordering) {
+                match order {
+                    Ordering::SeqCst => drop(model.swap(value, Ordering::Release)),
+                    _ => model.store(value, order),
+                }
             }
             fn current(&self) -> $value {
                 self.load(Ordering::Relaxed)

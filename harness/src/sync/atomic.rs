@@ -45,6 +45,7 @@ use std::sync::atomic as std_atomic;
 pub use std::sync::atomic::Ordering;
 
 use crate::engine;
+use crate::engine::atomic::Modelled as _;
 
 /// A memory fence, as `std::sync::atomic::fence`, and a scheduling point.
 ///
@@ -112,15 +113,8 @@ macro_rules! atomic_common {
             /// If `order` is `Acquire` or `AcqRel`, as std's.
             #[track_caller]
             pub fn store(&self, value: $value, order: Ordering) {
-                // On loom a `SeqCst` store is a `Release` swap: loom may order a plain store
-                // between the read and the write of a concurrent read-modify-write, which
-                // then overwrites a value it never read (loom#254). A swap cannot land
-                // there, and `Release` keeps it from acquiring what a store would not.
                 let store = |a: &engine::atomic::Atomic<$std>| {
-                    a.with(&[order], |a| a.store(value, order), |model| match order {
-                        Ordering::SeqCst => drop(model.swap(value, Ordering::Release)),
-                        _ => model.store(value, order),
-                    })
+                    a.with(&[order], |a| a.store(value, order), |model| <$std>::store_model(model, value, order))
                 };
                 explored(concat!(stringify!($name), "::store"), store, &self.inner, |()| $show(&value))
             }
