@@ -50,11 +50,7 @@ fn every_entry_is_caught_by_every_strategy() {
             racewright::Strategy::Pct { depth: 3 },
             racewright::Strategy::Pos,
         ] {
-            let run = entry.run;
-            let report = entry
-                .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
-                .strategy(strategy)
-                .run(move || run(Variant::Buggy));
+            let report = under("catalogue", &entry, strategy, Variant::Buggy);
             let failure =
                 report.failure().unwrap_or_else(|| panic!("{} not caught by {strategy}:\n{report}", entry.name));
             assert_eq!(failure.kind(), entry.expected, "{}:\n{report}", entry.name);
@@ -74,14 +70,25 @@ fn every_fix_passes_under_every_strategy() {
             racewright::Strategy::Urw,
             racewright::Strategy::Dfs,
         ] {
-            let run = entry.run;
-            let report = entry
-                .tuned(racewright::Scenario::new(format!("catalogue::{}", entry.name)))
-                .strategy(strategy)
-                .run(move || run(Variant::Fixed));
+            let report = under("catalogue", &entry, strategy, Variant::Fixed);
             assert!(report.failure().is_none(), "{} fixed, under {strategy}:\n{report}", entry.name);
         }
     }
+}
+
+/// One exploration of `entry`'s `variant` under `strategy`, with the entry's settings, as
+/// scenario `<list>::<name>`.
+fn under(
+    list: &str,
+    entry: &racewright_scenarios::Entry,
+    strategy: racewright::Strategy,
+    variant: Variant,
+) -> racewright::Report {
+    let run = entry.run;
+    entry
+        .tuned(racewright::Scenario::new(format!("{list}::{}", entry.name)))
+        .strategy(strategy)
+        .run(move || run(variant))
 }
 
 // Time and cancellation.
@@ -137,11 +144,7 @@ async fn condvar_on_current_thread_buggy_passes_with_threads_to_spare() {
 fn every_one_thread_entry_is_caught_by_every_strategy() {
     for entry in racewright_scenarios::one_thread() {
         for strategy in [racewright::Strategy::Portfolio, racewright::Strategy::Random, racewright::Strategy::Pos] {
-            let run = entry.run;
-            let report = entry
-                .tuned(racewright::Scenario::new(format!("one_thread::{}", entry.name)))
-                .strategy(strategy)
-                .run(move || run(Variant::Buggy));
+            let report = under("one_thread", &entry, strategy, Variant::Buggy);
             let failure =
                 report.failure().unwrap_or_else(|| panic!("{} not caught by {strategy}:\n{report}", entry.name));
             assert_eq!(failure.kind(), entry.expected, "{}:\n{report}", entry.name);
