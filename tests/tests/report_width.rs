@@ -64,3 +64,27 @@ fn the_json_keeps_what_the_text_cuts() {
     let panicked = timeline(&text).into_iter().find(|line| line.contains("panicked")).unwrap().to_string();
     assert!(!panicked.contains("many workers was lost"), "the text cell is cut: {panicked}");
 }
+
+/// A task's `assert_eq!`, whose values follow its message on lines of their own, keeps the
+/// timeline a table: every row has the header's columns.
+#[test]
+fn a_panic_message_of_several_lines_stays_in_its_cell() {
+    let report = Scenario::new("report_width::assert_eq_in_a_task").run(|| async {
+        let task = racewright::spawn(async {
+            assert_eq!(1 + 1, 3, "the task's arithmetic");
+        });
+        task.await.unwrap();
+    });
+    let text = report.to_string();
+    let timeline = timeline(&text);
+    let bars = |line: &str| -> Vec<usize> {
+        line.chars().enumerate().filter(|(_, c)| *c == '|').map(|(column, _)| column).collect()
+    };
+    let header = bars(timeline[1]);
+    for line in &timeline[2..] {
+        assert_eq!(bars(line), header, "a row out of the table:\n{text}");
+    }
+    assert!(timeline.iter().any(|line| line.contains("panicked")), "{text}");
+    // The values are the headline's.
+    assert!(text.contains("left: 2"), "{text}");
+}

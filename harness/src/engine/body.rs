@@ -34,9 +34,8 @@ pub(crate) async fn supervise_body(body: LocalBoxFuture<'static, Outcome>) {
         if detect::judge(state, Moment::BodyEnded(&outcome)) > 0 {
             let failure = state.findings.last().expect("the body's finding");
             let what = if matches!(outcome, Err(BodyFailure::Panicked { .. })) { "panicked" } else { "returned Err" };
-            let first_line = failure.message().lines().next().unwrap_or_default().to_string();
-            let at = failure.location().map(str::to_string);
-            state.trace.push_ending(state.scheduler.steps, TaskId::BODY, what, at, first_line);
+            let (at, message) = (failure.location().map(str::to_string), failure.message().to_string());
+            state.trace.push_ending(state.scheduler.steps, TaskId::BODY, what, at, &message);
         }
         let ended = state.tasks.get(TaskId::BODY).state;
         state.change(TaskId::BODY, Transition::Ended(ended));

@@ -272,7 +272,8 @@ impl Layout {
         }
         let task_width = tasks.iter().map(|task| task.chars().count()).max().unwrap_or(0).min(MAX_TASK_LABEL);
         let room = WIDTH.saturating_sub(fixed + task_width + 2 * " | ".len()).max(MIN_CELL_WIDTH);
-        let longest = events.iter().map(|event| event.what().chars().count()).max().unwrap_or(0);
+        let longest = events.iter().flat_map(|event| event.what().lines().map(|line| line.chars().count()).max()).max();
+        let longest = longest.unwrap_or(0);
         Layout::Rows { task_width, cell_width: room.min(longest.max("event".len())) }
     }
 
@@ -334,26 +335,33 @@ impl Places {
 }
 
 /// `text` in lines of at most `width` characters, broken after a space or `::` where it
-/// can be; at most `CELL_LINES` lines, the last cut with `…`. Continuation lines are
-/// indented, so that they do not read as events of their own.
+/// can be, and at each line break of its own; at most `CELL_LINES` lines, the last cut with
+/// `…`. Continuation lines are indented, so that they do not read as events of their own.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
-    let mut rest: Vec<char> = text.chars().collect();
+    let mut rest: Vec<char> = text.trim_end().chars().collect();
     while !rest.is_empty() {
         let indent = if lines.is_empty() { "" } else { CONTINUATION };
         let room = width - indent.len();
-        if lines.len() + 1 == CELL_LINES || rest.len() <= room {
-            lines.push(format!("{indent}{}", cut(&rest.iter().collect::<String>(), room)));
+        let line_break = rest.iter().position(|&c| c == '\n');
+        if lines.len() + 1 == CELL_LINES || (rest.len() <= room && line_break.is_none()) {
+            let last: String = rest.iter().map(|&c| if c == '\n' { ' ' } else { c }).collect();
+            lines.push(format!("{indent}{}", cut(&last, room)));
             break;
         }
-        // Break at the last space, or after the last `::`, that fits; cut a word only when
-        // that would leave most of the line empty.
-        let breaks_after = |i: usize| rest[i] == ' ' || (i >= 2 && rest[i - 1] == ':' && rest[i - 2] == ':');
-        let end = ((room / 3).max(1)..=room).rev().find(|&i| breaks_after(i)).unwrap_or(room);
+        let end = match line_break {
+            Some(end) if end <= room => end,
+            // Break at the last space, or after the last `::`, that fits; cut a word only
+            // when that would leave most of the line empty.
+            _ => {
+                let breaks_after = |i: usize| rest[i] == ' ' || (i >= 2 && rest[i - 1] == ':' && rest[i - 2] == ':');
+                ((room / 3).max(1)..=room).rev().find(|&i| breaks_after(i)).unwrap_or(room)
+            }
+        };
         let line: String = rest[..end].iter().collect();
         lines.push(format!("{indent}{}", line.trim_end()));
         rest.drain(..end);
-        while rest.first() == Some(&' ') {
+        while matches!(rest.first(), Some(' ' | '\n')) {
             rest.remove(0);
         }
     }
@@ -389,6 +397,15 @@ mod tests {
         );
         assert_eq!(wrap("short", 24), ["short"]);
         assert_eq!(wrap("", 24), [""]);
+    }
+
+    #[test]
+    fn wrap_breaks_at_the_texts_own_line_breaks() {
+        assert_eq!(wrap("failed\n  left: 1", 24), ["failed", "  left: 1"]);
+        // What the last line cannot hold is cut, its breaks made spaces.
+        assert_eq!(wrap("a\nb\nc\nd", 24), ["a", "  b", "  c d"]);
+        assert_eq!(wrap("a\nb\nc\nd", 4), ["a", "  b", "  c…"]);
+        assert_eq!(wrap("ends with a break\n", 24), ["ends with a break"]);
     }
 
     #[test]

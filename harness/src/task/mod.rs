@@ -238,7 +238,7 @@ fn set_state(task: Option<TaskId>, state: TaskState, panic: Option<(String, Opti
             }
             if let Some((message, location)) = &panic {
                 let step = execution.scheduler.steps;
-                execution.trace.push_ending(step, task, "panicked", location.clone(), message.clone());
+                execution.trace.push_ending(step, task, "panicked", location.clone(), message);
             }
             let record = execution.tasks.get_mut(task);
             record.state = state;

@@ -146,16 +146,19 @@ impl Trace {
         });
     }
 
-    /// Records how a task ended, at `at` (`file:line:column`) when known: a panic.
+    /// Records how a task ended, at `at` (`file:line:column`) when known: a panic, with the
+    /// first line of `message` (`assert_eq!`'s values follow on lines of their own, which the
+    /// report's headline shows).
     pub(crate) fn push_ending(
         &mut self,
         step: usize,
         task: TaskId,
         operation: &'static str,
         at: Option<String>,
-        detail: String,
+        message: &str,
     ) {
         let at = at.map_or(Site::Engine, Site::Source);
+        let detail = message.lines().next().unwrap_or_default().to_string();
         self.events.push(Event { step, task, operation, at, detail: Some(detail), clock: self.clock, spans: None });
     }
 
