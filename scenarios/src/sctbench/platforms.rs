@@ -25,6 +25,7 @@ impl Platform for Racewright {
     type Condvar = racewright::sync::blocking::Condvar;
     type Atomic = racewright::sync::atomic::AtomicI64;
 
+    #[track_caller]
     fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) -> LocalBoxFuture<'static, ()> {
         let handle = racewright::spawn(task);
         // Not `resume_unwind`: racewright takes a panic that skips the panic hook for its own.
@@ -41,6 +42,7 @@ impl Platform for RawShuttle {
     type Condvar = shuttle::sync::Condvar;
     type Atomic = shuttle::sync::atomic::AtomicI64;
 
+    #[track_caller]
     fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) -> LocalBoxFuture<'static, ()> {
         // A panicking task fails shuttle's whole execution at once: joining cannot fail.
         let handle = shuttle::future::spawn(task);
@@ -57,6 +59,7 @@ impl Platform for RawLoom {
     type Condvar = loom::sync::Condvar;
     type Atomic = loom::sync::atomic::AtomicI64;
 
+    #[track_caller]
     fn spawn<F: Future<Output = ()> + Send + 'static>(task: F) -> LocalBoxFuture<'static, ()> {
         let thread = loom::thread::spawn(move || RawLoom::block_on(task));
         Box::pin(async move { thread.join().expect("the thread panicked") })
@@ -89,9 +92,13 @@ macro_rules! lock {
         impl<T: Send + 'static> Lock<T> for $($mutex)::+<T> {
             type Guard<'a> = $($guard)::+<'a, T>;
 
+            #[track_caller]
+
             fn new(value: T) -> Self {
                 $($mutex)::+::new(value)
             }
+
+            #[track_caller]
 
             fn lock(&self) -> Self::Guard<'_> {
                 $($mutex)::+::lock(self).unwrap_or_else(PoisonError::into_inner)
@@ -107,9 +114,12 @@ lock!(loom::sync::Mutex, loom::sync::MutexGuard);
 macro_rules! condition {
     ($platform:ident, $($condvar:ident)::+, $($guard:ident)::+) => {
         impl Condition<$platform> for $($condvar)::+ {
+            #[track_caller]
             fn new() -> Self {
                 $($condvar)::+::new()
             }
+
+            #[track_caller]
 
             fn wait<'a, T>(&self, guard: $($guard)::+<'a, T>) -> $($guard)::+<'a, T>
             where
@@ -118,9 +128,13 @@ macro_rules! condition {
                 $($condvar)::+::wait(self, guard).unwrap_or_else(PoisonError::into_inner)
             }
 
+            #[track_caller]
+
             fn notify_one(&self) {
                 $($condvar)::+::notify_one(self)
             }
+
+            #[track_caller]
 
             fn notify_all(&self) {
                 $($condvar)::+::notify_all(self)
@@ -137,25 +151,36 @@ condition!(RawLoom, loom::sync::Condvar, loom::sync::MutexGuard);
 macro_rules! atomic {
     ($($atomic:ident)::+) => {
         impl Atomic for $($atomic)::+ {
+            #[track_caller]
             fn new(value: i64) -> Self {
                 $($atomic)::+::new(value)
             }
+
+            #[track_caller]
 
             fn load(&self) -> i64 {
                 $($atomic)::+::load(self, SEQ_CST)
             }
 
+            #[track_caller]
+
             fn store(&self, value: i64) {
                 $($atomic)::+::store(self, value, SEQ_CST)
             }
+
+            #[track_caller]
 
             fn swap(&self, value: i64) -> i64 {
                 $($atomic)::+::swap(self, value, SEQ_CST)
             }
 
+            #[track_caller]
+
             fn compare_exchange(&self, current: i64, new: i64) -> Result<i64, i64> {
                 $($atomic)::+::compare_exchange(self, current, new, SEQ_CST, SEQ_CST)
             }
+
+            #[track_caller]
 
             fn fetch_add(&self, delta: i64) -> i64 {
                 $($atomic)::+::fetch_add(self, delta, SEQ_CST)
