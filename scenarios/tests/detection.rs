@@ -54,8 +54,25 @@ fn every_entry_is_caught_by_every_strategy() {
             let failure =
                 report.failure().unwrap_or_else(|| panic!("{} not caught by {strategy}:\n{report}", entry.name));
             assert_eq!(failure.kind(), entry.expected, "{}:\n{report}", entry.name);
+            every_preemption_is_marked(&report, entry.name);
         }
     }
+}
+
+/// The timeline of `report` marks (`»`) as many steps as the verdict counts preemptions,
+/// when it shows every event: a task that had not run yet starts with a poll that records
+/// nothing, and the mark goes to its first event.
+fn every_preemption_is_marked(report: &racewright::Report, name: &str) {
+    let text = report.to_string();
+    if text.contains("earlier events") {
+        return;
+    }
+    let counted: usize = (text.lines())
+        .find_map(|line| line.trim().strip_prefix("preemptions "))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .expect("the verdict counts preemptions");
+    let marked = text.lines().filter(|line| line.trim_start().starts_with('»')).count();
+    assert_eq!(marked, counted, "{name}: preemptions marked in the timeline\n{text}");
 }
 
 /// No strategy reports what a fix does not have: every fix of the catalogue passes under

@@ -13,7 +13,7 @@ use crate::engine::{Explored, Interleaving};
 use crate::model::failure::{Failure, TaskRef};
 use crate::model::metrics::Metrics;
 use crate::model::paths;
-use crate::model::tasks::{Resource, TaskRecord, TaskState};
+use crate::model::tasks::{Resource, TaskId, TaskRecord, TaskState};
 use crate::run::execution::ExecutionState;
 use crate::trace::{Closing, Transition};
 
@@ -370,20 +370,18 @@ impl Report {
                 stack: stack_of(task),
             })
             .collect();
-        // The first event of a step that preempted carries the mark.
-        let mut preempted_steps: std::collections::HashSet<usize> =
-            state.scheduler.preemptions.iter().map(|preemption| preemption.step).collect();
         self.timeline = state
             .trace
             .events()
             .iter()
-            .map(|event| TimelineEvent {
+            .zip(preempting_events(state))
+            .map(|(event, preempted)| TimelineEvent {
                 step: event.step,
                 task: event.task.0,
                 operation: event.operation.to_string(),
                 at: event.at.render(),
                 detail: event.detail.clone(),
-                preempted: preempted_steps.remove(&event.step),
+                preempted,
                 clock: clock(event.clock),
                 spans: event.spans.clone(),
             })
@@ -732,6 +730,33 @@ fn stack_of(task: &TaskRecord) -> Vec<StackFrame> {
     });
     let spans = task.spans().map(|span| StackFrame::Span { span: span.describe(), at: span.at.clone() });
     wait.chain(spans).collect()
+}
+
+/// Which events of the trace carry the preemption mark: the first event of the task a
+/// preemption chose, at the preemption's step or after it (a task that had not run yet
+/// starts with a poll that records nothing: its first event is a step later), unless
+/// another task's event comes first.
+fn preempting_events(state: &ExecutionState) -> Vec<bool> {
+    let log = &state.scheduler;
+    let chosen = |decision: usize| {
+        let key = log.choices.get(decision).copied()?;
+        state.engine_key_of_choice(key).and_then(|engine_key| state.tasks.by_engine_key(engine_key))
+    };
+    let mut preemptions = log.preemptions.iter().map(|preemption| (preemption.step, chosen(preemption.decision)));
+    let mut next = preemptions.next();
+    let mut waiting: Option<Option<TaskId>> = None;
+    state
+        .trace
+        .events()
+        .iter()
+        .map(|event| {
+            while let Some((_, task)) = next.filter(|(step, _)| *step <= event.step) {
+                waiting = Some(task);
+                next = preemptions.next();
+            }
+            waiting.take().is_some_and(|task| task.is_none_or(|task| task == event.task))
+        })
+        .collect()
 }
 
 /// The virtual time for the report: `None` while the clock has not moved.
