@@ -4,6 +4,7 @@ use std::fmt::{self, Write as _};
 
 use super::Report;
 use crate::model::metrics::Metrics;
+use crate::model::tasks::TaskState;
 
 /// The timeline shows at most this many of the last events.
 const TIMELINE_ROWS: usize = 60;
@@ -50,10 +51,14 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
         for task in &report.tasks {
             let spawned =
                 task.spawned_at.as_deref().map(|at| format!("spawned at {at}")).unwrap_or("the test body".into());
-            let state = format!("{:?}", task.state).to_lowercase();
+            // A task that has not finished is running, or blocked where it waits.
+            let state = match (&task.blocked_in, task.state) {
+                (Some(_), TaskState::Running) => "blocked".to_string(),
+                (_, state) => format!("{state:?}").to_lowercase(),
+            };
             write!(f, "  {:<4} {:<14} {:<10} {spawned}", format!("#{}", task.task.id), task.task.name, state)?;
             if let Some(blocked) = &task.blocked_in {
-                write!(f, "; blocked in {blocked}")?;
+                write!(f, "; in {blocked}")?;
             }
             writeln!(f)?;
             stack(&task.stack_lines(&report.tasks), f)?;
