@@ -79,9 +79,22 @@ pub(super) fn spawn() {
 
 /// Spawns the idle task if the running task, about to block, is the last that could
 /// run: its poll is returning, or it parks in a blocking primitive.
+///
+/// In an execution that is stopping, the task passes a scheduling point instead, where the
+/// execution ends: blocked, it could leave no task that can run, which shuttle would take
+/// for a deadlock of its own (and say so on stderr).
 pub(super) fn before_blocking() {
-    let needed = execution::with(|state| state.scheduler.idle_task.is_none() && !state.stopping && !state.tearing_down);
-    if needed != Some(true) {
+    let Some((needed, stopping)) = execution::with(|state| {
+        let stopping = state.stopping && !state.tearing_down;
+        (state.scheduler.idle_task.is_none() && !state.stopping && !state.tearing_down, stopping)
+    }) else {
+        return;
+    };
+    if stopping {
+        shuttle_engine::runtime::thread::switch();
+        return;
+    }
+    if !needed {
         return;
     }
     // Another task that can run is usually found among the first few.
