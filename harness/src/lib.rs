@@ -52,7 +52,7 @@ pub use model::failure::{Failure, FailureKind, TaskRef};
 pub use model::metrics::Metrics;
 pub use model::tasks::TaskState;
 pub use racewright_macros::test;
-pub use report::{EngineRun, Replayed, Report, StackFrame, TaskSummary, TimelineEvent};
+pub use report::{EngineRun, Replayed, Report, StackFrame, TaskPanic, TaskSummary, TimelineEvent};
 pub use task::spawn;
 
 /// Polls several futures (or `IntoFuture` values) concurrently on the current task and

@@ -127,11 +127,24 @@ pub struct TaskSummary {
     pub state: TaskState,
     /// What the task was blocked in when the execution ended, if anything.
     pub blocked_in: Option<String>,
+    /// For a task that panicked: where (`file:line:column`, when known), and the first line
+    /// of its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panic: Option<TaskPanic>,
     /// Where the task was, across its awaits, when the execution ended (for a task alive
     /// then, or one that panicked): the racewright operation it waits in, then the
     /// `tracing` spans it is in, innermost first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stack: Vec<StackFrame>,
+}
+
+/// Where a task panicked, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskPanic {
+    /// The first line of the panic's message.
+    pub message: String,
+    /// `file:line:column` of the panic, when known.
+    pub at: Option<String>,
 }
 
 /// One frame of a task's async stack: where it waits, or a `tracing` span it is in.
@@ -367,6 +380,10 @@ impl Report {
                 spawned_at: task.spawned_at.map(paths::location),
                 state: task.state,
                 blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
+                panic: task.panic.as_ref().map(|(message, at)| TaskPanic {
+                    message: message.lines().next().unwrap_or_default().to_string(),
+                    at: at.clone(),
+                }),
                 stack: stack_of(task),
             })
             .collect();

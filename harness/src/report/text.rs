@@ -60,6 +60,18 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
             if let Some(blocked) = &task.blocked_in {
                 write!(f, "; in {blocked}")?;
             }
+            // Where a task panicked, unless the headline says it already.
+            let in_headline = |panic: &&super::TaskPanic| {
+                report.failure().is_some_and(|failure| {
+                    failure.task().is_some_and(|of| of.id == task.task.id) && failure.location() == panic.at.as_deref()
+                })
+            };
+            if let Some(panic) = task.panic.as_ref().filter(|panic| !in_headline(panic)) {
+                match &panic.at {
+                    Some(at) => write!(f, "; panicked at {at}: {}", panic.message)?,
+                    None => write!(f, "; panicked: {}", panic.message)?,
+                }
+            }
             writeln!(f)?;
             stack(&task.stack_lines(&report.tasks), f)?;
         }
