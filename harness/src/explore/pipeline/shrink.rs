@@ -6,8 +6,9 @@
 //! of the old schedule where it still can (from the preempting step, or from the step
 //! after it, or with the preempted task's next run of steps moved to where it was
 //! preempted). A candidate is kept when it fails with the same kind and has fewer
-//! preemptions, or as many and fewer steps. Bounded by counts, not time, so that every
-//! machine shrinks alike.
+//! preemptions, or as many and fewer steps. The preemptions are tried from the last to
+//! the first, the sweep going on from where one was taken back, and swept again while a
+//! sweep takes one back. Bounded by counts, not time, so that every machine shrinks alike.
 
 use crate::detect::FailureKind;
 use crate::run::execution::ExecutionState;
@@ -28,9 +29,14 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
     let mut best = failing;
     let mut attempts = 0;
     let mut decisions = 0;
-    'improve: loop {
-        let points: Vec<usize> = best.scheduler.preemptions.iter().map(|preemption| preemption.decision).collect();
-        for point in points.into_iter().rev() {
+    // Sweeps from the last preemption to the first; a preemption taken back keeps the
+    // ones before it (their prefix is the same), so the sweep goes on from there.
+    'sweeps: loop {
+        let mut improved = false;
+        let mut index = best.scheduler.preemptions.len();
+        while index > 0 {
+            index -= 1;
+            let point = best.scheduler.preemptions[index].decision;
             let previous = match point.checked_sub(1).and_then(|index| best.scheduler.choices.get(index)) {
                 Some(previous) => *previous,
                 None => continue,
@@ -49,25 +55,29 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
                 // the rest of the old schedule after it.
                 resumed_at_once(&best.scheduler.choices, point),
             ];
-            for (index, choices) in candidates.iter().enumerate() {
+            for (candidate_index, choices) in candidates.iter().enumerate() {
                 // The same candidate twice (a task that never runs again) is run once.
-                if candidates[..index].contains(choices) {
+                if candidates[..candidate_index].contains(choices) {
                     continue;
                 }
                 decisions += best.scheduler.choices.len();
                 if attempts >= MAX_ATTEMPTS || decisions > MAX_DECISIONS {
-                    break 'improve;
+                    break 'sweeps;
                 }
                 attempts += 1;
                 if let Some(candidate) = rerun(choices.clone(), best.scheduler.randoms.clone()) {
                     if better(&candidate, &best, kind) {
                         best = candidate;
-                        continue 'improve;
+                        improved = true;
+                        index = index.min(best.scheduler.preemptions.len());
+                        break;
                     }
                 }
             }
         }
-        break;
+        if !improved {
+            break;
+        }
     }
     best
 }
