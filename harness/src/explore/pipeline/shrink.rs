@@ -16,8 +16,10 @@ use crate::run::execution::ExecutionState;
 /// Runs one guided execution of (choices, randoms) and returns its state if it failed.
 pub(crate) type Rerun<'a> = dyn Fn(Vec<usize>, Vec<u64>) -> Option<ExecutionState> + 'a;
 
-/// Attempts at most this many candidates.
-const MAX_ATTEMPTS: usize = 200;
+/// Attempts at most this many candidates: a bug found with dozens of preemptions needs
+/// hundreds, and a short execution replays in tens of microseconds (a long one is bounded
+/// by the decisions below first).
+const MAX_ATTEMPTS: usize = 1000;
 /// Replays at most this many scheduling decisions in all: a long failing execution (a
 /// step limit) gets fewer attempts. Counts, not time, bound shrinking, so that a slow
 /// machine shrinks exactly as far as a fast one and reports stay the same everywhere.
