@@ -32,6 +32,7 @@ impl Platform for Racewright {
         Box::pin(async move { handle.await.expect("the task panicked") })
     }
 
+    #[track_caller]
     fn yield_now() -> impl Future<Output = ()> + Send {
         racewright::task::yield_now()
     }
@@ -49,6 +50,7 @@ impl Platform for RawShuttle {
         Box::pin(async move { handle.await.expect("shuttle fails the execution when a task panics") })
     }
 
+    #[track_caller]
     fn yield_now() -> impl Future<Output = ()> + Send {
         shuttle::future::yield_now()
     }
