@@ -88,3 +88,28 @@ fn a_panic_message_of_several_lines_stays_in_its_cell() {
     // The values are the headline's.
     assert!(text.contains("left: 2"), "{text}");
 }
+
+/// A spin loop runs to the step limit: its timeline, too long to show whole, shows the
+/// loop's events once and how many times they came again, and what led into the loop.
+#[test]
+fn a_spin_loop_is_folded_and_what_led_into_it_shows() {
+    use racewright::sync::atomic::{AtomicBool, Ordering};
+    let report = Scenario::new("report_width::spin_loop").iterations(10).max_steps(200).run(|| async {
+        let flag = Arc::new(AtomicBool::new(false));
+        let seen = flag.clone();
+        let spinner = racewright::spawn(async move {
+            while !seen.load(Ordering::Acquire) {
+                racewright::task::yield_now().await;
+            }
+        });
+        spinner.await.unwrap();
+        flag.store(true, Ordering::Release);
+    });
+    assert_eq!(report.failure().map(|failure| failure.kind()), Some(racewright::FailureKind::StepLimit), "{report}");
+    let text = report.to_string();
+    let timeline = timeline(&text);
+    assert!(timeline[0].contains("repeats folded"), "{text}");
+    assert!(timeline.iter().any(|line| line.contains("spawn task #1")), "the loop's start is cut:\n{text}");
+    assert!(timeline.iter().any(|line| line.contains("the 2 events above again")), "{text}");
+    assert!(timeline.len() < 10, "{text}");
+}

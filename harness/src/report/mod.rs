@@ -1,6 +1,7 @@
 //! The report of an exploration: one serde model, rendered as text, JSON and HTML.
 
 mod html;
+mod repeats;
 pub(crate) mod steps;
 mod text;
 

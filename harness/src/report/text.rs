@@ -2,7 +2,8 @@
 
 use std::fmt::{self, Write as _};
 
-use super::Report;
+use super::repeats::{self, Row};
+use super::{Report, TimelineEvent};
 use crate::model::metrics::Metrics;
 use crate::model::tasks::TaskState;
 
@@ -203,11 +204,25 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let skipped = report.timeline.len().saturating_sub(TIMELINE_ROWS);
-    let events = &report.timeline[skipped..];
-    let places = Places::of(events);
+    // A timeline too long to show whole has its repeats folded first, so that a spin loop
+    // leaves room for what led into it.
+    let rows = match report.timeline.len() > TIMELINE_ROWS {
+        true => repeats::fold(&report.timeline),
+        false => (0..report.timeline.len()).map(Row::Event).collect(),
+    };
+    let folded = rows.iter().any(|row| matches!(row, Row::Again { .. }));
+    let skipped_rows = rows.len().saturating_sub(TIMELINE_ROWS);
+    let skipped: usize = rows[..skipped_rows].iter().map(|row| row.events()).sum();
+    let rows = &rows[skipped_rows..];
+    let events: Vec<TimelineEvent> = (rows.iter())
+        .filter_map(|row| match row {
+            Row::Event(index) => Some(report.timeline[*index].clone()),
+            Row::Again { .. } => None,
+        })
+        .collect();
+    let places = Places::of(&events);
     let tasks: Vec<String> = report.tasks.iter().map(|task| format!("#{} {}", task.task.id, task.task.name)).collect();
-    let layout = Layout::choose(&tasks, events, &places);
+    let layout = Layout::choose(&tasks, &events, &places);
     let mut title = String::from(match layout {
         Layout::Columns { .. } => "timeline (one column per task",
         Layout::Rows { .. } => "timeline (one row per event",
@@ -216,7 +231,10 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let _ = write!(title, ", up to step {step}");
     }
     if skipped > 0 {
-        let _ = write!(title, ", last {TIMELINE_ROWS} events");
+        let _ = write!(title, ", last {TIMELINE_ROWS} {}", if folded { "rows" } else { "events" });
+    }
+    if folded {
+        title.push_str(", repeats folded");
     }
     if let Some(note) = &places.note {
         let _ = write!(title, "; {note}");
@@ -228,7 +246,15 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     }
 
     let mut previous_task = None;
-    for (event, place) in events.iter().zip(&places.cells) {
+    let mut shown = events.iter().zip(&places.cells);
+    for row in rows {
+        if let Row::Again { block, times, first, last } = *row {
+            let what = if block == 1 { "event".to_string() } else { format!("{block} events") };
+            writeln!(f, "  {:>5} | ... the {what} above again, {times} more times (steps {first} to {last})", "")?;
+            previous_task = None;
+            continue;
+        }
+        let Some((event, place)) = shown.next() else { break };
         // Consecutive events of one task fold into one row group: the step shows once.
         let step = if previous_task == Some(event.task) && !event.preempted {
             String::new()
