@@ -30,7 +30,8 @@ impl std::fmt::Display for TaskId {
 pub(crate) struct Wait {
     /// The facade operation, e.g. `Mutex::lock`.
     pub(crate) operation: &'static str,
-    /// Where the task awaits.
+    /// Where the task awaits; for a `JoinHandle`, where its task was spawned (an `.await`
+    /// has no caller's location to take).
     pub(crate) at: &'static Location<'static>,
     /// The primitive waited on, by the place it was created.
     pub(crate) resource: Option<Resource>,
@@ -39,10 +40,15 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    /// `Mutex::lock on Mutex@src/bank.rs:12 at src/bank.rs:30:9`.
+    /// `Mutex::lock on Mutex@src/bank.rs:12 at src/bank.rs:30:9`; for a `JoinHandle`,
+    /// `JoinHandle::await for task #1 (spawned at src/bank.rs:20:5)`.
     pub(crate) fn describe(&self) -> String {
+        let at = crate::model::paths::location(self.at);
+        if let Some(task) = self.awaits {
+            return format!("{} for task #{} (spawned at {at})", self.operation, task.0);
+        }
         let on = self.resource.map(|resource| format!(" on {resource}")).unwrap_or_default();
-        format!("{}{on} at {}", self.operation, crate::model::paths::location(self.at))
+        format!("{}{on} at {at}", self.operation)
     }
 }
 
