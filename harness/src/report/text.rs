@@ -7,7 +7,7 @@ use super::{Report, TimelineEvent};
 use crate::model::metrics::Metrics;
 use crate::model::tasks::TaskState;
 
-/// The timeline shows at most this many of the last events.
+/// The timeline shows at most this many rows, the last ones: events, and folds of repeats.
 const TIMELINE_ROWS: usize = 60;
 /// The timeline's table fits a terminal this wide (the JSON form keeps every event whole).
 const WIDTH: usize = 100;
