@@ -95,13 +95,11 @@ macro_rules! lock {
             type Guard<'a> = $($guard)::+<'a, T>;
 
             #[track_caller]
-
             fn new(value: T) -> Self {
                 $($mutex)::+::new(value)
             }
 
             #[track_caller]
-
             fn lock(&self) -> Self::Guard<'_> {
                 $($mutex)::+::lock(self).unwrap_or_else(PoisonError::into_inner)
             }
@@ -122,7 +120,6 @@ macro_rules! condition {
             }
 
             #[track_caller]
-
             fn wait<'a, T>(&self, guard: $($guard)::+<'a, T>) -> $($guard)::+<'a, T>
             where
                 T: Send + 'static + 'a,
@@ -131,13 +128,11 @@ macro_rules! condition {
             }
 
             #[track_caller]
-
             fn notify_one(&self) {
                 $($condvar)::+::notify_one(self)
             }
 
             #[track_caller]
-
             fn notify_all(&self) {
                 $($condvar)::+::notify_all(self)
             }
@@ -159,31 +154,26 @@ macro_rules! atomic {
             }
 
             #[track_caller]
-
             fn load(&self) -> i64 {
                 $($atomic)::+::load(self, SEQ_CST)
             }
 
             #[track_caller]
-
             fn store(&self, value: i64) {
                 $($atomic)::+::store(self, value, SEQ_CST)
             }
 
             #[track_caller]
-
             fn swap(&self, value: i64) -> i64 {
                 $($atomic)::+::swap(self, value, SEQ_CST)
             }
 
             #[track_caller]
-
             fn compare_exchange(&self, current: i64, new: i64) -> Result<i64, i64> {
                 $($atomic)::+::compare_exchange(self, current, new, SEQ_CST, SEQ_CST)
             }
 
             #[track_caller]
-
             fn fetch_add(&self, delta: i64) -> i64 {
                 $($atomic)::+::fetch_add(self, delta, SEQ_CST)
             }
