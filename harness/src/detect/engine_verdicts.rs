@@ -5,7 +5,7 @@ use crate::run::execution::ExecutionState;
 
 /// The finding for a panic of loom's with `message`, in the execution `state`.
 pub(crate) fn from_loom(state: &ExecutionState, message: &str) -> Failure {
-    let first_line = message.lines().next().unwrap_or_default();
+    let first_line = crate::model::failure::first_line(message);
     if out_of_branches(message) {
         step_limit::finding(state)
             .detail("loom's branch limit was reached first (loom counts every access to a loom object)")

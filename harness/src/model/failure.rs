@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::paths;
 use super::tasks::{TaskId, TaskRecord};
 
+/// The first line of a panic's or a finding's message: what a line of a report holds
+/// (`assert_eq!`'s values follow on lines of their own).
+pub(crate) fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or_default()
+}
+
 /// The kinds of failure racewright finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

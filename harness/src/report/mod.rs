@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Explored, Interleaving};
-use crate::model::failure::{Failure, TaskRef};
+use crate::model::failure::{Failure, TaskRef, first_line};
 use crate::model::metrics::Metrics;
 use crate::model::paths;
 use crate::model::tasks::{Resource, TaskId, TaskRecord, TaskState};
@@ -381,10 +381,10 @@ impl Report {
                 spawned_at: task.spawned_at.map(paths::location),
                 state: task.state,
                 blocked_in: task.waiting.as_ref().map(|wait| wait.describe()),
-                panic: task.panic.as_ref().map(|(message, at)| TaskPanic {
-                    message: message.lines().next().unwrap_or_default().to_string(),
-                    at: at.clone(),
-                }),
+                panic: task
+                    .panic
+                    .as_ref()
+                    .map(|(message, at)| TaskPanic { message: first_line(message).to_string(), at: at.clone() }),
                 stack: stack_of(task),
             })
             .collect();
@@ -600,7 +600,7 @@ impl Report {
                 "FAILED ({}) at execution {}: {}",
                 failure.kind(),
                 self.failing_execution.unwrap_or(self.executions),
-                failure.message().lines().next().unwrap_or_default()
+                first_line(failure.message())
             ),
             (None, _, Some(error)) => format!("ERROR: {error}"),
             (None, Some(limit), None) => format!("INCOMPLETE after {executions}: {limit}"),

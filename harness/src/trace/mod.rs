@@ -158,7 +158,7 @@ impl Trace {
         message: &str,
     ) {
         let at = at.map_or(Site::Engine, Site::Source);
-        let detail = message.lines().next().unwrap_or_default().to_string();
+        let detail = crate::model::failure::first_line(message).to_string();
         self.events.push(Event { step, task, operation, at, detail: Some(detail), clock: self.clock, spans: None });
     }
 
