@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 
 use super::repeats::{self, Row};
-use super::{Report, TimelineEvent};
+use super::{Report, TaskPanic, TaskSummary, TimelineEvent};
 use crate::model::metrics::Metrics;
 use crate::model::tasks::TaskState;
 
@@ -62,12 +62,7 @@ pub(super) fn render(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result
                 write!(f, "; in {blocked}")?;
             }
             // Where a task panicked, unless the headline says it already.
-            let in_headline = |panic: &&super::TaskPanic| {
-                report.failure().is_some_and(|failure| {
-                    failure.task().is_some_and(|of| of.id == task.task.id) && failure.location() == panic.at.as_deref()
-                })
-            };
-            if let Some(panic) = task.panic.as_ref().filter(|panic| !in_headline(panic)) {
+            if let Some(panic) = task.panic.as_ref().filter(|panic| !said_by_headline(report, task, panic)) {
                 match &panic.at {
                     Some(at) => write!(f, "; panicked at {at}: {}", panic.message)?,
                     None => write!(f, "; panicked: {}", panic.message)?,
@@ -203,20 +198,28 @@ fn verdict(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     Ok(())
 }
 
+/// Whether the report's headline is `task`'s `panic`.
+fn said_by_headline(report: &Report, task: &TaskSummary, panic: &TaskPanic) -> bool {
+    report.failure().is_some_and(|failure| {
+        failure.task().is_some_and(|of| of.id == task.task.id) && failure.location() == panic.at.as_deref()
+    })
+}
+
 fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     // A timeline too long to show whole has its repeats folded first, so that a spin loop
     // leaves room for what led into it.
-    let rows = match report.timeline.len() > TIMELINE_ROWS {
-        true => repeats::fold(&report.timeline),
-        false => (0..report.timeline.len()).map(Row::Event).collect(),
+    let rows = if report.timeline.len() > TIMELINE_ROWS {
+        repeats::fold(&report.timeline)
+    } else {
+        (0..report.timeline.len()).map(Row::Event).collect()
     };
     let folded = rows.iter().any(|row| matches!(row, Row::Again { .. }));
     let skipped_rows = rows.len().saturating_sub(TIMELINE_ROWS);
     let skipped: usize = rows[..skipped_rows].iter().map(|row| row.events()).sum();
     let rows = &rows[skipped_rows..];
-    let events: Vec<TimelineEvent> = (rows.iter())
+    let events: Vec<&TimelineEvent> = (rows.iter())
         .filter_map(|row| match row {
-            Row::Event(index) => Some(report.timeline[*index].clone()),
+            Row::Event(index) => Some(&report.timeline[*index]),
             Row::Again { .. } => None,
         })
         .collect();
@@ -305,7 +308,7 @@ enum Layout {
 }
 
 impl Layout {
-    fn choose(tasks: &[String], events: &[super::TimelineEvent], places: &Places) -> Layout {
+    fn choose(tasks: &[String], events: &[&TimelineEvent], places: &Places) -> Layout {
         // Step, the cells with their separators, and the place column must fit in `WIDTH`.
         let fixed = STEP_WIDTH + "| ".len() + places.width();
         let columns = tasks.len().max(1);
@@ -345,7 +348,7 @@ struct Places {
 }
 
 impl Places {
-    fn of(events: &[super::TimelineEvent]) -> Places {
+    fn of(events: &[&TimelineEvent]) -> Places {
         // Some events happen nowhere in the code (a timer firing): they have no place.
         let placed = || events.iter().map(|event| event.at.as_str()).filter(|at| !at.is_empty());
         let files: Vec<&str> = placed().map(|at| at.rsplit_once(':').map_or(at, |(file, _)| file)).collect();

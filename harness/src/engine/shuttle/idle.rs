@@ -84,17 +84,19 @@ pub(super) fn spawn() {
 /// execution ends: blocked, it could leave no task that can run, which shuttle would take
 /// for a deadlock of its own (and say so on stderr).
 pub(super) fn before_blocking() {
-    let Some((needed, stopping)) = execution::with(|state| {
-        let stopping = state.stopping && !state.tearing_down;
-        (state.scheduler.idle_task.is_none() && !state.stopping && !state.tearing_down, stopping)
-    }) else {
+    let Some((spawned, stopping, tearing_down)) =
+        execution::with(|state| (state.scheduler.idle_task.is_some(), state.stopping, state.tearing_down))
+    else {
         return;
     };
+    if tearing_down {
+        return;
+    }
     if stopping {
         shuttle_engine::runtime::thread::switch();
         return;
     }
-    if !needed {
+    if spawned {
         return;
     }
     // Another task that can run is usually found among the first few.
