@@ -1,7 +1,7 @@
 //! Search power and speed of racewright against raw shuttle and raw loom, on the SCTBench
 //! programs of `racewright_scenarios::sctbench`, each written once and run on each.
 //!
-//! `cargo bench -p racewright-scenarios --bench search` prints five tables:
+//! `cargo bench -p racewright-scenarios --bench search` prints six tables:
 //! 1. detection: executions until the first failure of each buggy program, over many
 //!    seeds (median, 90th percentile, seeds that missed within the budget), for raw
 //!    shuttle's random, PCT(3), URW and DFS schedulers and racewright's strategies, and
@@ -14,7 +14,9 @@
 //!    bounds 2 and 3) of a small fixed program, raw loom against racewright on loom;
 //! 4. operations: the time of one atomic store, one lock and unlock, one spawn and join,
 //!    and of an empty execution, raw shuttle against racewright (`search/operations.rs`);
-//! 5. memory: the peak resident set of a long racewright run, against raw shuttle's.
+//! 5. memory: the peak resident set of a long racewright run, against raw shuttle's;
+//! 6. depth: the fewest preemptions of a failing schedule of `safe_stack`'s buggy port,
+//!    which no searcher finds on most seeds (`search/depth.rs`).
 //!
 //! How executions are counted. Raw shuttle: the test function counts its own calls, the
 //! failing one included. Racewright: each search runs on one thread, so its executions
@@ -35,12 +37,14 @@
 //! - `BENCH_SEARCH_CHUNK`: executions per exploration of the speed table (default 2000);
 //! - `BENCH_SEARCH_RSS_EXECUTIONS`: executions of the memory run (default 100000);
 //! - `BENCH_SEARCH_JOBS`: detection rows run at once (default 2);
-//! - `BENCH_SEARCH_SECTIONS`: which tables, e.g. `detection,speed` (default all five:
-//!   `detection,speed,loom,operations,memory`).
+//! - `BENCH_SEARCH_SECTIONS`: which tables, e.g. `detection,speed` (default all six:
+//!   `detection,speed,loom,operations,memory,depth`).
 //!
 //! The machine is shared and noisy: read the ratios, not the absolute times.
 
 mod common;
+#[path = "search/depth.rs"]
+mod depth;
 #[path = "search/operations.rs"]
 mod operations;
 
@@ -742,6 +746,7 @@ fn main() {
         match rest[0].as_str() {
             "detect" => child_detect(&rest[1..]),
             "memory" => child_memory(&rest[1..]),
+            "depth" => depth::child_depth(),
             other => panic!("no child section {other}"),
         }
         return;
@@ -749,7 +754,8 @@ fn main() {
     // `cargo bench` passes `--bench`; anything else (`cargo test --benches`) only checks
     // that the benchmark runs, quickly.
     let quick = !args.iter().any(|arg| arg == "--bench");
-    let sections = std::env::var("BENCH_SEARCH_SECTIONS").unwrap_or("detection,speed,loom,operations,memory".into());
+    let sections =
+        std::env::var("BENCH_SEARCH_SECTIONS").unwrap_or("detection,speed,loom,operations,memory,depth".into());
     let sections: Vec<&str> = sections.split(',').map(str::trim).collect();
     let millis = if quick { 20 } else { knob("BENCH_SEARCH_MILLIS", 2000) };
     let time = Duration::from_millis(millis as u64);
@@ -771,6 +777,9 @@ fn main() {
     }
     if sections.contains(&"operations") {
         operations::operations(time, if quick { 100 } else { knob("BENCH_SEARCH_CHUNK", 2000) });
+    }
+    if sections.contains(&"depth") {
+        depth::depth();
     }
     if sections.contains(&"memory") {
         memory(if quick { 1000 } else { knob("BENCH_SEARCH_RSS_EXECUTIONS", 100_000) });
