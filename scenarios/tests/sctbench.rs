@@ -97,3 +97,39 @@ fn the_philosophers_deadlock_shrinks_to_under_30_percent_of_its_preemptions() {
         assert!(shrunk * 10 < found * 3, "seed {seed}: {verdict}");
     }
 }
+
+/// A report's timeline marks every preemption its verdict counts. Several tasks started
+/// one after another, each switched away from before its first racewright call, counted a
+/// preemption each that the timeline could not show (`reorder`: `preemptions 4` over two
+/// marks): a task's first turn does nothing racewright sees, and switching away from it
+/// preempts nothing. (Reports whose timeline is cut to its last rows are left out: the
+/// marks cut off are not there to count.)
+#[test]
+fn every_preemption_a_verdict_counts_is_marked() {
+    use racewright::Scenario;
+    let mut checked = 0;
+    for program in &sctbench::PROGRAMS {
+        let name = program.name;
+        if name == "safe_stack" {
+            continue;
+        }
+        for seed in 0..6 {
+            let report = Scenario::new(format!("sctbench::{name}"))
+                .seed(seed)
+                .run(move || sctbench::run::<Racewright>(name, Variant::Buggy));
+            let text = report.to_string();
+            if text.contains("earlier events") {
+                continue;
+            }
+            checked += 1;
+            let marks = text.lines().filter(|line| line.trim_start().starts_with('»')).count();
+            let counted = text
+                .lines()
+                .find_map(|line| line.trim().strip_prefix("preemptions "))
+                .and_then(|verdict| verdict.split(' ').next()?.parse::<usize>().ok())
+                .expect("a verdict with preemptions");
+            assert_eq!(marks, counted, "{name}, seed {seed}:\n{text}");
+        }
+    }
+    assert!(checked >= 12, "only {checked} reports showed their whole timeline");
+}

@@ -14,7 +14,7 @@ use crate::engine::{Explored, Interleaving};
 use crate::model::failure::{Failure, TaskRef, first_line};
 use crate::model::metrics::Metrics;
 use crate::model::paths;
-use crate::model::tasks::{Resource, TaskId, TaskRecord, TaskState};
+use crate::model::tasks::{Resource, TaskRecord, TaskState};
 use crate::run::execution::ExecutionState;
 use crate::trace::{Closing, Transition};
 
@@ -750,29 +750,22 @@ fn stack_of(task: &TaskRecord) -> Vec<StackFrame> {
     wait.chain(spans).collect()
 }
 
-/// Which events of the trace carry the preemption mark: the first event of the task a
-/// preemption chose, at the preemption's step or after it (a task that had not run yet
-/// starts with a poll that records nothing: its first event is a step later), unless
-/// another task's event comes first.
+/// Which events of the trace carry the preemption mark: the first event at the
+/// preemption's step or after it. That is the chosen task's first operation, or, where
+/// the preemption started a task (whose first turn runs it to its first racewright call
+/// and records nothing) and the next choice went to another, that task's.
 fn preempting_events(state: &ExecutionState) -> Vec<bool> {
-    let log = &state.scheduler;
-    let chosen = |decision: usize| {
-        let key = log.choices.get(decision).copied()?;
-        state.engine_key_of_choice(key).and_then(|engine_key| state.tasks.by_engine_key(engine_key))
-    };
-    let mut preemptions = log.preemptions.iter().map(|preemption| (preemption.step, chosen(preemption.decision)));
-    let mut next = preemptions.next();
-    let mut waiting: Option<Option<TaskId>> = None;
+    let mut steps = state.scheduler.preemptions.iter().map(|preemption| preemption.step).peekable();
     state
         .trace
         .events()
         .iter()
         .map(|event| {
-            while let Some((_, task)) = next.filter(|(step, _)| *step <= event.step) {
-                waiting = Some(task);
-                next = preemptions.next();
+            let mut marked = false;
+            while steps.next_if(|step| *step <= event.step).is_some() {
+                marked = true;
             }
-            waiting.take().is_some_and(|task| task.is_none_or(|task| task == event.task))
+            marked
         })
         .collect()
 }

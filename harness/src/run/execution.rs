@@ -125,6 +125,10 @@ pub(crate) struct SchedulerLog {
     pub(crate) choices: Vec<usize>,
     /// Where a task that could go on was switched away from.
     pub(crate) preemptions: Vec<Preemption>,
+    /// The engine's id of the task the last choice started (its first turn, which runs it
+    /// to its first racewright call's scheduling point and does nothing racewright sees):
+    /// switching away from it then preempts nothing.
+    pub(crate) starting: Option<usize>,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
     /// The engine's id of the idle task, once spawned (see `engine/shuttle/idle.rs`).
@@ -318,10 +322,12 @@ impl ExecutionState {
         notes.clear();
         *stopping = false;
         *tearing_down = false;
-        let SchedulerLog { steps, choices, preemptions, randoms, idle_task, idle_reason, deferred } = scheduler;
+        let SchedulerLog { steps, choices, preemptions, starting, randoms, idle_task, idle_reason, deferred } =
+            scheduler;
         *steps = 0;
         choices.clear();
         preemptions.clear();
+        *starting = None;
         randoms.clear();
         *idle_task = None;
         *idle_reason = None;
@@ -368,8 +374,12 @@ impl ExecutionState {
         }
         log.choices.push(key);
         // A task that has not run yet is known once its first poll binds it (`running`).
-        if let Some(task) = self.tasks.by_engine_key(engine_key) {
-            self.running(task);
+        match self.tasks.by_engine_key(engine_key) {
+            Some(task) => {
+                log.starting = None;
+                self.running(task);
+            }
+            None => log.starting = Some(engine_key).filter(|key| Some(*key) != log.idle_task),
         }
     }
 

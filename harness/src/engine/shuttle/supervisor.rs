@@ -118,6 +118,8 @@ impl Supervisor {
                     .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
                     .is_some_and(|task| state.tasks.get(task).in_poll);
             let deferred = state.scheduler.deferred;
+            // Known only until the next decision: by then the task has run its first turn.
+            let starting = state.scheduler.starting.take().map(ShuttleTaskId::from);
             // Carrying out a switch decided before is no new step.
             if deferred.is_none() && !state.take_step() {
                 detect::judge(state, Moment::StepLimit);
@@ -133,6 +135,7 @@ impl Supervisor {
                 keep_running,
                 may_defer,
                 deferred: deferred.map(ShuttleTaskId::from),
+                starting,
             })
         })?;
         let idle_task = decision.idle_task;
@@ -169,7 +172,9 @@ impl Supervisor {
             let stepped = state.with(|state| {
                 state.scheduler.deferred = None;
                 if can_run {
-                    state.running_key = Some(usize::from(deferred));
+                    let key = usize::from(deferred);
+                    state.running_key = Some(key);
+                    state.scheduler.starting = state.tasks.by_engine_key(key).is_none().then_some(key);
                     return true;
                 }
                 // What was chosen cannot run any more: decide anew.
@@ -234,11 +239,15 @@ impl Supervisor {
             if Some(choice) == idle_task {
                 state.scheduler.idle_reason = Some(IdleReason::LetTimePass);
             }
-            // Switching away from a task that could go on, and did not yield, is a preemption.
-            let preempted = !is_yielding && current_ready.is_some_and(|current| current != choice);
+            // Switching away from a task that could go on, and did not yield, is a preemption;
+            // not from one the last choice started, which has done nothing yet.
+            let preempted = !is_yielding
+                && current_ready.is_some_and(|current| current != choice && Some(current) != decision.starting);
             state.record_choice(usize::from(choice), preempted);
             if defer {
                 state.scheduler.deferred = Some(usize::from(choice));
+                // The running task goes on: the chosen one starts only when the switch happens.
+                state.scheduler.starting = None;
             }
             state.running_key = Some(usize::from(if defer { current_ready.unwrap_or(choice) } else { choice }));
         });
@@ -281,4 +290,6 @@ struct Decision {
     may_defer: bool,
     /// A switch decided inside the running task's poll, not carried out yet.
     deferred: Option<ShuttleTaskId>,
+    /// The task the last decision started, if it did: it has done nothing since.
+    starting: Option<ShuttleTaskId>,
 }
