@@ -5,7 +5,9 @@
 //! running task goes on instead), and completes without preempting, or follows the rest
 //! of the old schedule where it still can (from the preempting step, or from the step
 //! after it, or with the preempted task's next run of steps moved to where it was
-//! preempted). A candidate is kept when it fails with the same kind and has fewer
+//! preempted); or it leaves the preempting task's run of steps out there, the task taking
+//! them when it is chosen next (a chain of preemptions, each task's first step of several,
+//! shrinks to the one the bug needs). A candidate is kept when it fails with the same kind and has fewer
 //! preemptions, or as many and fewer steps. The preemptions are tried from the last to
 //! the first, the sweep going on from where one was taken back, and swept again while a
 //! sweep takes one back. Bounded by counts, not time, so that every machine shrinks alike.
@@ -56,6 +58,9 @@ pub(crate) fn shrink(rerun: &Rerun<'_>, failing: ExecutionState) -> ExecutionSta
                 // Run the preempted task's next stretch of steps where it was preempted,
                 // the rest of the old schedule after it.
                 resumed_at_once(&best.scheduler.choices, point),
+                // Leave out the preempting task's stretch: the task runs those steps when it is
+                // chosen next.
+                without_stretch(&best.scheduler.choices, point),
             ];
             for (candidate_index, choices) in candidates.iter().enumerate() {
                 // The same candidate twice (a task that never runs again) is run once.
@@ -96,6 +101,14 @@ fn resumed_at_once(choices: &[usize], point: usize) -> Vec<usize> {
     [&choices[..point], &choices[start..end], &choices[point..start], &choices[end..]].concat()
 }
 
+/// `choices` without the stretch of steps the task chosen at decision `point` took in a
+/// row from there.
+fn without_stretch(choices: &[usize], point: usize) -> Vec<usize> {
+    let preempting = choices[point];
+    let end = (point..choices.len()).find(|index| choices[*index] != preempting).unwrap_or(choices.len());
+    [&choices[..point], &choices[end..]].concat()
+}
+
 fn better(candidate: &ExecutionState, best: &ExecutionState, kind: FailureKind) -> bool {
     let same_kind = candidate.findings.first().is_some_and(|finding| finding.kind() == kind);
     let fewer = (candidate.scheduler.preemptions.len(), candidate.scheduler.choices.len())
@@ -105,7 +118,15 @@ fn better(candidate: &ExecutionState, best: &ExecutionState, kind: FailureKind) 
 
 #[cfg(test)]
 mod tests {
-    use super::resumed_at_once;
+    use super::{resumed_at_once, without_stretch};
+
+    #[test]
+    fn the_preempting_tasks_run_is_left_out() {
+        // Task 1 preempts 0 at decision 2 for two steps; then 2 runs, and 1 again.
+        assert_eq!(without_stretch(&[0, 0, 1, 1, 2, 1], 2), [0, 0, 2, 1]);
+        // The run reaches the end.
+        assert_eq!(without_stretch(&[0, 1, 1], 1), [0]);
+    }
 
     #[test]
     fn the_preempted_tasks_next_run_moves_to_where_it_was_preempted() {
