@@ -113,3 +113,32 @@ fn a_spin_loop_is_folded_and_what_led_into_it_shows() {
     assert!(timeline.iter().any(|line| line.contains("the 2 events above again")), "{text}");
     assert!(timeline.len() < 10, "{text}");
 }
+
+/// A timeline cut to its last rows says how many preemptions the rows cut off held, so
+/// that the marks add up to the verdict's count.
+#[test]
+fn a_cut_timeline_counts_the_preemptions_it_cut_off() {
+    use racewright::sync::atomic::{AtomicUsize, Ordering};
+    let report = Scenario::new("report_width::early_preemptions").run(|| async {
+        let (first, second, counter) =
+            (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)), AtomicUsize::new(0));
+        let (a, b) = (first.clone(), second.clone());
+        let writer = racewright::spawn(async move {
+            a.store(1, Ordering::SeqCst);
+            b.store(1, Ordering::SeqCst);
+        });
+        let seen = (first.load(Ordering::SeqCst), second.load(Ordering::SeqCst));
+        // Enough events after the race to push it out of the last 60 rows.
+        for i in 0..80 {
+            counter.store(i, Ordering::SeqCst);
+        }
+        writer.await.unwrap();
+        assert!(seen != (1, 0), "saw the first store without the second");
+    });
+    assert_eq!(report.failure().map(|failure| failure.kind()), Some(racewright::FailureKind::Panic), "{report}");
+    let text = report.to_string();
+    let shown = text.lines().filter(|line| line.trim_start().starts_with('»')).count();
+    assert_eq!(shown, 0, "the race is not cut off:\n{text}");
+    assert!(text.contains("earlier events, 2 preemptions among them"), "{text}");
+    assert!(text.contains("preemptions 2"), "{text}");
+}

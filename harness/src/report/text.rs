@@ -216,6 +216,11 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let folded = rows.iter().any(|row| matches!(row, Row::Again { .. }));
     let skipped_rows = rows.len().saturating_sub(TIMELINE_ROWS);
     let skipped: usize = rows[..skipped_rows].iter().map(|row| row.events()).sum();
+    // Preemptions are never folded: each skipped one is a row of its own.
+    let skipped_preemptions = rows[..skipped_rows]
+        .iter()
+        .filter(|row| matches!(row, Row::Event(index) if report.timeline[*index].preempted))
+        .count();
     let rows = &rows[skipped_rows..];
     let events: Vec<&TimelineEvent> = (rows.iter())
         .filter_map(|row| match row {
@@ -245,7 +250,12 @@ fn timeline(report: &Report, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(f, "{title}):")?;
     writeln!(f, "{}", layout.header(&tasks, places.header))?;
     if skipped > 0 {
-        writeln!(f, "  {:>5} | ... {skipped} earlier events", "")?;
+        let among = match skipped_preemptions {
+            0 => String::new(),
+            1 => ", 1 preemption among them".to_string(),
+            n => format!(", {n} preemptions among them"),
+        };
+        writeln!(f, "  {:>5} | ... {skipped} earlier events{among}", "")?;
     }
 
     let mut previous_task = None;
