@@ -79,22 +79,36 @@ fn every_program_is_here_with_its_kind() {
     }
 }
 
+/// The report of `name`'s buggy variant, searched with `seed`, as text.
+fn buggy_report(name: &'static str, seed: u64) -> String {
+    racewright::Scenario::new(format!("sctbench::{name}"))
+        .seed(seed)
+        .run(move || sctbench::run::<Racewright>(name, Variant::Buggy))
+        .to_string()
+}
+
+/// The verdict's preemptions, and those the failure was found with when it shrank.
+fn preemptions(report: &str) -> (usize, Option<usize>) {
+    let verdict = report.lines().find_map(|line| line.trim().strip_prefix("preemptions ")).expect("a verdict");
+    let numbers: Vec<usize> =
+        verdict.split(|c: char| !c.is_ascii_digit()).filter_map(|number| number.parse().ok()).collect();
+    match numbers[..] {
+        [count] => (count, None),
+        [count, found] => (count, Some(found)),
+        _ => panic!("a verdict of preemptions: {verdict}"),
+    }
+}
+
 /// Shrinking takes back most of the preemptions a random search finds a deep bug with:
 /// the 13 philosophers' deadlock is found with 60 to 70, and shrinks to under 30% of them
 /// (a sweep from the last preemption to the first, again while one is taken back).
 #[test]
 fn the_philosophers_deadlock_shrinks_to_under_30_percent_of_its_preemptions() {
-    use racewright::Scenario;
     for seed in 0..5 {
-        let report = Scenario::new("sctbench::dining_philosophers")
-            .seed(seed)
-            .run(|| sctbench::run::<Racewright>("dining_philosophers", Variant::Buggy));
-        let text = report.to_string();
-        let verdict = text.lines().find_map(|line| line.trim().strip_prefix("preemptions ")).expect("a verdict");
-        let numbers: Vec<usize> =
-            verdict.split(|c: char| !c.is_ascii_digit()).filter_map(|number| number.parse().ok()).collect();
-        let [shrunk, found] = numbers[..] else { panic!("seed {seed}: {verdict}") };
-        assert!(shrunk * 10 < found * 3, "seed {seed}: {verdict}");
+        let report = buggy_report("dining_philosophers", seed);
+        let (shrunk, found) = preemptions(&report);
+        let found = found.expect("a shrunk verdict");
+        assert!(shrunk * 10 < found * 3, "seed {seed}: {shrunk} of {found}");
     }
 }
 
@@ -106,30 +120,20 @@ fn the_philosophers_deadlock_shrinks_to_under_30_percent_of_its_preemptions() {
 /// cut off held.
 #[test]
 fn every_preemption_a_verdict_counts_is_marked() {
-    use racewright::Scenario;
     for program in &sctbench::PROGRAMS {
         let name = program.name;
         if name == "safe_stack" {
             continue;
         }
         for seed in 0..6 {
-            let report = Scenario::new(format!("sctbench::{name}"))
-                .seed(seed)
-                .run(move || sctbench::run::<Racewright>(name, Variant::Buggy));
-            let text = report.to_string();
-            let shown = text.lines().filter(|line| line.trim_start().starts_with('»')).count();
-            let cut_off = text
+            let report = buggy_report(name, seed);
+            let shown = report.lines().filter(|line| line.trim_start().starts_with('»')).count();
+            let cut_off = report
                 .lines()
                 .find_map(|line| line.split("earlier events, ").nth(1))
                 .and_then(|among| among.split(' ').next()?.parse::<usize>().ok())
                 .unwrap_or(0);
-            let marks = shown + cut_off;
-            let counted = text
-                .lines()
-                .find_map(|line| line.trim().strip_prefix("preemptions "))
-                .and_then(|verdict| verdict.split(' ').next()?.parse::<usize>().ok())
-                .expect("a verdict with preemptions");
-            assert_eq!(marks, counted, "{name}, seed {seed}:\n{text}");
+            assert_eq!(shown + cut_off, preemptions(&report).0, "{name}, seed {seed}:\n{report}");
         }
     }
 }
@@ -140,13 +144,8 @@ fn every_preemption_a_verdict_counts_is_marked() {
 /// two or three on seeds 1, 4 and 6.
 #[test]
 fn the_reorder_race_shrinks_to_one_preemption() {
-    use racewright::Scenario;
     for seed in 0..8 {
-        let report = Scenario::new("sctbench::reorder")
-            .seed(seed)
-            .run(|| sctbench::run::<Racewright>("reorder", Variant::Buggy));
-        let text = report.to_string();
-        let verdict = text.lines().find_map(|line| line.trim().strip_prefix("preemptions ")).expect("a verdict");
-        assert!(verdict.starts_with("1 ") || verdict == "1", "seed {seed}: {verdict}");
+        let report = buggy_report("reorder", seed);
+        assert_eq!(preemptions(&report).0, 1, "seed {seed}:\n{report}");
     }
 }
