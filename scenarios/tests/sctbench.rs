@@ -100,24 +100,26 @@ fn preemptions(report: &str) -> (usize, Option<usize>) {
 }
 
 /// Shrinking takes back most of the preemptions a random search finds a deep bug with:
-/// the 13 philosophers' deadlock is found with 60 to 70, and shrinks to under 30% of them
-/// (a sweep from the last preemption to the first, again while one is taken back).
+/// the 13 philosophers' deadlock is found with 36 to 46, and shrinks to under a third of
+/// them (a sweep from the last preemption to the first, again while one is taken back;
+/// before the sweep, 24 of 67 under the count of that time, which also counted switches
+/// away from a task that had done nothing since it was switched to).
 #[test]
-fn the_philosophers_deadlock_shrinks_to_under_30_percent_of_its_preemptions() {
+fn the_philosophers_deadlock_shrinks_to_under_a_third_of_its_preemptions() {
     for seed in 0..5 {
         let report = buggy_report("dining_philosophers", seed);
         let (shrunk, found) = preemptions(&report);
         let found = found.expect("a shrunk verdict");
-        assert!(shrunk * 10 < found * 3, "seed {seed}: {shrunk} of {found}");
+        assert!(shrunk * 3 < found, "seed {seed}: {shrunk} of {found}");
     }
 }
 
 /// A report's timeline marks every preemption its verdict counts. Several tasks started
 /// one after another, each switched away from before its first racewright call, counted a
 /// preemption each that the timeline could not show (`reorder`: `preemptions 4` over two
-/// marks): a task's first turn does nothing racewright sees, and switching away from it
-/// preempts nothing. A timeline cut to its last rows says how many preemptions the rows
-/// cut off held.
+/// marks): a task switched to runs to its next racewright call's scheduling point first,
+/// and switching away from it before it made a call preempts nothing. A timeline cut to
+/// its last rows says how many preemptions the rows cut off held.
 #[test]
 fn every_preemption_a_verdict_counts_is_marked() {
     for program in &sctbench::PROGRAMS {

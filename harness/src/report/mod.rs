@@ -752,8 +752,10 @@ fn stack_of(task: &TaskRecord) -> Vec<StackFrame> {
 
 /// Which events of the trace carry the preemption mark: the first event at the
 /// preemption's step or after it. That is the chosen task's first operation, or, where
-/// the preemption started a task (whose first turn runs it to its first racewright call
-/// and records nothing) and the next choice went to another, that task's.
+/// the chosen task did nothing before the next switch (a task started, or resumed after a
+/// yield or a release, runs to its next racewright call's scheduling point first), the
+/// next task's. A switch away from such a task preempts nothing, so an event comes
+/// between any two preemptions and each has its mark.
 fn preempting_events(state: &ExecutionState) -> Vec<bool> {
     let mut steps = state.scheduler.preemptions.iter().map(|preemption| preemption.step).peekable();
     state

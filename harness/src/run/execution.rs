@@ -125,10 +125,11 @@ pub(crate) struct SchedulerLog {
     pub(crate) choices: Vec<usize>,
     /// Where a task that could go on was switched away from.
     pub(crate) preemptions: Vec<Preemption>,
-    /// The engine's id of the task the last choice started (its first turn, which runs it
-    /// to its first racewright call's scheduling point and does nothing racewright sees):
-    /// switching away from it then preempts nothing.
-    pub(crate) starting: Option<usize>,
+    /// The running task made a racewright call since it was switched to. A task switched
+    /// to runs to its next call's scheduling point, which comes before the call: started,
+    /// or resumed after a yield, a release or a preemption, it has done nothing racewright
+    /// sees when it gets there, and switching away from it then preempts nothing.
+    pub(crate) acted: bool,
     /// The random values the engine handed out (`select!` branch order), in order.
     pub(crate) randoms: Vec<u64>,
     /// The engine's id of the idle task, once spawned (see `engine/shuttle/idle.rs`).
@@ -322,12 +323,11 @@ impl ExecutionState {
         notes.clear();
         *stopping = false;
         *tearing_down = false;
-        let SchedulerLog { steps, choices, preemptions, starting, randoms, idle_task, idle_reason, deferred } =
-            scheduler;
+        let SchedulerLog { steps, choices, preemptions, acted, randoms, idle_task, idle_reason, deferred } = scheduler;
         *steps = 0;
         choices.clear();
         preemptions.clear();
-        *starting = None;
+        *acted = false;
         randoms.clear();
         *idle_task = None;
         *idle_reason = None;
@@ -364,6 +364,13 @@ impl ExecutionState {
         self.scheduler.steps <= self.settings.max_steps
     }
 
+    /// The scheduler switched to the engine's task `engine_key`: it runs from here, and has
+    /// done nothing yet.
+    pub(crate) fn switched_to(&mut self, engine_key: usize) {
+        self.running_key = Some(engine_key);
+        self.scheduler.acted = false;
+    }
+
     /// Records the task the scheduler chose (the engine's id), and whether choosing it
     /// preempted a task that could have gone on.
     pub(crate) fn record_choice(&mut self, engine_key: usize, preempted: bool) {
@@ -374,12 +381,8 @@ impl ExecutionState {
         }
         log.choices.push(key);
         // A task that has not run yet is known once its first poll binds it (`running`).
-        match self.tasks.by_engine_key(engine_key) {
-            Some(task) => {
-                log.starting = None;
-                self.running(task);
-            }
-            None => log.starting = Some(engine_key).filter(|key| Some(*key) != log.idle_task),
+        if let Some(task) = self.tasks.by_engine_key(engine_key) {
+            self.running(task);
         }
     }
 
@@ -453,6 +456,7 @@ impl ExecutionState {
     ) {
         let task = self.current_task();
         let step = self.scheduler.steps;
+        self.scheduler.acted = true;
         if let Some(pulse) = &self.pulse {
             pulse.called(task.0, step, operation, at, || self.tasks.get(task).label());
         }

@@ -118,8 +118,7 @@ impl Supervisor {
                     .and_then(|current| state.tasks.by_engine_key(usize::from(current)))
                     .is_some_and(|task| state.tasks.get(task).in_poll);
             let deferred = state.scheduler.deferred;
-            // Known only until the next decision: by then the task has run its first turn.
-            let starting = state.scheduler.starting.take().map(ShuttleTaskId::from);
+            let acted = state.scheduler.acted;
             // Carrying out a switch decided before is no new step.
             if deferred.is_none() && !state.take_step() {
                 detect::judge(state, Moment::StepLimit);
@@ -135,7 +134,7 @@ impl Supervisor {
                 keep_running,
                 may_defer,
                 deferred: deferred.map(ShuttleTaskId::from),
-                starting,
+                acted,
             })
         })?;
         let idle_task = decision.idle_task;
@@ -172,9 +171,7 @@ impl Supervisor {
             let stepped = state.with(|state| {
                 state.scheduler.deferred = None;
                 if can_run {
-                    let key = usize::from(deferred);
-                    state.running_key = Some(key);
-                    state.scheduler.starting = state.tasks.by_engine_key(key).is_none().then_some(key);
+                    state.switched_to(usize::from(deferred));
                     return true;
                 }
                 // What was chosen cannot run any more: decide anew.
@@ -195,7 +192,7 @@ impl Supervisor {
             let idle = idle?;
             state.with(|state| {
                 state.scheduler.idle_reason = Some(IdleReason::AllBlocked);
-                state.running_key = Some(usize::from(idle.id()));
+                state.switched_to(usize::from(idle.id()));
             });
             return Some(idle.id());
         }
@@ -239,17 +236,21 @@ impl Supervisor {
             if Some(choice) == idle_task {
                 state.scheduler.idle_reason = Some(IdleReason::LetTimePass);
             }
-            // Switching away from a task that could go on, and did not yield, is a preemption;
-            // not from one the last choice started, which has done nothing yet.
-            let preempted = !is_yielding
-                && current_ready.is_some_and(|current| current != choice && Some(current) != decision.starting);
+            // Switching away from a task that could go on, and did not yield, is a preemption,
+            // if the task did something since it was switched to (a switch deferred lets it go
+            // on first).
+            let preempted =
+                !is_yielding && (decision.acted || defer) && current_ready.is_some_and(|current| current != choice);
             state.record_choice(usize::from(choice), preempted);
             if defer {
                 state.scheduler.deferred = Some(usize::from(choice));
-                // The running task goes on: the chosen one starts only when the switch happens.
-                state.scheduler.starting = None;
             }
-            state.running_key = Some(usize::from(if defer { current_ready.unwrap_or(choice) } else { choice }));
+            match current_ready.filter(|_| defer) {
+                // The running task goes on until the switch is carried out.
+                Some(current) => state.running_key = Some(usize::from(current)),
+                None if current == Some(choice) => state.running_key = Some(usize::from(choice)),
+                None => state.switched_to(usize::from(choice)),
+            }
         });
         if defer { current_ready } else { Some(choice) }
     }
@@ -290,6 +291,6 @@ struct Decision {
     may_defer: bool,
     /// A switch decided inside the running task's poll, not carried out yet.
     deferred: Option<ShuttleTaskId>,
-    /// The task the last decision started, if it did: it has done nothing since.
-    starting: Option<ShuttleTaskId>,
+    /// The running task made a racewright call since the last decision.
+    acted: bool,
 }
