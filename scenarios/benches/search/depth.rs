@@ -6,12 +6,14 @@
 //! `yield_now`) at a time, as the schedulers do: each step is one scheduling decision.
 //! A state is the stack's atomics and each task's place, round and locals; the search
 //! orders states by the preemptions that reach them (switching away from a task that
-//! could go on and is not yielding, as racewright counts them), so the first failing
-//! state it reaches has the fewest. Two goals: the port's assertion (a task reads
-//! another's mark on the element it owns), and, before it, two tasks owning one element.
+//! could go on and is not yielding, as racewright counts them), then by steps, so the
+//! first failing state it reaches has the fewest preemptions, and the fewest steps of
+//! those. Two goals: the port's assertion (a task reads another's mark on the element it
+//! owns), and, before it, two tasks owning one element.
 
 use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::rc::Rc;
 
 use racewright_scenarios::Variant;
@@ -25,7 +27,7 @@ const ROUNDS: u8 = 2;
 const TASKS: usize = safe_stack::TASKS;
 
 /// Where a task is: before which operation of the port's code.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 enum Place {
     /// `pop`: `count.load() > 1`.
     CheckCount,
@@ -56,7 +58,7 @@ enum Place {
     Done,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Worker {
     place: Place,
     round: u8,
@@ -68,7 +70,7 @@ struct Worker {
     element: i8,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Stack {
     head: i8,
     count: i8,
@@ -166,9 +168,10 @@ impl Stack {
     }
 
     /// The state, packed (each field offset to be non-negative).
-    fn key(&self, last: usize) -> u64 {
-        let mut key = 0u64;
-        let mut put = |value: i64, bits: u32| key = (key << bits) | (value as u64 & ((1 << bits) - 1));
+    /// The state and the task that ran last, packed into 68 bits.
+    fn key(&self, last: usize) -> u128 {
+        let mut key = 0u128;
+        let mut put = |value: i64, bits: u32| key = (key << bits) | (value as u128 & ((1 << bits) - 1));
         put(self.head as i64 + 1, 3);
         put(self.count as i64 + 1, 3);
         for i in 0..TASKS {
@@ -192,32 +195,38 @@ impl Stack {
 type Goal = fn(&Stack, bool) -> bool;
 
 /// The schedule (the task of each step) with the fewest preemptions that reaches a state
-/// where `goal` holds, its preemptions, and how many states the search visited.
+/// where `goal` holds, and of those the fewest steps; its preemptions, and how many states
+/// the search reached.
 fn fewest_preemptions(goal: Goal) -> Option<(Vec<usize>, usize, usize)> {
     /// No task has run yet: the first choice is free.
     const NO_TASK: usize = TASKS;
-    // For each state reached: its preemptions, and the state and task it was reached from.
-    let mut reached: HashMap<u64, (usize, u64, usize)> = HashMap::new();
-    let mut queue = VecDeque::new();
+    /// How a state was reached: its preemptions and steps, and the state and task before.
+    struct Reached {
+        cost: (usize, usize),
+        from: Option<u128>,
+        task: usize,
+    }
+    let mut reached: HashMap<u128, Reached> = HashMap::new();
+    let mut queue = BinaryHeap::new();
     let start = Stack::new();
-    reached.insert(start.key(NO_TASK), (0, u64::MAX, NO_TASK));
-    queue.push_back((start, NO_TASK, 0usize, false));
-    // States leave the queue in order of their preemptions (0-1 breadth-first search), so
-    // the first that meets the goal as it leaves has the fewest.
-    while let Some((stack, last, preemptions, failed)) = queue.pop_front() {
+    reached.insert(start.key(NO_TASK), Reached { cost: (0, 0), from: None, task: NO_TASK });
+    queue.push(Reverse(((0, 0), start, NO_TASK, false)));
+    // States leave the queue in order of (preemptions, steps), so the first that meets the
+    // goal as it leaves has the fewest preemptions, and the fewest steps of those.
+    while let Some(Reverse((cost, stack, last, failed))) = queue.pop() {
         let key = stack.key(last);
-        if reached[&key].0 < preemptions {
+        if reached[&key].cost < cost {
             continue;
         }
         if goal(&stack, failed) {
             let mut schedule = Vec::new();
-            let mut at = key;
-            while let Some(&(_, from, task)) = reached.get(&at).filter(|(_, from, _)| *from != u64::MAX) {
-                schedule.push(task);
-                at = from;
+            let mut at = &reached[&key];
+            while let Some(from) = at.from {
+                schedule.push(at.task);
+                at = &reached[&from];
             }
             schedule.reverse();
-            return Some((schedule, preemptions, reached.len()));
+            return Some((schedule, cost.0, reached.len()));
         }
         if failed {
             continue;
@@ -225,19 +234,15 @@ fn fewest_preemptions(goal: Goal) -> Option<(Vec<usize>, usize, usize)> {
         for task in (0..TASKS).filter(|task| stack.can_run(*task)) {
             let preempts =
                 last != NO_TASK && last != task && stack.can_run(last) && stack.workers[last].place != Place::Yield;
-            let cost = preemptions + usize::from(preempts);
+            let next_cost = (cost.0 + usize::from(preempts), cost.1 + 1);
             let mut next = stack;
             let failed = next.step(task);
             let next_key = next.key(task);
-            if reached.get(&next_key).is_some_and(|(known, _, _)| *known <= cost) {
+            if reached.get(&next_key).is_some_and(|known| known.cost <= next_cost) {
                 continue;
             }
-            reached.insert(next_key, (cost, key, task));
-            if preempts {
-                queue.push_back((next, task, cost, failed))
-            } else {
-                queue.push_front((next, task, cost, failed))
-            }
+            reached.insert(next_key, Reached { cost: next_cost, from: Some(key), task });
+            queue.push(Reverse((next_cost, next, task, failed)));
         }
     }
     None
