@@ -245,11 +245,12 @@ impl Supervisor {
             if defer {
                 state.scheduler.deferred = Some(usize::from(choice));
             }
-            match current_ready.filter(|_| defer) {
-                // The running task goes on until the switch is carried out.
-                Some(current) => state.running_key = Some(usize::from(current)),
-                None if current == Some(choice) => state.running_key = Some(usize::from(choice)),
-                None => state.switched_to(usize::from(choice)),
+            // A deferred switch leaves the running task running until it is carried out.
+            let running = if defer { current_ready.unwrap_or(choice) } else { choice };
+            if current == Some(running) {
+                state.running_key = Some(usize::from(running));
+            } else {
+                state.switched_to(usize::from(running));
             }
         });
         if defer { current_ready } else { Some(choice) }
@@ -291,6 +292,6 @@ struct Decision {
     may_defer: bool,
     /// A switch decided inside the running task's poll, not carried out yet.
     deferred: Option<ShuttleTaskId>,
-    /// The running task made a racewright call since the last decision.
+    /// The running task made a racewright call since it was switched to.
     acted: bool,
 }

@@ -7,10 +7,11 @@
 //! after it, or with the preempted task's next run of steps moved to where it was
 //! preempted); or it leaves the preempting task's run of steps out there, the task taking
 //! them when it is chosen next (a chain of preemptions, each task's first step of several,
-//! shrinks to the one the bug needs). A candidate is kept when it fails with the same kind and has fewer
-//! preemptions, or as many and fewer steps. The preemptions are tried from the last to
-//! the first, the sweep going on from where one was taken back, and swept again while a
-//! sweep takes one back. Bounded by counts, not time, so that every machine shrinks alike.
+//! shrinks to the one the bug needs). A candidate is kept when it fails with the same kind
+//! and has fewer preemptions, or as many and fewer steps. The preemptions are tried from
+//! the last to the first, the sweep going on from where one was taken back, and swept
+//! again while a sweep takes one back. Bounded by counts, not time, so that every machine
+//! shrinks alike.
 
 use crate::detect::FailureKind;
 use crate::run::execution::ExecutionState;
