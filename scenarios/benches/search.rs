@@ -178,6 +178,15 @@ impl Outcome {
     }
 }
 
+/// The message of a caught panic (empty when it is neither a `String` nor a `&str`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default()
+}
+
 fn shuttle_config() -> shuttle::Config {
     let mut config = shuttle::Config::new();
     config.failure_persistence = shuttle::FailurePersistence::None;
@@ -269,11 +278,7 @@ fn raw_loom_detect(program: &Program, budget: usize) -> Outcome {
     let executions = executions.load(Ordering::Relaxed);
     match result {
         Err(payload) if executions <= budget => {
-            let message = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or_default();
+            let message = panic_message(payload.as_ref());
             // Loom's own verdicts: a livelock past its branch limit, or every thread blocked.
             let kind = if message.starts_with("Model exceeded maximum number of branches") {
                 racewright::FailureKind::StepLimit

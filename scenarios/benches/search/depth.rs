@@ -308,11 +308,7 @@ fn replay_on_raw_shuttle(schedule: &[usize]) -> Result<String, &'static str> {
     }
     match outcome {
         Ok(()) => Err("passed"),
-        Err(payload) => Ok(payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|message| message.to_string()))
-            .unwrap_or_default()),
+        Err(payload) => Ok(crate::panic_message(payload.as_ref()).to_string()),
     }
 }
 
