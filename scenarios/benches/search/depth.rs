@@ -1,5 +1,5 @@
 //! How deep `safe_stack`'s bug is: the fewest preemptions of any schedule of the buggy
-//! port that fails, found by a breadth-first search over a model of its states, and
+//! port that fails, found by a search over a model of its states, cheapest first, and
 //! checked by replaying the schedule found on the port itself, over raw shuttle.
 //!
 //! The model (`Stack`, `Worker`) steps the port's tasks one atomic operation (or one
@@ -323,7 +323,7 @@ pub(crate) fn depth() {
 pub(crate) fn child_depth() {
     std::panic::set_hook(Box::new(|_| {}));
     println!(
-        "depth: the fewest preemptions of a failing schedule of safe_stack's buggy port (breadth-first search of a model of its states, replayed on the port over raw shuttle)"
+        "depth: the fewest preemptions of a failing schedule of safe_stack's buggy port (search of a model of its states, replayed on the port over raw shuttle)"
     );
     println!(
         "| goal                                   | steps | preemptions | states searched | the port over raw shuttle, following it |"
